@@ -1,0 +1,20 @@
+/** Locations of the project's fixtures and of the shared test material beside the checkout. */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FIXTURE_OBJ = join(REPO, 'fixtures', 'obj');
+export const SHARED = resolve(REPO, '..', 'shared');
+
+export function fixtureObjects(): string[] {
+  return readdirSync(FIXTURE_OBJ).filter((f) => f.endsWith('.o')).sort().map((f) => join(FIXTURE_OBJ, f));
+}
+
+/** Is `cmd` on PATH (answers `--version`)? */
+export function hasCommand(cmd: string): boolean {
+  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+export const sharedExists = (sub: string): boolean => existsSync(join(SHARED, sub));

@@ -1,0 +1,30 @@
+/**
+ * Global variables as maps, the way libbpf turns them into maps: each `.data*`,
+ * `.rodata*` and `.bss*` section becomes a single-element ARRAY whose value is
+ * the section's bytes (zeros for `.bss`); `.rodata` maps are read-only for the
+ * program (BPF_F_RDONLY_PROG).
+ */
+import { SHF_EXECINSTR, SHT, type ElfSection } from '../elf/elf.js';
+import { BPF_F_RDONLY_PROG, MAP_TYPE } from '../maps/map-types.js';
+import type { MapDef } from './bpf-object.js';
+
+export function isGlobalDataSection(s: ElfSection): boolean {
+  if ((s.flags & SHF_EXECINSTR) !== 0 || (s.type !== SHT.PROGBITS && s.type !== SHT.NOBITS)) return false;
+  return /^\.(data|rodata|bss)(\.|$)/.test(s.name);
+}
+
+export function globalDataMap(s: ElfSection): Omit<MapDef, 'index'> {
+  const readOnly = s.name.startsWith('.rodata');
+  return {
+    name: s.name,
+    type: MAP_TYPE.ARRAY,
+    keySize: 4,
+    valueSize: s.size,
+    maxEntries: 1,
+    flags: readOnly ? BPF_F_RDONLY_PROG : 0,
+    pinning: 0,
+    origin: 'global-data',
+    section: s.name,
+    initialValue: s.type === SHT.NOBITS ? new Uint8Array(s.size) : s.data.slice(),
+  };
+}
