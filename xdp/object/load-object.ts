@@ -224,7 +224,11 @@ function btfVarType(btf: Btf, varId: number): number {
   return v?.kind === 'VAR' ? v.type : 0;
 }
 
-export function selectProgram(obj: BpfObject, wanted?: string): Program {
+/**
+ * The XDP programs a user's `--section` names: a program (function) name, or a section
+ * name (all programs in it). A non-XDP program is refused by name and type.
+ */
+export function findPrograms(obj: BpfObject, wanted?: string): Program[] {
   if (obj.programs.length === 0) {
     const others = obj.foreign.map((f) => `${f.name} (section ${f.section}: ${f.progType})`).join(', ');
     throw new UnsupportedError(
@@ -234,9 +238,11 @@ export function selectProgram(obj: BpfObject, wanted?: string): Program {
       { file: obj.file },
     );
   }
-  if (wanted === undefined) return obj.programs[0]!;
-  const found = obj.programs.find((p) => p.section === wanted || p.name === wanted);
-  if (found) return found;
+  if (wanted === undefined) return [...obj.programs];
+  const byName = obj.programs.filter((p) => p.name === wanted);
+  if (byName.length > 0) return byName;
+  const bySection = obj.programs.filter((p) => p.section === wanted);
+  if (bySection.length > 0) return bySection;
   const foreign = obj.foreign.find((p) => p.section === wanted || p.name === wanted);
   if (foreign) {
     throw new UnsupportedError(
@@ -244,6 +250,19 @@ export function selectProgram(obj: BpfObject, wanted?: string): Program {
       { file: obj.file },
     );
   }
-  const names = obj.programs.map((p) => `${p.section} (${p.name})`).join(', ');
+  const names = obj.programs.map((p) => `${p.name} (section ${p.section})`).join(', ');
   throw new UnsupportedError(`no program or section '${wanted}'; XDP programs here: ${names}`, { file: obj.file });
+}
+
+/** Exactly one program: the only one, or the one `wanted` names. */
+export function selectProgram(obj: BpfObject, wanted?: string): Program {
+  const found = findPrograms(obj, wanted);
+  if (found.length === 1) return found[0]!;
+  const names = found.map((p) => p.name).join(', ');
+  throw new UnsupportedError(
+    wanted === undefined
+      ? `the object holds ${found.length} XDP programs (${names}); choose one with --section`
+      : `section '${wanted}' holds ${found.length} programs (${names}); name one of them`,
+    { file: obj.file },
+  );
 }

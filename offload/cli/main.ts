@@ -1,0 +1,53 @@
+/**
+ * The `offload` command line: parses arguments (commander) and wires the
+ * layers together. It is the only module that imports from every layer.
+ * Errors the tool understands (XdpError and its kin) become one line on
+ * stderr and exit code 1; anything else is a bug and is reported as one.
+ */
+import { Command, CommanderError } from 'commander';
+import { XdpError } from '../../xdp/errors.js';
+import { runDump } from './dump-command.js';
+
+export interface Io {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+/** Exit codes shared by every subcommand. */
+export const EXIT = { OK: 0, INPUT: 1 } as const;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = new Command()
+    .name('offload')
+    .description('SmartNIC offload toolchain and card simulator for XDP programs')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  program
+    .command('dump')
+    .description('show the programs, maps and disassembly (with C source lines) of a BPF object')
+    .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
+    .option('-s, --section <name>', 'only this program (section or function name)')
+    .option('--json', 'machine-readable output')
+    .option('--objdump', "the raw sections in llvm-objdump -d -r's layout")
+    .option('--no-source', 'leave out C source lines')
+    .action((file: string, opts: { section?: string; json?: boolean; objdump?: boolean; source: boolean }) => {
+      io.stdout.write(runDump(file, opts));
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      code = e.exitCode === 0 ? EXIT.OK : EXIT.INPUT;
+    } else if (e instanceof XdpError) {
+      io.stderr.write(`offload: ${e.message}\n`);
+      code = EXIT.INPUT;
+    } else {
+      io.stderr.write(`offload: internal error (please report): ${(e as Error).stack ?? String(e)}\n`);
+      code = 70;
+    }
+  }
+  return code;
+}

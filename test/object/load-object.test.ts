@@ -1,0 +1,130 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UnsupportedError } from '../../xdp/errors.js';
+import { kindOf } from '../../xdp/isa/kind.js';
+import { LddwSrc } from '../../xdp/isa/opcodes.js';
+import { mapTypeName } from '../../xdp/maps/map-types.js';
+import { findPrograms, loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
+import { FIXTURE_OBJ, REPO, fixtureObjects, hasCommand } from '../support/paths.js';
+
+const fixture = (name: string) => loadObjectFile(join(FIXTURE_OBJ, `${name}.o`));
+
+describe('object loader on the fixtures', () => {
+  const objects = fixtureObjects();
+
+  it.each(objects.map((p) => [basename(p), p]))('%s: every instruction has the C line BTF says, matching the source file', (_n, path) => {
+    const obj = loadObjectFile(path);
+    expect(obj.programs.length).toBeGreaterThan(0);
+    expect(obj.hasLineInfo).toBe(true);
+    for (const p of obj.programs) {
+      let covered = 0;
+      p.lines.forEach((pos) => {
+        if (!pos || pos.line === 0) return;
+        covered++;
+        const src = readFileSync(join(REPO, pos.file), 'utf8').split('\n');
+        expect(src[pos.line - 1]).toBe(pos.text);
+      });
+      expect(covered).toBeGreaterThan(p.insns.length * 0.8);
+    }
+  });
+
+  it('links a .text subprogram after the program and retargets the call', () => {
+    const p = selectProgram(fixture('subprog_call'));
+    expect(p.funcs.map((f) => [f.name, f.section])).toEqual([
+      ['xdp_check_ipv4_csum', 'xdp'],
+      ['ipv4_header_csum', '.text'],
+    ]);
+    const calls = p.insns.map((insn, i) => ({ insn, i })).filter(({ insn }) => {
+      const k = kindOf(insn);
+      return k.k === 'call' && k.target === 'local';
+    });
+    expect(calls.length).toBeGreaterThan(0);
+    for (const { insn, i } of calls) expect(p.slots[i]! + insn.imm + 1).toBe(p.funcs[1]!.slot);
+    expect(p.funcs[1]!.btfTypeId).toBeGreaterThan(0);
+  });
+
+  it('rewrites map references to map indices and global data to value offsets', () => {
+    const obj = fixture('rodata_config');
+    const p = obj.programs[0]!;
+    const lddws = p.insns.filter((i) => kindOf(i).k === 'lddw');
+    expect(lddws.length).toBeGreaterThan(0);
+    for (const l of lddws) {
+      expect([LddwSrc.MAP_IDX, LddwSrc.MAP_IDX_VALUE]).toContain(l.src);
+      const m = obj.maps[l.imm]!;
+      expect(m).toBeDefined();
+      if (l.src === LddwSrc.MAP_IDX_VALUE) expect(l.next!.imm).toBeLessThan(m.valueSize);
+    }
+    const rodata = obj.maps.find((m) => m.name === '.rodata')!;
+    expect(rodata.origin).toBe('global-data');
+    expect(rodata.flags & 0x80).toBe(0x80); // BPF_F_RDONLY_PROG
+    expect(rodata.initialValue!.length).toBe(rodata.valueSize);
+  });
+
+  it('reads legacy `maps` definitions', () => {
+    const obj = fixture('legacy_maps');
+    expect(obj.maps.filter((m) => m.origin === 'legacy').map((m) => [m.name, mapTypeName(m.type), m.keySize, m.valueSize]))
+      .toEqual([['ethertype_count', 'ARRAY', 4, 8], ['total_bytes', expect.any(String), 4, 8]]);
+  });
+
+  it('reads map-in-map inner definitions, .values initialisers and pinning', () => {
+    const obj = fixture('map_in_map');
+    const outer = obj.maps.find((m) => m.type === 12 || m.type === 13)!;
+    expect(outer.inner).toBeDefined();
+    expect(outer.initialSlots!.length).toBeGreaterThan(0);
+    expect(obj.maps.some((m) => m.pinning === 1)).toBe(true);
+  });
+
+  it('records PROG_ARRAY initial programs and finds several programs in one section', () => {
+    const obj = fixture('tail_call');
+    expect(obj.programs.length).toBeGreaterThanOrEqual(3);
+    const jmp = obj.maps.find((m) => mapTypeName(m.type) === 'PROG_ARRAY')!;
+    for (const s of jmp.initialSlots ?? []) expect(obj.programs.map((p) => p.name)).toContain(s.name);
+    expect(() => selectProgram(obj, 'xdp')).toThrow(/holds 3 programs/);
+    expect(selectProgram(obj, obj.programs[1]!.name).name).toBe(obj.programs[1]!.name);
+  });
+
+  it('names other program types in a clear refusal', () => {
+    const obj = fixture('basic_actions');
+    expect(obj.programs.map((p) => p.section)).toEqual(expect.arrayContaining(['xdp', 'xdp/pass', 'xdp.frags']));
+    expect(obj.programs.find((p) => p.section === 'xdp.frags')!.type.frags).toBe(true);
+    expect(obj.foreign.length).toBeGreaterThan(0);
+    const f = obj.foreign[0]!;
+    expect(() => findPrograms(obj, f.section)).toThrow(UnsupportedError);
+    expect(() => findPrograms(obj, f.section)).toThrow(new RegExp(`${f.progType} program`));
+    expect(() => findPrograms(obj, 'nosuch')).toThrow(/no program or section 'nosuch'/);
+  });
+});
+
+// libbpf (through bpftool, with the kernel creating the maps) is the oracle for map definitions.
+const HAVE_BPFTOOL = hasCommand('bpftool') && existsSync('/sys/fs/bpf') && process.getuid?.() === 0;
+if (!HAVE_BPFTOOL) console.log('SKIP map definitions vs libbpf: needs bpftool, /sys/fs/bpf and root');
+
+describe.runIf(HAVE_BPFTOOL)('map definitions agree with libbpf (bpftool prog loadall)', () => {
+  // Objects the kernel accepts and libbpf 1.x can open (it no longer reads legacy `maps`).
+  const candidates = fixtureObjects().filter((p) => !/reject_|legacy_maps/.test(basename(p)));
+  it.each(candidates.map((p) => [basename(p), p]))('%s', (_n, path) => {
+    const obj = loadObjectFile(path);
+    const dir = mkdtempSync('/sys/fs/bpf/offload-test-');
+    try {
+      const load = spawnSync('bpftool', ['prog', 'loadall', path, join(dir, 'progs'), 'pinmaps', join(dir, 'maps')], { encoding: 'utf8' });
+      if (load.status !== 0) {
+        console.log(`SKIP ${basename(path)}: bpftool could not load it: ${load.stderr.split('\n').slice(-3).join(' ')}`);
+        return;
+      }
+      for (const m of obj.maps) {
+        // libbpf names a global-data map "<first 8 chars of the object name>.<section>" and pins it
+        // with the dot turned into an underscore: rodata_config.o's .rodata is rodata_c_rodata.
+        const pinned = m.origin === 'global-data'
+          ? `${basename(path, '.o').slice(0, 8)}_${m.name.slice(1).replace(/\./g, '_')}`
+          : m.name;
+        const info = JSON.parse(execFileSync('bpftool', ['map', 'show', 'pinned', join(dir, 'maps', pinned), '-j'], { encoding: 'utf8' }));
+        expect({ name: m.name, type: mapTypeName(m.type).toLowerCase(), key: m.keySize, value: m.valueSize, max: m.maxEntries })
+          .toEqual({ name: m.name, type: String(info.type).replace(/ /g, '_'), key: info.bytes_key, value: info.bytes_value, max: info.max_entries });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
