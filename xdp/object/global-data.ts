@@ -4,6 +4,7 @@
  * the section's bytes (zeros for `.bss`); `.rodata` maps are read-only for the
  * program (BPF_F_RDONLY_PROG).
  */
+import { ObjectFormatError } from '../errors.js';
 import { SHF_EXECINSTR, SHT, type ElfSection } from '../elf/elf.js';
 import { BPF_F_RDONLY_PROG, MAP_TYPE } from '../maps/map-types.js';
 import type { MapDef } from './bpf-object.js';
@@ -13,7 +14,18 @@ export function isGlobalDataSection(s: ElfSection): boolean {
   return /^\.(data|rodata|bss)(\.|$)/.test(s.name);
 }
 
-export function globalDataMap(s: ElfSection): Omit<MapDef, 'index'> {
+/**
+ * The kernel refuses array values larger than KMALLOC_MAX_SIZE (array_map_alloc_check in
+ * kernel/bpf/arraymap.c), 4 MiB on x86-64; a bigger section could never be loaded.
+ */
+export const MAX_GLOBAL_DATA_BYTES = 4 << 20;
+
+export function globalDataMap(s: ElfSection, file: string): Omit<MapDef, 'index'> {
+  if (s.size > MAX_GLOBAL_DATA_BYTES) {
+    throw new ObjectFormatError(`global data section of ${s.size} bytes exceeds the kernel's ${MAX_GLOBAL_DATA_BYTES}-byte map value limit`, {
+      file, section: s.name,
+    });
+  }
   const readOnly = s.name.startsWith('.rodata');
   return {
     name: s.name,

@@ -136,7 +136,7 @@ function collectMaps(elf: ElfFile, btf: Btf | undefined): {
     readBtfMapSection(elf, btf, btfMaps, add, byOffset, maps);
   }
   for (const s of elf.sections) {
-    if (isGlobalDataSection(s) && s.size > 0) dataIndex.set(s.index, add(globalDataMap(s)));
+    if (isGlobalDataSection(s) && s.size > 0) dataIndex.set(s.index, add(globalDataMap(s, elf.file)));
   }
 
   const resolveData = (sym: ElfSymbol, addend: number): DataRef | undefined => {
