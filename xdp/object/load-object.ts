@@ -10,6 +10,7 @@ import { parseElf, sectionByName, SHN_UNDEF, STT, type ElfFile, type ElfSection,
 import { ByteReader } from '../elf/byte-reader.js';
 import { parseBtf } from '../btf/btf-parse.js';
 import { parseBtfExt, type BtfExt } from '../btf/btf-ext.js';
+import { checkBtfLayout } from '../btf/btf-layout.js';
 import { readBtfMaps, type BtfMapDef } from '../btf/btf-map-def.js';
 import { memberByName } from '../btf/btf-resolve.js';
 import type { Btf } from '../btf/btf-types.js';
@@ -39,6 +40,7 @@ export function loadObject(bytes: Uint8Array, file: string): LoadedObject {
   const elf = parseElf(bytes, file);
   const btfSection = sectionByName(elf, '.BTF');
   const btf = btfSection ? parseBtf(btfSection.data, { file, littleEndian: elf.littleEndian }) : undefined;
+  if (btf) checkBtfLayout(btf);
   const extSection = sectionByName(elf, '.BTF.ext');
   const ext = extSection && btf ? parseBtfExt(extSection.data, btf, { file, littleEndian: elf.littleEndian }) : undefined;
 
