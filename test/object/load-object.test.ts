@@ -98,8 +98,9 @@ describe('object loader on the fixtures', () => {
 });
 
 // libbpf (through bpftool, with the kernel creating the maps) is the oracle for map definitions.
-const HAVE_BPFTOOL = hasCommand('bpftool') && existsSync('/sys/fs/bpf') && process.getuid?.() === 0;
-if (!HAVE_BPFTOOL) console.log('SKIP map definitions vs libbpf: needs bpftool, /sys/fs/bpf and root');
+const BPFFS = existsSync('/proc/mounts') && / \/sys\/fs\/bpf bpf /.test(readFileSync('/proc/mounts', 'utf8'));
+const HAVE_BPFTOOL = hasCommand('bpftool') && BPFFS && process.getuid?.() === 0;
+if (!HAVE_BPFTOOL) console.log('SKIP map definitions vs libbpf: needs bpftool, bpffs mounted at /sys/fs/bpf, and root');
 
 describe.runIf(HAVE_BPFTOOL)('map definitions agree with libbpf (bpftool prog loadall)', () => {
   // Objects the kernel accepts and libbpf 1.x can open (it no longer reads legacy `maps`).
