@@ -13,7 +13,7 @@
  * object file (libbpf turns it into an instruction index before loading).
  */
 
-import { SectionReader, stringAt } from './section-reader.js';
+import { ByteReader, stringAt } from '../bytes/byte-reader.js';
 import { detectByteOrder } from './btf-parse.js';
 import type { Btf } from './btf-types.js';
 
@@ -107,13 +107,13 @@ const CORE_RELO_SIZE = 16;
 
 export function parseBtfExt(bytes: Uint8Array, btf: Btf, opts: ParseBtfExtOptions = {}): BtfExt {
   const file = opts.file ?? btf.file;
-  const probe = new SectionReader(bytes, true, BTF_EXT_SECTION, file);
+  const probe = new ByteReader(bytes, true, { file, section: BTF_EXT_SECTION });
   const littleEndian = detectByteOrder(probe, 0, 'BTF.ext');
   const expected = opts.littleEndian ?? btf.littleEndian;
   if (littleEndian !== expected) {
     probe.fail(0, `BTF.ext magic says ${littleEndian ? 'little' : 'big'}-endian but expected ${expected ? 'little' : 'big'}-endian`);
   }
-  const r: SectionReader = new SectionReader(bytes, littleEndian, BTF_EXT_SECTION, file);
+  const r: ByteReader = new ByteReader(bytes, littleEndian, { file, section: BTF_EXT_SECTION });
   const header = readExtHeader(r);
   const str = (off: number, at: number, what: string): string => {
     const s = stringAt(btf.strings, off);
@@ -160,7 +160,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, opts: ParseBtfExtOption
   return { header, funcInfo, lineInfo, coreRelo };
 }
 
-function readExtHeader(r: SectionReader): BtfExtHeader {
+function readExtHeader(r: ByteReader): BtfExtHeader {
   const magic = r.u16(0, 'the BTF.ext magic');
   const version = r.u8(2, 'the BTF.ext version');
   if (version !== 1) r.fail(2, `unsupported BTF.ext version ${version}: expected 1`);
@@ -192,7 +192,7 @@ function readExtHeader(r: SectionReader): BtfExtHeader {
  * gets the record's section offset; bytes past the known record size are skipped.
  */
 function readInfoBlock<T>(
-  r: SectionReader,
+  r: ByteReader,
   hdrLen: number,
   off: number,
   len: number,

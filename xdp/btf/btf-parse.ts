@@ -9,7 +9,7 @@
  * with type_off/str_off relative to the end of the header (hdr_len).
  */
 
-import { SectionReader, stringAt } from './section-reader.js';
+import { ByteReader, stringAt } from '../bytes/byte-reader.js';
 import {
   BTF_HEADER_SIZE,
   BTF_INT_ENCODING,
@@ -37,7 +37,7 @@ export interface ParseBtfOptions {
 export const BTF_SECTION = '.BTF';
 
 /** Work out the byte order from the magic; throws when it is neither order of 0xeB9F. */
-export function detectByteOrder(r: SectionReader, magicOffset: number, what: string): boolean {
+export function detectByteOrder(r: ByteReader, magicOffset: number, what: string): boolean {
   r.need(magicOffset, 2, `the ${what} magic 0xeb9f`);
   const b0 = r.bytes[magicOffset]!;
   const b1 = r.bytes[magicOffset + 1]!;
@@ -54,7 +54,7 @@ interface PendingRef {
 }
 
 export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
-  const probe = new SectionReader(bytes, true, BTF_SECTION, opts.file);
+  const probe = new ByteReader(bytes, true, { file: opts.file, section: BTF_SECTION });
   const littleEndian = detectByteOrder(probe, 0, 'BTF');
   if (opts.littleEndian !== undefined && opts.littleEndian !== littleEndian) {
     probe.fail(
@@ -62,7 +62,7 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
       `BTF magic says ${littleEndian ? 'little' : 'big'}-endian but the object is ${opts.littleEndian ? 'little' : 'big'}-endian`,
     );
   }
-  const r: SectionReader = new SectionReader(bytes, littleEndian, BTF_SECTION, opts.file);
+  const r: ByteReader = new ByteReader(bytes, littleEndian, { file: opts.file, section: BTF_SECTION });
   const header = readHeader(r);
   const strStart = header.hdrLen + header.strOff;
   // A copy: the Btf must not change if the caller reuses the section buffer.
@@ -73,7 +73,7 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
   return opts.file !== undefined ? { file: opts.file, ...out } : out;
 }
 
-function readHeader(r: SectionReader): BtfHeader {
+function readHeader(r: ByteReader): BtfHeader {
   const magic = r.u16(0, 'the BTF magic');
   const version = r.u8(2, 'the BTF version');
   if (version !== BTF_VERSION) r.fail(2, `unsupported BTF version ${version}: expected ${BTF_VERSION}`);
@@ -112,14 +112,14 @@ function readHeader(r: SectionReader): BtfHeader {
   return { magic, version, flags, hdrLen, typeOff, typeLen, strOff, strLen };
 }
 
-function linkageOf(r: SectionReader, value: number, at: number, what: string): BtfLinkage {
+function linkageOf(r: ByteReader, value: number, at: number, what: string): BtfLinkage {
   const name = BTF_LINKAGE_NAMES[value];
   if (name === undefined) r.fail(at, `${what}: unknown linkage ${value}: expected 0 (static), 1 (global) or 2 (extern)`);
   return name;
 }
 
 function readTypes(
-  r: SectionReader,
+  r: ByteReader,
   start: number,
   end: number,
   strings: Uint8Array,

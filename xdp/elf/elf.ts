@@ -6,7 +6,7 @@
  * corrupt file ends in an `ObjectFormatError` naming the offset, never a RangeError.
  */
 import { ObjectFormatError } from '../errors.js';
-import { ByteReader } from './byte-reader.js';
+import { ByteReader, stringAt } from '../bytes/byte-reader.js';
 
 export const EM_BPF = 247;
 export const ET_REL = 1;
@@ -70,15 +70,13 @@ const REL_SIZE = 16;
 const RELA_SIZE = 24;
 
 function cString(data: Uint8Array, at: number, file: string, section: string): string {
-  if (at >= data.length) {
-    throw new ObjectFormatError(`string offset ${at} is past the end of the ${data.length}-byte string table`, {
-      file, section,
-    });
+  const s = stringAt(data, at);
+  if (s === undefined) {
+    throw new ObjectFormatError(
+      `string at offset ${at} does not end with a NUL inside the ${data.length}-byte string table`, { file, section },
+    );
   }
-  let end = at;
-  while (end < data.length && data[end] !== 0) end++;
-  if (end === data.length) throw new ObjectFormatError(`string at offset ${at} has no terminating NUL`, { file, section, offset: at });
-  return new TextDecoder().decode(data.subarray(at, end));
+  return s;
 }
 
 export function parseElf(bytes: Uint8Array, file: string): ElfFile {

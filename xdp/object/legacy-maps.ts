@@ -5,7 +5,7 @@
  * and iproute2 still writes them. Bytes past the five known fields must be zero.
  */
 import { ObjectFormatError } from '../errors.js';
-import { ByteReader } from '../elf/byte-reader.js';
+import { ByteReader } from '../bytes/byte-reader.js';
 import { SHN_ABS, STT, type ElfFile, type ElfSection } from '../elf/elf.js';
 import type { MapDef } from './bpf-object.js';
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { ObjectFormatError, UnsupportedError, XdpError } from '../errors.js';
 import { parseElf, sectionByName, SHN_UNDEF, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/elf.js';
-import { ByteReader } from '../elf/byte-reader.js';
+import { ByteReader } from '../bytes/byte-reader.js';
 import { parseBtf } from '../btf/btf-parse.js';
 import { parseBtfExt, type BtfExt } from '../btf/btf-ext.js';
 import { checkBtfLayout } from '../btf/btf-layout.js';
