@@ -7,13 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { elfSections } from './elf-sections.js';
+import { parseElf } from '../../xdp/elf/elf.js';
+import { hasCommand } from '../support/paths.js';
 import type { TestProgram } from './programs.js';
 
-export function hasTool(name: string, args: string[] = ['--version']): boolean {
-  const r = spawnSync(name, args, { stdio: 'ignore' });
-  return r.error === undefined && r.status === 0;
-}
 
 export function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -56,7 +53,9 @@ export function compile(prog: TestProgram, target: 'bpfel' | 'bpfeb' = 'bpfel'):
 
 export function loadObject(objectPath: string, name = objectPath, sourcePath = ''): CompiledProgram {
   const bytes = new Uint8Array(readFileSync(objectPath));
-  const { littleEndian, sections } = elfSections(bytes);
+  const elf = parseElf(bytes, objectPath);
+  const { littleEndian } = elf;
+  const sections = new Map(elf.sections.map((x) => [x.name, x.data]));
   return { name, sourcePath, objectPath, bytes, littleEndian, sections };
 }
 
@@ -73,7 +72,7 @@ export function scratchFile(name: string, bytes: Uint8Array): string {
 }
 
 export const TOOLS = {
-  clang: hasTool('clang'),
-  bpftool: hasTool('bpftool', ['version']),
-  objdump: hasTool('llvm-objdump'),
+  clang: hasCommand('clang'),
+  bpftool: hasCommand('bpftool', ['version']),
+  objdump: hasCommand('llvm-objdump'),
 };

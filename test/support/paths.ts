@@ -12,9 +12,10 @@ export function fixtureObjects(): string[] {
   return readdirSync(FIXTURE_OBJ).filter((f) => f.endsWith('.o')).sort().map((f) => join(FIXTURE_OBJ, f));
 }
 
-/** Is `cmd` on PATH (answers `--version`)? */
-export function hasCommand(cmd: string): boolean {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+/** Is `cmd` on PATH (answers `--version`, or the given arguments, with success)? */
+export function hasCommand(cmd: string, args: readonly string[] = ['--version']): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return r.error === undefined && r.status === 0;
 }
 
 export const sharedExists = (sub: string): boolean => existsSync(join(SHARED, sub));
