@@ -1,0 +1,251 @@
+/**
+ * The compiling engine: each BPF function of a prepared program becomes one
+ * JavaScript function (built with `new Function` from text this module
+ * writes), registers become local int32 variables — r<n> is the pair
+ * (Ln, Hn) — basic blocks become `case`s of a `switch` inside a loop, so a
+ * jump is `pc = target; continue`, and V8 turns the result into machine code.
+ *
+ * The generated text contains only numbers and names made here: instruction
+ * fields are integers, and nothing read from an object file (symbol, section
+ * or map names) is ever pasted into it. Map pointers, helpers and the slow
+ * paths are reached through the arrays passed in as arguments.
+ *
+ * Semantics are those of the interpreter (interpreter.ts), which the tests hold
+ * it to; the instruction budget is charged per basic block.
+ */
+import type { InsnKind } from '../isa/kind.js';
+import * as alu from './alu64.js';
+import { atomicOp } from './atomic.js';
+import type { ExecProgram } from './exec-program.js';
+import { readMem, writeMem } from './mem-access.js';
+import { RegionKind } from './memory.js';
+import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, type Vm } from './vm.js';
+
+/** A compiled program: run it with the registers set in vm.regs (r1 at least). */
+export type CompiledProgram = (vm: Vm) => void;
+
+const ALU64_CALL: Partial<Record<string, string>> = {
+  mul: 'A.mul64', div: 'A.udiv64', sdiv: 'A.sdiv64', mod: 'A.umod64', smod: 'A.smod64',
+};
+const SHIFT64: Partial<Record<string, string>> = { lsh: 'A.lsh64', rsh: 'A.rsh64', arsh: 'A.arsh64' };
+const ALU32_CALL: Partial<Record<string, string>> = {
+  div: 'A.udiv32', sdiv: 'A.sdiv32', mod: 'A.umod32', smod: 'A.smod32',
+};
+const CMP32: Record<string, [string, boolean]> = {
+  jeq: ['===', false], jne: ['!==', false], jgt: ['>', true], jge: ['>=', true], jlt: ['<', true], jle: ['<=', true],
+  jsgt: ['>', false], jsge: ['>=', false], jslt: ['<', false], jsle: ['<=', false],
+};
+
+/** Slots that start a basic block inside [start, end): the entry, jump targets, and slots after jumps/calls/exits. */
+function blockStarts(p: ExecProgram, start: number, end: number): Set<number> {
+  const starts = new Set<number>([start]);
+  for (let s = start; s < end; s++) {
+    const k = p.kinds[s];
+    if (!k) continue;
+    const next = s + (k.k === 'lddw' ? 2 : 1);
+    if (k.k === 'ja' || k.k === 'jcond') {
+      const off = k.k === 'ja' && k.long ? p.imm[s]! : p.off[s]!;
+      starts.add(s + off + 1);
+      if (next < end) starts.add(next);
+    } else if (k.k === 'exit' || k.k === 'call') {
+      if (next < end) starts.add(next);
+    }
+  }
+  return starts;
+}
+
+const L = (r: number) => `L${r}`;
+const H = (r: number) => `H${r}`;
+
+function emitAlu(k: Extract<InsnKind, { k: 'alu' }>, d: number, s: number, imm: number): string {
+  const bl = k.useReg ? L(s) : String(imm);
+  const bh = k.useReg ? H(s) : String(imm >> 31);
+  const dl = L(d);
+  const dh = H(d);
+  if (k.width === 32) {
+    const set = (e: string) => `${dl} = ${e}; ${dh} = 0;`;
+    switch (k.op) {
+      case 'add': return set(`(${dl} + ${bl}) | 0`);
+      case 'sub': return set(`(${dl} - ${bl}) | 0`);
+      case 'mul': return set(`Math.imul(${dl}, ${bl})`);
+      case 'or': return set(`${dl} | ${bl}`);
+      case 'and': return set(`${dl} & ${bl}`);
+      case 'xor': return set(`${dl} ^ ${bl}`);
+      case 'lsh': return set(`${dl} << (${bl} & 31)`);
+      case 'rsh': return set(`${dl} >>> (${bl} & 31) | 0`);
+      case 'arsh': return set(`${dl} >> (${bl} & 31)`);
+      case 'neg': return set(`-${dl} | 0`);
+      case 'mov': return set(bl);
+      case 'movsx': return set(k.fromBits === 8 ? `(${L(s)} << 24) >> 24` : `(${L(s)} << 16) >> 16`);
+      default: return set(`${ALU32_CALL[k.op]}(${dl}, ${bl})`);
+    }
+  }
+  switch (k.op) {
+    case 'add':
+      return `T = (${dl} + ${bl}) | 0; ${dh} = (${dh} + ${bh} + ((${dl} >>> 0) + (${bl} >>> 0) > 4294967295 ? 1 : 0)) | 0; ${dl} = T;`;
+    case 'sub':
+      return `T = (${dl} - ${bl}) | 0; ${dh} = (${dh} - ${bh} - ((${dl} >>> 0) < (${bl} >>> 0) ? 1 : 0)) | 0; ${dl} = T;`;
+    case 'or': return `${dl} |= ${bl}; ${dh} |= ${bh};`;
+    case 'and': return `${dl} &= ${bl}; ${dh} &= ${bh};`;
+    case 'xor': return `${dl} ^= ${bl}; ${dh} ^= ${bh};`;
+    case 'mov': return `${dl} = ${bl}; ${dh} = ${bh};`;
+    case 'neg': return `T = -${dl} | 0; ${dh} = (~${dh} + (${dl} === 0 ? 1 : 0)) | 0; ${dl} = T;`;
+    case 'movsx': {
+      const v = k.fromBits === 8 ? `(${L(s)} << 24) >> 24` : k.fromBits === 16 ? `(${L(s)} << 16) >> 16` : L(s);
+      return `${dl} = ${v}; ${dh} = ${dl} >> 31;`;
+    }
+    case 'lsh': case 'rsh': case 'arsh':
+      if (!k.useReg) {
+        const n = imm & 63;
+        if (n === 0) return '';
+        if (k.op === 'lsh') return n < 32 ? `${dh} = (${dh} << ${n}) | (${dl} >>> ${32 - n}); ${dl} = ${dl} << ${n};` : `${dh} = ${dl} << ${n - 32}; ${dl} = 0;`;
+        if (k.op === 'rsh') return n < 32 ? `${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} = ${dh} >>> ${n} | 0;` : `${dl} = ${dh} >>> ${n - 32} | 0; ${dh} = 0;`;
+        return n < 32 ? `${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} = ${dh} >> ${n};` : `${dl} = ${dh} >> ${n - 32}; ${dh} = ${dh} >> 31;`;
+      }
+      return `${SHIFT64[k.op]}(${dl}, ${dh}, ${bl}, O); ${dl} = O[0]; ${dh} = O[1];`;
+    default:
+      return `${ALU64_CALL[k.op]}(${dl}, ${dh}, ${bl}, ${bh}, O); ${dl} = O[0]; ${dh} = O[1];`;
+  }
+}
+
+function emitCond(k: Extract<InsnKind, { k: 'jcond' }>, d: number, s: number, imm: number): string {
+  const bl = k.useReg ? L(s) : String(imm);
+  const bh = k.useReg ? H(s) : String(imm >> 31);
+  const al = L(d);
+  const ah = H(d);
+  if (k.op === 'jset') return k.width === 32 ? `(${al} & ${bl}) !== 0` : `((${al} & ${bl}) | (${ah} & ${bh})) !== 0`;
+  const [op, unsigned] = CMP32[k.op]!;
+  if (k.width === 32) return unsigned ? `(${al} >>> 0) ${op} (${bl} >>> 0)` : `${al} ${op} ${bl}`;
+  if (k.op === 'jeq') return `${al} === ${bl} && ${ah} === ${bh}`;
+  if (k.op === 'jne') return `(${al} !== ${bl} || ${ah} !== ${bh})`;
+  return `${unsigned ? 'A.ucmp64' : 'A.scmp64'}(${al}, ${ah}, ${bl}, ${bh}) ${op} 0`;
+}
+
+const READ: Record<number, string> = { 1: 'getUint8(o)', 2: 'getUint16(o, true)', 4: 'getInt32(o, true)' };
+const READ_SIGNED: Record<number, string> = { 1: 'getInt8(o)', 2: 'getInt16(o, true)', 4: 'getInt32(o, true)' };
+const WRITE: Record<number, (v: string) => string> = {
+  1: (v) => `setUint8(o, ${v} & 255)`, 2: (v) => `setUint16(o, ${v} & 65535, true)`, 4: (v) => `setInt32(o, ${v}, true)`,
+};
+
+function emitLoad(k: Extract<InsnKind, { k: 'ldx' }>, d: number, s: number, off: number): string {
+  const n = k.size;
+  const fast = n === 8
+    ? `${L(d)} = g.view.getInt32(o, true); ${H(d)} = g.view.getInt32(o + 4, true);`
+    : `${L(d)} = g.view.${(k.signed ? READ_SIGNED : READ)[n]}; ${H(d)} = ${k.signed ? `${L(d)} >> 31` : '0'};`;
+  return `o = (${L(s)} + ${off}) | 0; g = RG[${H(s)}]; ` +
+    `if (g !== undefined && o >= g.lo && o + ${n} <= g.hi && g.kind !== ${RegionKind.CTX}) { ${fast} } ` +
+    `else { M.readMem(vm, ${H(s)}, o, ${n}, ${k.signed}, O); ${L(d)} = O[0]; ${H(d)} = O[1]; }`;
+}
+
+function emitStore(size: number, d: number, off: number, lo: string, hi: string): string {
+  const fast = size === 8 ? `g.view.setInt32(o, ${lo}, true); g.view.setInt32(o + 4, ${hi}, true);` : `g.view.${WRITE[size]!(lo)};`;
+  return `o = (${L(d)} + ${off}) | 0; g = RG[${H(d)}]; ` +
+    `if (g !== undefined && g.writable && o >= g.lo && o + ${size} <= g.hi) { ${fast} } ` +
+    `else { M.writeMem(vm, ${H(d)}, o, ${size}, ${lo}, ${hi}); }`;
+}
+
+/** Spill r0..r10 into vm.regs, for helpers and slow paths that read them. */
+const spill = (regs: number[]) => regs.map((r) => `R[${2 * r}] = ${L(r)}; R[${2 * r + 1}] = ${H(r)};`).join(' ');
+
+function emitInsn(p: ExecProgram, slot: number): string {
+  const k = p.kinds[slot]!;
+  const d = p.dst[slot]!;
+  const s = p.src[slot]!;
+  const off = p.off[slot]!;
+  const imm = p.imm[slot]!;
+  const fault = (msg: string) => `throw F(${JSON.stringify(msg)}, ${slot});`;
+  if (d > 10 || s > 10) return fault(`register r${Math.max(d, s)} does not exist`);
+  switch (k.k) {
+    case 'alu': return emitAlu(k, d, s, imm);
+    case 'end':
+      return `${k.order === 'le' ? 'A.truncate' : 'A.bswap'}(${L(d)}, ${H(d)}, ${k.bits}, O); ${L(d)} = O[0]; ${H(d)} = O[1];`;
+    case 'ja': return `pc = ${slot + (k.long ? imm : off) + 1}; continue;`;
+    case 'jcond': return `if (${emitCond(k, d, s, imm)}) { pc = ${slot + off + 1}; continue; }`;
+    case 'lddw': return `${L(d)} = ${imm}; ${H(d)} = ${p.imm2[slot]};`;
+    case 'ldx': return emitLoad(k, d, s, off);
+    case 'st': return emitStore(k.size, d, off, String(imm), String(imm >> 31));
+    case 'stx': return emitStore(k.size, d, off, L(s), H(s));
+    case 'atomic':
+      return `${spill([0, d, s])} M.atomic(vm, ${JSON.stringify(k.op)}, ${k.fetch}, ${k.size}, ${2 * d}, ${2 * s}, ${off}); ` +
+        `${L(0)} = R[0]; ${H(0)} = R[1]; ${L(s)} = R[${2 * s}]; ${H(s)} = R[${2 * s + 1}];`;
+    case 'call': {
+      if (k.target === 'helper') {
+        return `if (HF[${imm}] === undefined) ${fault(`call to helper ${imm}, which the host engine does not provide`)} ` +
+          `${spill([1, 2, 3, 4, 5])} HF[${imm}](vm); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
+      }
+      if (k.target === 'local') {
+        const target = p.funcStarts.indexOf(slot + imm + 1);
+        if (target < 0) return fault('call target is not the start of a function');
+        return `if (depth + 1 >= ${MAX_CALL_FRAMES}) ${fault(`call depth exceeds ${MAX_CALL_FRAMES} frames`)} ` +
+          `FN[${target}](vm, ${[1, 2, 3, 4, 5].map((r) => `${L(r)}, ${H(r)}`).join(', ')}, depth + 1); ` +
+          `${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
+      }
+      return fault(k.target === 'kfunc' ? `kfunc call (BTF id ${imm}) cannot run on the host` : 'callx is not supported');
+    }
+    case 'exit': return `R[0] = ${L(0)}; R[1] = ${H(0)}; return;`;
+    case 'ldpkt': return fault('legacy packet loads (LD_ABS/LD_IND) are not allowed in XDP programs');
+    case 'invalid': return fault(`invalid instruction: ${k.reason}`);
+  }
+}
+
+function compileFunction(p: ExecProgram, fn: number, budgetTotal: number): string {
+  const start = p.funcStarts[fn]!;
+  const later = p.funcStarts.filter((s) => s > start);
+  const end = later.length > 0 ? Math.min(...later) : p.length;
+  const starts = blockStarts(p, start, end);
+  const lines: string[] = [];
+  const regs = Array.from({ length: 11 }, (_, r) => r);
+  lines.push(`return function f${fn}(vm, L1, H1, L2, H2, L3, H3, L4, H4, L5, H5, depth) {`);
+  lines.push(`let L0 = 0, H0 = 0, ${regs.slice(6, 10).map((r) => `${L(r)} = 0, ${H(r)} = 0`).join(', ')};`);
+  lines.push(`const L10 = (depth + 1) * ${MAX_BPF_STACK}, H10 = vm.stack.id;`);
+  lines.push('const R = vm.regs, O = vm.scratch, RG = vm.memory.regions, HF = vm.helpers;');
+  lines.push('let T = 0, o = 0, g = undefined;');
+  lines.push(`let pc = ${start};`);
+  lines.push('for (;;) { switch (pc) {');
+  let s = start;
+  while (s < end) {
+    const k = p.kinds[s];
+    if (starts.has(s)) {
+      // Charge the whole block on entry.
+      let n = 0;
+      for (let t = s; t < end; t += p.kinds[t]?.k === 'lddw' ? 2 : 1) {
+        if (t !== s && starts.has(t)) break;
+        n++;
+      }
+      lines.push(`case ${s}: if ((vm.budget -= ${n}) < 0) throw F(${JSON.stringify(budgetExhausted(budgetTotal))}, ${s});`);
+    }
+    if (!k) {
+      lines.push(`throw F(${JSON.stringify('jump into the middle of an lddw')}, ${s});`);
+      s++;
+      continue;
+    }
+    lines.push(emitInsn(p, s));
+    s += k.k === 'lddw' ? 2 : 1;
+  }
+  lines.push(`default: throw F(${JSON.stringify('jump or fall-through outside the function')}, pc);`);
+  lines.push('} } };');
+  return lines.join('\n');
+}
+
+/** Compile every function of a prepared program; returns the entry. */
+export function compileProgram(p: ExecProgram, budgetTotal: number): CompiledProgram {
+  const fns: ((vm: Vm, ...args: number[]) => void)[] = [];
+  const fault = (msg: string, slot: number) => new ExecFault(msg, slot, p.name);
+  const mem = { readMem, writeMem, atomic: atomicOp };
+  p.funcStarts.forEach((_, fn) => {
+    const text = compileFunction(p, fn, budgetTotal);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('A', 'M', 'F', 'FN', text) as (...a: unknown[]) => (vm: Vm, ...args: number[]) => void;
+    fns.push(factory(alu, mem, fault, fns));
+  });
+  const entry = fns[0]!;
+  return (vm: Vm) => {
+    const R = vm.regs;
+    entry(vm, R[2]!, R[3]!, R[4]!, R[5]!, R[6]!, R[7]!, R[8]!, R[9]!, R[10]!, R[11]!, 0);
+  };
+}
+
+/** Generated source of every function, for tests that check what the generator wrote. */
+export function generatedSource(p: ExecProgram, budgetTotal: number): string {
+  return p.funcStarts.map((_, fn) => compileFunction(p, fn, budgetTotal)).join('\n');
+}

@@ -1,0 +1,22 @@
+/**
+ * The two host engines behind one call: `interp` (the reference interpreter)
+ * and `compiled` (JavaScript generated per program). Both take a prepared
+ * program and run it over a Vm whose registers the caller has set.
+ */
+import { compileProgram } from './compiler.js';
+import type { ExecProgram } from './exec-program.js';
+import { interpret } from './interpreter.js';
+import type { Vm } from './vm.js';
+
+export type EngineName = 'interp' | 'compiled';
+export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'compiled'];
+
+/** Default instruction budget per run: the verifier's complexity limit. */
+export const DEFAULT_BUDGET = 1_000_000;
+
+export type Runner = (vm: Vm) => void;
+
+export function makeRunner(p: ExecProgram, engine: EngineName, budget = DEFAULT_BUDGET): Runner {
+  if (engine === 'compiled') return compileProgram(p, budget);
+  return (vm) => interpret(p, vm, budget);
+}

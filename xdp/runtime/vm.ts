@@ -1,0 +1,59 @@
+/**
+ * The state one program run works on, shared by both host engines and by the
+ * helpers: the register file as int32 pairs (r0..r10; helpers read r1..r5 and
+ * write r0 here), the address space, the helper table, the instruction budget
+ * and a pending tail call.
+ */
+import { RegionKind, type Memory, type Region } from './memory.js';
+import type { XdpBuff } from './xdp-buff.js';
+
+/** A helper reads its arguments from vm.regs (r1..r5) and leaves its result in r0. */
+export type HelperFn = (vm: Vm) => void;
+
+/** Kernel limits the engines enforce (include/linux/bpf.h). */
+export const MAX_BPF_STACK = 512;
+export const MAX_CALL_FRAMES = 8;
+export const MAX_TAIL_CALL_CNT = 33;
+
+export interface Vm {
+  /** regs[2n] = low word of rn, regs[2n+1] = high word. */
+  readonly regs: Int32Array;
+  readonly memory: Memory;
+  /** The stack: MAX_CALL_FRAMES frames of MAX_BPF_STACK bytes; frame k's r10 is offset (k+1)*512. */
+  readonly stack: Region;
+  readonly helpers: readonly (HelperFn | undefined)[];
+  /** Instructions still allowed in this run. */
+  budget: number;
+  /** Set by bpf_tail_call: the program to continue with. */
+  tailCall: number | undefined;
+  /** Scratch output of the pair arithmetic. */
+  readonly scratch: Int32Array;
+  /** The packet and context of an XDP run (absent when a program runs over plain memory). */
+  xdp: XdpBuff | undefined;
+}
+
+/** A run that went wrong: carried to the packet's result as `aborted` with this reason. */
+export class ExecFault extends Error {
+  constructor(message: string, readonly slot?: number, readonly program?: string) {
+    super(slot !== undefined ? `${program ? `${program} ` : ''}insn ${slot}: ${message}` : message);
+    this.name = 'ExecFault';
+  }
+}
+
+export const budgetExhausted = (budget: number): string =>
+  `instruction budget of ${budget} exhausted (a loop the verifier would not bound?)`;
+
+
+/** A fresh run state over `memory` (which gets the stack region). */
+export function createVm(memory: Memory, helpers: readonly (HelperFn | undefined)[], budget: number): Vm {
+  return {
+    regs: new Int32Array(22),
+    memory,
+    stack: memory.add(RegionKind.STACK, new Uint8Array(MAX_BPF_STACK * MAX_CALL_FRAMES)),
+    helpers,
+    budget,
+    tailCall: undefined,
+    scratch: new Int32Array(2),
+    xdp: undefined,
+  };
+}
