@@ -19,7 +19,7 @@ import { atomicOp } from './atomic.js';
 import type { ExecProgram } from './exec-program.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
-import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, type Vm } from './vm.js';
+import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, faultAt, type Vm } from './vm.js';
 
 /** A compiled program: run it with the registers set in vm.regs (r1 at least). */
 export type CompiledProgram = (vm: Vm) => void;
@@ -127,21 +127,21 @@ const WRITE: Record<number, (v: string) => string> = {
   1: (v) => `setUint8(o, ${v} & 255)`, 2: (v) => `setUint16(o, ${v} & 65535, true)`, 4: (v) => `setInt32(o, ${v}, true)`,
 };
 
-function emitLoad(k: Extract<InsnKind, { k: 'ldx' }>, d: number, s: number, off: number): string {
+function emitLoad(k: Extract<InsnKind, { k: 'ldx' }>, d: number, s: number, off: number, slot: number): string {
   const n = k.size;
   const fast = n === 8
     ? `${L(d)} = g.view.getInt32(o, true); ${H(d)} = g.view.getInt32(o + 4, true);`
     : `${L(d)} = g.view.${(k.signed ? READ_SIGNED : READ)[n]}; ${H(d)} = ${k.signed ? `${L(d)} >> 31` : '0'};`;
   return `o = (${L(s)} + ${off}) | 0; g = RG[${H(s)}]; ` +
     `if (g !== undefined && o >= g.lo && o + ${n} <= g.hi && g.kind !== ${RegionKind.CTX}) { ${fast} } ` +
-    `else { M.readMem(vm, ${H(s)}, o, ${n}, ${k.signed}, O); ${L(d)} = O[0]; ${H(d)} = O[1]; }`;
+    `else { M.readMem(vm, ${H(s)}, o, ${n}, ${k.signed}, O, ${slot}); ${L(d)} = O[0]; ${H(d)} = O[1]; }`;
 }
 
-function emitStore(size: number, d: number, off: number, lo: string, hi: string): string {
+function emitStore(size: number, d: number, off: number, lo: string, hi: string, slot: number): string {
   const fast = size === 8 ? `g.view.setInt32(o, ${lo}, true); g.view.setInt32(o + 4, ${hi}, true);` : `g.view.${WRITE[size]!(lo)};`;
   return `o = (${L(d)} + ${off}) | 0; g = RG[${H(d)}]; ` +
     `if (g !== undefined && g.writable && o >= g.lo && o + ${size} <= g.hi) { ${fast} } ` +
-    `else { M.writeMem(vm, ${H(d)}, o, ${size}, ${lo}, ${hi}); }`;
+    `else { M.writeMem(vm, ${H(d)}, o, ${size}, ${lo}, ${hi}, ${slot}); }`;
 }
 
 /** Spill r0..r10 into vm.regs, for helpers and slow paths that read them. */
@@ -162,16 +162,16 @@ function emitInsn(p: ExecProgram, slot: number): string {
     case 'ja': return `pc = ${slot + (k.long ? imm : off) + 1}; continue;`;
     case 'jcond': return `if (${emitCond(k, d, s, imm)}) { pc = ${slot + off + 1}; continue; }`;
     case 'lddw': return `${L(d)} = ${imm}; ${H(d)} = ${p.imm2[slot]};`;
-    case 'ldx': return emitLoad(k, d, s, off);
-    case 'st': return emitStore(k.size, d, off, String(imm), String(imm >> 31));
-    case 'stx': return emitStore(k.size, d, off, L(s), H(s));
+    case 'ldx': return emitLoad(k, d, s, off, slot);
+    case 'st': return emitStore(k.size, d, off, String(imm), String(imm >> 31), slot);
+    case 'stx': return emitStore(k.size, d, off, L(s), H(s), slot);
     case 'atomic':
-      return `${spill([0, d, s])} M.atomic(vm, ${JSON.stringify(k.op)}, ${k.fetch}, ${k.size}, ${2 * d}, ${2 * s}, ${off}); ` +
+      return `${spill([0, d, s])} M.atomic(vm, ${JSON.stringify(k.op)}, ${k.fetch}, ${k.size}, ${2 * d}, ${2 * s}, ${off}, ${slot}); ` +
         `${L(0)} = R[0]; ${H(0)} = R[1]; ${L(s)} = R[${2 * s}]; ${H(s)} = R[${2 * s + 1}];`;
     case 'call': {
       if (k.target === 'helper') {
         return `if (HF[${imm}] === undefined) ${fault(`call to helper ${imm}, which the host engine does not provide`)} ` +
-          `${spill([1, 2, 3, 4, 5])} HF[${imm}](vm); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
+          `${spill([1, 2, 3, 4, 5])} M.call(vm, ${imm}, ${slot}); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
       }
       if (k.target === 'local') {
         const target = p.funcStarts.indexOf(slot + imm + 1);
@@ -188,7 +188,7 @@ function emitInsn(p: ExecProgram, slot: number): string {
   }
 }
 
-function compileFunction(p: ExecProgram, fn: number, budgetTotal: number): string {
+function compileFunction(p: ExecProgram, fn: number): string {
   const start = p.funcStarts[fn]!;
   const later = p.funcStarts.filter((s) => s > start);
   const end = later.length > 0 ? Math.min(...later) : p.length;
@@ -197,7 +197,7 @@ function compileFunction(p: ExecProgram, fn: number, budgetTotal: number): strin
   const regs = Array.from({ length: 11 }, (_, r) => r);
   lines.push(`return function f${fn}(vm, L1, H1, L2, H2, L3, H3, L4, H4, L5, H5, depth) {`);
   lines.push(`let L0 = 0, H0 = 0, ${regs.slice(6, 10).map((r) => `${L(r)} = 0, ${H(r)} = 0`).join(', ')};`);
-  lines.push(`const L10 = (depth + 1) * ${MAX_BPF_STACK}, H10 = vm.stack.id;`);
+  lines.push(`const L10 = (${MAX_CALL_FRAMES} - depth) * ${MAX_BPF_STACK}, H10 = vm.stack.id;`);
   lines.push('const R = vm.regs, O = vm.scratch, RG = vm.memory.regions, HF = vm.helpers;');
   lines.push('let T = 0, o = 0, g = undefined;');
   lines.push(`let pc = ${start};`);
@@ -212,31 +212,48 @@ function compileFunction(p: ExecProgram, fn: number, budgetTotal: number): strin
         if (t !== s && starts.has(t)) break;
         n++;
       }
-      lines.push(`case ${s}: if ((vm.budget -= ${n}) < 0) throw F(${JSON.stringify(budgetExhausted(budgetTotal))}, ${s});`);
+      lines.push(`case ${s}: if ((vm.budget -= ${n}) < 0) throw B(vm, ${s});`);
     }
     if (!k) {
-      lines.push(`throw F(${JSON.stringify('jump into the middle of an lddw')}, ${s});`);
       s++;
       continue;
     }
     lines.push(emitInsn(p, s));
     s += k.k === 'lddw' ? 2 : 1;
   }
-  lines.push(`default: throw F(${JSON.stringify('jump or fall-through outside the function')}, pc);`);
+  // Jump targets inside an lddw get a case of their own that says so.
+  for (const t of starts) {
+    if (t >= start && t < end && p.kinds[t] === undefined) lines.push(`case ${t}: throw F(${JSON.stringify('jump into the middle of an lddw')}, ${t});`);
+  }
+  lines.push(`default: throw F(pc >= 0 && pc < ${p.length} ? "jump from one function into another" : "jump or fall-through to slot " + pc + ", outside the program", pc);`);
   lines.push('} } };');
   return lines.join('\n');
 }
 
 /** Compile every function of a prepared program; returns the entry. */
-export function compileProgram(p: ExecProgram, budgetTotal: number): CompiledProgram {
+export function compileProgram(p: ExecProgram): CompiledProgram {
   const fns: ((vm: Vm, ...args: number[]) => void)[] = [];
   const fault = (msg: string, slot: number) => new ExecFault(msg, slot, p.name);
-  const mem = { readMem, writeMem, atomic: atomicOp };
+  const budgetFault = (vm: Vm, slot: number) => fault(budgetExhausted(vm.budgetLimit), slot);
+  // The slow paths, each turning a MemoryFault into an ExecFault that names the instruction.
+  const guard = <A extends unknown[]>(f: (...a: A) => void) => (...a: [...A, number]) => {
+    try {
+      f(...(a.slice(0, -1) as unknown as A));
+    } catch (e) {
+      throw faultAt(e, a[a.length - 1] as number, p.name);
+    }
+  };
+  const mem = {
+    readMem: guard(readMem),
+    writeMem: guard(writeMem),
+    atomic: guard(atomicOp),
+    call: guard((vm: Vm, id: number) => vm.helpers[id]!(vm)),
+  };
   p.funcStarts.forEach((_, fn) => {
-    const text = compileFunction(p, fn, budgetTotal);
+    const text = compileFunction(p, fn);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('A', 'M', 'F', 'FN', text) as (...a: unknown[]) => (vm: Vm, ...args: number[]) => void;
-    fns.push(factory(alu, mem, fault, fns));
+    const factory = new Function('A', 'M', 'F', 'B', 'FN', text) as (...a: unknown[]) => (vm: Vm, ...args: number[]) => void;
+    fns.push(factory(alu, mem, fault, budgetFault, fns));
   });
   const entry = fns[0]!;
   return (vm: Vm) => {
@@ -246,6 +263,6 @@ export function compileProgram(p: ExecProgram, budgetTotal: number): CompiledPro
 }
 
 /** Generated source of every function, for tests that check what the generator wrote. */
-export function generatedSource(p: ExecProgram, budgetTotal: number): string {
-  return p.funcStarts.map((_, fn) => compileFunction(p, fn, budgetTotal)).join('\n');
+export function generatedSource(p: ExecProgram): string {
+  return p.funcStarts.map((_, fn) => compileFunction(p, fn)).join('\n');
 }

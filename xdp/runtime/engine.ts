@@ -11,12 +11,22 @@ import type { Vm } from './vm.js';
 export type EngineName = 'interp' | 'compiled';
 export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'compiled'];
 
-/** Default instruction budget per run: the verifier's complexity limit. */
+/** Default instruction budget per run (Vm.budgetLimit): the verifier's complexity limit. */
 export const DEFAULT_BUDGET = 1_000_000;
 
 export type Runner = (vm: Vm) => void;
 
-export function makeRunner(p: ExecProgram, engine: EngineName, budget = DEFAULT_BUDGET): Runner {
-  if (engine === 'compiled') return compileProgram(p, budget);
-  return (vm) => interpret(p, vm, budget);
+/** A runner that starts each run with the full budget. */
+export function makeRunner(p: ExecProgram, engine: EngineName): Runner {
+  if (engine === 'compiled') {
+    const compiled = compileProgram(p);
+    return (vm) => {
+      vm.budget = vm.budgetLimit;
+      compiled(vm);
+    };
+  }
+  return (vm) => {
+    vm.budget = vm.budgetLimit;
+    interpret(p, vm);
+  };
 }

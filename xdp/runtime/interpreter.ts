@@ -10,7 +10,7 @@ import {
 } from './alu64.js';
 import { atomicOp } from './atomic.js';
 import { readMem, writeMem } from './mem-access.js';
-import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, type Vm } from './vm.js';
+import { ExecFault, MAX_CALL_FRAMES, budgetExhausted, faultAt, frameTop, type Vm } from './vm.js';
 
 interface Frame {
   readonly ret: number;
@@ -19,18 +19,24 @@ interface Frame {
 }
 
 /** Run `prog` from its entry with the registers already in vm.regs; returns when it exits or tail-calls. */
-export function interpret(prog: ExecProgram, vm: Vm, budgetTotal: number): void {
+export function interpret(prog: ExecProgram, vm: Vm): void {
   const R = vm.regs;
   const out = vm.scratch;
   const frames: Frame[] = [];
-  R[20] = MAX_BPF_STACK;
+  R[20] = frameTop(0);
   R[21] = vm.stack.id;
   let pc = 0;
+  try {
+    run();
+  } catch (e) {
+    throw faultAt(e, pc, prog.name);
+  }
+  function run(): void {
   for (;;) {
     if (pc < 0 || pc >= prog.length) throw new ExecFault(`jump or fall-through to slot ${pc}, outside the program`, pc, prog.name);
     const k = prog.kinds[pc];
     if (k === undefined) throw new ExecFault('jump into the middle of an lddw', pc, prog.name);
-    if (--vm.budget < 0) throw new ExecFault(budgetExhausted(budgetTotal), pc, prog.name);
+    if (--vm.budget < 0) throw new ExecFault(budgetExhausted(vm.budgetLimit), pc, prog.name);
     const d = prog.dst[pc]! * 2;
     const s = prog.src[pc]! * 2;
     const off = prog.off[pc]!;
@@ -165,7 +171,7 @@ export function interpret(prog: ExecProgram, vm: Vm, budgetTotal: number): void 
         if (k.target === 'local') {
           if (frames.length + 1 >= MAX_CALL_FRAMES) throw new ExecFault(`call depth exceeds ${MAX_CALL_FRAMES} frames`, pc, prog.name);
           frames.push({ ret: pc + 1, saved: R.slice(12, 22) });
-          R[20] = (frames.length + 1) * MAX_BPF_STACK;
+          R[20] = frameTop(frames.length);
           pc += imm + 1;
           continue;
         }
@@ -202,6 +208,7 @@ export function interpret(prog: ExecProgram, vm: Vm, budgetTotal: number): void 
         throw new ExecFault(`invalid instruction: ${k.reason}`, pc, prog.name);
     }
     pc++;
+  }
   }
 }
 

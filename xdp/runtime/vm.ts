@@ -4,7 +4,7 @@
  * write r0 here), the address space, the helper table, the instruction budget
  * and a pending tail call.
  */
-import { RegionKind, type Memory, type Region } from './memory.js';
+import { MemoryFault, RegionKind, type Memory, type Region } from './memory.js';
 import type { XdpBuff } from './xdp-buff.js';
 
 /** A helper reads its arguments from vm.regs (r1..r5) and leaves its result in r0. */
@@ -19,11 +19,13 @@ export interface Vm {
   /** regs[2n] = low word of rn, regs[2n+1] = high word. */
   readonly regs: Int32Array;
   readonly memory: Memory;
-  /** The stack: MAX_CALL_FRAMES frames of MAX_BPF_STACK bytes; frame k's r10 is offset (k+1)*512. */
+  /** The stack: MAX_CALL_FRAMES frames of MAX_BPF_STACK bytes growing down; frame k's r10 is `frameTop(k)`. */
   readonly stack: Region;
   readonly helpers: readonly (HelperFn | undefined)[];
   /** Instructions still allowed in this run. */
   budget: number;
+  /** The budget each run starts with. */
+  readonly budgetLimit: number;
   /** Set by bpf_tail_call: the program to continue with. */
   tailCall: number | undefined;
   /** Scratch output of the pair arithmetic. */
@@ -40,8 +42,16 @@ export class ExecFault extends Error {
   }
 }
 
+/** A MemoryFault (or helper refusal) raised at `slot` becomes an ExecFault naming the instruction. */
+export function faultAt(e: unknown, slot: number, program: string): unknown {
+  return e instanceof MemoryFault ? new ExecFault(e.message, slot, program) : e;
+}
+
 export const budgetExhausted = (budget: number): string =>
   `instruction budget of ${budget} exhausted (a loop the verifier would not bound?)`;
+
+/** r10 of call depth k (0 = the program's own frame): frames grow down from the top of the stack region. */
+export const frameTop = (depth: number): number => (MAX_CALL_FRAMES - depth) * MAX_BPF_STACK;
 
 
 /** A fresh run state over `memory` (which gets the stack region). */
@@ -52,6 +62,7 @@ export function createVm(memory: Memory, helpers: readonly (HelperFn | undefined
     stack: memory.add(RegionKind.STACK, new Uint8Array(MAX_BPF_STACK * MAX_CALL_FRAMES)),
     helpers,
     budget,
+    budgetLimit: budget,
     tailCall: undefined,
     scratch: new Int32Array(2),
     xdp: undefined,
