@@ -19,7 +19,7 @@ import { atomicOp } from './atomic.js';
 import type { ExecProgram } from './exec-program.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
-import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, faultAt, type Vm } from './vm.js';
+import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, faultAt, missingHelper, type Vm } from './vm.js';
 
 /** A compiled program: run it with the registers set in vm.regs (r1 at least). */
 export type CompiledProgram = (vm: Vm) => void;
@@ -170,7 +170,7 @@ function emitInsn(p: ExecProgram, slot: number): string {
         `${L(0)} = R[0]; ${H(0)} = R[1]; ${L(s)} = R[${2 * s}]; ${H(s)} = R[${2 * s + 1}];`;
     case 'call': {
       if (k.target === 'helper') {
-        return `if (HF[${imm}] === undefined) ${fault(`call to helper ${imm}, which the host engine does not provide`)} ` +
+        return `if (HF[${imm}] === undefined) throw M.noHelper(${imm}, ${slot}); ` +
           `${spill([1, 2, 3, 4, 5])} M.call(vm, ${imm}, ${slot}); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
       }
       if (k.target === 'local') {
@@ -248,6 +248,7 @@ export function compileProgram(p: ExecProgram): CompiledProgram {
     writeMem: guard(writeMem),
     atomic: guard(atomicOp),
     call: guard((vm: Vm, id: number) => vm.helpers[id]!(vm)),
+    noHelper: (id: number, slot: number) => fault(missingHelper(id), slot),
   };
   p.funcStarts.forEach((_, fn) => {
     const text = compileFunction(p, fn);

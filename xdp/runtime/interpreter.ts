@@ -10,7 +10,7 @@ import {
 } from './alu64.js';
 import { atomicOp } from './atomic.js';
 import { readMem, writeMem } from './mem-access.js';
-import { ExecFault, MAX_CALL_FRAMES, budgetExhausted, faultAt, frameTop, type Vm } from './vm.js';
+import { ExecFault, MAX_CALL_FRAMES, budgetExhausted, faultAt, frameTop, missingHelper, type Vm } from './vm.js';
 
 interface Frame {
   readonly ret: number;
@@ -163,7 +163,7 @@ export function interpret(prog: ExecProgram, vm: Vm): void {
       case 'call':
         if (k.target === 'helper') {
           const fn = vm.helpers[imm];
-          if (fn === undefined) throw new ExecFault(`call to helper ${imm}, which the host engine does not provide`, pc, prog.name);
+          if (fn === undefined) throw new ExecFault(missingHelper(imm), pc, prog.name);
           fn(vm);
           if (vm.tailCall !== undefined) return;
           break;

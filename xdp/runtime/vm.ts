@@ -4,6 +4,7 @@
  * write r0 here), the address space, the helper table, the instruction budget
  * and a pending tail call.
  */
+import { helperName } from '../helpers/helper-names.js';
 import { MemoryFault, RegionKind, type Memory, type Region } from './memory.js';
 import type { XdpBuff } from './xdp-buff.js';
 
@@ -46,6 +47,10 @@ export class ExecFault extends Error {
 export function faultAt(e: unknown, slot: number, program: string): unknown {
   return e instanceof MemoryFault ? new ExecFault(e.message, slot, program) : e;
 }
+
+/** The refusal of a helper this engine does not provide, by id and name. */
+export const missingHelper = (id: number): string =>
+  `call to helper ${id} (${helperName(id) ?? 'unknown'}), which the host engine does not provide`;
 
 export const budgetExhausted = (budget: number): string =>
   `instruction budget of ${budget} exhausted (a loop the verifier would not bound?)`;

@@ -1,0 +1,257 @@
+/**
+ * The BPF helpers the kernel allows XDP programs and this host engine
+ * provides, as a table from helper id (include/uapi/linux/bpf.h) to an
+ * implementation over the Vm's registers and memory. Semantics and return
+ * codes follow the kernel's implementations (kernel/bpf/helpers.c,
+ * net/core/filter.c, kernel/bpf/ringbuf.c, kernel/trace/bpf_trace.c); any other
+ * helper id is refused by the engines with its name.
+ */
+import { Errno, type BpfMap, type ValueRef } from '../../maps/bpf-map.js';
+import { MAP_TYPE } from '../../maps/map-types.js';
+import { MemoryFault, RegionKind } from '../memory.js';
+import { MAX_TAIL_CALL_CNT, type HelperFn, type Vm } from '../vm.js';
+import { adjustHead, adjustMeta, adjustTail } from '../xdp-buff.js';
+import { fibLookup, FibResult } from './fib-table.js';
+import {
+  argBytes, argHi, argLo, argMap, argNum, argU32, ret, retPtr, writeArg, type HelperEnv,
+} from './helper-env.js';
+import { formatTracePrintk } from './trace-printk.js';
+
+export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+export const XDP_ACTION_NAMES = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'] as const;
+
+const BPF_F_CURRENT_CPU = 0xffffffff;
+const BPF_F_BROADCAST = 1 << 3;
+const BPF_F_EXCLUDE_INGRESS = 1 << 4;
+const BPF_FIB_LOOKUP_SKIP_NEIGH = 1 << 4;
+
+/** Map operations some map types add to the BpfMap contract. */
+interface RingbufOps {
+  reserve(size: number, flags: number): ValueRef | undefined;
+  commit(ref: ValueRef, discard: boolean): void;
+  output(data: Uint8Array, flags: number): number;
+}
+interface PerfOps {
+  output(index: number, cpu: number, data: Uint8Array): number;
+}
+interface ProgArrayOps {
+  program(index: number): string | undefined;
+}
+
+function ops<T>(map: BpfMap, method: keyof T, helper: string): T {
+  if (typeof (map as unknown as Record<string, unknown>)[method as string] !== 'function') {
+    throw new MemoryFault(`${helper} on map '${map.def.name}', whose type does not support it`);
+  }
+  return map as unknown as T;
+}
+
+const keyOf = (vm: Vm, map: BpfMap, n: number) => argBytes(vm, n, map.def.keySize);
+
+type Factory = (env: HelperEnv) => HelperFn;
+
+const HELPERS: Readonly<Record<number, Factory>> = {
+  /* map_lookup_elem */ 1: (env) => (vm) => {
+    const map = argMap(vm, env, 1);
+    const v = map.lookup(keyOf(vm, map, 2), env.cpu);
+    if (v) retPtr(vm, v.region.id, v.offset);
+    else retPtr(vm, 0, 0);
+  },
+  /* map_update_elem */ 2: (env) => (vm) => {
+    const map = argMap(vm, env, 1);
+    ret(vm, map.update(keyOf(vm, map, 2), argBytes(vm, 3, map.def.valueSize), argNum(vm, 4), env.cpu));
+  },
+  /* map_delete_elem */ 3: (env) => (vm) => {
+    const map = argMap(vm, env, 1);
+    ret(vm, map.delete(keyOf(vm, map, 2), env.cpu));
+  },
+  /* ktime_get_ns */ 5: (env) => (vm) => retBig(vm, env.nowNs),
+  /* trace_printk */ 6: (env) => (vm) => {
+    const size = argU32(vm, 2);
+    const fmt = argBytes(vm, 1, size);
+    const text = formatTracePrintk(vm, fmt);
+    env.trace.push({ packet: env.packet, cpu: env.cpu, text });
+    ret(vm, text.length + 1);
+  },
+  /* get_prandom_u32 */ 7: (env) => (vm) => {
+    vm.regs[0] = env.random() | 0;
+    vm.regs[1] = 0;
+  },
+  /* get_smp_processor_id */ 8: (env) => (vm) => ret(vm, env.cpu),
+  /* tail_call */ 12: (env) => (vm) => {
+    const map = argMap(vm, env, 2);
+    if (map.def.type !== MAP_TYPE.PROG_ARRAY) throw new MemoryFault(`bpf_tail_call on map '${map.def.name}', which is not a PROG_ARRAY`);
+    const index = argU32(vm, 3);
+    const name = index < map.def.maxEntries ? ops<ProgArrayOps>(map, 'program', 'bpf_tail_call').program(index) : undefined;
+    const target = name === undefined ? undefined : env.programIndex(name);
+    if (target === undefined || env.tailCalls >= MAX_TAIL_CALL_CNT) {
+      ret(vm, -Errno.ENOENT); // the call falls through; the verifier forbids reading r0 here
+      return;
+    }
+    env.tailCalls++;
+    vm.tailCall = target;
+  },
+  /* redirect */ 23: (env) => (vm) => {
+    if (argNum(vm, 2) !== 0) {
+      ret(vm, XdpAction.ABORTED);
+      return;
+    }
+    env.redirect = { kind: 'ifindex', ifindex: argU32(vm, 1) };
+    ret(vm, XdpAction.REDIRECT);
+  },
+  /* perf_event_output */ 25: (env) => (vm) => {
+    const map = argMap(vm, env, 2);
+    const flagsLo = argU32(vm, 3);
+    const ctxLen = argHi(vm, 3) & 0xfffff;
+    const data = argBytes(vm, 4, argU32(vm, 5));
+    let sample = data;
+    if (ctxLen > 0) {
+      const xdp = vm.xdp;
+      if (!xdp || ctxLen > xdp.packet.hi - xdp.data) {
+        ret(vm, -Errno.EFAULT);
+        return;
+      }
+      sample = new Uint8Array(data.length + ctxLen);
+      sample.set(data);
+      sample.set(xdp.packet.bytes.subarray(xdp.data, xdp.data + ctxLen), data.length);
+    }
+    const index = flagsLo === BPF_F_CURRENT_CPU ? env.cpu : flagsLo;
+    ret(vm, ops<PerfOps>(map, 'output', 'bpf_perf_event_output').output(index, env.cpu, sample));
+  },
+  /* csum_diff */ 28: () => (vm) => {
+    const fromSize = argU32(vm, 2);
+    const toSize = argU32(vm, 4);
+    if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > 512) {
+      ret(vm, -Errno.EINVAL);
+      return;
+    }
+    const from = fromSize > 0 ? argBytes(vm, 1, fromSize) : new Uint8Array(0);
+    const to = toSize > 0 ? argBytes(vm, 3, toSize) : new Uint8Array(0);
+    let sum = argU32(vm, 5);
+    const fv = new DataView(from.buffer);
+    const tv = new DataView(to.buffer);
+    for (let i = 0; i < fromSize; i += 4) sum += ~fv.getUint32(i, true) >>> 0;
+    for (let i = 0; i < toSize; i += 4) sum += tv.getUint32(i, true);
+    while (sum > 0xffffffff) sum = (sum % 0x100000000) + Math.floor(sum / 0x100000000);
+    vm.regs[0] = sum | 0;
+    vm.regs[1] = 0;
+  },
+  /* xdp_adjust_head */ 44: () => (vm) => ret(vm, adjustHead(xdpOf(vm), argLo(vm, 2))),
+  /* redirect_map */ 51: (env) => (vm) => {
+    const map = argMap(vm, env, 1);
+    const key = argU32(vm, 2);
+    const flags = argNum(vm, 3);
+    const redirectable = [MAP_TYPE.DEVMAP, MAP_TYPE.DEVMAP_HASH, MAP_TYPE.CPUMAP, MAP_TYPE.XSKMAP] as readonly number[];
+    if (!redirectable.includes(map.def.type)) throw new MemoryFault(`bpf_redirect_map on map '${map.def.name}', which is not a DEVMAP, DEVMAP_HASH, CPUMAP or XSKMAP`);
+    if (flags < 0 || flags > (3 | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) {
+      ret(vm, XdpAction.ABORTED);
+      return;
+    }
+    const keyBytes = new Uint8Array(4);
+    new DataView(keyBytes.buffer).setUint32(0, key, true);
+    const broadcast = (flags & BPF_F_BROADCAST) !== 0;
+    if (!broadcast && map.read(keyBytes) === undefined) {
+      ret(vm, flags & 3);
+      return;
+    }
+    env.redirect = { kind: 'map', map: map.def.name, mapType: map.def.type, key, flags };
+    ret(vm, XdpAction.REDIRECT);
+  },
+  /* xdp_adjust_meta */ 54: () => (vm) => ret(vm, adjustMeta(xdpOf(vm), argLo(vm, 2))),
+  /* xdp_adjust_tail */ 65: () => (vm) => ret(vm, adjustTail(xdpOf(vm), argLo(vm, 2))),
+  /* fib_lookup */ 69: (env) => (vm) => ret(vm, fib(vm, env)),
+  /* map_push_elem */ 87: (env) => (vm) => {
+    const map = argMap(vm, env, 1);
+    ret(vm, map.push(argBytes(vm, 2, map.def.valueSize), argNum(vm, 3)));
+  },
+  /* map_pop_elem */ 88: (env) => (vm) => popPeek(vm, env, false),
+  /* map_peek_elem */ 89: (env) => (vm) => popPeek(vm, env, true),
+  /* spin_lock */ 93: () => (vm) => spin(vm, true),
+  /* spin_unlock */ 94: () => (vm) => spin(vm, false),
+  /* ktime_get_boot_ns */ 125: (env) => (vm) => retBig(vm, env.nowNs),
+  /* ringbuf_output */ 130: (env) => (vm) => {
+    const map = argMap(vm, env, 1);
+    ret(vm, ops<RingbufOps>(map, 'output', 'bpf_ringbuf_output').output(argBytes(vm, 2, argU32(vm, 3)), argNum(vm, 4)));
+  },
+  /* ringbuf_reserve */ 131: (env) => (vm) => {
+    const map = argMap(vm, env, 1);
+    const ref = ops<RingbufOps>(map, 'reserve', 'bpf_ringbuf_reserve').reserve(argU32(vm, 2), argNum(vm, 3));
+    if (ref) retPtr(vm, ref.region.id, ref.offset);
+    else retPtr(vm, 0, 0);
+  },
+  /* ringbuf_submit */ 132: (env) => (vm) => commit(vm, env, false),
+  /* ringbuf_discard */ 133: (env) => (vm) => commit(vm, env, true),
+  /* ringbuf_query */ 134: () => (vm) => ret(vm, 0),
+  /* ktime_get_coarse_ns */ 160: (env) => (vm) => retBig(vm, env.nowNs),
+};
+
+function retBig(vm: Vm, v: bigint): void {
+  vm.regs[0] = Number(BigInt.asIntN(32, v));
+  vm.regs[1] = Number(BigInt.asIntN(32, v >> 32n));
+}
+
+function xdpOf(vm: Vm) {
+  if (!vm.xdp) throw new MemoryFault('an XDP helper called outside an XDP run');
+  return vm.xdp;
+}
+
+function popPeek(vm: Vm, env: HelperEnv, peek: boolean): void {
+  const map = argMap(vm, env, 1);
+  const v = map.pop(peek);
+  if (typeof v === 'number') {
+    ret(vm, v);
+    return;
+  }
+  writeArg(vm, 2, v);
+  ret(vm, 0);
+}
+
+function commit(vm: Vm, env: HelperEnv, discard: boolean): void {
+  const region = vm.memory.regions[argHi(vm, 1)];
+  if (!region || region.kind !== RegionKind.RINGBUF || region.map === undefined) {
+    throw new MemoryFault(`bpf_ringbuf_${discard ? 'discard' : 'submit'} of a pointer that bpf_ringbuf_reserve did not return`);
+  }
+  const map = env.maps[region.map]!;
+  ops<RingbufOps>(map, 'commit', 'bpf_ringbuf_submit').commit({ region, offset: argLo(vm, 1) }, discard);
+  ret(vm, 0);
+}
+
+function spin(vm: Vm, lock: boolean): void {
+  const at = argLo(vm, 1);
+  const r = vm.memory.resolve(argHi(vm, 1), at, 4, true);
+  const held = r.view.getUint32(at, true) !== 0;
+  if (lock && held) throw new MemoryFault('bpf_spin_lock on a lock this program already holds (deadlock)');
+  if (!lock && !held) throw new MemoryFault('bpf_spin_unlock of a lock that is not held');
+  r.view.setUint32(at, lock ? 1 : 0, true);
+  ret(vm, 0);
+}
+
+/** bpf_fib_lookup(ctx, struct bpf_fib_lookup *params, int plen, u32 flags). */
+function fib(vm: Vm, env: HelperEnv): number {
+  const plen = argU32(vm, 3);
+  if (plen < 64) return -Errno.EINVAL;
+  const flags = argU32(vm, 4);
+  const params = argBytes(vm, 2, 64);
+  const family = params[0];
+  if (family !== 2 && family !== 10) return -Errno.EAFNOSUPPORT;
+  if (!env.fib) return FibResult.NOT_FWDED;
+  const v4 = family === 2;
+  const dst = v4 ? params.subarray(32, 36) : params.subarray(32, 48);
+  const answer = fibLookup(env.fib, v4 ? 4 : 6, dst, (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) !== 0);
+  const view = new DataView(params.buffer);
+  if (answer.ifindex !== undefined) view.setUint32(8, answer.ifindex, true);
+  if (answer.mtu !== undefined) view.setUint16(6, answer.mtu, true);
+  if (answer.smac) params.set(answer.smac, 52);
+  if (answer.dmac) params.set(answer.dmac, 58);
+  if (answer.result === FibResult.SUCCESS || answer.result === FibResult.NO_NEIGH) writeArg(vm, 2, params);
+  return answer.result;
+}
+
+/** The helper table for one machine: index = helper id. */
+export function createHelpers(env: HelperEnv): (HelperFn | undefined)[] {
+  const table: (HelperFn | undefined)[] = [];
+  for (const [id, factory] of Object.entries(HELPERS)) table[Number(id)] = factory(env);
+  return table;
+}
+
+/** Ids of the helpers this engine provides. */
+export const PROVIDED_HELPERS: readonly number[] = Object.keys(HELPERS).map(Number);

@@ -1,0 +1,138 @@
+/**
+ * One XDP program ready to process packets on the host CPU: the object's maps
+ * created (with the kernel's semantics), every XDP program of the object
+ * prepared for the chosen engine (tail calls may land in any of them), the
+ * helper table, and the packet buffer. `run` takes one packet through it and
+ * says what became of it. A machine is a value: two machines share nothing.
+ */
+import { createMap } from '../maps/create-map.js';
+import type { BpfMap, MapEnv } from '../maps/bpf-map.js';
+import type { BpfObject, Program } from '../object/bpf-object.js';
+import { DEFAULT_BUDGET, makeRunner, type EngineName, type Runner } from './engine.js';
+import { prepareProgram, type MapResolver } from './exec-program.js';
+import type { FibTable } from './helpers/fib-table.js';
+import { seededRandom, type HelperEnv, type RedirectTarget, type TraceLine } from './helpers/helper-env.js';
+import { XDP_ACTION_NAMES, XdpAction, createHelpers } from './helpers/xdp-helpers.js';
+import { Memory } from './memory.js';
+import { ExecFault, createVm, type Vm } from './vm.js';
+import { createXdpBuff, loadPacket, packetData, XDP_MAX_DATA, type XdpBuff } from './xdp-buff.js';
+
+export interface XdpMachineOptions {
+  readonly engine: EngineName;
+  /** Possible CPUs (per-CPU maps keep one value per CPU). */
+  readonly cpus?: number;
+  /** Seed of get_prandom_u32. */
+  readonly seed?: number;
+  readonly fib?: FibTable;
+  /** Instructions allowed per packet before the run is stopped. */
+  readonly budget?: number;
+}
+
+export interface PacketMeta {
+  readonly ingressIfindex?: number;
+  readonly rxQueueIndex?: number;
+  readonly cpu?: number;
+  /** Virtual time for ktime_get_*: the packet's capture time. */
+  readonly timeNs?: bigint;
+}
+
+export type ActionName = (typeof XDP_ACTION_NAMES)[number];
+
+export interface PacketResult {
+  /** XDP action: what the program returned, or XDP_ABORTED when the run failed. */
+  readonly action: number;
+  readonly actionName: ActionName;
+  /** The packet as the program left it (data .. data_end). */
+  readonly data: Uint8Array;
+  readonly redirect?: RedirectTarget;
+  /** Why the packet was aborted, when the program did not simply return XDP_ABORTED. */
+  readonly error?: string;
+  /** The raw r0 the program returned. */
+  readonly retval?: number;
+}
+
+export class XdpMachine {
+  readonly maps: BpfMap[] = [];
+  readonly trace: TraceLine[] = [];
+  private readonly vm: Vm;
+  private readonly xdp: XdpBuff;
+  private readonly env: HelperEnv;
+  private readonly runners: Runner[];
+  private readonly entry: number;
+
+  constructor(readonly object: BpfObject, program: Program, readonly options: XdpMachineOptions) {
+    const memory = new Memory();
+    const mapEnv: MapEnv = { memory, cpus: options.cpus ?? 1, maps: this.maps };
+    for (const def of object.maps) this.maps.push(createMap(def, mapEnv));
+    const programs = object.programs;
+    const random = seededRandom(options.seed ?? 0);
+    this.env = {
+      maps: this.maps, cpu: 0, packet: 0, nowNs: 0n, random, redirect: undefined, trace: this.trace,
+      fib: options.fib, tailCalls: 0,
+      programIndex: (name) => {
+        const i = programs.findIndex((p) => p.name === name);
+        return i < 0 ? undefined : i;
+      },
+    };
+    this.vm = createVm(memory, createHelpers(this.env), options.budget ?? DEFAULT_BUDGET);
+    this.xdp = createXdpBuff(memory);
+    this.vm.xdp = this.xdp;
+    const resolver: MapResolver = {
+      handle: (i) => this.mapAt(i).handle.id,
+      value: (i) => {
+        const v = this.mapAt(i).lookup(new Uint8Array(4), 0);
+        if (!v) throw new ExecFault(`map ${i} has no value to point at`);
+        return { region: v.region.id, offset: v.offset };
+      },
+    };
+    this.runners = programs.map((p) => makeRunner(prepareProgram(p, resolver), options.engine));
+    this.entry = programs.indexOf(program);
+    if (this.entry < 0) throw new Error('the program is not one of the object\'s programs');
+  }
+
+  private mapAt(i: number): BpfMap {
+    const m = this.maps[i];
+    if (!m) throw new ExecFault(`lddw refers to map ${i}, but the object has ${this.maps.length}`);
+    return m;
+  }
+
+  /** Run one packet. `index` labels trace lines and events. */
+  run(packet: Uint8Array, index: number, meta: PacketMeta = {}): PacketResult {
+    if (packet.length > XDP_MAX_DATA) {
+      return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data: packet, error: `packet of ${packet.length} bytes exceeds the ${XDP_MAX_DATA}-byte XDP frame` };
+    }
+    const env = this.env;
+    env.cpu = meta.cpu ?? 0;
+    env.packet = index;
+    env.nowNs = meta.timeNs ?? env.nowNs;
+    env.redirect = undefined;
+    env.tailCalls = 0;
+    loadPacket(this.xdp, packet, meta.ingressIfindex ?? 1, meta.rxQueueIndex ?? 0);
+    const vm = this.vm;
+    let current = this.entry;
+    try {
+      for (;;) {
+        vm.regs.fill(0);
+        vm.regs[2] = 0;
+        vm.regs[3] = this.xdp.ctx.id;
+        vm.tailCall = undefined;
+        this.runners[current]!(vm);
+        if (vm.tailCall === undefined) break;
+        current = vm.tailCall;
+      }
+    } catch (e) {
+      if (!(e instanceof ExecFault)) throw e;
+      return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data: packetData(this.xdp), error: e.message };
+    }
+    const retval = vm.regs[0]! >>> 0;
+    const data = packetData(this.xdp);
+    if (vm.regs[1] !== 0 || retval > XdpAction.REDIRECT) {
+      return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data, retval, error: `invalid XDP action ${retval}` };
+    }
+    if (retval === XdpAction.REDIRECT) {
+      if (!env.redirect) return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data, retval, error: 'XDP_REDIRECT without a redirect target' };
+      return { action: retval, actionName: 'XDP_REDIRECT', data, retval, redirect: env.redirect };
+    }
+    return { action: retval, actionName: XDP_ACTION_NAMES[retval]!, data, retval };
+  }
+}
