@@ -1,0 +1,146 @@
+/**
+ * Replaying a capture through an XDP packet engine (the host machine, or the
+ * kernel through BPF_PROG_TEST_RUN): every record read is either run and
+ * counted under the action the program chose, or skipped and counted under a
+ * reason — never lost. Packets leave as the program left them, into one pcap
+ * per action; a JSON line per packet can be traced.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { openCapture } from '../pcap/capture.js';
+import type { CaptureStats } from '../pcap/capture-record.js';
+import { LINKTYPE_ETHERNET, openPcapFile, type PcapFileWriter } from '../pcap/pcap-writer.js';
+import { XDP_ACTION_NAMES } from '../runtime/helpers/xdp-helpers.js';
+import type { ActionName, PacketMeta, PacketResult } from '../runtime/xdp-machine.js';
+import { ETH_HLEN, XDP_MAX_DATA } from '../runtime/xdp-buff.js';
+
+/** Anything that can take one packet: the host machine, the kernel oracle. */
+export interface PacketEngine {
+  run(packet: Uint8Array, index: number, meta: PacketMeta): PacketResult;
+}
+
+export interface ReplayOptions {
+  readonly capture: string;
+  /** Directory for {pass,tx,redirect,drop,aborted}.pcap. */
+  readonly outDir?: string;
+  /** File for one JSON line per packet. */
+  readonly traceFile?: string;
+  /** Packets are spread over this many CPUs, round robin (per-CPU maps, get_smp_processor_id). */
+  readonly cpus?: number;
+  /** Called every `progressEvery` packets with the count so far. */
+  readonly onProgress?: (packets: number) => void;
+  readonly progressEvery?: number;
+}
+
+export interface ReplaySummary {
+  /** Records in the capture: run + skipped. */
+  packets: number;
+  actions: Record<ActionName, number>;
+  /** Records not run, all reasons. */
+  skipped: number;
+  skippedByReason: Record<string, number>;
+  /** Why packets were aborted by a failed run, with counts. */
+  abortReasons: Record<string, number>;
+  /** Packets redirected, by target. */
+  redirects: Record<string, number>;
+  /** Wall time of the replay loop, in milliseconds. */
+  elapsedMs: number;
+  /** Reading stopped early at this error (the packets before it are counted). */
+  captureError?: string;
+}
+
+const OUTPUT_FILES: Readonly<Record<ActionName, string>> = {
+  XDP_ABORTED: 'aborted.pcap', XDP_DROP: 'drop.pcap', XDP_PASS: 'pass.pcap', XDP_TX: 'tx.pcap', XDP_REDIRECT: 'redirect.pcap',
+};
+
+export function replayCapture(engine: PacketEngine, opts: ReplayOptions): ReplaySummary {
+  const actions = Object.fromEntries(XDP_ACTION_NAMES.map((n) => [n, 0])) as Record<ActionName, number>;
+  const skippedByReason: Record<string, number> = {};
+  const abortReasons: Record<string, number> = {};
+  const redirects: Record<string, number> = {};
+  const skip = (reason: string) => (skippedByReason[reason] = (skippedByReason[reason] ?? 0) + 1);
+  const capture = openCapture(opts.capture);
+  const writers = new Map<ActionName, PcapFileWriter>();
+  let trace: number | undefined;
+  let traceBuf: string[] = [];
+  const flushTrace = () => {
+    if (trace !== undefined && traceBuf.length > 0) writeSync(trace, traceBuf.join(''));
+    traceBuf = [];
+  };
+  if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });
+  if (opts.traceFile) trace = openSync(opts.traceFile, 'w');
+  const cpus = opts.cpus ?? 1;
+  const every = opts.progressEvery ?? 10000;
+  const started = performance.now();
+  let run = 0;
+  let captureError: string | undefined;
+  try {
+    for (const rec of capture) {
+      const i = rec.index;
+      if (rec.linkType !== LINKTYPE_ETHERNET) {
+        skip(`link type ${rec.linkType} is not Ethernet`);
+        continue;
+      }
+      if (rec.capLen < ETH_HLEN) {
+        skip('shorter than an Ethernet header');
+        continue;
+      }
+      if (rec.capLen > XDP_MAX_DATA) {
+        skip(`longer than an XDP frame holds (${XDP_MAX_DATA} bytes)`);
+        continue;
+      }
+      const result = engine.run(rec.data, i, {
+        cpu: i % cpus,
+        rxQueueIndex: 0,
+        ingressIfindex: 1,
+        timeNs: BigInt(rec.tsSec) * 1_000_000_000n + BigInt(rec.tsNsec),
+      });
+      run++;
+      actions[result.actionName]++;
+      if (result.error) abortReasons[result.error] = (abortReasons[result.error] ?? 0) + 1;
+      if (result.redirect) {
+        const r = result.redirect;
+        const key = r.kind === 'ifindex' ? `ifindex ${r.ifindex}` : `${r.map}[${r.key}]`;
+        redirects[key] = (redirects[key] ?? 0) + 1;
+      }
+      if (opts.outDir) {
+        let w = writers.get(result.actionName);
+        if (!w) {
+          w = openPcapFile(join(opts.outDir, OUTPUT_FILES[result.actionName]), { linkType: LINKTYPE_ETHERNET, nanosecond: true });
+          writers.set(result.actionName, w);
+        }
+        w.write(result.data, rec.tsSec, rec.tsNsec, result.data.length);
+      }
+      if (trace !== undefined) {
+        traceBuf.push(`${JSON.stringify({
+          i, action: result.actionName, len: result.data.length, in_len: rec.capLen,
+          ...(result.redirect ? { redirect: result.redirect } : {}),
+          ...(result.error ? { error: result.error } : {}),
+        })}\n`);
+        if (traceBuf.length >= 4096) flushTrace();
+      }
+      if (opts.onProgress && run % every === 0) opts.onProgress(run);
+    }
+  } catch (e) {
+    const cerr = (capture.stats as CaptureStats).errors[0];
+    if (!cerr) throw e;
+    captureError = cerr.message;
+  } finally {
+    flushTrace();
+    if (trace !== undefined) closeSync(trace);
+    for (const w of writers.values()) w.close();
+  }
+  const stats = capture.stats as CaptureStats;
+  const ours = Object.values(skippedByReason).reduce((a, b) => a + b, 0);
+  if (stats.read !== run + ours) {
+    throw new Error(`replay lost count: the capture yielded ${stats.read} records but ${run} ran and ${ours} were skipped`);
+  }
+  for (const [reason, n] of Object.entries(stats.skipped)) skippedByReason[`capture: ${reason}`] = n ?? 0;
+  const skipped = Object.values(skippedByReason).reduce((a, b) => a + b, 0);
+  return {
+    packets: run + skipped,
+    actions, skipped, skippedByReason, abortReasons, redirects,
+    elapsedMs: performance.now() - started,
+    ...(captureError ? { captureError } : {}),
+  };
+}
