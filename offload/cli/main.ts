@@ -7,11 +7,10 @@
 import { Command, CommanderError } from 'commander';
 import { XdpError } from '../../xdp/errors.js';
 import { runDump } from './dump-command.js';
+import type { Io } from './io.js';
+import { runCommand, type RunOptions } from './run-command.js';
 
-export interface Io {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-}
+export type { Io } from './io.js';
 
 /** Exit codes shared by every subcommand. */
 export const EXIT = { OK: 0, INPUT: 1 } as const;
@@ -34,6 +33,28 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--no-source', 'leave out C source lines')
     .action((file: string, opts: { section?: string; json?: boolean; objdump?: boolean; source: boolean }) => {
       io.stdout.write(runDump(file, opts));
+    });
+
+  program
+    .command('run')
+    .description('replay a capture through the program on the host CPU or the running kernel')
+    .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
+    .requiredOption('--pcap <file>', 'capture to replay (pcap or pcapng, Ethernet)')
+    .option('--engine <name>', 'host (compiled JavaScript), interp (reference interpreter) or kernel (BPF_PROG_TEST_RUN)', 'host')
+    .option('-s, --section <name>', 'the program to run (section or function name)')
+    .option('--out <dir>', 'write {pass,tx,redirect,drop,aborted}.pcap with the packets as the program left them')
+    .option('--trace <file>', 'one JSON line per packet')
+    .option('--json', 'machine-readable summary')
+    .option('--maps-in <file>', 'load map contents from JSON before the replay')
+    .option('--maps-out <file>', 'save map contents as JSON after the replay')
+    .option('--cpus <n>', 'possible CPUs; packets are spread over them round robin', '1')
+    .option('--seed <n>', 'seed of bpf_get_prandom_u32', '0')
+    .option('--routes <file>', 'routing table (JSON) for bpf_fib_lookup')
+    .option('--budget <n>', 'instructions allowed per packet before the run is stopped', '1000000')
+    .option('--trace-printk <file>', 'save bpf_trace_printk lines to a file')
+    .option('--no-progress', 'no progress bar')
+    .action(async (file: string, opts: RunOptions) => {
+      code = await runCommand(file, opts, io);
     });
 
   try {

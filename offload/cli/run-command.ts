@@ -1,0 +1,178 @@
+/**
+ * `offload run prog.o --pcap in.pcap --engine host|interp|kernel`: replay a
+ * capture through the program on the host CPU (compiled engine or the
+ * reference interpreter) or through the running kernel, and report what each
+ * packet became, the maps at the end, and the rate.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { XdpError } from '../../xdp/errors.js';
+import { kernelAvailable, loadObjectIntoKernel, type KernelObject } from '../../xdp/kernel/kernel-oracle.js';
+import { createMap } from '../../xdp/maps/create-map.js';
+import type { BpfMap, MapEnv } from '../../xdp/maps/bpf-map.js';
+import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
+import { MAP_TYPE } from '../../xdp/maps/map-types.js';
+import { loadObjectFile, selectProgram, type LoadedObject } from '../../xdp/object/load-object.js';
+import { kernelPacketEngine } from '../../xdp/replay/kernel-engine.js';
+import { replayCapture, type PacketEngine, type ReplaySummary } from '../../xdp/replay/replay.js';
+import type { EngineName } from '../../xdp/runtime/engine.js';
+import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
+import { Memory } from '../../xdp/runtime/memory.js';
+import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
+import type { Io } from './io.js';
+
+export interface RunOptions {
+  pcap: string;
+  engine: string;
+  section?: string;
+  out?: string;
+  trace?: string;
+  json?: boolean;
+  mapsIn?: string;
+  mapsOut?: string;
+  cpus: string;
+  seed: string;
+  routes?: string;
+  budget: string;
+  tracePrintk?: string;
+  progress: boolean;
+}
+
+export class UsageError extends XdpError {}
+
+const ENGINES: Readonly<Record<string, EngineName | 'kernel'>> = { host: 'compiled', compiled: 'compiled', interp: 'interp', kernel: 'kernel' };
+
+function positiveInt(text: string, option: string, max = 2 ** 31): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${option} expects an integer in 1..${max}, got '${text}'`);
+  return n;
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new XdpError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new XdpError(`not valid JSON: ${(e as Error).message}`, { file });
+  }
+}
+
+/** Host-side copies of the kernel's maps after the run, so both targets dump maps the same way. */
+function mapsFromKernel(obj: LoadedObject, kernel: KernelObject): BpfMap[] {
+  const memory = new Memory();
+  const maps: BpfMap[] = [];
+  const env: MapEnv = { memory, cpus: kernel.cpus, maps };
+  for (const def of obj.maps) maps.push(createMap(def, env));
+  for (const m of maps) {
+    // PROG_ARRAY and map-in-map values read back as kernel ids, which mean nothing here: keep their initial slots.
+    if (m.def.type === MAP_TYPE.PROG_ARRAY || m.def.type === MAP_TYPE.ARRAY_OF_MAPS || m.def.type === MAP_TYPE.HASH_OF_MAPS) continue;
+    if (m.def.type === MAP_TYPE.DEVMAP || m.def.type === MAP_TYPE.XSKMAP || m.def.type === MAP_TYPE.RINGBUF || m.def.type === MAP_TYPE.PERF_EVENT_ARRAY) continue;
+    for (const e of kernel.readMap(m.def.name)) m.write(e.key, e.values, 0);
+  }
+  return maps;
+}
+
+export async function runCommand(file: string, opts: RunOptions, io: Io): Promise<number> {
+  const engineName = ENGINES[opts.engine];
+  if (!engineName) throw new UsageError(`--engine expects host, interp or kernel, got '${opts.engine}'`);
+  const cpus = positiveInt(opts.cpus, '--cpus', 1024);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed expects an integer in 0..4294967295, got '${opts.seed}'`);
+  const budget = positiveInt(opts.budget, '--budget');
+  const obj = loadObjectFile(file);
+  const program = selectProgram(obj, opts.section);
+
+  let engine: PacketEngine;
+  let finalMaps: () => BpfMap[];
+  let traceLines: () => { packet: number; cpu: number; text: string }[] = () => [];
+  let close = () => {};
+  if (engineName === 'kernel') {
+    const avail = kernelAvailable();
+    if (!avail.ok) {
+      io.stderr.write(`offload: --engine kernel needs the running kernel's bpf(): ${avail.reason}\n`);
+      return 1;
+    }
+    const kernel = loadObjectIntoKernel(obj, { program: program.name, cpus });
+    close = () => kernel.close();
+    if (opts.mapsIn) {
+      const staging = mapsFromKernel(obj, kernel);
+      loadMaps(staging, readJson(opts.mapsIn), obj.btf, opts.mapsIn);
+      for (const m of staging) for (const key of m.keys()) kernel.writeMap(m.def.name, key, m.read(key)!, 0);
+    }
+    engine = kernelPacketEngine(kernel);
+    finalMaps = () => mapsFromKernel(obj, kernel);
+  } else {
+    const fib = opts.routes ? loadFibTable(opts.routes) : undefined;
+    const machine = new XdpMachine(obj, program, { engine: engineName, cpus, seed, budget, ...(fib ? { fib } : {}) });
+    if (opts.mapsIn) loadMaps(machine.maps, readJson(opts.mapsIn), obj.btf, opts.mapsIn);
+    engine = machine;
+    finalMaps = () => machine.maps;
+    traceLines = () => machine.trace;
+  }
+
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true && opts.progress && !opts.json;
+  const bar = tty ? new cliProgress.SingleBar({ format: 'replay {value} packets  {rate} pkt/s', stream: io.stderr as NodeJS.WritableStream }, cliProgress.Presets.shades_classic) : undefined;
+  let summary: ReplaySummary;
+  try {
+    bar?.start(0, 0, { rate: 0 });
+    const started = performance.now();
+    summary = replayCapture(engine, {
+      capture: opts.pcap, cpus,
+      ...(opts.out ? { outDir: opts.out } : {}),
+      ...(opts.trace ? { traceFile: opts.trace } : {}),
+      ...(bar ? { onProgress: (n: number) => bar.update(n, { rate: Math.round(n / ((performance.now() - started) / 1000)) }) } : {}),
+    });
+    bar?.stop();
+  } finally {
+    bar?.stop();
+  }
+  let maps: ReturnType<typeof dumpMaps>;
+  try {
+    maps = dumpMaps(finalMaps(), obj.btf);
+  } finally {
+    close();
+  }
+  const trace = traceLines();
+  if (opts.mapsOut) writeFileSync(opts.mapsOut, `${JSON.stringify(maps, null, 2)}\n`);
+  if (opts.tracePrintk) writeFileSync(opts.tracePrintk, trace.map((t) => `packet ${t.packet} cpu ${t.cpu}: ${t.text}\n`).join(''));
+  const ran = summary.packets - summary.skipped;
+  const pps = summary.elapsedMs > 0 ? Math.round(ran / (summary.elapsedMs / 1000)) : 0;
+  if (opts.json) {
+    io.stdout.write(`${JSON.stringify({
+      file, program: program.name, section: program.section, capture: opts.pcap,
+      target: 'host', engine: engineName === 'kernel' ? 'kernel' : engineName,
+      packets: summary.packets,
+      actions: summary.actions,
+      skipped: summary.skipped,
+      skippedByReason: summary.skippedByReason,
+      abortReasons: summary.abortReasons,
+      redirects: summary.redirects,
+      ...(summary.captureError ? { captureError: summary.captureError } : {}),
+      elapsedMs: Math.round(summary.elapsedMs * 1000) / 1000,
+      packetsPerSecond: pps,
+      tracePrintk: trace.length,
+      maps,
+    }, null, 2)}\n`);
+  } else {
+    const lines = [
+      `${file}: ${program.name} (section ${program.section}) on the host CPU, engine ${engineName}`,
+      `${opts.pcap}: ${summary.packets} packets = ${ran} run + ${summary.skipped} skipped`,
+      ...Object.entries(summary.actions).map(([a, n]) => `  ${a.padEnd(13)} ${n}`),
+      ...Object.entries(summary.skippedByReason).map(([r, n]) => `  skipped: ${r}: ${n}`),
+      ...Object.entries(summary.abortReasons).map(([r, n]) => `  aborted: ${r}: ${n}`),
+      ...Object.entries(summary.redirects).map(([r, n]) => `  redirected to ${r}: ${n}`),
+      ...(summary.captureError ? [`  reading stopped: ${summary.captureError}`] : []),
+      `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms (${pps} packets/s)`,
+      ...(trace.length > 0 && !opts.tracePrintk ? ['trace_printk:', ...trace.slice(0, 20).map((t) => `  packet ${t.packet} cpu ${t.cpu}: ${t.text}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (save them with --trace-printk FILE)`] : [])] : []),
+      'maps at the end:',
+      JSON.stringify(maps, null, 2),
+    ];
+    io.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return summary.captureError ? 1 : 0;
+}
