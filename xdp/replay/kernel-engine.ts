@@ -14,10 +14,12 @@ export function kernelPacketEngine(kernel: KernelObject): PacketEngine {
     run(packet: Uint8Array, _index: number, meta: PacketMeta): PacketResult {
       const r = kernel.run(packet, { ingressIfindex: meta.ingressIfindex ?? 1, rxQueueIndex: meta.rxQueueIndex ?? 0 });
       const retval = r.retval >>> 0;
+      const data = r.data;
+      const base = { length: data.length, bytes: () => data, retval };
       if (retval > XdpAction.REDIRECT) {
-        return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data: r.data, retval, error: `invalid XDP action ${retval}` };
+        return { ...base, action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', error: `invalid XDP action ${retval}` };
       }
-      return { action: retval, actionName: XDP_ACTION_NAMES[retval]!, data: r.data, retval };
+      return { ...base, action: retval, actionName: XDP_ACTION_NAMES[retval]! };
     },
   };
 }

@@ -109,11 +109,11 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
           w = openPcapFile(join(opts.outDir, OUTPUT_FILES[result.actionName]), { linkType: LINKTYPE_ETHERNET, nanosecond: true });
           writers.set(result.actionName, w);
         }
-        w.write(result.data, rec.tsSec, rec.tsNsec, result.data.length);
+        w.write(result.bytes(), rec.tsSec, rec.tsNsec, result.length);
       }
       if (trace !== undefined) {
         traceBuf.push(`${JSON.stringify({
-          i, action: result.actionName, len: result.data.length, in_len: rec.capLen,
+          i, action: result.actionName, len: result.length, in_len: rec.capLen,
           ...(result.redirect ? { redirect: result.redirect } : {}),
           ...(result.error ? { error: result.error } : {}),
         })}\n`);

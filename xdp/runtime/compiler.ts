@@ -144,6 +144,17 @@ function emitStore(size: number, d: number, off: number, lo: string, hi: string,
     `else { M.writeMem(vm, ${H(d)}, o, ${size}, ${lo}, ${hi}, ${slot}); }`;
 }
 
+/** `lock *(u32|u64 *)(rd + off) += rs`, inline when the target is plain writable memory. */
+function emitAtomicAdd(size: 4 | 8, d: number, s: number, off: number, slot: number): string {
+  const fast = size === 4
+    ? `g.view.setInt32(o, (g.view.getInt32(o, true) + ${L(s)}) | 0, true);`
+    : `T = g.view.getInt32(o, true); g.view.setInt32(o, (T + ${L(s)}) | 0, true); ` +
+      `g.view.setInt32(o + 4, (g.view.getInt32(o + 4, true) + ${H(s)} + ((T >>> 0) + (${L(s)} >>> 0) > 4294967295 ? 1 : 0)) | 0, true);`;
+  return `o = (${L(d)} + ${off}) | 0; g = RG[${H(d)}]; ` +
+    `if (g !== undefined && g.writable && g.kind !== ${RegionKind.CTX} && o >= g.lo && o + ${size} <= g.hi) { ${fast} } ` +
+    `else { ${spill([0, d, s])} M.atomic(vm, "add", false, ${size}, ${2 * d}, ${2 * s}, ${off}, ${slot}); }`;
+}
+
 /** Spill r0..r10 into vm.regs, for helpers and slow paths that read them. */
 const spill = (regs: number[]) => regs.map((r) => `R[${2 * r}] = ${L(r)}; R[${2 * r + 1}] = ${H(r)};`).join(' ');
 
@@ -166,6 +177,7 @@ function emitInsn(p: ExecProgram, slot: number): string {
     case 'st': return emitStore(k.size, d, off, String(imm), String(imm >> 31), slot);
     case 'stx': return emitStore(k.size, d, off, L(s), H(s), slot);
     case 'atomic':
+      if (k.op === 'add' && !k.fetch) return emitAtomicAdd(k.size, d, s, off, slot);
       return `${spill([0, d, s])} M.atomic(vm, ${JSON.stringify(k.op)}, ${k.fetch}, ${k.size}, ${2 * d}, ${2 * s}, ${off}, ${slot}); ` +
         `${L(0)} = R[0]; ${H(0)} = R[1]; ${L(s)} = R[${2 * s}]; ${H(s)} = R[${2 * s + 1}];`;
     case 'call': {
@@ -236,18 +248,36 @@ export function compileProgram(p: ExecProgram): CompiledProgram {
   const fault = (msg: string, slot: number) => new ExecFault(msg, slot, p.name);
   const budgetFault = (vm: Vm, slot: number) => fault(budgetExhausted(vm.budgetLimit), slot);
   // The slow paths, each turning a MemoryFault into an ExecFault that names the instruction.
-  const guard = <A extends unknown[]>(f: (...a: A) => void) => (...a: [...A, number]) => {
-    try {
-      f(...(a.slice(0, -1) as unknown as A));
-    } catch (e) {
-      throw faultAt(e, a[a.length - 1] as number, p.name);
-    }
-  };
+  const name = p.name;
   const mem = {
-    readMem: guard(readMem),
-    writeMem: guard(writeMem),
-    atomic: guard(atomicOp),
-    call: guard((vm: Vm, id: number) => vm.helpers[id]!(vm)),
+    readMem(vm: Vm, hi: number, at: number, size: number, signed: boolean, out: Int32Array, slot: number): void {
+      try {
+        readMem(vm, hi, at, size, signed, out);
+      } catch (e) {
+        throw faultAt(e, slot, name);
+      }
+    },
+    writeMem(vm: Vm, hi: number, at: number, size: number, lo: number, vhi: number, slot: number): void {
+      try {
+        writeMem(vm, hi, at, size, lo, vhi);
+      } catch (e) {
+        throw faultAt(e, slot, name);
+      }
+    },
+    atomic(vm: Vm, op: string, fetch: boolean, size: 4 | 8, d: number, s: number, off: number, slot: number): void {
+      try {
+        atomicOp(vm, op, fetch, size, d, s, off);
+      } catch (e) {
+        throw faultAt(e, slot, name);
+      }
+    },
+    call(vm: Vm, id: number, slot: number): void {
+      try {
+        vm.helpers[id]!(vm);
+      } catch (e) {
+        throw faultAt(e, slot, name);
+      }
+    },
     noHelper: (id: number, slot: number) => fault(missingHelper(id), slot),
   };
   p.funcStarts.forEach((_, fn) => {

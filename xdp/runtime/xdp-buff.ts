@@ -29,6 +29,9 @@ export interface XdpBuff {
   readonly ctx: Region;
   /** Offset of data in the frame. */
   data: number;
+  /** The widest window the frame had since it was last cleared: only there can a program have written. */
+  dirtyLo: number;
+  dirtyHi: number;
   ingressIfindex: number;
   rxQueueIndex: number;
   egressIfindex: number;
@@ -37,15 +40,23 @@ export interface XdpBuff {
 export function createXdpBuff(memory: Memory): XdpBuff {
   const packet = memory.add(RegionKind.PACKET, new Uint8Array(XDP_FRAME_SIZE), { lo: XDP_PACKET_HEADROOM, hi: XDP_PACKET_HEADROOM });
   const ctx = memory.add(RegionKind.CTX, new Uint8Array(XdpMd.SIZE), { writable: false });
-  return { packet, ctx, data: XDP_PACKET_HEADROOM, ingressIfindex: 0, rxQueueIndex: 0, egressIfindex: 0 };
+  return { packet, ctx, data: XDP_PACKET_HEADROOM, dirtyLo: XDP_PACKET_HEADROOM, dirtyHi: XDP_PACKET_HEADROOM, ingressIfindex: 0, rxQueueIndex: 0, egressIfindex: 0 };
 }
 
-/** Put a packet into the frame for the next run (data_meta = data, as in a test run). */
+/**
+ * Put a packet into the frame for the next run (data_meta = data, as in a test run). The frame
+ * around it reads as zeros, as the kernel's freshly allocated one does: only the part the last
+ * program could reach is cleared.
+ */
 export function loadPacket(xdp: XdpBuff, bytes: Uint8Array, ingressIfindex = 1, rxQueueIndex = 0): void {
   if (bytes.length > XDP_MAX_DATA) throw new RangeError(`packet of ${bytes.length} bytes exceeds the ${XDP_MAX_DATA}-byte XDP frame`);
   const p = xdp.packet;
-  p.bytes.fill(0);
+  const end = XDP_PACKET_HEADROOM + bytes.length;
+  if (xdp.dirtyLo < XDP_PACKET_HEADROOM) p.bytes.fill(0, xdp.dirtyLo, XDP_PACKET_HEADROOM);
+  if (xdp.dirtyHi > end) p.bytes.fill(0, end, xdp.dirtyHi);
   p.bytes.set(bytes, XDP_PACKET_HEADROOM);
+  xdp.dirtyLo = XDP_PACKET_HEADROOM;
+  xdp.dirtyHi = end;
   p.lo = XDP_PACKET_HEADROOM;
   p.hi = XDP_PACKET_HEADROOM + bytes.length;
   xdp.data = XDP_PACKET_HEADROOM;
@@ -54,8 +65,14 @@ export function loadPacket(xdp: XdpBuff, bytes: Uint8Array, ingressIfindex = 1, 
   xdp.egressIfindex = 0;
 }
 
-/** The packet as the program left it: data..data_end. */
-export const packetData = (xdp: XdpBuff): Uint8Array => xdp.packet.bytes.slice(xdp.data, xdp.packet.hi);
+/** The packet as the program left it (data..data_end): a view, valid until the next packet is loaded. */
+export const packetData = (xdp: XdpBuff): Uint8Array => xdp.packet.bytes.subarray(xdp.data, xdp.packet.hi);
+
+function widen(xdp: XdpBuff): void {
+  const p = xdp.packet;
+  if (p.lo < xdp.dirtyLo) xdp.dirtyLo = p.lo;
+  if (p.hi > xdp.dirtyHi) xdp.dirtyHi = p.hi;
+}
 
 /** A load from the context: pointer fields become packet pointers, the rest are u32 values. */
 export function readCtxField(vm: Vm, at: number, size: number, out: Int32Array): void {
@@ -85,6 +102,7 @@ export function adjustHead(xdp: XdpBuff, delta: number): number {
   if (meta > 0) p.bytes.copyWithin(p.lo + delta, p.lo, xdp.data);
   p.lo += delta;
   xdp.data = data;
+  widen(xdp);
   return 0;
 }
 
@@ -95,6 +113,7 @@ export function adjustTail(xdp: XdpBuff, delta: number): number {
   if (end > XDP_FRAME_SIZE - XDP_TAILROOM || end < xdp.data + ETH_HLEN) return -Errno.EINVAL;
   if (delta > 0) p.bytes.fill(0, p.hi, end);
   p.hi = end;
+  widen(xdp);
   return 0;
 }
 
@@ -106,5 +125,6 @@ export function adjustMeta(xdp: XdpBuff, delta: number): number {
   if (meta < XDP_FRAME_STRUCT || meta > xdp.data) return -Errno.EINVAL;
   if (len > META_MAX || len % 4 !== 0) return -13; // -EACCES
   p.lo = meta;
+  widen(xdp);
   return 0;
 }

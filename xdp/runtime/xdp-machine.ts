@@ -42,13 +42,39 @@ export interface PacketResult {
   /** XDP action: what the program returned, or XDP_ABORTED when the run failed. */
   readonly action: number;
   readonly actionName: ActionName;
-  /** The packet as the program left it (data .. data_end). */
-  readonly data: Uint8Array;
+  /** Length of the packet as the program left it. */
+  readonly length: number;
+  /** The packet as the program left it (data .. data_end). A machine's result is valid until its next run. */
+  bytes(): Uint8Array;
   readonly redirect?: RedirectTarget;
   /** Why the packet was aborted, when the program did not simply return XDP_ABORTED. */
   readonly error?: string;
   /** The raw r0 the program returned. */
   readonly retval?: number;
+}
+
+/** The one result a machine hands out, refilled by every run (no allocation per packet). */
+class MachineResult implements PacketResult {
+  action = 0;
+  actionName: ActionName = 'XDP_ABORTED';
+  redirect: RedirectTarget | undefined = undefined;
+  error: string | undefined = undefined;
+  retval: number | undefined = undefined;
+  constructor(private readonly xdp: XdpBuff) {}
+  get length(): number {
+    return this.xdp.packet.hi - this.xdp.data;
+  }
+  bytes(): Uint8Array {
+    return packetData(this.xdp);
+  }
+  set(action: number, retval: number | undefined, error?: string, redirect?: RedirectTarget): this {
+    this.action = action;
+    this.actionName = XDP_ACTION_NAMES[action]!;
+    this.retval = retval;
+    this.error = error;
+    this.redirect = redirect;
+    return this;
+  }
 }
 
 export class XdpMachine {
@@ -59,6 +85,7 @@ export class XdpMachine {
   private readonly env: HelperEnv;
   private readonly runners: Runner[];
   private readonly entry: number;
+  private readonly result: MachineResult;
 
   constructor(readonly object: BpfObject, program: Program, readonly options: XdpMachineOptions) {
     const memory = new Memory();
@@ -77,6 +104,7 @@ export class XdpMachine {
     this.vm = createVm(memory, createHelpers(this.env), options.budget ?? DEFAULT_BUDGET);
     this.xdp = createXdpBuff(memory);
     this.vm.xdp = this.xdp;
+    this.result = new MachineResult(this.xdp);
     const resolver: MapResolver = {
       handle: (i) => this.mapAt(i).handle.id,
       value: (i) => {
@@ -96,15 +124,17 @@ export class XdpMachine {
     return m;
   }
 
-  /** Run one packet. `index` labels trace lines and events. */
+  /** Run one packet. `index` labels trace lines and events. The result is valid until the next run. */
   run(packet: Uint8Array, index: number, meta: PacketMeta = {}): PacketResult {
+    const result = this.result;
     if (packet.length > XDP_MAX_DATA) {
-      return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data: packet, error: `packet of ${packet.length} bytes exceeds the ${XDP_MAX_DATA}-byte XDP frame` };
+      loadPacket(this.xdp, packet.subarray(0, 0));
+      return result.set(XdpAction.ABORTED, undefined, `packet of ${packet.length} bytes exceeds the ${XDP_MAX_DATA}-byte XDP frame`);
     }
     const env = this.env;
     env.cpu = meta.cpu ?? 0;
     env.packet = index;
-    env.nowNs = meta.timeNs ?? env.nowNs;
+    if (meta.timeNs !== undefined) env.nowNs = meta.timeNs;
     env.redirect = undefined;
     env.tailCalls = 0;
     loadPacket(this.xdp, packet, meta.ingressIfindex ?? 1, meta.rxQueueIndex ?? 0);
@@ -113,7 +143,6 @@ export class XdpMachine {
     try {
       for (;;) {
         vm.regs.fill(0);
-        vm.regs[2] = 0;
         vm.regs[3] = this.xdp.ctx.id;
         vm.tailCall = undefined;
         this.runners[current]!(vm);
@@ -122,17 +151,15 @@ export class XdpMachine {
       }
     } catch (e) {
       if (!(e instanceof ExecFault)) throw e;
-      return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data: packetData(this.xdp), error: e.message };
+      return result.set(XdpAction.ABORTED, undefined, e.message);
     }
     const retval = vm.regs[0]! >>> 0;
-    const data = packetData(this.xdp);
-    if (vm.regs[1] !== 0 || retval > XdpAction.REDIRECT) {
-      return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data, retval, error: `invalid XDP action ${retval}` };
-    }
+    if (vm.regs[1] !== 0 || retval > XdpAction.REDIRECT) return result.set(XdpAction.ABORTED, retval, `invalid XDP action ${retval}`);
     if (retval === XdpAction.REDIRECT) {
-      if (!env.redirect) return { action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', data, retval, error: 'XDP_REDIRECT without a redirect target' };
-      return { action: retval, actionName: 'XDP_REDIRECT', data, retval, redirect: env.redirect };
+      return env.redirect
+        ? result.set(retval, retval, undefined, env.redirect)
+        : result.set(XdpAction.ABORTED, retval, 'XDP_REDIRECT without a redirect target');
     }
-    return { action: retval, actionName: XDP_ACTION_NAMES[retval]!, data, retval };
+    return result.set(retval, retval);
   }
 }
