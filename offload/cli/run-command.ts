@@ -7,17 +7,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { XdpError } from '../../xdp/errors.js';
-import { kernelAvailable, loadObjectIntoKernel, type KernelObject } from '../../xdp/kernel/kernel-oracle.js';
-import { createMap } from '../../xdp/maps/create-map.js';
-import type { BpfMap, MapEnv } from '../../xdp/maps/bpf-map.js';
+import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
+import type { BpfMap } from '../../xdp/maps/bpf-map.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
-import { MAP_TYPE } from '../../xdp/maps/map-types.js';
-import { loadObjectFile, selectProgram, type LoadedObject } from '../../xdp/object/load-object.js';
-import { kernelPacketEngine } from '../../xdp/replay/kernel-engine.js';
+import { loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
+import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import { replayCapture, type PacketEngine, type ReplaySummary } from '../../xdp/replay/replay.js';
 import type { EngineName } from '../../xdp/runtime/engine.js';
 import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
-import { Memory } from '../../xdp/runtime/memory.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import type { Io } from './io.js';
 
@@ -60,21 +57,6 @@ function readJson(file: string): unknown {
   } catch (e) {
     throw new XdpError(`not valid JSON: ${(e as Error).message}`, { file });
   }
-}
-
-/** Host-side copies of the kernel's maps after the run, so both targets dump maps the same way. */
-function mapsFromKernel(obj: LoadedObject, kernel: KernelObject): BpfMap[] {
-  const memory = new Memory();
-  const maps: BpfMap[] = [];
-  const env: MapEnv = { memory, cpus: kernel.cpus, maps };
-  for (const def of obj.maps) maps.push(createMap(def, env));
-  for (const m of maps) {
-    // PROG_ARRAY and map-in-map values read back as kernel ids, which mean nothing here: keep their initial slots.
-    if (m.def.type === MAP_TYPE.PROG_ARRAY || m.def.type === MAP_TYPE.ARRAY_OF_MAPS || m.def.type === MAP_TYPE.HASH_OF_MAPS) continue;
-    if (m.def.type === MAP_TYPE.DEVMAP || m.def.type === MAP_TYPE.XSKMAP || m.def.type === MAP_TYPE.RINGBUF || m.def.type === MAP_TYPE.PERF_EVENT_ARRAY) continue;
-    for (const e of kernel.readMap(m.def.name)) m.write(e.key, e.values, 0);
-  }
-  return maps;
 }
 
 export async function runCommand(file: string, opts: RunOptions, io: Io): Promise<number> {

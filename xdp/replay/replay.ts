@@ -53,6 +53,15 @@ const OUTPUT_FILES: Readonly<Record<ActionName, string>> = {
   XDP_ABORTED: 'aborted.pcap', XDP_DROP: 'drop.pcap', XDP_PASS: 'pass.pcap', XDP_TX: 'tx.pcap', XDP_REDIRECT: 'redirect.pcap',
 };
 
+/**
+ * A capture time as the 32-bit fields of a pcap record can hold it: an out-of-range fraction
+ * carried into the seconds, seconds wrapped modulo 2^32 (captures past 2106, negative offsets).
+ */
+export function pcapTime(tsSec: number, tsNsec: number): [number, number] {
+  const sec = tsSec + Math.floor(tsNsec / 1e9);
+  return [((sec % 2 ** 32) + 2 ** 32) % 2 ** 32, ((tsNsec % 1e9) + 1e9) % 1e9];
+}
+
 export function replayCapture(engine: PacketEngine, opts: ReplayOptions): ReplaySummary {
   const actions = Object.fromEntries(XDP_ACTION_NAMES.map((n) => [n, 0])) as Record<ActionName, number>;
   const skippedByReason: Record<string, number> = {};
@@ -109,7 +118,8 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
           w = openPcapFile(join(opts.outDir, OUTPUT_FILES[result.actionName]), { linkType: LINKTYPE_ETHERNET, nanosecond: true });
           writers.set(result.actionName, w);
         }
-        w.write(result.bytes(), rec.tsSec, rec.tsNsec, result.length);
+        const [sec, ns] = pcapTime(rec.tsSec, rec.tsNsec);
+        w.write(result.bytes(), sec, ns, result.length);
       }
       if (trace !== undefined) {
         traceBuf.push(`${JSON.stringify({
