@@ -1,0 +1,168 @@
+/**
+ * The same packets through the same programs in the three engines — the
+ * compiling engine, the reference interpreter and the running kernel
+ * (BPF_PROG_TEST_RUN) — must give the same action, the same output bytes and
+ * the same final maps. Packets: every capture in fixtures/pcap and every
+ * Ethernet capture of ../shared/pcaps/tcpdump (MANIFEST.tsv, link type 1).
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
+import type { BpfMap } from '../../xdp/maps/bpf-map.js';
+import { MAP_TYPE } from '../../xdp/maps/map-types.js';
+import { loadObjectFile } from '../../xdp/object/load-object.js';
+import { openCapture } from '../../xdp/pcap/capture.js';
+import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
+import type { PacketEngine } from '../../xdp/replay/replay.js';
+import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
+import { ETH_HLEN, XDP_MAX_DATA } from '../../xdp/runtime/xdp-buff.js';
+import { REPO, SHARED, fixtureObjects, sharedExists } from '../support/paths.js';
+
+const TCPDUMP = join(SHARED, 'pcaps', 'tcpdump');
+
+function ethernetCaptures(): string[] {
+  const own = ['mixed', 'mixed-ns', 'ipv6-ext', 'short-frames', 'firewall'].map((n) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`));
+  if (!sharedExists('pcaps/tcpdump/MANIFEST.tsv')) {
+    console.log(`SKIP tcpdump captures in the differential test: ${TCPDUMP} is absent`);
+    return own;
+  }
+  const rows = readFileSync(join(TCPDUMP, 'MANIFEST.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  return [...own, ...rows.filter((r) => r[3] === '1').map((r) => join(TCPDUMP, r[0]!))];
+}
+
+/** Every runnable packet of every capture, copied (XDP takes 14..3520 bytes). */
+function loadPackets(): { packets: Uint8Array[]; captures: number } {
+  const packets: Uint8Array[] = [];
+  const files = ethernetCaptures();
+  for (const file of files) {
+    const cap = openCapture(file, { copy: true });
+    try {
+      for (const rec of cap) if (rec.linkType === 1 && rec.capLen >= ETH_HLEN && rec.capLen <= XDP_MAX_DATA) packets.push(rec.data);
+    } catch {
+      // A capture whose framing breaks midway: the packets before the break are kept.
+    }
+  }
+  return { packets, captures: files.length };
+}
+
+/** Programs whose results depend on the machine, not the program: compared between host engines only. */
+const HOST_ONLY: Readonly<Record<string, string>> = {
+  fib_lookup: 'bpf_fib_lookup answers from the machine\'s routing table, which the host engine takes from a route file',
+};
+/** Maps whose values hold timestamps (bpf_ktime_get_ns): the kernel's clock is not the capture's. */
+const CLOCK_MAPS: ReadonlySet<string> = new Set(['flows']);
+
+/** Map contents as comparable text: per-CPU values summed as u64 words (the kernel runs each test on some CPU). */
+function mapState(maps: readonly BpfMap[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of maps) {
+    if (CLOCK_MAPS.has(m.def.name)) continue;
+    if ([MAP_TYPE.PROG_ARRAY, MAP_TYPE.ARRAY_OF_MAPS, MAP_TYPE.HASH_OF_MAPS, MAP_TYPE.DEVMAP, MAP_TYPE.XSKMAP, MAP_TYPE.RINGBUF, MAP_TYPE.PERF_EVENT_ARRAY].includes(m.def.type as never)) continue;
+    out[m.def.name] = m.keys().map((k) => {
+      const values = m.read(k)!;
+      const sum = new BigUint64Array(Math.ceil(m.def.valueSize / 8));
+      for (const v of values) {
+        const padded = new Uint8Array(sum.length * 8);
+        padded.set(v.subarray(0, m.def.valueSize));
+        new BigUint64Array(padded.buffer).forEach((w, i) => (sum[i] = BigInt.asUintN(64, sum[i]! + w)));
+      }
+      return `${Buffer.from(k).toString('hex')}=${Array.from(sum, (w) => w.toString(16)).join(',')}`;
+    }).sort();
+  }
+  return out;
+}
+
+/** Map entries written before the run, so that the program has something to act on. */
+type MapWrite = { map: string; key: Uint8Array; value: Uint8Array };
+const ipv4 = (text: string) => Uint8Array.from(text.split('.').map(Number));
+const SETUP: Readonly<Record<string, (valueSize: (map: string) => number) => MapWrite[]>> = {
+  // The capture manifest's firewall rules, as struct fw_key { be32 saddr, daddr; be16 sport, dport; u8 proto; u8 pad[3] }.
+  firewall_5tuple: (size) => (JSON.parse(readFileSync(join(REPO, 'fixtures', 'pcap', 'manifest.json'), 'utf8')).rules.firewall as
+    { saddr: string; daddr: string; sport: number; dport: number; proto: number }[]).map((r) => {
+    const key = new Uint8Array(16);
+    const v = new DataView(key.buffer);
+    key.set(ipv4(r.saddr), 0);
+    key.set(ipv4(r.daddr), 4);
+    v.setUint16(8, r.sport);
+    v.setUint16(10, r.dport);
+    key[12] = r.proto;
+    return { map: 'fw_rules', key, value: new Uint8Array(size('fw_rules')) };
+  }),
+  // Every tx_ports slot sends to ifindex 1 (lo, which exists wherever the kernel runs).
+  redirect_devmap: (size) => [0, 1, 2, 3].map((slot) => {
+    const value = new Uint8Array(size('tx_ports'));
+    value[0] = 1;
+    return { map: 'tx_ports', key: Uint8Array.of(slot, 0, 0, 0), value };
+  }),
+};
+
+interface Outcome { action: string; bytes: string }
+
+function runAll(engine: PacketEngine, packets: readonly Uint8Array[]): Outcome[] {
+  return packets.map((p, i) => {
+    const r = engine.run(p, i, { ingressIfindex: 1, rxQueueIndex: 0, cpu: 0 });
+    return { action: r.actionName, bytes: Buffer.from(r.bytes()).toString('hex') };
+  });
+}
+
+const kernel = kernelAvailable();
+if (!kernel.ok) console.log(`SKIP the kernel in the differential test: ${kernel.reason}`);
+else if (!kernel.privileged) console.log('SKIP the kernel in the differential test: not privileged (root verifier mode needed for the fixtures)');
+const useKernel = kernel.ok && kernel.privileged;
+
+describe('engines agree: compiled, interpreter, kernel', () => {
+  const { packets, captures } = loadPackets();
+  const objects = fixtureObjects().filter((p) => !basename(p).startsWith('reject_'));
+  let compared = 0;
+
+  for (const path of objects) {
+    const name = basename(path, '.o');
+    const obj = loadObjectFile(path);
+    for (const program of obj.programs) {
+      it(`${name}/${program.name}`, () => {
+        const writes = SETUP[name]?.((m) => obj.maps.find((d) => d.name === m)!.valueSize) ?? [];
+        const prepared = (engine: 'compiled' | 'interp', cpus: number) => {
+          const m = new XdpMachine(obj, program, { engine, cpus });
+          for (const w of writes) expect(m.maps.find((x) => x.def.name === w.map)!.write(w.key, [w.value], 0)).toBe(0);
+          return m;
+        };
+        const compiled = prepared('compiled', 1);
+        const interp = prepared('interp', 1);
+        const a = runAll(compiled, packets);
+        const b = runAll(interp, packets);
+        expect(a.findIndex((x, i) => x.action !== b[i]!.action || x.bytes !== b[i]!.bytes)).toBe(-1);
+        expect(mapState(compiled.maps)).toEqual(mapState(interp.maps));
+        compared += packets.length;
+        const seen: Record<string, number> = {};
+        for (const o of a) seen[o.action] = (seen[o.action] ?? 0) + 1;
+        const changed = a.filter((o, i) => o.bytes !== Buffer.from(packets[i]!).toString('hex')).length;
+        console.log(`${name}/${program.name}: ${JSON.stringify(seen)}, ${changed} packets rewritten`);
+        if (!useKernel) return;
+        if (HOST_ONLY[name]) {
+          console.log(`kernel not compared for ${name}: ${HOST_ONLY[name]}`);
+          return;
+        }
+        const k = loadObjectIntoKernel(obj, { program: program.name });
+        try {
+          for (const w of writes) k.writeMap(w.map, w.key, w.value, 0);
+          const c = runAll(kernelPacketEngine(k), packets);
+          const first = c.findIndex((x, i) => x.action !== a[i]!.action || x.bytes !== a[i]!.bytes);
+          if (first >= 0) {
+            expect({ packet: first, kernel: c[first], host: a[first] }).toEqual({ packet: first, kernel: a[first], host: a[first] });
+          }
+          const host = prepared('compiled', k.cpus);
+          runAll(host, packets);
+          expect(mapState(mapsFromKernel(obj, k))).toEqual(mapState(host.maps));
+        } finally {
+          k.close();
+        }
+      });
+    }
+  }
+
+  it('compared every packet', () => {
+    console.log(`differential: ${packets.length} packets from ${captures} captures through ${compared / Math.max(packets.length, 1)} programs; kernel ${useKernel ? 'included' : 'not available'}`);
+    expect(packets.length).toBeGreaterThan(5000);
+  });
+});
