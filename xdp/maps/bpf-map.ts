@@ -10,8 +10,16 @@ import type { Memory, Region } from '../runtime/memory.js';
 
 export const Errno = {
   ENOENT: 2, E2BIG: 7, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENOSPC: 28,
-  EOPNOTSUPP: 95, ENOTSUPP: 524,
+  EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ENOTSUPP: 524,
+  EPERM: 1, EBADF: 9, EACCES: 13, ENODEV: 19, EOVERFLOW: 75,
 } as const;
+
+/** The symbolic name of an errno value (positive or negative), for messages: `E2BIG`, or `errno 99`. */
+export function errnoName(code: number): string {
+  const n = Math.abs(code);
+  for (const [name, value] of Object.entries(Errno)) if (value === n) return name;
+  return `errno ${n}`;
+}
 
 /** Update flags of bpf_map_update_elem (include/uapi/linux/bpf.h). */
 export const UpdateFlag = { ANY: 0, NOEXIST: 1, EXIST: 2, LOCK: 4 } as const;
@@ -28,6 +36,14 @@ export interface MapEnv {
   readonly cpus: number;
   /** The maps of the same object, for map-in-map values and PROG_ARRAY checks (filled before use). */
   readonly maps: readonly BpfMap[];
+  /**
+   * Names of the object's programs, in order: a PROG_ARRAY's `initialSlots` must name one of them
+   * (when given), and where the kernel takes a program fd in a value (PROG_ARRAY, devmap and cpumap
+   * program fields) the host takes `fd` = index + 1 into this list (docs/maps.md).
+   */
+  readonly programs?: readonly string[];
+  /** Byte order of keys and values (array indices, LPM prefix lengths, devmap values); default little-endian. */
+  readonly littleEndian?: boolean;
 }
 
 export interface BpfMap {
@@ -54,4 +70,10 @@ export interface BpfMap {
   read(key: Uint8Array): Uint8Array[] | undefined;
   /** Write from user space: per-CPU maps take one value per CPU (or one for all). 0 or -errno. */
   write(key: Uint8Array, values: readonly Uint8Array[], flags: number): number;
+
+  /**
+   * The value `lddw rX, map[i] + off` (BPF_PSEUDO_MAP_VALUE) points into: single-element arrays only
+   * (array_map_direct_value_addr), so global data; undefined for every other map.
+   */
+  directValue?(): ValueRef | undefined;
 }

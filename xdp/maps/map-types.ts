@@ -35,6 +35,16 @@ export const MAP_FLAG_NAMES: readonly (readonly [number, string])[] = [
 export const BPF_F_RDONLY_PROG = 1 << 7;
 export const BPF_F_MMAPABLE = 1 << 10;
 
+/** Every map-creation flag of include/uapi/linux/bpf.h by name (BPF_F_*). */
+export const MapFlag = {
+  NO_PREALLOC: 1 << 0, NO_COMMON_LRU: 1 << 1, NUMA_NODE: 1 << 2, RDONLY: 1 << 3, WRONLY: 1 << 4,
+  STACK_BUILD_ID: 1 << 5, ZERO_SEED: 1 << 6, RDONLY_PROG: 1 << 7, WRONLY_PROG: 1 << 8, CLONE: 1 << 9,
+  MMAPABLE: 1 << 10, PRESERVE_ELEMS: 1 << 11, INNER_MAP: 1 << 12,
+} as const;
+
+/** BPF_F_ACCESS_MASK (include/linux/bpf.h): the user and program access flags. */
+export const BPF_F_ACCESS_MASK = MapFlag.RDONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY | MapFlag.WRONLY_PROG;
+
 export function mapFlagsText(flags: number): string {
   if (flags === 0) return '0';
   const names = MAP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n);
