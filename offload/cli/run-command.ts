@@ -9,6 +9,7 @@ import cliProgress from 'cli-progress';
 import { XdpError } from '../../xdp/errors.js';
 import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
+import { formatJson } from '../../xdp/maps/json-text.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
 import { loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
@@ -45,17 +46,11 @@ function positiveInt(text: string, option: string, max = 2 ** 31): number {
   return n;
 }
 
-function readJson(file: string): unknown {
-  let text: string;
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     throw new XdpError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new XdpError(`not valid JSON: ${(e as Error).message}`, { file });
   }
 }
 
@@ -83,15 +78,20 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     close = () => kernel.close();
     if (opts.mapsIn) {
       const staging = mapsFromKernel(obj, kernel);
-      loadMaps(staging, readJson(opts.mapsIn), obj.btf, opts.mapsIn);
-      for (const m of staging) for (const key of m.keys()) kernel.writeMap(m.def.name, key, m.read(key)!, 0);
+      loadMaps(staging, readText(opts.mapsIn), obj.btf, opts.mapsIn);
+      for (const m of staging) {
+        for (const key of m.keys()) {
+          const values = m.read(key)!;
+          kernel.writeMap(m.def.name, key, values.length === 1 ? values[0]! : values, 0);
+        }
+      }
     }
     engine = kernelPacketEngine(kernel);
     finalMaps = () => mapsFromKernel(obj, kernel);
   } else {
     const fib = opts.routes ? loadFibTable(opts.routes) : undefined;
     const machine = new XdpMachine(obj, program, { engine: engineName, cpus, seed, budget, ...(fib ? { fib } : {}) });
-    if (opts.mapsIn) loadMaps(machine.maps, readJson(opts.mapsIn), obj.btf, opts.mapsIn);
+    if (opts.mapsIn) loadMaps(machine.maps, readText(opts.mapsIn), obj.btf, opts.mapsIn);
     engine = machine;
     finalMaps = () => machine.maps;
     traceLines = () => machine.trace;
@@ -120,12 +120,12 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     close();
   }
   const trace = traceLines();
-  if (opts.mapsOut) writeFileSync(opts.mapsOut, `${JSON.stringify(maps, null, 2)}\n`);
+  if (opts.mapsOut) writeFileSync(opts.mapsOut, `${formatJson(maps, 2)}\n`);
   if (opts.tracePrintk) writeFileSync(opts.tracePrintk, trace.map((t) => `packet ${t.packet} cpu ${t.cpu}: ${t.text}\n`).join(''));
   const ran = summary.packets - summary.skipped;
   const pps = summary.elapsedMs > 0 ? Math.round(ran / (summary.elapsedMs / 1000)) : 0;
   if (opts.json) {
-    io.stdout.write(`${JSON.stringify({
+    io.stdout.write(`${formatJson({
       file, program: program.name, section: program.section, capture: opts.pcap,
       target: 'host', engine: engineName === 'kernel' ? 'kernel' : engineName,
       packets: summary.packets,
@@ -139,10 +139,10 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       packetsPerSecond: pps,
       tracePrintk: trace.length,
       maps,
-    }, null, 2)}\n`);
+    }, 2)}\n`);
   } else {
     const lines = [
-      `${file}: ${program.name} (section ${program.section}) on the host CPU, engine ${engineName}`,
+      `${file}: ${program.name} (section ${program.section}) on the host CPU, ${engineName === 'kernel' ? 'in the running kernel (BPF_PROG_TEST_RUN)' : `engine ${engineName}`}`,
       `${opts.pcap}: ${summary.packets} packets = ${ran} run + ${summary.skipped} skipped`,
       ...Object.entries(summary.actions).map(([a, n]) => `  ${a.padEnd(13)} ${n}`),
       ...Object.entries(summary.skippedByReason).map(([r, n]) => `  skipped: ${r}: ${n}`),
@@ -152,7 +152,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms (${pps} packets/s)`,
       ...(trace.length > 0 && !opts.tracePrintk ? ['trace_printk:', ...trace.slice(0, 20).map((t) => `  packet ${t.packet} cpu ${t.cpu}: ${t.text}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (save them with --trace-printk FILE)`] : [])] : []),
       'maps at the end:',
-      JSON.stringify(maps, null, 2),
+      formatJson(maps, 2),
     ];
     io.stdout.write(`${lines.join('\n')}\n`);
   }

@@ -401,7 +401,7 @@ function encodeArray(ctx: EncodeContext, t: BtfArray, v: unknown, path: string, 
 function encodeComposite(ctx: EncodeContext, t: BtfComposite, v: unknown, path: string, off: number, depth: number): void {
   const type = formatType(ctx.btf, t.id);
   const names = t.members.map((m) => m.name);
-  const obj = asObject(ctx, v, path, `'${type}': an object with ${t.kind === 'UNION' ? 'one or more of' : ''} members ${names.map((n) => JSON.stringify(n)).join(', ')}`);
+  const obj = asObject(ctx, v, path, `'${type}': an object with ${t.kind === 'UNION' ? 'one or more of ' : ''}members ${names.map((n) => JSON.stringify(n)).join(', ')}`);
   const unknown = Object.keys(obj).filter((k) => !names.includes(k));
   if (unknown.length > 0) {
     throw new BtfValueError(`'${type}' has no member ${unknown.map((k) => JSON.stringify(k)).join(', ')} (members: ${names.map((n) => JSON.stringify(n)).join(', ')})`, path, ctx.file);
