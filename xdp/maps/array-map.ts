@@ -46,6 +46,14 @@ export class ArrayMap extends MapBase {
     return this.slab.ref(i, this.percpu ? cpu : 0);
   }
 
+  override lookupAt(bytes: Uint8Array, at: number, cpu: number, out: Int32Array): boolean {
+    const i = this.u32(bytes, at);
+    if (i >= this.def.maxEntries) return false;
+    if (this.percpu) this.checkCpu(cpu);
+    this.slab.locate(i, this.percpu ? cpu : 0, out);
+    return true;
+  }
+
   /**
    * The value of a single-element array, as `lddw rX, map[...] + off` (BPF_PSEUDO_MAP_VALUE) points
    * into it: array_map_direct_value_addr allows it only for max_entries 1 (and not per-CPU).

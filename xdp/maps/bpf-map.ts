@@ -54,6 +54,12 @@ export interface BpfMap {
   // --- the program's side (helpers) ---
   /** bpf_map_lookup_elem: the value for `cpu` (per-CPU maps) or undefined. Maps whose values a program cannot see return undefined. */
   lookup(key: Uint8Array, cpu: number): ValueRef | undefined;
+  /**
+   * The same lookup without allocating, for the engines' hot path: the key is read in place at
+   * bytes[at .. at + key_size); on a hit out[0] = value offset, out[1] = region id and the result is
+   * true; on a miss out is untouched and the result is false.
+   */
+  lookupAt(bytes: Uint8Array, at: number, cpu: number, out: Int32Array): boolean;
   /** bpf_map_update_elem: 0 or -errno. */
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
   /** bpf_map_delete_elem: 0 or -errno. */

@@ -19,7 +19,7 @@
  */
 import type { MapDef } from '../object/bpf-object.js';
 import { Errno, UpdateFlag, type MapEnv, type ValueRef } from './bpf-map.js';
-import { MapBase, keyString } from './map-base.js';
+import { MapBase, keyString, keyStringAt } from './map-base.js';
 import { MAP_TYPE } from './map-types.js';
 import { hashCapacity } from './map-validate.js';
 import { SlotAllocator, ValueSlab } from './value-slab.js';
@@ -86,6 +86,16 @@ export class HashMap extends MapBase {
     if (this.percpu) this.checkCpu(cpu);
     this.touch(k, e);
     return this.slab.ref(e.slot, this.percpu ? cpu : 0);
+  }
+
+  override lookupAt(bytes: Uint8Array, at: number, cpu: number, out: Int32Array): boolean {
+    const k = keyStringAt(bytes, at, this.def.keySize);
+    const e = this.entries.get(k);
+    if (e === undefined) return false;
+    if (this.percpu) this.checkCpu(cpu);
+    this.touch(k, e);
+    this.slab.locate(e.slot, this.percpu ? cpu : 0, out);
+    return true;
   }
 
   /** Unknown-flag check of the kernel's update function for this type. */

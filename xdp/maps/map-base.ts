@@ -28,6 +28,16 @@ export function keyString(key: Uint8Array): string | number {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
+/** keyString of bytes[at .. at + n), read in place. */
+export function keyStringAt(bytes: Uint8Array, at: number, n: number): string | number {
+  if (n <= 6) {
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 256 + bytes[at + i]!;
+    return v;
+  }
+  return keyString(bytes.subarray(at, at + n));
+}
+
 export abstract class MapBase implements BpfMap {
   readonly handle: Region;
   protected readonly le: boolean;
@@ -76,6 +86,15 @@ export abstract class MapBase implements BpfMap {
 
   protected i32(bytes: Uint8Array, offset = 0): number {
     return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(offset, this.le);
+  }
+
+  /** The allocation-free lookup; maps on the hot path override it, the rest go through lookup(). */
+  lookupAt(bytes: Uint8Array, at: number, cpu: number, out: Int32Array): boolean {
+    const v = this.lookup(bytes.subarray(at, at + this.def.keySize), cpu);
+    if (v === undefined) return false;
+    out[0] = v.offset;
+    out[1] = v.region.id;
+    return true;
   }
 
   protected u32Bytes(...values: number[]): Uint8Array {

@@ -79,6 +79,13 @@ export class ValueSlab {
     return { region: this.region(slot, copy), offset: (slot % this.chunkSlots) * this.stride };
   }
 
+  /** ref() without the allocation: out[0] = offset, out[1] = region id. */
+  locate(slot: number, copy: number, out: Int32Array): void {
+    const r = this.chunks[copy]![Math.floor(slot / this.chunkSlots)] ?? this.region(slot, copy);
+    out[0] = (slot % this.chunkSlots) * this.stride;
+    out[1] = r.id;
+  }
+
   /** The live value bytes (value_size of them), not a copy. */
   view(slot: number, copy = 0): Uint8Array {
     const { region, offset } = this.ref(slot, copy);

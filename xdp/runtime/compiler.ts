@@ -16,6 +16,7 @@
 import type { InsnKind } from '../isa/kind.js';
 import * as alu from './alu64.js';
 import { atomicOp } from './atomic.js';
+import { ctxRegisterMasks, type CtxMasks } from './ctx-regs.js';
 import type { ExecProgram } from './exec-program.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
@@ -82,6 +83,7 @@ function emitAlu(k: Extract<InsnKind, { k: 'alu' }>, d: number, s: number, imm: 
   }
   switch (k.op) {
     case 'add':
+      if (!k.useReg && imm >= 0) return `T = (${dl} + ${imm}) | 0; if ((T >>> 0) < (${dl} >>> 0)) ${dh} = (${dh} + 1) | 0; ${dl} = T;`;
       return `T = (${dl} + ${bl}) | 0; ${dh} = (${dh} + ${bh} + ((${dl} >>> 0) + (${bl} >>> 0) > 4294967295 ? 1 : 0)) | 0; ${dl} = T;`;
     case 'sub':
       return `T = (${dl} - ${bl}) | 0; ${dh} = (${dh} - ${bh} - ((${dl} >>> 0) < (${bl} >>> 0) ? 1 : 0)) | 0; ${dl} = T;`;
@@ -118,7 +120,11 @@ function emitCond(k: Extract<InsnKind, { k: 'jcond' }>, d: number, s: number, im
   if (k.width === 32) return unsigned ? `(${al} >>> 0) ${op} (${bl} >>> 0)` : `${al} ${op} ${bl}`;
   if (k.op === 'jeq') return `${al} === ${bl} && ${ah} === ${bh}`;
   if (k.op === 'jne') return `(${al} !== ${bl} || ${ah} !== ${bh})`;
-  return `${unsigned ? 'A.ucmp64' : 'A.scmp64'}(${al}, ${ah}, ${bl}, ${bh}) ${op} 0`;
+  // Compare the high words (signed or unsigned), and on a tie the low words unsigned.
+  const strict = op.replace('=', '');
+  const hiA = unsigned ? `(${ah} >>> 0)` : ah;
+  const hiB = unsigned ? `(${bh} >>> 0)` : bh;
+  return `(${hiA} ${strict} ${hiB} || (${ah} === ${bh} && (${al} >>> 0) ${op} (${bl} >>> 0)))`;
 }
 
 const READ: Record<number, string> = { 1: 'getUint8(o)', 2: 'getUint16(o, true)', 4: 'getInt32(o, true)' };
@@ -127,8 +133,18 @@ const WRITE: Record<number, (v: string) => string> = {
   1: (v) => `setUint8(o, ${v} & 255)`, 2: (v) => `setUint16(o, ${v} & 65535, true)`, 4: (v) => `setInt32(o, ${v}, true)`,
 };
 
-function emitLoad(k: Extract<InsnKind, { k: 'ldx' }>, d: number, s: number, off: number, slot: number): string {
+/** Direct reads of xdp_md fields when the base register is known to be the context (XdpMd offsets). */
+const CTX_FIELD: Readonly<Record<number, [string, string]>> = {
+  0: ['X.data', 'X.packet.id'], 4: ['X.packet.hi', 'X.packet.id'], 8: ['X.packet.lo', 'X.packet.id'],
+  12: ['X.ingressIfindex', '0'], 16: ['X.rxQueueIndex', '0'], 20: ['X.egressIfindex', '0'],
+};
+
+function emitLoad(k: Extract<InsnKind, { k: 'ldx' }>, d: number, s: number, off: number, slot: number, ctxBase: boolean): string {
   const n = k.size;
+  const field = CTX_FIELD[off];
+  if (ctxBase && n === 4 && !k.signed && field) {
+    return `if (CTXOK) { ${L(d)} = ${field[0]}; ${H(d)} = ${field[1]}; } else { ${emitLoad(k, d, s, off, slot, false)} }`;
+  }
   const fast = n === 8
     ? `${L(d)} = g.view.getInt32(o, true); ${H(d)} = g.view.getInt32(o + 4, true);`
     : `${L(d)} = g.view.${(k.signed ? READ_SIGNED : READ)[n]}; ${H(d)} = ${k.signed ? `${L(d)} >> 31` : '0'};`;
@@ -158,7 +174,7 @@ function emitAtomicAdd(size: 4 | 8, d: number, s: number, off: number, slot: num
 /** Spill r0..r10 into vm.regs, for helpers and slow paths that read them. */
 const spill = (regs: number[]) => regs.map((r) => `R[${2 * r}] = ${L(r)}; R[${2 * r + 1}] = ${H(r)};`).join(' ');
 
-function emitInsn(p: ExecProgram, slot: number): string {
+function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined): string {
   const k = p.kinds[slot]!;
   const d = p.dst[slot]!;
   const s = p.src[slot]!;
@@ -173,7 +189,7 @@ function emitInsn(p: ExecProgram, slot: number): string {
     case 'ja': return `pc = ${slot + (k.long ? imm : off) + 1}; continue;`;
     case 'jcond': return `if (${emitCond(k, d, s, imm)}) { pc = ${slot + off + 1}; continue; }`;
     case 'lddw': return `${L(d)} = ${imm}; ${H(d)} = ${p.imm2[slot]};`;
-    case 'ldx': return emitLoad(k, d, s, off, slot);
+    case 'ldx': return emitLoad(k, d, s, off, slot, ctx !== undefined && ctx[slot]! !== -1 && ((ctx[slot]! >> s) & 1) === 1);
     case 'st': return emitStore(k.size, d, off, String(imm), String(imm >> 31), slot);
     case 'stx': return emitStore(k.size, d, off, L(s), H(s), slot);
     case 'atomic':
@@ -205,6 +221,8 @@ function compileFunction(p: ExecProgram, fn: number): string {
   const later = p.funcStarts.filter((s) => s > start);
   const end = later.length > 0 ? Math.min(...later) : p.length;
   const starts = blockStarts(p, start, end);
+  // Only the entry function knows what r1 holds: the context, when the run is an XDP run.
+  const ctx = fn === 0 ? ctxRegisterMasks(p, start, end) : undefined;
   const lines: string[] = [];
   const regs = Array.from({ length: 11 }, (_, r) => r);
   lines.push(`return function f${fn}(vm, L1, H1, L2, H2, L3, H3, L4, H4, L5, H5, depth) {`);
@@ -212,6 +230,7 @@ function compileFunction(p: ExecProgram, fn: number): string {
   lines.push(`const L10 = (${MAX_CALL_FRAMES} - depth) * ${MAX_BPF_STACK}, H10 = vm.stack.id;`);
   lines.push('const R = vm.regs, O = vm.scratch, RG = vm.memory.regions, HF = vm.helpers;');
   lines.push('let T = 0, o = 0, g = undefined;');
+  lines.push('const X = vm.xdp, CTXOK = X !== undefined && H1 === X.ctx.id && L1 === 0;');
   lines.push(`let pc = ${start};`);
   lines.push('for (;;) { switch (pc) {');
   let s = start;
@@ -230,7 +249,7 @@ function compileFunction(p: ExecProgram, fn: number): string {
       s++;
       continue;
     }
-    lines.push(emitInsn(p, s));
+    lines.push(emitInsn(p, s, ctx));
     s += k.k === 'lddw' ? 2 : 1;
   }
   // Jump targets inside an lddw get a case of their own that says so.

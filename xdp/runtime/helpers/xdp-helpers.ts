@@ -52,9 +52,11 @@ type Factory = (env: HelperEnv) => HelperFn;
 const HELPERS: Readonly<Record<number, Factory>> = {
   /* map_lookup_elem */ 1: (env) => (vm) => {
     const map = argMap(vm, env, 1);
-    const v = map.lookup(keyOf(vm, map, 2), env.cpu);
-    if (v) retPtr(vm, v.region.id, v.offset);
-    else retPtr(vm, 0, 0);
+    const at = argLo(vm, 2);
+    const key = vm.memory.resolve(argHi(vm, 2), at, map.def.keySize, false);
+    if (key.kind === RegionKind.CTX) throw new MemoryFault('map key points into the context');
+    // The value pointer lands straight in r0 (offset, region); a miss is NULL.
+    if (!map.lookupAt(key.bytes, at, env.cpu, vm.regs)) retPtr(vm, 0, 0);
   },
   /* map_update_elem */ 2: (env) => (vm) => {
     const map = argMap(vm, env, 1);
