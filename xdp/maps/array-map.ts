@@ -54,6 +54,13 @@ export class ArrayMap extends MapBase {
     return true;
   }
 
+  inlineArray(): { region: number; stride: number; maxEntries: number } | undefined {
+    if (this.percpu || !this.slab.singleRegion()) return undefined;
+    const out = new Int32Array(2);
+    this.slab.locate(0, 0, out);
+    return { region: out[1]!, stride: this.slab.stride, maxEntries: this.def.maxEntries };
+  }
+
   /**
    * The value of a single-element array, as `lddw rX, map[...] + off` (BPF_PSEUDO_MAP_VALUE) points
    * into it: array_map_direct_value_addr allows it only for max_entries 1 (and not per-CPU).

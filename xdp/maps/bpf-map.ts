@@ -60,6 +60,11 @@ export interface BpfMap {
    * true; on a miss out is untouched and the result is false.
    */
   lookupAt(bytes: Uint8Array, at: number, cpu: number, out: Int32Array): boolean;
+  /**
+   * For a map whose value i always lives at (region, i * stride) — a plain array in one region —
+   * that layout, so a compiled program can look values up without calling the helper.
+   */
+  inlineArray?(): { region: number; stride: number; maxEntries: number } | undefined;
   /** bpf_map_update_elem: 0 or -errno. */
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
   /** bpf_map_delete_elem: 0 or -errno. */

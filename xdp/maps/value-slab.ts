@@ -79,6 +79,11 @@ export class ValueSlab {
     return { region: this.region(slot, copy), offset: (slot % this.chunkSlots) * this.stride };
   }
 
+  /** Do all slots of a copy live in one region (value i at offset i * stride)? */
+  singleRegion(): boolean {
+    return this.chunkSlots >= this.capacity;
+  }
+
   /** ref() without the allocation: out[0] = offset, out[1] = region id. */
   locate(slot: number, copy: number, out: Int32Array): void {
     const r = this.chunks[copy]![Math.floor(slot / this.chunkSlots)] ?? this.region(slot, copy);

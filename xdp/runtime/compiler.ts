@@ -16,7 +16,7 @@
 import type { InsnKind } from '../isa/kind.js';
 import * as alu from './alu64.js';
 import { atomicOp } from './atomic.js';
-import { ctxRegisterMasks, type CtxMasks } from './ctx-regs.js';
+import { ctxRegisterMasks, written, type CtxMasks } from './ctx-regs.js';
 import type { ExecProgram } from './exec-program.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
@@ -24,6 +24,21 @@ import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, faultAt, mi
 
 /** A compiled program: run it with the registers set in vm.regs (r1 at least). */
 export type CompiledProgram = (vm: Vm) => void;
+
+/**
+ * Where a plain array map keeps its values, for inlining bpf_map_lookup_elem the way the kernel's
+ * JIT inlines array lookups: value i is at (region, i * stride) for i < maxEntries.
+ */
+export interface InlineArray {
+  readonly region: number;
+  readonly stride: number;
+  readonly maxEntries: number;
+}
+
+export interface CompileOptions {
+  /** The inline layout of map `index`, or undefined when its lookups must go through the helper. */
+  readonly inlineArray?: (index: number) => InlineArray | undefined;
+}
 
 const ALU64_CALL: Partial<Record<string, string>> = {
   mul: 'A.mul64', div: 'A.udiv64', sdiv: 'A.sdiv64', mod: 'A.umod64', smod: 'A.smod64',
@@ -174,7 +189,7 @@ function emitAtomicAdd(size: 4 | 8, d: number, s: number, off: number, slot: num
 /** Spill r0..r10 into vm.regs, for helpers and slow paths that read them. */
 const spill = (regs: number[]) => regs.map((r) => `R[${2 * r}] = ${L(r)}; R[${2 * r + 1}] = ${H(r)};`).join(' ');
 
-function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined): string {
+function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined, r1Map: InlineArray | undefined): string {
   const k = p.kinds[slot]!;
   const d = p.dst[slot]!;
   const s = p.src[slot]!;
@@ -198,8 +213,13 @@ function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined): stri
         `${L(0)} = R[0]; ${H(0)} = R[1]; ${L(s)} = R[${2 * s}]; ${H(s)} = R[${2 * s + 1}];`;
     case 'call': {
       if (k.target === 'helper') {
-        return `if (HF[${imm}] === undefined) throw M.noHelper(${imm}, ${slot}); ` +
+        const call = `if (HF[${imm}] === undefined) throw M.noHelper(${imm}, ${slot}); ` +
           `${spill([1, 2, 3, 4, 5])} M.call(vm, ${imm}, ${slot}); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
+        if (imm !== 1 || !r1Map) return call;
+        // bpf_map_lookup_elem on a plain array: the u32 key, a bounds check, the value's address.
+        return `o = L2; g = RG[H2]; if (g !== undefined && o >= g.lo && o + 4 <= g.hi && g.kind !== ${RegionKind.CTX}) { ` +
+          `T = g.view.getUint32(o, true); if (T < ${r1Map.maxEntries}) { L0 = T * ${r1Map.stride}; H0 = ${r1Map.region}; } else { L0 = 0; H0 = 0; } ` +
+          `} else { ${call} }`;
       }
       if (k.target === 'local') {
         const target = p.funcStarts.indexOf(slot + imm + 1);
@@ -216,7 +236,7 @@ function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined): stri
   }
 }
 
-function compileFunction(p: ExecProgram, fn: number): string {
+function compileFunction(p: ExecProgram, fn: number, opts: CompileOptions): string {
   const start = p.funcStarts[fn]!;
   const later = p.funcStarts.filter((s) => s > start);
   const end = later.length > 0 ? Math.min(...later) : p.length;
@@ -234,6 +254,7 @@ function compileFunction(p: ExecProgram, fn: number): string {
   lines.push(`let pc = ${start};`);
   lines.push('for (;;) { switch (pc) {');
   let s = start;
+  let r1Map: InlineArray | undefined;
   while (s < end) {
     const k = p.kinds[s];
     if (starts.has(s)) {
@@ -249,7 +270,11 @@ function compileFunction(p: ExecProgram, fn: number): string {
       s++;
       continue;
     }
-    lines.push(emitInsn(p, s, ctx));
+    // Which array map r1 holds, when an lddw of it in this block is the last write to r1.
+    if (starts.has(s)) r1Map = undefined;
+    lines.push(emitInsn(p, s, ctx, r1Map));
+    if ((written(p, s) & 2) !== 0) r1Map = undefined;
+    if (k.k === 'lddw' && p.dst[s] === 1 && p.mapOf[s]! >= 0) r1Map = opts.inlineArray?.(p.mapOf[s]!);
     s += k.k === 'lddw' ? 2 : 1;
   }
   // Jump targets inside an lddw get a case of their own that says so.
@@ -262,7 +287,7 @@ function compileFunction(p: ExecProgram, fn: number): string {
 }
 
 /** Compile every function of a prepared program; returns the entry. */
-export function compileProgram(p: ExecProgram): CompiledProgram {
+export function compileProgram(p: ExecProgram, opts: CompileOptions = {}): CompiledProgram {
   const fns: ((vm: Vm, ...args: number[]) => void)[] = [];
   const fault = (msg: string, slot: number) => new ExecFault(msg, slot, p.name);
   const budgetFault = (vm: Vm, slot: number) => fault(budgetExhausted(vm.budgetLimit), slot);
@@ -300,7 +325,7 @@ export function compileProgram(p: ExecProgram): CompiledProgram {
     noHelper: (id: number, slot: number) => fault(missingHelper(id), slot),
   };
   p.funcStarts.forEach((_, fn) => {
-    const text = compileFunction(p, fn);
+    const text = compileFunction(p, fn, opts);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const factory = new Function('A', 'M', 'F', 'B', 'FN', text) as (...a: unknown[]) => (vm: Vm, ...args: number[]) => void;
     fns.push(factory(alu, mem, fault, budgetFault, fns));
@@ -313,6 +338,6 @@ export function compileProgram(p: ExecProgram): CompiledProgram {
 }
 
 /** Generated source of every function, for tests that check what the generator wrote. */
-export function generatedSource(p: ExecProgram): string {
-  return p.funcStarts.map((_, fn) => compileFunction(p, fn)).join('\n');
+export function generatedSource(p: ExecProgram, opts: CompileOptions = {}): string {
+  return p.funcStarts.map((_, fn) => compileFunction(p, fn, opts)).join('\n');
 }

@@ -14,7 +14,8 @@ export type CtxMasks = Int32Array;
 
 const UNKNOWN = -1;
 
-function written(p: ExecProgram, s: number): number {
+/** Registers (as a bit mask) the instruction at slot s writes; a call clobbers r0–r5. */
+export function written(p: ExecProgram, s: number): number {
   const k = p.kinds[s]!;
   const d = 1 << p.dst[s]!;
   switch (k.k) {

@@ -3,7 +3,7 @@
  * and `compiled` (JavaScript generated per program). Both take a prepared
  * program and run it over a Vm whose registers the caller has set.
  */
-import { compileProgram } from './compiler.js';
+import { compileProgram, type CompileOptions } from './compiler.js';
 import type { ExecProgram } from './exec-program.js';
 import { interpret } from './interpreter.js';
 import type { Vm } from './vm.js';
@@ -17,9 +17,9 @@ export const DEFAULT_BUDGET = 1_000_000;
 export type Runner = (vm: Vm) => void;
 
 /** A runner that starts each run with the full budget. */
-export function makeRunner(p: ExecProgram, engine: EngineName): Runner {
+export function makeRunner(p: ExecProgram, engine: EngineName, opts: CompileOptions = {}): Runner {
   if (engine === 'compiled') {
-    const compiled = compileProgram(p);
+    const compiled = compileProgram(p, opts);
     return (vm) => {
       vm.budget = vm.budgetLimit;
       compiled(vm);

@@ -33,6 +33,8 @@ export interface ExecProgram {
   readonly kinds: readonly (InsnKind | undefined)[];
   /** First slot of every function, the entry first. */
   readonly funcStarts: readonly number[];
+  /** For an `lddw` of a map (BPF_PSEUDO_MAP_IDX/FD): the map's index; -1 elsewhere. */
+  readonly mapOf: Int32Array;
 }
 
 export class PrepareError extends Error {
@@ -56,6 +58,7 @@ export function prepareProgram(program: Pick<Program, 'name' | 'insns' | 'slots'
     imm2: new Int32Array(length),
     kinds: new Array<InsnKind | undefined>(length).fill(undefined),
     funcStarts: program.funcs.map((f) => f.slot),
+    mapOf: new Int32Array(length).fill(-1),
   };
   program.insns.forEach((insn: Insn, i) => {
     const s = program.slots[i]!;
@@ -74,6 +77,7 @@ export function prepareProgram(program: Pick<Program, 'name' | 'insns' | 'slots'
           break;
         case LddwSrc.MAP_IDX:
         case LddwSrc.MAP_FD:
+          p.mapOf[s] = insn.imm;
           p.imm[s] = 0;
           p.imm2[s] = maps.handle(insn.imm);
           break;

@@ -113,7 +113,8 @@ export class XdpMachine {
         return { region: v.region.id, offset: v.offset };
       },
     };
-    this.runners = programs.map((p) => makeRunner(prepareProgram(p, resolver), options.engine));
+    const inlineArray = (i: number) => this.mapAt(i).inlineArray?.();
+    this.runners = programs.map((p) => makeRunner(prepareProgram(p, resolver), options.engine, { inlineArray }));
     this.entry = programs.indexOf(program);
     if (this.entry < 0) throw new Error('the program is not one of the object\'s programs');
   }
