@@ -16,8 +16,8 @@ import type { PacketEngine } from './replay.js';
 
 export function kernelPacketEngine(kernel: KernelObject): PacketEngine {
   return {
-    run(packet: Uint8Array, _index: number, meta: PacketMeta): PacketResult {
-      const r = kernel.run(packet, { ingressIfindex: meta.ingressIfindex ?? 1, rxQueueIndex: meta.rxQueueIndex ?? 0 });
+    run(packet: Uint8Array, _index: number, meta?: PacketMeta): PacketResult {
+      const r = kernel.run(packet, { ingressIfindex: meta?.ingressIfindex ?? 1, rxQueueIndex: meta?.rxQueueIndex ?? 0 });
       const retval = r.retval >>> 0;
       const data = r.data;
       const base = { length: data.length, bytes: () => data, retval };

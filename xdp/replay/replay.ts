@@ -16,7 +16,7 @@ import { ETH_HLEN, XDP_MAX_DATA } from '../runtime/xdp-buff.js';
 
 /** Anything that can take one packet: the host machine, the kernel oracle. */
 export interface PacketEngine {
-  run(packet: Uint8Array, index: number, meta: PacketMeta): PacketResult;
+  run(packet: Uint8Array, index: number, meta?: PacketMeta): PacketResult;
 }
 
 export interface ReplayOptions {

@@ -142,6 +142,8 @@ function emitCond(k: Extract<InsnKind, { k: 'jcond' }>, d: number, s: number, im
   return `(${hiA} ${strict} ${hiB} || (${ah} === ${bh} && (${al} >>> 0) ${op} (${bl} >>> 0)))`;
 }
 
+const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
+
 const READ: Record<number, string> = { 1: 'getUint8(o)', 2: 'getUint16(o, true)', 4: 'getInt32(o, true)' };
 const READ_SIGNED: Record<number, string> = { 1: 'getInt8(o)', 2: 'getInt16(o, true)', 4: 'getInt32(o, true)' };
 const WRITE: Record<number, (v: string) => string> = {
@@ -160,19 +162,26 @@ function emitLoad(k: Extract<InsnKind, { k: 'ldx' }>, d: number, s: number, off:
   if (ctxBase && n === 4 && !k.signed && field) {
     return `if (CTXOK) { ${L(d)} = ${field[0]}; ${H(d)} = ${field[1]}; } else { ${emitLoad(k, d, s, off, slot, false)} }`;
   }
-  const fast = n === 8
-    ? `${L(d)} = g.view.getInt32(o, true); ${H(d)} = g.view.getInt32(o + 4, true);`
-    : `${L(d)} = g.view.${(k.signed ? READ_SIGNED : READ)[n]}; ${H(d)} = ${k.signed ? `${L(d)} >> 31` : '0'};`;
-  return `o = (${L(s)} + ${off}) | 0; g = RG[${H(s)}]; ` +
-    `if (g !== undefined && o >= g.lo && o + ${n} <= g.hi && g.kind !== ${RegionKind.CTX}) { ${fast} } ` +
-    `else { M.readMem(vm, ${H(s)}, o, ${n}, ${k.signed}, O, ${slot}); ${L(d)} = O[0]; ${H(d)} = O[1]; }`;
+  const read = (view: string) => n === 8
+    ? `${L(d)} = ${view}.getInt32(o, true); ${H(d)} = ${view}.getInt32(o + 4, true);`
+    : `${L(d)} = ${view}.${(k.signed ? READ_SIGNED : READ)[n]}; ${H(d)} = ${k.signed ? `${L(d)} >> 31` : '0'};`;
+  const slow = `M.readMem(vm, ${H(s)}, o, ${n}, ${k.signed}, O, ${slot}); ${L(d)} = O[0]; ${H(d)} = O[1];`;
+  // The stack and the packet are checked against their own bounds; any other region is looked up.
+  if (s === 10) return `o = (L10 + ${off}) | 0; if (o >= 0 && o + ${n} <= ${STACK_BYTES}) { ${read('SV')} } else { ${slow} }`;
+  return `o = (${L(s)} + ${off}) | 0; ` +
+    `if (${H(s)} === PKID && o >= PK.lo && o + ${n} <= PK.hi) { ${read('PKV')} } ` +
+    `else { g = RG[${H(s)}]; if (g !== undefined && o >= g.lo && o + ${n} <= g.hi && g.kind !== ${RegionKind.CTX}) { ${read('g.view')} } else { ${slow} } }`;
 }
 
 function emitStore(size: number, d: number, off: number, lo: string, hi: string, slot: number): string {
-  const fast = size === 8 ? `g.view.setInt32(o, ${lo}, true); g.view.setInt32(o + 4, ${hi}, true);` : `g.view.${WRITE[size]!(lo)};`;
-  return `o = (${L(d)} + ${off}) | 0; g = RG[${H(d)}]; ` +
-    `if (g !== undefined && g.writable && o >= g.lo && o + ${size} <= g.hi) { ${fast} } ` +
-    `else { M.writeMem(vm, ${H(d)}, o, ${size}, ${lo}, ${hi}, ${slot}); }`;
+  const write = (view: string) => size === 8
+    ? `${view}.setInt32(o, ${lo}, true); ${view}.setInt32(o + 4, ${hi}, true);`
+    : `${view}.${WRITE[size]!(lo)};`;
+  const slow = `M.writeMem(vm, ${H(d)}, o, ${size}, ${lo}, ${hi}, ${slot});`;
+  if (d === 10) return `o = (L10 + ${off}) | 0; if (o >= 0 && o + ${size} <= ${STACK_BYTES}) { ${write('SV')} } else { ${slow} }`;
+  return `o = (${L(d)} + ${off}) | 0; ` +
+    `if (${H(d)} === PKID && o >= PK.lo && o + ${size} <= PK.hi) { ${write('PKV')} } ` +
+    `else { g = RG[${H(d)}]; if (g !== undefined && g.writable && o >= g.lo && o + ${size} <= g.hi) { ${write('g.view')} } else { ${slow} } }`;
 }
 
 /** `lock *(u32|u64 *)(rd + off) += rs`, inline when the target is plain writable memory. */
@@ -214,7 +223,7 @@ function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined, r1Map
     case 'call': {
       if (k.target === 'helper') {
         const call = `if (HF[${imm}] === undefined) throw M.noHelper(${imm}, ${slot}); ` +
-          `${spill([1, 2, 3, 4, 5])} M.call(vm, ${imm}, ${slot}); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
+          `${spill([1, 2, 3, 4, 5])} M.call(vm, ${imm}, ${slot}); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) { vm.budget = BU; return; }`;
         if (imm !== 1 || !r1Map) return call;
         // bpf_map_lookup_elem on a plain array: the u32 key, a bounds check, the value's address.
         return `o = L2; g = RG[H2]; if (g !== undefined && o >= g.lo && o + 4 <= g.hi && g.kind !== ${RegionKind.CTX}) { ` +
@@ -225,12 +234,12 @@ function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined, r1Map
         const target = p.funcStarts.indexOf(slot + imm + 1);
         if (target < 0) return fault('call target is not the start of a function');
         return `if (depth + 1 >= ${MAX_CALL_FRAMES}) ${fault(`call depth exceeds ${MAX_CALL_FRAMES} frames`)} ` +
-          `FN[${target}](vm, ${[1, 2, 3, 4, 5].map((r) => `${L(r)}, ${H(r)}`).join(', ')}, depth + 1); ` +
-          `${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) return;`;
+          `vm.budget = BU; FN[${target}](vm, ${[1, 2, 3, 4, 5].map((r) => `${L(r)}, ${H(r)}`).join(', ')}, depth + 1); ` +
+          `${L(0)} = R[0]; ${H(0)} = R[1]; BU = vm.budget; if (vm.tailCall !== undefined) return;`;
       }
       return fault(k.target === 'kfunc' ? `kfunc call (BTF id ${imm}) cannot run on the host` : 'callx is not supported');
     }
-    case 'exit': return `R[0] = ${L(0)}; R[1] = ${H(0)}; return;`;
+    case 'exit': return `R[0] = ${L(0)}; R[1] = ${H(0)}; vm.budget = BU; return;`;
     case 'ldpkt': return fault('legacy packet loads (LD_ABS/LD_IND) are not allowed in XDP programs');
     case 'invalid': return fault(`invalid instruction: ${k.reason}`);
   }
@@ -250,7 +259,11 @@ function compileFunction(p: ExecProgram, fn: number, opts: CompileOptions): stri
   lines.push(`const L10 = (${MAX_CALL_FRAMES} - depth) * ${MAX_BPF_STACK}, H10 = vm.stack.id;`);
   lines.push('const R = vm.regs, O = vm.scratch, RG = vm.memory.regions, HF = vm.helpers;');
   lines.push('let T = 0, o = 0, g = undefined;');
+  // The budget lives in a local; vm.budget is brought up to date around calls and on return.
+  lines.push('let BU = vm.budget;');
   lines.push('const X = vm.xdp, CTXOK = X !== undefined && H1 === X.ctx.id && L1 === 0;');
+  // The packet frame and the stack, the regions most accesses hit, kept at hand.
+  lines.push('const PK = X !== undefined ? X.packet : M.noPacket, PKID = PK.id, PKV = PK.view, SV = vm.stack.view;');
   lines.push(`let pc = ${start};`);
   lines.push('for (;;) { switch (pc) {');
   let s = start;
@@ -264,7 +277,7 @@ function compileFunction(p: ExecProgram, fn: number, opts: CompileOptions): stri
         if (t !== s && starts.has(t)) break;
         n++;
       }
-      lines.push(`case ${s}: if ((vm.budget -= ${n}) < 0) throw B(vm, ${s});`);
+      lines.push(`case ${s}: if ((BU -= ${n}) < 0) throw B(vm, ${s});`);
     }
     if (!k) {
       s++;
@@ -323,6 +336,8 @@ export function compileProgram(p: ExecProgram, opts: CompileOptions = {}): Compi
       }
     },
     noHelper: (id: number, slot: number) => fault(missingHelper(id), slot),
+    /** Stands in for the packet outside XDP runs: an empty window no pointer reaches into. */
+    noPacket: { id: -1, lo: 0, hi: 0, view: new DataView(new ArrayBuffer(0)) },
   };
   p.funcStarts.forEach((_, fn) => {
     const text = compileFunction(p, fn, opts);

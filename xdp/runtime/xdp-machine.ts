@@ -126,24 +126,27 @@ export class XdpMachine {
   }
 
   /** Run one packet. `index` labels trace lines and events. The result is valid until the next run. */
-  run(packet: Uint8Array, index: number, meta: PacketMeta = {}): PacketResult {
+  run(packet: Uint8Array, index: number, meta?: PacketMeta): PacketResult {
     const result = this.result;
     if (packet.length > XDP_MAX_DATA) {
       loadPacket(this.xdp, packet.subarray(0, 0));
       return result.set(XdpAction.ABORTED, undefined, `packet of ${packet.length} bytes exceeds the ${XDP_MAX_DATA}-byte XDP frame`);
     }
     const env = this.env;
-    env.cpu = meta.cpu ?? 0;
+    env.cpu = meta?.cpu ?? 0;
     env.packet = index;
-    if (meta.timeNs !== undefined) env.nowNs = meta.timeNs;
+    if (meta?.timeNs !== undefined) env.nowNs = meta.timeNs;
     env.redirect = undefined;
     env.tailCalls = 0;
-    loadPacket(this.xdp, packet, meta.ingressIfindex ?? 1, meta.rxQueueIndex ?? 0);
+    loadPacket(this.xdp, packet, meta?.ingressIfindex ?? 1, meta?.rxQueueIndex ?? 0);
     const vm = this.vm;
     let current = this.entry;
     try {
       for (;;) {
-        vm.regs.fill(0);
+        // Only r1 (the context) is defined on entry. The compiled engine starts every register of its own;
+        // the interpreter works in vm.regs, so they are cleared for it.
+        if (this.options.engine === 'interp') vm.regs.fill(0);
+        vm.regs[2] = 0;
         vm.regs[3] = this.xdp.ctx.id;
         vm.tailCall = undefined;
         this.runners[current]!(vm);
