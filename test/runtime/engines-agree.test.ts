@@ -94,11 +94,13 @@ describe('the compiling engine matches the interpreter', () => {
     const wild = [makeLddw(1, 0x1234_0000_0000n), makeInsn(Class.LDX | Mode.MEM | Size.W, 0, 1), makeInsn(Class.JMP | JmpOp.EXIT)];
     const nul = [makeInsn(Class.ALU64 | AluOp.MOV | Src.K, 1, 0, 0, 0), makeInsn(Class.LDX | Mode.MEM | Size.B, 0, 1, 4), makeInsn(Class.JMP | JmpOp.EXIT)];
     const out = [makeInsn(Class.JMP | JmpOp.JA, 0, 0, 5), makeInsn(Class.JMP | JmpOp.EXIT)];
+    const minusOne = [makeLddw(1, 0xffff_ffff_0000_0004n), makeInsn(Class.LDX | Mode.MEM | Size.B, 0, 1), makeInsn(Class.JMP | JmpOp.EXIT)];
     const stackOverflow = [makeInsn(Class.STX | Mode.MEM | Size.DW, 10, 1, 8), makeInsn(Class.JMP | JmpOp.EXIT)];
     for (const engine of ['interp', 'compiled'] as const) {
       expect(run(wild, engine)).toMatch(/invalid pointer 0x1234/);
       expect(run(nul, engine)).toMatch(/read from NULL\+4/);
       expect(run(out, engine)).toMatch(/fault: .*outside/);
+      expect(run(minusOne, engine)).toMatch(/invalid pointer 0xffffffff00000004/);
       expect(run(stackOverflow, engine)).toMatch(/insn 0: write of 8 bytes at offset 4104 is outside the 4096-byte stack/);
     }
   });

@@ -15,27 +15,36 @@ import { MapFlag } from './map-types.js';
 /**
  * Bytes compared as bytes, as a JS Map key: keys of up to 6 bytes as the number they spell
  * (exact below 2^48; a map's keys all have one length, so numbers and strings never meet),
- * longer keys as a latin1 string (one byte per character).
+ * keys of up to 32 bytes as a string of UTF-16 units holding two bytes each (built without
+ * copying the key — the engines' lookups read keys in place), longer keys as a latin1 string.
  */
 export function keyString(key: Uint8Array): string | number {
-  const n = key.length;
-  if (n <= 6) {
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 256 + key[i]!;
-    return v;
-  }
-  if (n <= 1024) return String.fromCharCode.apply(null, key as unknown as number[]);
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  return keyStringAt(key, 0, key.length);
 }
 
 /** keyString of bytes[at .. at + n), read in place. */
-export function keyStringAt(bytes: Uint8Array, at: number, n: number): string | number {
+export function keyStringAt(b: Uint8Array, at: number, n: number): string | number {
   if (n <= 6) {
     let v = 0;
-    for (let i = 0; i < n; i++) v = v * 256 + bytes[at + i]!;
+    for (let i = 0; i < n; i++) v = v * 256 + b[at + i]!;
     return v;
   }
-  return keyString(bytes.subarray(at, at + n));
+  if (n <= 32) {
+    const u = (i: number): number => (i + 1 < n ? b[at + i]! | (b[at + i + 1]! << 8) : b[at + i]!);
+    switch ((n + 1) >> 1) {
+      case 4: return String.fromCharCode(u(0), u(2), u(4), u(6));
+      case 5: return String.fromCharCode(u(0), u(2), u(4), u(6), u(8));
+      case 6: return String.fromCharCode(u(0), u(2), u(4), u(6), u(8), u(10));
+      case 7: return String.fromCharCode(u(0), u(2), u(4), u(6), u(8), u(10), u(12));
+      case 8: return String.fromCharCode(u(0), u(2), u(4), u(6), u(8), u(10), u(12), u(14));
+      default: {
+        const units = new Array<number>((n + 1) >> 1);
+        for (let i = 0; i < units.length; i++) units[i] = u(2 * i);
+        return String.fromCharCode.apply(null, units);
+      }
+    }
+  }
+  return Buffer.from(b.buffer, b.byteOffset + at, n).toString('latin1');
 }
 
 export abstract class MapBase implements BpfMap {

@@ -37,6 +37,20 @@ export interface ExecProgram {
   readonly mapOf: Int32Array;
 }
 
+/**
+ * Every decoded kind with the same set of fields, in the same order: the interpreter reads them
+ * in its inner loop, and one object shape keeps those reads monomorphic (fast) in V8.
+ */
+function uniformKind(k: InsnKind, dst: number, src: number): InsnKind {
+  const bad = k.k !== 'invalid' && (dst > 10 || src > 10);
+  const base = {
+    k: bad ? 'invalid' : k.k, width: 64, op: '', useReg: false, fromBits: 0, order: '', bits: 0, long: false,
+    target: '', pseudo: 0, indirect: false, size: 0, signed: false, fetch: false,
+    reason: bad ? `register r${Math.max(dst, src)} does not exist` : '',
+  };
+  return (bad ? base : Object.assign(base, k)) as unknown as InsnKind;
+}
+
 export class PrepareError extends Error {
   constructor(message: string, readonly slot: number) {
     super(`insn ${slot}: ${message}`);
@@ -62,7 +76,7 @@ export function prepareProgram(program: Pick<Program, 'name' | 'insns' | 'slots'
   };
   program.insns.forEach((insn: Insn, i) => {
     const s = program.slots[i]!;
-    const kind = kindOf(insn);
+    const kind = uniformKind(kindOf(insn), insn.dst, insn.src);
     p.code[s] = insn.code;
     p.dst[s] = insn.dst;
     p.src[s] = insn.src;

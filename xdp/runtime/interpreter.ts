@@ -41,7 +41,6 @@ export function interpret(prog: ExecProgram, vm: Vm): void {
     const s = prog.src[pc]! * 2;
     const off = prog.off[pc]!;
     const imm = prog.imm[pc]!;
-    if (d > 20 || s > 20) throw new ExecFault(`register r${d > 20 ? d / 2 : s / 2} does not exist`, pc, prog.name);
     switch (k.k) {
       case 'alu': {
         const blo = k.useReg ? R[s]! : imm;
