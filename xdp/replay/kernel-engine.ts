@@ -19,7 +19,7 @@ export function kernelPacketEngine(kernel: KernelObject): PacketEngine {
     run(packet: Uint8Array, _index: number, meta?: PacketMeta): PacketResult {
       const r = kernel.run(packet, { ingressIfindex: meta?.ingressIfindex ?? 1, rxQueueIndex: meta?.rxQueueIndex ?? 0 });
       const retval = r.retval >>> 0;
-      const data = r.data;
+      const data = r.data.subarray(r.metaLength);
       const base = { length: data.length, bytes: () => data, retval };
       if (retval > XdpAction.REDIRECT) {
         return { ...base, action: XdpAction.ABORTED, actionName: 'XDP_ABORTED', error: `invalid XDP action ${retval}` };

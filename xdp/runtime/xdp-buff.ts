@@ -18,7 +18,12 @@ export const XDP_FRAME_STRUCT = 40;
 export const ETH_HLEN = 14;
 /** Largest packet a single-buffer XDP frame holds. */
 export const XDP_MAX_DATA = XDP_FRAME_SIZE - XDP_PACKET_HEADROOM - XDP_TAILROOM;
-const META_MAX = 32;
+/**
+ * Longest metadata area: xdp_metalen_invalid() takes up to 255 bytes in a multiple of 4 (older
+ * kernels allowed 32); the headroom left after struct xdp_frame (216 bytes) is the tighter bound.
+ * Checked against the running kernel by test/runtime/helper-programs.test.ts.
+ */
+const META_MAX = 255;
 
 /** struct xdp_md field offsets. */
 export const XdpMd = { DATA: 0, DATA_END: 4, DATA_META: 8, INGRESS_IFINDEX: 12, RX_QUEUE_INDEX: 16, EGRESS_IFINDEX: 20, SIZE: 24 } as const;

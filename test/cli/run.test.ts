@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../offload/cli/main.js';
+import { openCapture } from '../../xdp/pcap/capture.js';
+import { FIXTURE_OBJ, REPO } from '../support/paths.js';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+const obj = (n: string) => join(FIXTURE_OBJ, `${n}.o`);
+const pcap = (n: string) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`);
+const countPackets = (file: string) => [...openCapture(file)].length;
+
+describe('offload run', () => {
+  it('--json: packets = actions + skipped, target host, per-action pcaps and a trace line per packet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = await run('run', obj('parse_l3'), '--pcap', pcap('mixed'), '--json', '--out', join(dir, 'out'), '--trace', join(dir, 'trace.jsonl'), '--no-progress');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.target).toBe('host');
+    expect(s.engine).toBe('compiled');
+    const ran = Object.values(s.actions as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(ran + s.skipped).toBe(s.packets);
+    expect(s.packets).toBe(346);
+    expect(s.skippedByReason).toEqual({ 'shorter than an Ethernet header': 2 });
+    expect(s.actions.XDP_DROP).toBeGreaterThan(0);
+    expect(countPackets(join(dir, 'out', 'drop.pcap'))).toBe(s.actions.XDP_DROP);
+    expect(countPackets(join(dir, 'out', 'pass.pcap'))).toBe(s.actions.XDP_PASS);
+    const trace = readFileSync(join(dir, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(trace).toHaveLength(ran);
+    expect(trace[0]).toMatchObject({ i: 0, action: expect.stringMatching(/^XDP_/), len: expect.any(Number), in_len: expect.any(Number) });
+  });
+
+  it('the interpreter gives the same summary as the compiled engine', async () => {
+    const a = JSON.parse((await run('run', obj('ipv6_ext_walk'), '--pcap', pcap('ipv6-ext'), '--json')).out);
+    const b = JSON.parse((await run('run', obj('ipv6_ext_walk'), '--pcap', pcap('ipv6-ext'), '--json', '--engine', 'interp')).out);
+    expect(b.engine).toBe('interp');
+    expect(b.actions).toEqual(a.actions);
+    expect(b.maps).toEqual(a.maps);
+  });
+
+  it('packets leave as the program left them: mac_swap_tx swaps the addresses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    await run('run', obj('mac_swap_tx'), '--pcap', pcap('mixed'), '--out', dir);
+    const inPkts = [...openCapture(pcap('mixed'), { copy: true })].filter((r) => r.capLen >= 14);
+    const outPkts = [...openCapture(join(dir, 'tx.pcap'), { copy: true })];
+    expect(outPkts).toHaveLength(inPkts.length);
+    const i = inPkts[0]!.data;
+    const o = outPkts[0]!.data;
+    expect(Array.from(o.subarray(0, 6))).toEqual(Array.from(i.subarray(6, 12)));
+    expect(Array.from(o.subarray(6, 12))).toEqual(Array.from(i.subarray(0, 6)));
+  });
+
+  it('--maps-out then --maps-in carries map contents from one replay into the next', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const first = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json', '--maps-out', join(dir, 'm.json'))).out);
+    const second = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json', '--maps-in', join(dir, 'm.json'))).out);
+    const udp = (doc: { maps: { maps: { entries: { key: number; value: { packets: number } }[] }[] } }) =>
+      doc.maps.maps[0]!.entries.find((e) => e.key === 17)!.value.packets;
+    expect(udp(first)).toBeGreaterThan(0);
+    expect(udp(second)).toBe(2 * udp(first));
+  });
+
+  it('bpf_fib_lookup answers from the --routes table', async () => {
+    // xdp_fib_forward needs a route table; without one bpf_fib_lookup says NOT_FWDED and the packet passes.
+    const r = JSON.parse((await run('run', obj('fib_lookup'), '--pcap', pcap('mixed'), '--json')).out);
+    expect(r.abortReasons).toEqual({});
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    writeFileSync(join(dir, 'routes.json'), JSON.stringify({
+      interfaces: [{ ifindex: 2, mac: '02:00:00:00:00:02' }],
+      routes: [{ prefix: '0.0.0.0/0', ifindex: 2, gateway: '10.0.0.1' }],
+      neighbors: [{ ip: '10.0.0.1', mac: '02:00:00:00:00:01' }],
+    }));
+    const routed = JSON.parse((await run('run', obj('fib_lookup'), '--pcap', pcap('mixed'), '--json', '--routes', join(dir, 'routes.json'))).out);
+    expect(routed.actions.XDP_REDIRECT).toBeGreaterThan(0);
+    expect(Object.keys(routed.redirects)).toEqual(['ifindex 2']);
+  });
+
+  it('bad input: one line, exit 1, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const junk = join(dir, 'junk.pcap');
+    writeFileSync(junk, 'not a capture at all, just text that is long enough');
+    const badCap = await run('run', obj('basic_actions'), '--section', 'xdp_drop_all', '--pcap', junk);
+    expect(badCap.code).toBe(1);
+    expect(badCap.err).toMatch(new RegExp(`^offload: ${junk.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*not a (pcap|capture)`));
+    const noFile = await run('run', obj('basic_actions'), '--section', 'xdp_drop_all', '--pcap', join(dir, 'missing.pcap'));
+    expect(noFile.code).toBe(1);
+    expect(noFile.err).toMatch(/missing\.pcap/);
+    expect((await run('run', obj('basic_actions'), '--pcap', pcap('mixed'), '--engine', 'fast')).err).toMatch(/--engine expects host, interp or kernel/);
+    expect((await run('run', obj('basic_actions'), '--section', 'xdp_drop_all', '--pcap', pcap('mixed'), '--cpus', '0')).err).toMatch(/--cpus expects an integer/);
+    expect((await run('run', obj('basic_actions'), '--pcap', pcap('mixed'))).err).toMatch(/holds 5 XDP programs|choose one with --section/);
+    const badRoutes = join(dir, 'routes.json');
+    writeFileSync(badRoutes, '{"routes": [{"prefix": "10.0.0.0/99", "ifindex": 1}]}');
+    expect((await run('run', obj('fib_lookup'), '--pcap', pcap('mixed'), '--routes', badRoutes)).err).toMatch(/routes\.json, \$\.routes\[0\]\.prefix: expected a prefix/);
+  });
+});
