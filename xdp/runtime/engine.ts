@@ -5,7 +5,7 @@
  */
 import { compileProgram, type CompileOptions } from './compiler.js';
 import type { ExecProgram } from './exec-program.js';
-import { interpret } from './interpreter.js';
+import { createInterpreter } from './interpreter.js';
 import type { Vm } from './vm.js';
 
 export type EngineName = 'interp' | 'compiled';
@@ -25,8 +25,9 @@ export function makeRunner(p: ExecProgram, engine: EngineName, opts: CompileOpti
       compiled(vm);
     };
   }
+  const interpreter = createInterpreter(p);
   return (vm) => {
     vm.budget = vm.budgetLimit;
-    interpret(p, vm);
+    interpreter(vm);
   };
 }
