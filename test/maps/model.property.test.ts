@@ -83,37 +83,50 @@ class HashModel {
   }
 }
 
-function runHash(type: 'HASH' | 'LRU_HASH' | 'PERCPU_HASH', ops: Op[]): void {
+function runHash(type: 'HASH' | 'LRU_HASH' | 'PERCPU_HASH', ops: Op[], keySize = 4): void {
   const capacity = 4;
-  const map = make<HashMap>(mapDef(type, 4, 4, capacity), testEnv(CPUS));
+  const map = make<HashMap>(mapDef(type, keySize, 4, capacity), testEnv(CPUS));
+  // Keys of `keySize` bytes: the model's number in the first four, zeros after (16 bytes takes the by-hash path).
+  const key = (n: number) => {
+    const b = new Uint8Array(keySize);
+    b.set(u32(n));
+    return b;
+  };
   const model = new HashModel(capacity, type === 'LRU_HASH', type === 'PERCPU_HASH');
   for (const o of ops) {
     switch (o.op) {
       case 'update':
-        expect(map.update(u32(o.key), u32(o.value), o.flags, o.cpu), JSON.stringify(o)).toBe(model.store(o.key, o.value, o.flags, o.cpu));
+        expect(map.update(key(o.key), u32(o.value), o.flags, o.cpu), JSON.stringify(o)).toBe(model.store(o.key, o.value, o.flags, o.cpu));
         break;
       case 'write':
-        expect(map.write(u32(o.key), [u32(o.value)], o.flags), JSON.stringify(o)).toBe(model.store(o.key, o.value, o.flags, undefined));
+        expect(map.write(key(o.key), [u32(o.value)], o.flags), JSON.stringify(o)).toBe(model.store(o.key, o.value, o.flags, undefined));
         break;
       case 'delete':
-        expect(map.delete(u32(o.key), 0)).toBe(model.delete(o.key));
+        expect(map.delete(key(o.key), 0)).toBe(model.delete(o.key));
         break;
       case 'lookup': {
         const want = model.lookup(o.key, o.cpu);
-        const got = at(map.lookup(u32(o.key), o.cpu), 4);
+        const ref = map.lookup(key(o.key), o.cpu);
+        const got = at(ref, 4);
         expect(got === undefined ? undefined : hex(got)).toBe(want === undefined ? undefined : hex(u32(want)));
+        // The engines' in-place lookup finds the same value (the key sits at an offset in a larger buffer).
+        const buf = new Uint8Array(keySize + 3);
+        buf.set(key(o.key), 3);
+        const out = new Int32Array(2);
+        expect(map.lookupAt(buf, 3, o.cpu, out)).toBe(ref !== undefined);
+        if (ref) expect([out[0], out[1]]).toEqual([ref.offset, ref.region.id]);
         break;
       }
       case 'read': {
         const want = model.data.get(o.key);
-        expect(map.read(u32(o.key))?.map(hex)).toEqual(want?.map((v) => hex(u32(v))));
+        expect(map.read(key(o.key))?.map(hex)).toEqual(want?.map((v) => hex(u32(v))));
         break;
       }
     }
     expect(map.size).toBe(model.data.size);
   }
-  expect(new Set(map.keys().map(hex))).toEqual(new Set([...model.data.keys()].map((k) => hex(u32(k)))));
-  if (type === 'LRU_HASH') expect(map.recencyOrder().map(hex)).toEqual(model.recency.map((k) => hex(u32(k))));
+  expect(new Set(map.keys().map(hex))).toEqual(new Set([...model.data.keys()].map((k) => hex(key(k)))));
+  if (type === 'LRU_HASH') expect(map.recencyOrder().map(hex)).toEqual(model.recency.map((k) => hex(key(k))));
 }
 
 function runArray(ops: Op[]): void {
@@ -155,5 +168,9 @@ describe('maps against a model (fast-check, fixed seed)', () => {
   it('HASH', () => fc.assert(fc.property(ops, (o) => runHash('HASH', o)), { seed: 0x5eed1, numRuns: 300 }));
   it('LRU_HASH (exact LRU)', () => fc.assert(fc.property(ops, (o) => runHash('LRU_HASH', o)), { seed: 0x5eed2, numRuns: 300 }));
   it('PERCPU_HASH', () => fc.assert(fc.property(ops, (o) => runHash('PERCPU_HASH', o)), { seed: 0x5eed3, numRuns: 300 }));
+  it('HASH and LRU_HASH with 16-byte keys (the by-hash index)', () => {
+    fc.assert(fc.property(ops, (o) => runHash('HASH', o, 16)), { seed: 0x5eed6, numRuns: 300 });
+    fc.assert(fc.property(ops, (o) => runHash('LRU_HASH', o, 16)), { seed: 0x5eed7, numRuns: 300 });
+  });
   it('ARRAY', () => fc.assert(fc.property(ops, (o) => runArray(o)), { seed: 0x5eed4, numRuns: 300 }));
 });

@@ -26,7 +26,21 @@ import { SlotAllocator, ValueSlab } from './value-slab.js';
 
 interface Entry {
   readonly key: Uint8Array;
+  /** Its key string (the `entries` key), so a hit found by hash can update recency. */
+  readonly k: string | number;
   slot: number;
+}
+
+/** FNV-1a over key bytes read in place: the bucket of the by-hash index. */
+function hashAt(b: Uint8Array, at: number, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[at + i]!, 0x01000193);
+  return h;
+}
+
+function sameKey(key: Uint8Array, b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < key.length; i++) if (key[i] !== b[at + i]) return false;
+  return true;
 }
 
 export class HashMap extends MapBase {
@@ -38,6 +52,11 @@ export class HashMap extends MapBase {
   private readonly entries = new Map<string | number, Entry>();
   /** LRU maps: present keys from least to most recently used. */
   private readonly recency = new Map<string | number, Entry>();
+  /**
+   * Keys longer than 6 bytes also by a 32-bit hash of their bytes, so that the engines' lookups
+   * (which read the key in place) need not build a string per packet.
+   */
+  private readonly byHash = new Map<number, Entry[]>();
   private readonly slab: ValueSlab;
 
   /** Values per key: the CPU count for per-CPU maps, else 1. */
@@ -73,6 +92,12 @@ export class HashMap extends MapBase {
   }
 
   private remove(k: string | number, e: Entry): void {
+    if (typeof k === 'string') {
+      const h = hashAt(e.key, 0, e.key.length);
+      const bucket = this.byHash.get(h)!;
+      bucket.splice(bucket.indexOf(e), 1);
+      if (bucket.length === 0) this.byHash.delete(h);
+    }
     this.entries.delete(k);
     this.recency.delete(k);
     this.slots.free(e.slot);
@@ -89,11 +114,17 @@ export class HashMap extends MapBase {
   }
 
   override lookupAt(bytes: Uint8Array, at: number, cpu: number, out: Int32Array): boolean {
-    const k = keyStringAt(bytes, at, this.def.keySize);
-    const e = this.entries.get(k);
+    const n = this.def.keySize;
+    let e: Entry | undefined;
+    if (n <= 6) {
+      e = this.entries.get(keyStringAt(bytes, at, n));
+    } else {
+      const bucket = this.byHash.get(hashAt(bytes, at, n));
+      if (bucket !== undefined) for (const c of bucket) if (sameKey(c.key, bytes, at)) e = c;
+    }
     if (e === undefined) return false;
     if (this.percpu) this.checkCpu(cpu);
-    this.touch(k, e);
+    this.touch(e.k, e);
     this.slab.locate(e.slot, this.percpu ? cpu : 0, out);
     return true;
   }
@@ -152,8 +183,14 @@ export class HashMap extends MapBase {
       old.slot = slot;
       this.touch(k, old);
     } else {
-      const e: Entry = { key: key.slice(), slot };
+      const e: Entry = { key: key.slice(), k, slot };
       this.entries.set(k, e);
+      if (typeof k === 'string') {
+        const h = hashAt(e.key, 0, e.key.length);
+        const bucket = this.byHash.get(h);
+        if (bucket) bucket.push(e);
+        else this.byHash.set(h, [e]);
+      }
       this.touch(k, e);
     }
     return 0;
