@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../offload/cli/main.js';
 import { openCapture } from '../../xdp/pcap/capture.js';
-import { FIXTURE_OBJ, REPO } from '../support/paths.js';
+import { FIXTURE_OBJ, REPO, hasCommand } from '../support/paths.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -99,5 +100,18 @@ describe('offload run', () => {
     const badRoutes = join(dir, 'routes.json');
     writeFileSync(badRoutes, '{"routes": [{"prefix": "10.0.0.0/99", "ifindex": 1}]}');
     expect((await run('run', obj('fib_lookup'), '--pcap', pcap('mixed'), '--routes', badRoutes)).err).toMatch(/routes\.json, \$\.routes\[0\]\.prefix: expected a prefix/);
+  });
+});
+
+// Without privileges --engine kernel must say why and exit non-zero (setpriv drops them for one run).
+const CAN_DROP = process.getuid?.() === 0 && hasCommand('setpriv');
+if (!CAN_DROP) console.log('SKIP --engine kernel without privileges: needs root and setpriv to drop them');
+
+describe.runIf(CAN_DROP)('offload run --engine kernel without privileges', () => {
+  it('explains what is missing and exits 1', () => {
+    const r = spawnSync('setpriv', ['--inh-caps=-all', '--bounding-set=-all', '--reuid=65534', '--regid=65534', '--clear-groups',
+      process.execPath, join(REPO, 'bin', 'offload.js'), 'run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--engine', 'kernel'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^offload: --engine kernel needs the running kernel's bpf\(\): .*CAP_BPF/);
   });
 });
