@@ -84,6 +84,15 @@ describe('offload run', () => {
     expect(Object.keys(routed.redirects)).toEqual(['ifindex 2']);
   });
 
+  it('a program that loops without end is stopped per packet by the budget, counted as aborted with the reason', async () => {
+    const r = JSON.parse((await run('run', obj('reject_unbounded_loop'), '--section', 'xdp_repeat_from_packet', '--budget', '10000',
+      '--pcap', pcap('mixed'), '--json')).out);
+    expect(r.actions.XDP_ABORTED).toBeGreaterThan(300);
+    const [reason, count] = Object.entries(r.abortReasons as Record<string, number>)[0]!;
+    expect(reason).toMatch(/insn \d+: instruction budget of 10000 exhausted/);
+    expect(count).toBe(r.actions.XDP_ABORTED);
+  });
+
   it('bad input: one line, exit 1, naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
     const junk = join(dir, 'junk.pcap');
