@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { XdpError } from '../../xdp/errors.js';
+import { checkCommand, type CheckOptions } from './check-command.js';
 import { runDump } from './dump-command.js';
 import type { Io } from './io.js';
 import { runCommand, type RunOptions } from './run-command.js';
@@ -55,6 +56,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, opts: RunOptions) => {
       code = await runCommand(file, opts, io);
+    });
+
+  program
+    .command('check')
+    .description('verify the program as the Linux kernel would: accepted, or refused and why (with the C line)')
+    .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
+    .option('-s, --section <name>', 'the program to check (section or function name)')
+    .option('--log-level <n>', '0: summary; 1: the instructions walked; 2: and the register states', '0')
+    .option('--unprivileged', 'verify as a loader without CAP_SYS_ADMIN/CAP_PERFMON (stricter)')
+    .option('--json', 'machine-readable result')
+    .action(async (file: string, opts: CheckOptions) => {
+      code = await checkCommand(file, opts, io);
     });
 
   try {

@@ -1,0 +1,107 @@
+/**
+ * The control-flow checks the kernel makes before walking any path
+ * (check_subprogs and check_cfg in kernel/bpf/verifier.c): every jump lands
+ * inside its own function and not in the second half of an `lddw`, every
+ * function ends in an exit or a jump, every instruction is reachable, and
+ * every opcode is one the verifier knows. The depth-first walk also gives the
+ * prune points: jump targets and the instructions after conditional jumps and
+ * calls, where explored states are kept.
+ */
+import type { Insn } from '../../xdp/isa/insn.js';
+import { jumpOffset, reservedFieldIssue, type InsnKind } from '../../xdp/isa/kind.js';
+import { VerifyError } from './verify-error.js';
+
+export interface SlotProgram {
+  readonly length: number;
+  /** insnAt[slot]: the instruction starting at that slot (undefined for an lddw's second half). */
+  readonly insnAt: readonly (Insn | undefined)[];
+  readonly kindAt: readonly (InsnKind | undefined)[];
+  /** First slot of every function (entry first), sorted. */
+  readonly funcStarts: readonly number[];
+}
+
+export interface CfgFacts {
+  readonly prunePoints: Uint8Array;
+  /** Function index of every slot. */
+  readonly funcOf: Int32Array;
+}
+
+function funcEnd(p: SlotProgram, f: number): number {
+  return p.funcStarts[f + 1] ?? p.length;
+}
+
+export function checkCfg(p: SlotProgram): CfgFacts {
+  const funcOf = new Int32Array(p.length).fill(-1);
+  p.funcStarts.forEach((start, f) => {
+    for (let s = start; s < funcEnd(p, f); s++) funcOf[s] = f;
+  });
+  // Opcodes and reserved fields first, in program order (the kernel checks them as it meets them).
+  for (let s = 0; s < p.length; s++) {
+    const insn = p.insnAt[s];
+    const k = p.kindAt[s];
+    if (!insn || !k) continue;
+    if (k.k === 'invalid') throw new VerifyError(`unknown opcode ${insn.code.toString(16).padStart(2, '0')}`, s);
+    if (insn.dst > 10 || (insn.src > 10 && !(k.k === 'lddw' || k.k === 'call'))) {
+      throw new VerifyError(`R${insn.dst > 10 ? insn.dst : insn.src} is invalid`, s);
+    }
+    const reserved = reservedFieldIssue(insn, k);
+    if (reserved) throw new VerifyError(reserved, s);
+    if (k.k === 'ldpkt') throw new VerifyError('BPF_LD_[ABS|IND] instructions not allowed for this program type', s);
+  }
+  // Jumps stay inside their function and land on instruction starts.
+  for (let s = 0; s < p.length; s++) {
+    const insn = p.insnAt[s];
+    const k = p.kindAt[s];
+    if (!insn || !k) continue;
+    const off = jumpOffset(insn, k);
+    if (off !== undefined) {
+      const t = s + off + 1;
+      const f = funcOf[s]!;
+      if (t < p.funcStarts[f]! || t >= funcEnd(p, f)) throw new VerifyError(`jump out of range from insn ${s} to ${t}`, s);
+      if (!p.insnAt[t]) throw new VerifyError(`jump into the middle of ldimm64 insn ${t - 1}`, s);
+    }
+    if (k.k === 'call' && k.target === 'local') {
+      const t = s + insn.imm + 1;
+      if (!p.funcStarts.includes(t)) throw new VerifyError(`call to invalid destination`, s);
+    }
+  }
+  // Each function's last instruction must be an exit or an unconditional jump.
+  p.funcStarts.forEach((_, f) => {
+    let last = funcEnd(p, f) - 1;
+    if (!p.insnAt[last]) last--;
+    const k = p.kindAt[last];
+    if (!k || (k.k !== 'exit' && k.k !== 'ja')) throw new VerifyError('last insn is not an exit or jmp', last);
+  });
+  // Reachability (the kernel's depth-first walk) and prune points.
+  const prune = new Uint8Array(p.length);
+  const seen = new Uint8Array(p.length);
+  const stack: number[] = [...p.funcStarts];
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    if (seen[s]) continue;
+    seen[s] = 1;
+    const insn = p.insnAt[s]!;
+    const k = p.kindAt[s]!;
+    const next = s + (insn.next ? 2 : 1);
+    if (k.k === 'exit') continue;
+    if (k.k === 'ja') {
+      const t = s + (jumpOffset(insn, k) ?? 0) + 1;
+      prune[t] = 1;
+      stack.push(t);
+      continue;
+    }
+    if (k.k === 'jcond') {
+      const t = s + insn.off + 1;
+      prune[t] = 1;
+      prune[next] = 1;
+      stack.push(t, next);
+      continue;
+    }
+    if (k.k === 'call') prune[next] = 1;
+    if (next < p.length) stack.push(next);
+  }
+  for (let s = 0; s < p.length; s++) {
+    if (p.insnAt[s] && !seen[s]) throw new VerifyError(`unreachable insn ${s}`, s);
+  }
+  return { prunePoints: prune, funcOf };
+}

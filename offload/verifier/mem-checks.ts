@@ -1,0 +1,232 @@
+/**
+ * Loads and stores through each kind of pointer, with the kernel's rules
+ * (check_mem_access and friends in kernel/bpf/verifier.c): the XDP context
+ * field by field (xdp_is_valid_access in net/core/filter.c), the packet within
+ * the range a bounds check proved, map values within value_size, the stack
+ * within its 512 bytes with spills and fills of whole registers.
+ */
+import type { MapDef } from '../../xdp/object/bpf-object.js';
+import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
+import { constScalar, constValue, isConst, scalarFromLoad } from './scalar.js';
+import { NOT_INIT, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
+import { MAX_BPF_STACK, Slot, type FuncState } from './state.js';
+import { VerifyError } from './verify-error.js';
+
+export interface MemContext {
+  readonly insn: number;
+  readonly maps: readonly MapDef[];
+  readonly privileged: boolean;
+  /** The frame a stack pointer of frame `n` points into. */
+  frame(n: number): FuncState;
+}
+
+/** Fixed offset of an access and the bounds of its variable part: [lo, hi] over all possibilities. */
+function span(reg: RegState, off: number): { lo: number; hi: number; constant: boolean } {
+  const base = reg.off + off;
+  if (isConst(reg.s)) {
+    const v = Number(BigInt.asIntN(64, constValue(reg.s)));
+    return { lo: base + v, hi: base + v, constant: true };
+  }
+  return { lo: base + Number(reg.s.smin), hi: base + Number(reg.s.umax > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : reg.s.umax), constant: false };
+}
+
+const XDP_MD_FIELDS: Readonly<Record<number, RegState['type'] | 'u32'>> = {
+  0: 'pkt', 4: 'pkt_end', 8: 'pkt_meta', 12: 'u32', 16: 'u32', 20: 'u32',
+};
+
+function ctxAccess(c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean): RegState {
+  if (reg.off !== 0 || !isConst(reg.s) || constValue(reg.s) !== 0n) {
+    throw new VerifyError(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, c.insn);
+  }
+  const field = XDP_MD_FIELDS[off];
+  if (write || field === undefined || off % size !== 0 || size !== 4) {
+    throw new VerifyError(`invalid bpf_context access off=${off} size=${size}`, c.insn);
+  }
+  if (field === 'u32') return scalarReg(scalarFromLoad(4, false));
+  return pointerReg(field);
+}
+
+/**
+ * A packet access checks only the fixed offset against the range: a range proven for a pointer
+ * with a variable part counts from that part (check_packet_access: "any reg->range we have comes
+ * after that").
+ */
+function packetAccess(c: MemContext, regno: number, reg: RegState, off: number, size: number): void {
+  if (reg.s.smin < 0n) {
+    throw new VerifyError(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, c.insn);
+  }
+  const at = reg.off + off;
+  if (at < 0 || at + size > reg.range) {
+    throw new VerifyError(
+      `invalid access to packet, off=${reg.off + off} size=${size}, R${regno}(id=${reg.id},off=${reg.off},r=${reg.range})\nR${regno} offset is outside of the packet`,
+      c.insn,
+    );
+  }
+}
+
+function mapValueAccess(c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean): void {
+  const def = c.maps[reg.map]!;
+  if (reg.s.smin < 0n) {
+    throw new VerifyError(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, c.insn);
+  }
+  const { lo, hi } = span(reg, off);
+  if (write && (def.flags & BPF_F_RDONLY_PROG) !== 0) {
+    throw new VerifyError(`write into map forbidden, value_size=${def.valueSize} off=${lo} size=${size}`, c.insn);
+  }
+  if (lo < 0 || hi + size > def.valueSize) {
+    throw new VerifyError(`invalid access to map value, value_size=${def.valueSize} off=${lo < 0 ? lo : hi} size=${size}`, c.insn);
+  }
+}
+
+/** Byte index in the frame's stack arrays of fp + off. */
+const stackIndex = (off: number): number => MAX_BPF_STACK + off;
+
+function stackBounds(c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean): number {
+  const { lo, hi, constant } = span(reg, off);
+  if (!constant && !c.privileged) {
+    throw new VerifyError(`R${regno} variable stack access prohibited for !root`, c.insn);
+  }
+  if (lo < -MAX_BPF_STACK || hi + size > 0) {
+    throw new VerifyError(`invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`, c.insn);
+  }
+  return constant ? lo : Number.NaN;
+}
+
+function stackWrite(c: MemContext, regno: number, reg: RegState, off: number, size: number, value: RegState | undefined, imm: bigint | undefined): void {
+  const f = c.frame(reg.frame);
+  const at = stackBounds(c, regno, reg, off, size, true);
+  if (Number.isNaN(at)) {
+    // A variable-offset write: every byte it might touch becomes misc.
+    const { lo, hi } = span(reg, off);
+    for (let i = stackIndex(lo); i < stackIndex(hi + size); i++) {
+      f.kinds[i] = Slot.MISC;
+      f.spills[i >> 3] = undefined;
+    }
+    f.stackDepth = Math.max(f.stackDepth, -lo);
+    return;
+  }
+  f.stackDepth = Math.max(f.stackDepth, -at);
+  const i = stackIndex(at);
+  const slot = i >> 3;
+  if (value && isPointer(value) && size !== 8) throw new VerifyError('invalid size of register spill', c.insn);
+  if (size === 8 && i % 8 === 0 && (value !== undefined || imm !== undefined)) {
+    // A whole aligned slot: the register (or the constant) is kept.
+    const spilled = value ?? scalarReg(constScalar(imm!));
+    f.spills[slot] = spilled;
+    f.kinds.fill(imm === 0n && value === undefined ? Slot.ZERO : Slot.SPILL, i, i + 8);
+    if (imm === 0n && value === undefined) f.spills[slot] = undefined;
+    return;
+  }
+  // Part of a slot: a spill there is broken up into misc bytes.
+  for (let b = i; b < i + size; b++) {
+    const s = b >> 3;
+    if (f.spills[s] !== undefined) {
+      f.spills[s] = undefined;
+      for (let k = s * 8; k < s * 8 + 8; k++) if (f.kinds[k] === Slot.SPILL) f.kinds[k] = Slot.MISC;
+    }
+    f.kinds[b] = (imm === 0n || (value && value.type === 'scalar' && isConst(value.s) && constValue(value.s) === 0n)) ? Slot.ZERO : Slot.MISC;
+  }
+}
+
+
+function stackRead(c: MemContext, regno: number, reg: RegState, off: number, size: number, signed: boolean): RegState {
+  const f = c.frame(reg.frame);
+  const at = stackBounds(c, regno, reg, off, size, false);
+  if (Number.isNaN(at)) return scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+  const i = stackIndex(at);
+  const slot = i >> 3;
+  const spilled = f.spills[slot];
+  if (spilled !== undefined && f.kinds[i] === Slot.SPILL) {
+    if (size === 8 && i % 8 === 0) return spilled;
+    if (isPointer(spilled)) throw new VerifyError('invalid size of register fill', c.insn);
+    return scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+  }
+  let allZero = true;
+  for (let b = i; b < i + size; b++) {
+    const k = f.kinds[b]!;
+    if (k === Slot.INVALID && !c.privileged) {
+      throw new VerifyError(`invalid read from stack off ${at - (at % 8 === 0 ? 0 : at % 8)}+${b - i} size ${size}`, c.insn);
+    }
+    if (k !== Slot.ZERO) allZero = false;
+  }
+  return allZero ? scalarReg(constScalar(0n)) : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+}
+
+/**
+ * A load (value === undefined && imm === undefined for loads) or store through register `regno`.
+ * Returns the loaded register's new state for loads.
+ */
+export function checkMemAccess(
+  c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean, signed: boolean,
+  value?: RegState, imm?: bigint,
+): RegState {
+  switch (reg.type) {
+    case 'not_init':
+      throw new VerifyError(`R${regno} !read_ok`, c.insn);
+    case 'ctx':
+      return ctxAccess(c, regno, reg, off, size, write);
+    case 'pkt':
+    case 'pkt_meta':
+      packetAccess(c, regno, reg, off, size);
+      if (write && value && isPointer(value)) throw new VerifyError(`R${regno} leaks addr into packet`, c.insn);
+      return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+    case 'map_value':
+      mapValueAccess(c, regno, reg, off, size, write);
+      return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+    case 'ringbuf_mem': {
+      const { lo, hi } = span(reg, off);
+      if (lo < 0 || hi + size > reg.memSize) {
+        throw new VerifyError(`invalid access to memory, mem_size=${reg.memSize} off=${lo} size=${size}`, c.insn);
+      }
+      return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+    }
+    case 'fp':
+      if (write) {
+        stackWrite(c, regno, reg, off, size, value, imm);
+        return NOT_INIT;
+      }
+      return stackRead(c, regno, reg, off, size, signed);
+    default:
+      throw new VerifyError(`R${regno} invalid mem access '${typeName(reg.type)}'`, c.insn);
+  }
+}
+
+/** Can `size` bytes at the pointer in `reg` be passed to a helper (key, value, memory argument)? */
+export function checkHelperMem(c: MemContext, regno: number, reg: RegState, size: number, write: boolean): void {
+  if (size === 0) return;
+  switch (reg.type) {
+    case 'fp': {
+      const { lo, hi } = span(reg, 0);
+      if (lo < -MAX_BPF_STACK || hi + size > 0) {
+        throw new VerifyError(`invalid indirect access to stack R${regno} off=${lo} size=${size}`, c.insn);
+      }
+      const f = c.frame(reg.frame);
+      f.stackDepth = Math.max(f.stackDepth, -lo);
+      for (let i = stackIndex(lo); i < stackIndex(hi + size); i++) {
+        if (write) {
+          f.kinds[i] = Slot.MISC;
+          f.spills[i >> 3] = undefined;
+        } else if (f.kinds[i] === Slot.INVALID && !c.privileged) {
+          throw new VerifyError(`invalid indirect read from stack R${regno} off ${lo}+${i - stackIndex(lo)} size ${size}`, c.insn);
+        }
+      }
+      return;
+    }
+    case 'pkt':
+    case 'pkt_meta':
+      packetAccess(c, regno, reg, 0, size);
+      return;
+    case 'map_value':
+      mapValueAccess(c, regno, reg, 0, size, write);
+      return;
+    case 'ringbuf_mem': {
+      const { lo, hi } = span(reg, 0);
+      if (lo < 0 || hi + size > reg.memSize) throw new VerifyError(`invalid access to memory, mem_size=${reg.memSize} off=${lo} size=${size}`, c.insn);
+      return;
+    }
+    case 'not_init':
+      throw new VerifyError(`R${regno} !read_ok`, c.insn);
+    default:
+      throw new VerifyError(`R${regno} type=${typeName(reg.type)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`, c.insn);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The verifier's state on one path (the kernel's bpf_verifier_state and
+ * bpf_func_state): a frame per active bpf-to-bpf call, each with its eleven
+ * registers and its 512-byte stack, where every byte is invalid, misc (some
+ * scalar bytes), zero, or part of a spilled register whose full state is kept.
+ */
+import { NOT_INIT, pointerReg, type RegState } from './reg-state.js';
+
+export const MAX_BPF_STACK = 512;
+export const SLOTS = MAX_BPF_STACK / 8;
+
+/** Byte kinds of the stack (the kernel's STACK_INVALID / STACK_MISC / STACK_ZERO / STACK_SPILL). */
+export const enum Slot { INVALID = 0, MISC = 1, ZERO = 2, SPILL = 3 }
+
+export interface FuncState {
+  readonly regs: RegState[];
+  /** kinds[i] is the byte at fp - 512 + i. */
+  readonly kinds: Uint8Array;
+  /** The register spilled into each 8-byte slot (slot k covers bytes 8k..8k+7). */
+  readonly spills: (RegState | undefined)[];
+  /** Where the caller continues after this frame returns (-1 for the main frame). */
+  readonly callsite: number;
+  readonly frameno: number;
+  /** Deepest stack byte written (bytes below fp), for the stack-size check. */
+  stackDepth: number;
+}
+
+export interface VerifierState {
+  readonly frames: FuncState[];
+  /** Parent in the exploration tree, and how many of its paths are still open (loop detection). */
+  parent: VerifierState | undefined;
+  branches: number;
+  /** Instruction this state was saved at (for explored states). */
+  insn: number;
+}
+
+export function newFrame(frameno: number, callsite: number): FuncState {
+  const regs = new Array<RegState>(11).fill(NOT_INIT);
+  regs[10] = pointerReg('fp', { frame: frameno });
+  return { regs, kinds: new Uint8Array(MAX_BPF_STACK), spills: new Array(SLOTS).fill(undefined), callsite, frameno, stackDepth: 0 };
+}
+
+export function cloneFrame(f: FuncState): FuncState {
+  return { regs: f.regs.slice(), kinds: f.kinds.slice(), spills: f.spills.slice(), callsite: f.callsite, frameno: f.frameno, stackDepth: f.stackDepth };
+}
+
+export function cloneState(s: VerifierState): VerifierState {
+  return { frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn };
+}
+
+export const curFrame = (s: VerifierState): FuncState => s.frames[s.frames.length - 1]!;
+
+/** Apply `fn` to every register and spilled register of every frame (the kernel's bpf_for_each_reg_in_vstate). */
+export function mapAllRegs(s: VerifierState, fn: (r: RegState) => RegState): void {
+  for (const f of s.frames) {
+    for (let i = 0; i < f.regs.length; i++) f.regs[i] = fn(f.regs[i]!);
+    for (let k = 0; k < SLOTS; k++) {
+      const sp = f.spills[k];
+      if (sp !== undefined) f.spills[k] = fn(sp);
+    }
+  }
+}

@@ -1,0 +1,730 @@
+/**
+ * The verifier: an abstract interpreter over every path of an XDP program, as
+ * the Linux kernel's (kernel/bpf/verifier.c, do_check) walks it. Each path
+ * carries register and stack states; conditional jumps split it and refine both
+ * sides (scalar bounds, packet ranges proven against data_end, NULL checks);
+ * memory accesses, helper calls and bpf-to-bpf calls are checked against the
+ * types; states seen before at a prune point end a path that can add nothing
+ * (or reveal an infinite loop); a million processed instructions end it all.
+ * Registers and stack live in state.ts, pointer-vs-memory rules in
+ * mem-checks.ts, the scalar domain in scalar.ts/tnum.ts.
+ */
+import type { Insn } from '../../xdp/isa/insn.js';
+import { slotCount } from '../../xdp/isa/insn.js';
+import { kindOf, type InsnKind } from '../../xdp/isa/kind.js';
+import { LddwSrc } from '../../xdp/isa/opcodes.js';
+import { helperName } from '../../xdp/helpers/helper-names.js';
+import { MAP_TYPE } from '../../xdp/maps/map-types.js';
+import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
+import { formatInsn } from '../../xdp/isa/disasm.js';
+import { checkCfg, type SlotProgram } from './cfg.js';
+import { liveRegisters } from './liveness.js';
+import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
+import { checkHelperMem, checkMemAccess, type MemContext } from './mem-checks.js';
+import {
+  NOT_INIT, constReg, isPacket, isPointer, maybeNull, pointerReg, regToString, scalarReg, unknownReg, type RegState,
+} from './reg-state.js';
+import {
+  branchTaken, constValue, isConst, refineBranch, scalarAlu, scalarEndian, scalarFromLoad, scalarWithin, signExtend,
+  unknownScalar, type AluOp, type CmpOp, type Scalar,
+} from './scalar.js';
+import { MAX_BPF_STACK, Slot, cloneState, curFrame, mapAllRegs, newFrame, SLOTS, type FuncState, type VerifierState } from './state.js';
+import { VerifyError } from './verify-error.js';
+
+export interface VerifyOptions {
+  /** Verify as a privileged loader (root: CAP_SYS_ADMIN + CAP_PERFMON), the default, or as CAP_BPF only. */
+  privileged?: boolean;
+  /** 0: no log; 1: instructions walked, and the error; 2: register states after every instruction. */
+  logLevel?: 0 | 1 | 2;
+  /** The object's license allows GPL-only helpers (default true). */
+  gplCompatible?: boolean;
+  /** Processed-instruction limit (the kernel's BPF_COMPLEXITY_LIMIT_INSNS, 1,000,000). */
+  complexityLimit?: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  error?: { insn: number; message: string };
+  log: string;
+  stats: { processed: number; maxStatesPerInsn: number; totalStates: number; peakStates: number };
+  timeNs: number;
+}
+
+export const COMPLEXITY_LIMIT = 1_000_000;
+const MAX_CALL_FRAMES = 8;
+const MAX_PACKET_OFF = 0xffff;
+const MAX_LOG_BYTES = 16 << 20;
+
+const ALU_OPS: Readonly<Record<string, AluOp>> = {
+  add: 'add', sub: 'sub', mul: 'mul', div: 'div', sdiv: 'sdiv', mod: 'mod', smod: 'smod', or: 'or', and: 'and',
+  xor: 'xor', lsh: 'lsh', rsh: 'rsh', arsh: 'arsh', neg: 'neg',
+};
+const OP_TEXT: Readonly<Record<string, string>> = {
+  add: '+=', sub: '-=', mul: '*=', div: '/=', sdiv: 's/=', mod: '%=', smod: 's%=', or: '|=', and: '&=', xor: '^=',
+  lsh: '<<=', rsh: '>>=', arsh: 's>>=', neg: 'neg', mov: '=', movsx: '=',
+};
+
+/** The slot-indexed view of a linked program the walk needs. */
+function slotProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs'>): SlotProgram {
+  const last = program.insns.length - 1;
+  const length = last < 0 ? 0 : program.slots[last]! + slotCount(program.insns[last]!);
+  const insnAt = new Array<Insn | undefined>(length).fill(undefined);
+  const kindAt = new Array<InsnKind | undefined>(length).fill(undefined);
+  program.insns.forEach((insn, i) => {
+    insnAt[program.slots[i]!] = insn;
+    kindAt[program.slots[i]!] = kindOf(insn);
+  });
+  return { length, insnAt, kindAt, funcStarts: [...new Set(program.funcs.map((f) => f.slot))].sort((a, b) => a - b) };
+}
+
+interface Explored {
+  readonly state: VerifierState;
+  hits: number;
+  misses: number;
+}
+
+class Walk {
+  readonly p: SlotProgram;
+  readonly privileged: boolean;
+  readonly logLevel: number;
+  readonly gpl: boolean;
+  readonly lines: string[] = [];
+  logBytes = 0;
+  processed = 0;
+  jumps = 0;
+  jumpsAtLastState = -100;
+  processedAtLastState = -100;
+  /** States stored now (peak_states is its maximum) and ever (total_states). */
+  totalStates = 0;
+  statesCreated = 0;
+  peakStates = 0;
+  curStates = 0;
+  maxStatesPerInsn = 0;
+  idGen = 0;
+  prunePoints: Uint8Array = new Uint8Array(0);
+  live: Int32Array = new Int32Array(0);
+  explored = new Map<number, Explored[]>();
+
+  /** The object's maps, then the inner-map templates of map-in-maps (what a lookup in one yields). */
+  readonly maps: readonly MapDef[];
+  readonly innerOf = new Map<number, number>();
+
+  constructor(readonly program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'>, objectMaps: readonly MapDef[], opts: VerifyOptions) {
+    const all = [...objectMaps];
+    objectMaps.forEach((m, i) => {
+      if (m.inner) {
+        this.innerOf.set(i, all.length);
+        all.push({ ...m.inner, index: all.length, origin: m.origin, section: m.section });
+      }
+    });
+    this.maps = all;
+    this.p = slotProgram(program);
+    this.privileged = opts.privileged ?? true;
+    this.logLevel = opts.logLevel ?? 0;
+    this.gpl = opts.gplCompatible ?? true;
+    this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
+  }
+  readonly limit: number;
+
+  log(line: string): void {
+    if (this.logLevel === 0 || this.logBytes > MAX_LOG_BYTES) return;
+    this.lines.push(line);
+    this.logBytes += line.length + 1;
+  }
+
+  mapName = (i: number): string => this.maps[i]?.name ?? `#${i}`;
+
+  regsText(f: FuncState): string {
+    const parts: string[] = [];
+    f.regs.forEach((r, i) => {
+      if (r.type !== 'not_init') parts.push(`R${i}=${regToString(r, this.mapName)}`);
+    });
+    for (let k = SLOTS - 1; k >= 0; k--) {
+      const i = k * 8;
+      const sp = f.spills[k];
+      if (sp !== undefined && f.kinds[i] === Slot.SPILL) parts.push(`fp${i - MAX_BPF_STACK}=${regToString(sp, this.mapName)}`);
+      else if (f.kinds.subarray(i, i + 8).some((b) => b !== Slot.INVALID)) {
+        parts.push(`fp${i - MAX_BPF_STACK}=${Array.from(f.kinds.subarray(i, i + 8), (b) => '?mz*'[b]).join('')}`);
+      }
+    }
+    return parts.join(' ');
+  }
+
+  run(): void {
+    const cfg = checkCfg(this.p);
+    this.prunePoints = cfg.prunePoints;
+    this.live = liveRegisters(this.p);
+    const init: VerifierState = { frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0 };
+    curFrame(init).regs[1] = pointerReg('ctx');
+    this.log(`0: R1=ctx() R10=fp0`);
+    const work: { insn: number; state: VerifierState }[] = [{ insn: 0, state: init }];
+    this.curStates = 1;
+    while (work.length > 0) {
+      const { insn, state } = work.pop()!;
+      this.walkPath(insn, state, work);
+    }
+  }
+
+  /** The path from `start` until it exits, is pruned, or fails; pushes the other side of every branch. */
+  walkPath(start: number, st: VerifierState, work: { insn: number; state: VerifierState }[]): void {
+    let pc = start;
+    let lastLine: unknown;
+    for (;;) {
+      if (++this.processed > this.limit) {
+        throw new VerifyError(`BPF program is too large. Processed ${this.processed} insn`, pc);
+      }
+      if (this.prunePoints[pc] && this.visited(pc, st)) {
+        this.finishPath(st);
+        return;
+      }
+      const insn = this.p.insnAt[pc]!;
+      const k = this.p.kindAt[pc]!;
+      if (this.logLevel > 0) {
+        const idx = this.program.slots.indexOf(pc);
+        const pos = idx >= 0 ? this.program.lines[idx] : undefined;
+        if (pos && pos !== lastLine && pos.line > 0) this.log(`; ${pos.text.trim()} @ ${pos.file.split('/').pop()}:${pos.line}`);
+        lastLine = pos;
+        this.log(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${formatInsn(insn, k)}`);
+      }
+      const next = this.step(pc, insn, k, st, work);
+      if (this.logLevel > 1) this.log(`${pc}: ${this.regsText(curFrame(st))}`);
+      if (next < 0) {
+        this.finishPath(st);
+        return;
+      }
+      pc = next;
+    }
+  }
+
+  finishPath(st: VerifierState): void {
+    this.curStates--;
+    for (let s = st.parent; s; s = s.parent) {
+      if (--s.branches > 0) break;
+    }
+  }
+
+  /** Is the current state covered by one already explored here? Otherwise remember it. */
+  visited(pc: number, st: VerifierState): boolean {
+    let list = this.explored.get(pc) ?? [];
+    let evict = false;
+    for (const e of list) {
+      if (e.state.branches > 0) {
+        // Still being explored: the same state again means a loop that never changes anything.
+        if (statesEqual(e.state, st, true, this.live[pc]!)) throw new VerifyError(`infinite loop detected at insn ${pc}`, pc);
+      } else if (statesEqual(e.state, st, false, this.live[pc]!)) {
+        e.hits++;
+        return true;
+      }
+      // A state that keeps failing to prune is dropped from the list, as the kernel drops it
+      // (miss_cnt > hit_cnt * 3 + 3); one still being explored stays alive through its children.
+      if (++e.misses > e.hits * 3 + 3) evict = true;
+    }
+    if (evict) {
+      const before = list.length;
+      list = list.filter((e) => e.misses <= e.hits * 3 + 3);
+      this.totalStates -= before - list.length;
+      this.explored.set(pc, list);
+    }
+    // Like the kernel, keep a new state only after at least 2 jumps and 8 instructions since the last one.
+    if (this.jumps - this.jumpsAtLastState < 2 || this.processed - this.processedAtLastState < 8) return false;
+    this.jumpsAtLastState = this.jumps;
+    this.processedAtLastState = this.processed;
+    const saved = cloneState(st);
+    saved.branches = 1;
+    saved.insn = pc;
+    saved.parent = st.parent;
+    st.parent = saved;
+    list.push({ state: saved, hits: 0, misses: 0 });
+    this.explored.set(pc, list);
+    this.totalStates++;
+    this.statesCreated++;
+    this.peakStates = Math.max(this.peakStates, this.totalStates);
+    this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, list.length);
+    return false;
+  }
+
+  memContext(st: VerifierState, pc: number): MemContext {
+    return { insn: pc, maps: this.maps, privileged: this.privileged, frame: (n) => st.frames[n]! };
+  }
+
+  readReg(f: FuncState, r: number, pc: number): RegState {
+    const reg = f.regs[r]!;
+    if (reg.type === 'not_init') throw new VerifyError(`R${r} !read_ok`, pc);
+    return reg;
+  }
+
+  setReg(f: FuncState, r: number, v: RegState, pc: number): void {
+    if (r === 10) throw new VerifyError('frame pointer is read only', pc);
+    f.regs[r] = v;
+  }
+
+  /** One instruction; returns the next pc, or -1 when the path ends. */
+  step(pc: number, insn: Insn, k: InsnKind, st: VerifierState, work: { insn: number; state: VerifierState }[]): number {
+    const f = curFrame(st);
+    const next = pc + slotCount(insn);
+    switch (k.k) {
+      case 'alu':
+        this.alu(pc, insn, k, f);
+        return next;
+      case 'end': {
+        this.readReg(f, insn.dst, pc);
+        const r = f.regs[insn.dst]!;
+        if (isPointer(r)) throw new VerifyError(`R${insn.dst} pointer arithmetic prohibited`, pc);
+        this.setReg(f, insn.dst, scalarReg(scalarEndian(r.s, k.order, k.bits)), pc);
+        return next;
+      }
+      case 'ja':
+        this.jumps++;
+        return pc + (k.long ? insn.imm : insn.off) + 1;
+      case 'jcond':
+        this.jumps++;
+        return this.condJump(pc, insn, k, st, work);
+      case 'lddw': {
+        if (k.pseudo === LddwSrc.IMM64) {
+          const v = (BigInt(insn.next!.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0);
+          this.setReg(f, insn.dst, constReg(v), pc);
+        } else if (k.pseudo === LddwSrc.MAP_IDX || k.pseudo === LddwSrc.MAP_FD) {
+          if (!this.maps[insn.imm]) throw new VerifyError(`fd ${insn.imm} is not pointing to valid bpf_map`, pc);
+          this.setReg(f, insn.dst, pointerReg('map_ptr', { map: insn.imm }), pc);
+        } else if (k.pseudo === LddwSrc.MAP_IDX_VALUE || k.pseudo === LddwSrc.MAP_VALUE) {
+          const m = this.maps[insn.imm];
+          if (!m) throw new VerifyError(`fd ${insn.imm} is not pointing to valid bpf_map`, pc);
+          const off = insn.next!.imm;
+          if (m.type !== MAP_TYPE.ARRAY || m.maxEntries !== 1 || off < 0 || off >= m.valueSize) {
+            throw new VerifyError(`invalid access to map value pointer, value_size=${m.valueSize} off=${off}`, pc);
+          }
+          this.setReg(f, insn.dst, pointerReg('map_value', { map: insn.imm, off }), pc);
+        } else {
+          throw new VerifyError(`unrecognized bpf_ld_imm64 insn`, pc);
+        }
+        return next;
+      }
+      case 'ldx': {
+        const base = this.readReg(f, insn.src, pc);
+        const v = checkMemAccess(this.memContext(st, pc), insn.src, base, insn.off, k.size, false, k.signed);
+        this.setReg(f, insn.dst, v, pc);
+        return next;
+      }
+      case 'st': {
+        const base = this.readReg(f, insn.dst, pc);
+        checkMemAccess(this.memContext(st, pc), insn.dst, base, insn.off, k.size, true, false, undefined, BigInt(insn.imm));
+        return next;
+      }
+      case 'stx': {
+        const base = this.readReg(f, insn.dst, pc);
+        const value = this.readReg(f, insn.src, pc);
+        checkMemAccess(this.memContext(st, pc), insn.dst, base, insn.off, k.size, true, false, value);
+        return next;
+      }
+      case 'atomic':
+        this.atomic(pc, insn, k, st);
+        return next;
+      case 'call':
+        return this.call(pc, insn, k, st);
+      case 'exit':
+        return this.exit(pc, st);
+      default:
+        throw new VerifyError(`unknown opcode ${insn.code.toString(16)}`, pc);
+    }
+  }
+
+  alu(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'alu' }>, f: FuncState): void {
+    const width = k.width;
+    if (k.op === 'mov' || k.op === 'movsx') {
+      let src: RegState;
+      if (k.useReg) src = this.readReg(f, insn.src, pc);
+      else src = constReg(BigInt.asUintN(64, BigInt(insn.imm)));
+      if (k.op === 'movsx') {
+        if (isPointer(src)) this.setReg(f, insn.dst, unknownReg(), pc);
+        else this.setReg(f, insn.dst, scalarReg(signExtend(src.s, k.fromBits!, width)), pc);
+        return;
+      }
+      if (width === 64) {
+        this.setReg(f, insn.dst, src, pc);
+        return;
+      }
+      if (isPointer(src)) {
+        if (!this.privileged) throw new VerifyError(`R${insn.src} partial copy of pointer`, pc);
+        this.setReg(f, insn.dst, scalarReg(scalarFromLoad(4, false)), pc);
+        return;
+      }
+      this.setReg(f, insn.dst, scalarReg(scalarAlu('mov', src.s, src.s, 32)), pc);
+      return;
+    }
+    const op = ALU_OPS[k.op]!;
+    if (op !== 'neg') {
+      if ((op === 'div' || op === 'mod' || op === 'sdiv' || op === 'smod') && !k.useReg && insn.imm === 0) {
+        throw new VerifyError('div by zero', pc);
+      }
+      if ((op === 'lsh' || op === 'rsh' || op === 'arsh') && !k.useReg && (insn.imm < 0 || insn.imm >= width)) {
+        throw new VerifyError(`invalid shift ${insn.imm}`, pc);
+      }
+    }
+    const dst = this.readReg(f, insn.dst, pc);
+    const src = op === 'neg' ? dst : k.useReg ? this.readReg(f, insn.src, pc) : constReg(BigInt.asUintN(64, BigInt(insn.imm)));
+    if (!isPointer(dst) && !isPointer(src)) {
+      this.setReg(f, insn.dst, scalarReg(scalarAlu(op, dst.s, src.s, width)), pc);
+      return;
+    }
+    this.setReg(f, insn.dst, this.pointerAlu(pc, insn, op, width, dst, src), pc);
+  }
+
+  /** Arithmetic with a pointer operand (adjust_ptr_min_max_vals). */
+  pointerAlu(pc: number, insn: Insn, op: AluOp, width: 32 | 64, dst: RegState, src: RegState): RegState {
+    const dreg = insn.dst;
+    if (width === 32) {
+      if (op === 'sub' && this.privileged) return unknownReg();
+      throw new VerifyError(`R${dreg} 32-bit pointer arithmetic prohibited`, pc);
+    }
+    if (isPointer(dst) && isPointer(src)) {
+      if (op === 'sub' && this.privileged) return unknownReg();
+      throw new VerifyError(`R${dreg} pointer ${OP_TEXT[op]} pointer prohibited`, pc);
+    }
+    let ptr = dst;
+    let scalar = src;
+    if (!isPointer(dst)) {
+      // scalar += pointer is pointer arithmetic with the operands swapped.
+      if (op !== 'add') {
+        if (this.privileged) return unknownReg();
+        throw new VerifyError(`R${dreg} pointer arithmetic with ${OP_TEXT[op]} operator prohibited`, pc);
+      }
+      ptr = src;
+      scalar = dst;
+    }
+    if (op !== 'add' && op !== 'sub') {
+      if (op === 'and' || op === 'or' || op === 'xor') throw new VerifyError(`R${dreg} bitwise operator ${OP_TEXT[op]} on pointer prohibited`, pc);
+      throw new VerifyError(`R${dreg} pointer arithmetic with ${OP_TEXT[op]} operator prohibited`, pc);
+    }
+    switch (ptr.type) {
+      case 'pkt_end':
+        throw new VerifyError(`R${dreg} pointer arithmetic on pkt_end prohibited`, pc);
+      case 'map_ptr':
+        throw new VerifyError(`R${dreg} pointer arithmetic on map_ptr prohibited`, pc);
+      case 'map_value_or_null':
+      case 'ringbuf_mem_or_null':
+        throw new VerifyError(`R${dreg} pointer arithmetic on ${ptr.type === 'map_value_or_null' ? 'map_value_or_null' : 'mem_or_null'} prohibited, null-check it first`, pc);
+      default:
+        break;
+    }
+    if (op === 'sub' && !isPointer(dst)) throw new VerifyError(`R${dreg} tried to subtract pointer from scalar`, pc);
+    if (isConst(scalar.s)) {
+      const c = Number(BigInt.asIntN(64, constValue(scalar.s)));
+      const off = ptr.off + (op === 'add' ? c : -c);
+      if (Math.abs(off) >= 1 << 29) throw new VerifyError(`value ${c} makes ${ptr.type} pointer be out of bounds`, pc);
+      return { ...ptr, off };
+    }
+    if (ptr.type === 'ctx') throw new VerifyError(`R${dreg} variable ctx access var_off=... disallowed`, pc);
+    if (ptr.type === 'fp' && !this.privileged) throw new VerifyError(`R${dreg} variable stack access prohibited for !root`, pc);
+    const s = scalarAlu(op, ptr.s, scalar.s, 64);
+    if (isPacket(ptr)) {
+      // A packet pointer with a new variable part gets a new id and no proven range.
+      if (s.umax > BigInt(MAX_PACKET_OFF) || s.smin < 0n) return { ...ptr, s, id: ++this.idGen, range: 0 };
+      return { ...ptr, s, id: ++this.idGen, range: 0 };
+    }
+    return { ...ptr, s };
+  }
+
+  condJump(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'jcond' }>, st: VerifierState, work: { insn: number; state: VerifierState }[]): number {
+    const f = curFrame(st);
+    const target = pc + insn.off + 1;
+    const fall = pc + 1;
+    const a = this.readReg(f, insn.dst, pc);
+    const b = k.useReg ? this.readReg(f, insn.src, pc) : constReg(BigInt.asUintN(64, BigInt(insn.imm)));
+    const op = k.op as CmpOp;
+    if (!isPointer(a) && !isPointer(b)) {
+      const taken = branchTaken(op, a.s, b.s, k.width);
+      if (taken === 1) return target;
+      if (taken === 0) return fall;
+      const other = cloneState(st);
+      this.pushBranch(st, other, target, work);
+      const onTrue = refineBranch(op, a.s, b.s, k.width, true);
+      const onFalse = refineBranch(op, a.s, b.s, k.width, false);
+      const apply = (s: VerifierState, pair: [Scalar, Scalar] | undefined) => {
+        if (!pair) return;
+        const fr = curFrame(s);
+        fr.regs[insn.dst] = { ...fr.regs[insn.dst]!, s: pair[0] };
+        if (k.useReg) fr.regs[insn.src] = { ...fr.regs[insn.src]!, s: pair[1] };
+      };
+      apply(other, onTrue);
+      apply(st, onFalse);
+      return fall;
+    }
+    // A maybe-NULL pointer compared with 0 becomes the pointer on one side and 0 on the other.
+    const nullCheck = (op === 'jeq' || op === 'jne') && ((maybeNull(a) && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n));
+    const other = cloneState(st);
+    this.pushBranch(st, other, target, work);
+    if (nullCheck) {
+      const isNullOn = op === 'jeq' ? other : st;
+      const notNullOn = op === 'jeq' ? st : other;
+      this.markNull(isNullOn, a.id, true);
+      this.markNull(notNullOn, a.id, false);
+    } else if (a.type === 'pkt' && b.type === 'pkt_end' || a.type === 'pkt_end' && b.type === 'pkt' ||
+      a.type === 'pkt_meta' && b.type === 'pkt' || a.type === 'pkt' && b.type === 'pkt_meta') {
+      this.packetCompare(op, a, b, st, other);
+    } else if (isPointer(a) !== isPointer(b) || (isPointer(a) && isPointer(b))) {
+      if (!this.privileged) throw new VerifyError(`R${insn.dst} pointer comparison prohibited`, pc);
+    }
+    return fall;
+  }
+
+  pushBranch(cur: VerifierState, other: VerifierState, target: number, work: { insn: number; state: VerifierState }[]): void {
+    other.parent = cur.parent;
+    if (cur.parent) cur.parent.branches++;
+    this.curStates++;
+    work.push({ insn: target, state: other });
+  }
+
+  markNull(st: VerifierState, id: number, isNull: boolean): void {
+    mapAllRegs(st, (r) => {
+      if (!maybeNull(r) || r.id !== id) return r;
+      if (isNull) return constReg(0n);
+      // A map-in-map's lookup yields the inner map (CONST_PTR_TO_MAP), not a value.
+      const inner = r.type === 'map_value_or_null' ? this.innerOf.get(r.map) : undefined;
+      if (inner !== undefined) return pointerReg('map_ptr', { map: inner });
+      return { ...r, type: r.type === 'map_value_or_null' ? 'map_value' : 'ringbuf_mem', id: 0 };
+    });
+  }
+
+  /** data' vs data_end comparisons prove packet ranges (try_match_pkt_pointers, find_good_pkt_pointers). */
+  packetCompare(op: CmpOp, a: RegState, b: RegState, fallState: VerifierState, takenState: VerifierState): void {
+    // Normalise to "pkt' OP end" (or "meta' OP data").
+    const ptrFirst = a.type !== 'pkt_end' && !(a.type === 'pkt' && b.type === 'pkt_meta');
+    const ptr = ptrFirst ? a : b;
+    const flip: Record<string, CmpOp> = { jgt: 'jlt', jge: 'jle', jlt: 'jgt', jle: 'jge' };
+    const o = ptrFirst ? op : flip[op] ?? op;
+    // Which side learns ptr' <= end (closed) or ptr' < end (open)?
+    let side: VerifierState | undefined;
+    let open = false;
+    switch (o) {
+      case 'jgt': side = fallState; open = false; break; // !(ptr' > end): ptr' <= end
+      case 'jge': side = fallState; open = true; break; // !(ptr' >= end): ptr' < end
+      case 'jlt': side = takenState; open = true; break;
+      case 'jle': side = takenState; open = false; break;
+      default: return;
+    }
+    if (ptr.off < 0 || (ptr.off === 0 && open)) return;
+    if (ptr.s.umax > BigInt(MAX_PACKET_OFF) || Number(ptr.s.umax) + ptr.off > MAX_PACKET_OFF) return;
+    const newRange = ptr.off + (open ? 1 : 0);
+    mapAllRegs(side, (r) => (r.type === ptr.type && r.id === ptr.id ? { ...r, range: Math.max(r.range, newRange) } : r));
+  }
+
+  atomic(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'atomic' }>, st: VerifierState): void {
+    const f = curFrame(st);
+    const base = this.readReg(f, insn.dst, pc);
+    const src = this.readReg(f, insn.src, pc);
+    if (k.op === 'cmpxchg') this.readReg(f, 0, pc);
+    if (isPointer(src)) throw new VerifyError(`R${insn.src} leaks addr into mem`, pc);
+    if (base.type === 'ctx' || isPacket(base)) {
+      throw new VerifyError(`BPF_ATOMIC stores into R${insn.dst} ${base.type === 'ctx' ? 'ctx' : 'pkt'} is not allowed`, pc);
+    }
+    const ctx = this.memContext(st, pc);
+    checkMemAccess(ctx, insn.dst, base, insn.off, k.size, false, false);
+    checkMemAccess(ctx, insn.dst, base, insn.off, k.size, true, false, scalarReg(unknownScalar()));
+    const loaded = scalarReg(scalarFromLoad(k.size, false));
+    if (k.op === 'cmpxchg') f.regs[0] = loaded;
+    else if (k.fetch) this.setReg(f, insn.src, loaded, pc);
+  }
+
+  call(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'call' }>, st: VerifierState): number {
+    const f = curFrame(st);
+    if (k.target === 'local') {
+      if (st.frames.length >= MAX_CALL_FRAMES) throw new VerifyError(`the call stack of ${st.frames.length + 1} frames is too deep !`, pc);
+      const callee = newFrame(st.frames.length, pc + 1);
+      for (let r = 1; r <= 5; r++) callee.regs[r] = f.regs[r]!;
+      st.frames.push(callee);
+      return pc + insn.imm + 1;
+    }
+    if (k.target !== 'helper') throw new VerifyError(k.target === 'kfunc' ? 'calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF' : 'unknown opcode 8d', pc);
+    const id = insn.imm;
+    const proto = HELPER_PROTOS[id];
+    if (!proto) {
+      const name = helperName(id);
+      throw new VerifyError(name ? `program of this type cannot use helper ${name}#${id}` : `invalid func unknown#${id}`, pc);
+    }
+    const name = helperName(id)!;
+    if (proto.gplOnly && !this.gpl) throw new VerifyError(`cannot call GPL-restricted function from non-GPL compatible program`, pc);
+    const ctx = this.memContext(st, pc);
+    let map: MapDef | undefined;
+    let mem: RegState | undefined;
+    let memReg = 0;
+    let memWrite = false;
+    let ringbuf: RegState | undefined;
+    let allocSize = 0;
+    proto.args.forEach((arg: ArgType, i) => {
+      const r = i + 1;
+      const reg = f.regs[r]!;
+      if (reg.type === 'not_init') throw new VerifyError(`R${r} !read_ok`, pc);
+      const expect = (ok: boolean, expected: string) => {
+        if (!ok) throw new VerifyError(`R${r} type=${regToString(reg, this.mapName).replace(/\(.*$/, '')} expected=${expected}`, pc);
+      };
+      switch (arg) {
+        case 'ctx':
+          expect(reg.type === 'ctx', 'ctx');
+          if (reg.off !== 0) throw new VerifyError(`dereference of modified ctx ptr R${r} off=${reg.off} disallowed`, pc);
+          break;
+        case 'map': {
+          expect(reg.type === 'map_ptr', 'map_ptr');
+          map = this.maps[reg.map]!;
+          const allowed = proto.mapTypes;
+          const only = MAP_ONLY_FOR[map.type];
+          if ((allowed && !allowed.includes(map.type)) || (only && !only.includes(id))) {
+            throw new VerifyError(`cannot pass map_type ${map.type} into func ${name}#${id}`, pc);
+          }
+          break;
+        }
+        case 'key':
+          checkHelperMem(ctx, r, reg, map!.keySize, false);
+          break;
+        case 'value':
+          checkHelperMem(ctx, r, reg, map!.valueSize, false);
+          break;
+        case 'uninit_value':
+          checkHelperMem(ctx, r, reg, map!.valueSize, true);
+          break;
+        case 'mem':
+        case 'mem_or_null':
+        case 'uninit_mem':
+          if (arg === 'mem_or_null' && reg.type === 'scalar' && isConst(reg.s) && constValue(reg.s) === 0n) {
+            mem = undefined;
+            break;
+          }
+          expect(['fp', 'pkt', 'pkt_meta', 'map_value', 'ringbuf_mem'].includes(reg.type), 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_');
+          mem = reg;
+          memReg = r;
+          memWrite = arg === 'uninit_mem';
+          break;
+        case 'size':
+        case 'size_or_zero': {
+          expect(reg.type === 'scalar', 'scalar');
+          if (reg.s.smin < 0n) throw new VerifyError(`R${r} min value is negative, either use unsigned or 'var &= const'`, pc);
+          if (arg === 'size' && reg.s.umin === 0n) throw new VerifyError(`R${r} invalid zero-sized read: u64=[0,${reg.s.umax}]`, pc);
+          if (reg.s.umax >= 1n << 29n) throw new VerifyError(`R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
+          if (mem) checkHelperMem(ctx, memReg, mem, Number(reg.s.umax), memWrite);
+          mem = undefined;
+          break;
+        }
+        case 'alloc_size':
+          expect(reg.type === 'scalar', 'scalar');
+          if (!isConst(reg.s)) throw new VerifyError(`R${r} is not a known constant'`, pc);
+          allocSize = Number(constValue(reg.s));
+          break;
+        case 'ringbuf_mem':
+          expect(reg.type === 'ringbuf_mem', 'ringbuf_mem');
+          if (reg.off !== 0 || !isConst(reg.s) || constValue(reg.s) !== 0n) throw new VerifyError(`R${r} must have zero offset when passed to release func`, pc);
+          ringbuf = reg;
+          break;
+        case 'lock':
+          expect(reg.type === 'map_value', 'map_value');
+          break;
+        case 'anything':
+          break;
+      }
+    });
+    // The call clobbers r1-r5 and sets r0.
+    if (proto.packetChanging) {
+      mapAllRegs(st, (r) => (isPacket(r) || r.type === 'pkt_end' ? unknownReg() : r));
+    }
+    if (ringbuf) mapAllRegs(st, (r) => (r.type === 'ringbuf_mem' && r.id === ringbuf!.id ? unknownReg() : r));
+    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
+    switch (proto.ret) {
+      case 'int': f.regs[0] = unknownReg(); break;
+      case 'cpu_id': f.regs[0] = scalarReg(scalarFromLoad(4, false)); break;
+      case 'void': f.regs[0] = NOT_INIT; break;
+      case 'map_value_or_null': f.regs[0] = pointerReg('map_value_or_null', { map: this.maps.indexOf(map!), id: ++this.idGen }); break;
+      case 'ringbuf_mem_or_null': f.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id: ++this.idGen }); break;
+    }
+    if (id === 12) f.regs[0] = NOT_INIT; // bpf_tail_call returns nothing the program may read
+    return pc + 1;
+  }
+
+  exit(pc: number, st: VerifierState): number {
+    const f = curFrame(st);
+    const r0 = f.regs[0]!;
+    if (r0.type === 'not_init') throw new VerifyError('R0 !read_ok', pc);
+    this.checkStackDepth(st, pc);
+    if (st.frames.length > 1) {
+      st.frames.pop();
+      const caller = curFrame(st);
+      caller.regs[0] = r0;
+      for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+      return f.callsite;
+    }
+    if (isPointer(r0) && !this.privileged) throw new VerifyError('R0 leaks addr as return value', pc);
+    if (isPointer(r0)) throw new VerifyError(`At program exit the register R0 is not a known value (${r0.type === 'scalar' ? 'scalar' : regToString(r0, this.mapName).replace(/\(.*$/, '')})`, pc);
+    return -1;
+  }
+
+  checkStackDepth(st: VerifierState, pc: number): void {
+    const total = st.frames.reduce((sum, fr) => sum + Math.ceil(fr.stackDepth / 32) * 32, 0);
+    if (total > MAX_BPF_STACK) {
+      throw new VerifyError(`combined stack size of ${st.frames.length} calls is ${total}. Too large`, pc);
+    }
+  }
+}
+
+/**
+ * Is `cur` covered by `old`: everything old allowed, cur allows too (the kernel's states_equal)?
+ * In the innermost frame only the registers in `live` are compared.
+ */
+export function statesEqual(old: VerifierState, cur: VerifierState, exact: boolean, live = 0x7ff): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  const idmap = new Map<number, number>();
+  for (let i = 0; i < old.frames.length; i++) {
+    const fo = old.frames[i]!;
+    const fc = cur.frames[i]!;
+    if (fo.callsite !== fc.callsite) return false;
+    const mask = i === old.frames.length - 1 ? live : 0x7ff;
+    for (let r = 0; r < 11; r++) if ((mask >> r) & 1 && !regSafe(fo.regs[r]!, fc.regs[r]!, idmap, exact)) return false;
+    // Bytes below the deepest write of either state are untouched in both.
+    const from = MAX_BPF_STACK - Math.max(fo.stackDepth, fc.stackDepth, 8);
+    for (let b = Math.max(0, from - (from % 8)); b < MAX_BPF_STACK; b++) {
+      const ko = fo.kinds[b]!;
+      const kc = fc.kinds[b]!;
+      if (ko === Slot.INVALID && !exact) continue;
+      if (ko === Slot.MISC && !exact && kc !== Slot.INVALID) continue;
+      if (ko !== kc) return false;
+      if (ko === Slot.SPILL && b % 8 === 0) {
+        const so = fo.spills[b >> 3];
+        const sc = fc.spills[b >> 3];
+        if (so && sc && !regSafe(so, sc, idmap, exact)) return false;
+        if (!!so !== !!sc) return false;
+      }
+    }
+  }
+  return true;
+}
+
+function regSafe(o: RegState, c: RegState, idmap: Map<number, number>, exact: boolean): boolean {
+  if (o.type === 'not_init') return !exact || c.type === 'not_init';
+  if (o.type !== c.type) return false;
+  if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
+  if (!scalarWithin(o.s, c.s)) return false;
+  if (exact && !scalarWithin(c.s, o.s)) return false;
+  if ((o.type === 'pkt' || o.type === 'pkt_meta') && (exact ? o.range !== c.range : o.range > c.range)) return false;
+  if (o.id !== 0 || c.id !== 0) {
+    const m = idmap.get(o.id);
+    if (m === undefined) idmap.set(o.id, c.id);
+    else if (m !== c.id) return false;
+  }
+  return true;
+}
+
+export function verifyProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'>, maps: readonly MapDef[], opts: VerifyOptions = {}): VerifyResult {
+  const started = process.hrtime.bigint();
+  const walk = new Walk(program, maps, opts);
+  let error: { insn: number; message: string } | undefined;
+  try {
+    walk.run();
+  } catch (e) {
+    if (!(e instanceof VerifyError)) throw e;
+    error = { insn: e.insn, message: e.message };
+    if (walk.logLevel > 0) walk.log(e.message);
+  }
+  const stats = {
+    processed: Math.min(walk.processed, walk.limit + 1), maxStatesPerInsn: walk.maxStatesPerInsn,
+    totalStates: walk.statesCreated, peakStates: walk.peakStates,
+  };
+  const summary = `processed ${stats.processed} insns (limit ${walk.limit}) max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates} mark_read 0`;
+  const log = walk.logLevel > 0 ? `${walk.lines.join('\n')}\n${summary}\n` : `${summary}\n`;
+  return { ok: error === undefined, ...(error ? { error } : {}), log, stats, timeNs: Number(process.hrtime.bigint() - started) };
+}
