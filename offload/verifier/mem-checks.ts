@@ -16,7 +16,7 @@ export interface MemContext {
   readonly insn: number;
   readonly maps: readonly MapDef[];
   readonly privileged: boolean;
-  /** The frame a stack pointer of frame `n` points into. */
+  /** The frame a stack pointer of frame `n` points into (a VerifyError if that frame has returned). */
   frame(n: number): FuncState;
 }
 

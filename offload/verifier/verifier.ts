@@ -182,8 +182,8 @@ class Walk {
       if (this.logLevel > 0) {
         const idx = this.program.slots.indexOf(pc);
         const pos = idx >= 0 ? this.program.lines[idx] : undefined;
-        if (pos && pos !== lastLine && pos.line > 0) this.log(`; ${pos.text.trim()} @ ${pos.file.split('/').pop()}:${pos.line}`);
-        lastLine = pos;
+        if (pos && pos.line > 0 && pos.line !== lastLine) this.log(`; ${pos.text.trim()} @ ${pos.file.split('/').pop()}:${pos.line}`);
+        if (pos) lastLine = pos.line;
         this.log(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${formatInsn(insn, k)}`);
       }
       const next = this.step(pc, insn, k, st, work);
@@ -244,7 +244,14 @@ class Walk {
   }
 
   memContext(st: VerifierState, pc: number): MemContext {
-    return { insn: pc, maps: this.maps, privileged: this.privileged, frame: (n) => st.frames[n]! };
+    return {
+      insn: pc, maps: this.maps, privileged: this.privileged,
+      frame: (n) => {
+        const f = st.frames[n];
+        if (!f) throw new VerifyError(`invalid access to the stack of a function that has returned`, pc);
+        return f;
+      },
+    };
   }
 
   readReg(f: FuncState, r: number, pc: number): RegState {
@@ -643,6 +650,7 @@ class Walk {
     if (r0.type === 'not_init') throw new VerifyError('R0 !read_ok', pc);
     this.checkStackDepth(st, pc);
     if (st.frames.length > 1) {
+      if (r0.type === 'fp' && r0.frame === st.frames.length - 1) throw new VerifyError('cannot return stack pointer to the caller', pc);
       st.frames.pop();
       const caller = curFrame(st);
       caller.regs[0] = r0;
