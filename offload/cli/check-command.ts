@@ -24,7 +24,9 @@ export async function checkCommand(file: string, opts: CheckOptions, io: Io): Pr
   const obj = loadObjectFile(file);
   const program = selectProgram(obj, opts.section);
   const gpl = obj.license !== undefined && /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/.test(obj.license);
-  const result = verifyProgram(program, obj.maps, { privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: gpl });
+  const result = verifyProgram(program, obj.maps, {
+    privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: gpl, attach: program.type.attach ?? 'XDP',
+  });
   const index = result.error ? program.slots.indexOf(result.error.insn) : -1;
   const where = index >= 0 ? program.lines[index] : undefined;
   if (opts.json) {

@@ -40,13 +40,13 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     const insn = p.insnAt[s];
     const k = p.kindAt[s];
     if (!insn || !k) continue;
-    if (k.k === 'invalid') throw new VerifyError(`unknown opcode ${insn.code.toString(16).padStart(2, '0')}`, s);
+    if (k.k === 'invalid') throw new VerifyError(`unknown opcode ${insn.code.toString(16).padStart(2, '0')}`, s, 'structure');
     if (insn.dst > 10 || (insn.src > 10 && !(k.k === 'lddw' || k.k === 'call'))) {
-      throw new VerifyError(`R${insn.dst > 10 ? insn.dst : insn.src} is invalid`, s);
+      throw new VerifyError(`R${insn.dst > 10 ? insn.dst : insn.src} is invalid`, s, 'structure');
     }
     const reserved = reservedFieldIssue(insn, k);
-    if (reserved) throw new VerifyError(reserved, s);
-    if (k.k === 'ldpkt') throw new VerifyError('BPF_LD_[ABS|IND] instructions not allowed for this program type', s);
+    if (reserved) throw new VerifyError(reserved, s, 'structure');
+    if (k.k === 'ldpkt') throw new VerifyError('BPF_LD_[ABS|IND] instructions not allowed for this program type', s, 'structure');
   }
   // Jumps stay inside their function and land on instruction starts.
   for (let s = 0; s < p.length; s++) {
@@ -57,12 +57,12 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     if (off !== undefined) {
       const t = s + off + 1;
       const f = funcOf[s]!;
-      if (t < p.funcStarts[f]! || t >= funcEnd(p, f)) throw new VerifyError(`jump out of range from insn ${s} to ${t}`, s);
-      if (!p.insnAt[t]) throw new VerifyError(`jump into the middle of ldimm64 insn ${t - 1}`, s);
+      if (t < p.funcStarts[f]! || t >= funcEnd(p, f)) throw new VerifyError(`jump out of range from insn ${s} to ${t}`, s, 'structure');
+      if (!p.insnAt[t]) throw new VerifyError(`jump into the middle of ldimm64 insn ${t - 1}`, s, 'structure');
     }
     if (k.k === 'call' && k.target === 'local') {
       const t = s + insn.imm + 1;
-      if (!p.funcStarts.includes(t)) throw new VerifyError(`call to invalid destination`, s);
+      if (!p.funcStarts.includes(t)) throw new VerifyError(`call to invalid destination`, s, 'structure');
     }
   }
   // Each function's last instruction must be an exit or an unconditional jump.
@@ -70,7 +70,7 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     let last = funcEnd(p, f) - 1;
     if (!p.insnAt[last]) last--;
     const k = p.kindAt[last];
-    if (!k || (k.k !== 'exit' && k.k !== 'ja')) throw new VerifyError('last insn is not an exit or jmp', last);
+    if (!k || (k.k !== 'exit' && k.k !== 'ja')) throw new VerifyError('last insn is not an exit or jmp', last, 'structure');
   });
   // Reachability (the kernel's depth-first walk) and prune points.
   const prune = new Uint8Array(p.length);
@@ -101,7 +101,7 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     if (next < p.length) stack.push(next);
   }
   for (let s = 0; s < p.length; s++) {
-    if (p.insnAt[s] && !seen[s]) throw new VerifyError(`unreachable insn ${s}`, s);
+    if (p.insnAt[s] && !seen[s]) throw new VerifyError(`unreachable insn ${s}`, s, 'structure');
   }
   return { prunePoints: prune, funcOf };
 }

@@ -43,10 +43,11 @@ export const HELPER_PROTOS: Readonly<Record<number, HelperProto>> = {
   2: { args: ['map', 'key', 'value', 'anything'], ret: 'int' }, // map_update_elem
   3: { args: ['map', 'key'], ret: 'int' }, // map_delete_elem
   5: { args: [], ret: 'int' }, // ktime_get_ns
-  6: { args: ['mem', 'size', 'anything', 'anything', 'anything'], ret: 'int', gplOnly: true }, // trace_printk
+  6: { args: ['mem', 'size'], ret: 'int', gplOnly: true }, // trace_printk (r3-r5 are read only if the format uses them)
   7: { args: [], ret: 'int' }, // get_prandom_u32
   8: { args: [], ret: 'cpu_id' }, // get_smp_processor_id
   12: { args: ['ctx', 'map', 'anything'], ret: 'void', mapTypes: [MAP_TYPE.PROG_ARRAY] }, // tail_call
+  14: { args: [], ret: 'int' }, // get_current_pid_tgid
   23: { args: ['anything', 'anything'], ret: 'int' }, // redirect
   25: { args: ['ctx', 'map', 'anything', 'mem', 'size_or_zero'], ret: 'int', gplOnly: true, mapTypes: [MAP_TYPE.PERF_EVENT_ARRAY] }, // perf_event_output
   28: { args: ['mem_or_null', 'size_or_zero', 'mem_or_null', 'size_or_zero', 'anything'], ret: 'int' }, // csum_diff

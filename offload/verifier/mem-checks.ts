@@ -16,6 +16,8 @@ export interface MemContext {
   readonly insn: number;
   readonly maps: readonly MapDef[];
   readonly privileged: boolean;
+  /** Expected attach type of the program (XDP, XDP_DEVMAP, XDP_CPUMAP). */
+  readonly attach: string;
   /** The frame a stack pointer of frame `n` points into (a VerifyError if that frame has returned). */
   frame(n: number): FuncState;
 }
@@ -39,7 +41,9 @@ function ctxAccess(c: MemContext, regno: number, reg: RegState, off: number, siz
     throw new VerifyError(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, c.insn);
   }
   const field = XDP_MD_FIELDS[off];
-  if (write || field === undefined || off % size !== 0 || size !== 4) {
+  // egress_ifindex means something only to programs run by a devmap (xdp_is_valid_access).
+  const devmapOnly = off === 20 && c.attach !== 'XDP_DEVMAP';
+  if (write || field === undefined || devmapOnly || off % size !== 0 || size !== 4) {
     throw new VerifyError(`invalid bpf_context access off=${off} size=${size}`, c.insn);
   }
   if (field === 'u32') return scalarReg(scalarFromLoad(4, false));

@@ -40,11 +40,14 @@ export interface VerifyOptions {
   gplCompatible?: boolean;
   /** Processed-instruction limit (the kernel's BPF_COMPLEXITY_LIMIT_INSNS, 1,000,000). */
   complexityLimit?: number;
+  /** Expected attach type (XDP, XDP_DEVMAP, XDP_CPUMAP): only devmap programs may read egress_ifindex. */
+  attach?: string;
 }
 
 export interface VerifyResult {
   ok: boolean;
-  error?: { insn: number; message: string };
+  /** The refusal: the instruction blamed, the message, and whether a path or the structure checks found it. */
+  error?: { insn: number; message: string; pass: 'structure' | 'walk' };
   log: string;
   stats: { processed: number; maxStatesPerInsn: number; totalStates: number; peakStates: number };
   timeNs: number;
@@ -123,7 +126,9 @@ class Walk {
     this.logLevel = opts.logLevel ?? 0;
     this.gpl = opts.gplCompatible ?? true;
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
+    this.attach = opts.attach ?? 'XDP';
   }
+  readonly attach: string;
   readonly limit: number;
 
   log(line: string): void {
@@ -245,7 +250,7 @@ class Walk {
 
   memContext(st: VerifierState, pc: number): MemContext {
     return {
-      insn: pc, maps: this.maps, privileged: this.privileged,
+      insn: pc, maps: this.maps, privileged: this.privileged, attach: this.attach,
       frame: (n) => {
         const f = st.frames[n];
         if (!f) throw new VerifyError(`invalid access to the stack of a function that has returned`, pc);
@@ -520,7 +525,7 @@ class Walk {
     const base = this.readReg(f, insn.dst, pc);
     const src = this.readReg(f, insn.src, pc);
     if (k.op === 'cmpxchg') this.readReg(f, 0, pc);
-    if (isPointer(src)) throw new VerifyError(`R${insn.src} leaks addr into mem`, pc);
+    if (isPointer(src) && !this.privileged) throw new VerifyError(`R${insn.src} leaks addr into mem`, pc);
     if (base.type === 'ctx' || isPacket(base)) {
       throw new VerifyError(`BPF_ATOMIC stores into R${insn.dst} ${base.type === 'ctx' ? 'ctx' : 'pkt'} is not allowed`, pc);
     }
@@ -557,6 +562,7 @@ class Walk {
     let memWrite = false;
     let ringbuf: RegState | undefined;
     let allocSize = 0;
+    let constantKey: bigint | undefined;
     proto.args.forEach((arg: ArgType, i) => {
       const r = i + 1;
       const reg = f.regs[r]!;
@@ -581,6 +587,7 @@ class Walk {
         }
         case 'key':
           checkHelperMem(ctx, r, reg, map!.keySize, false);
+          constantKey = this.stackConstant(st, reg, map!.keySize);
           break;
         case 'value':
           checkHelperMem(ctx, r, reg, map!.valueSize, false);
@@ -637,17 +644,40 @@ class Walk {
       case 'int': f.regs[0] = unknownReg(); break;
       case 'cpu_id': f.regs[0] = scalarReg(scalarFromLoad(4, false)); break;
       case 'void': f.regs[0] = NOT_INIT; break;
-      case 'map_value_or_null': f.regs[0] = pointerReg('map_value_or_null', { map: this.maps.indexOf(map!), id: ++this.idGen }); break;
+      case 'map_value_or_null': {
+        const index = this.maps.indexOf(map!);
+        const key = constantKey;
+        // An array lookup with a constant key below max_entries cannot fail (the kernel knows this too).
+        const sure = key !== undefined && (map!.type === MAP_TYPE.ARRAY || map!.type === MAP_TYPE.PERCPU_ARRAY) && key < BigInt(map!.maxEntries);
+        f.regs[0] = sure ? pointerReg('map_value', { map: index }) : pointerReg('map_value_or_null', { map: index, id: ++this.idGen });
+        break;
+      }
       case 'ringbuf_mem_or_null': f.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id: ++this.idGen }); break;
     }
     if (id === 12) f.regs[0] = NOT_INIT; // bpf_tail_call returns nothing the program may read
     return pc + 1;
   }
 
+  /** The value a stack pointer's bytes are known to hold (a spilled constant or zeros), if known. */
+  stackConstant(st: VerifierState, reg: RegState, size: number): bigint | undefined {
+    if (reg.type !== 'fp' || !isConst(reg.s) || size > 8) return undefined;
+    const f = st.frames[reg.frame];
+    if (!f) return undefined;
+    const at = MAX_BPF_STACK + reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
+    if (at < 0 || at + size > MAX_BPF_STACK) return undefined;
+    if (f.kinds.subarray(at, at + size).every((b) => b === Slot.ZERO)) return 0n;
+    const spilled = f.spills[at >> 3];
+    if (at % 8 === 0 && f.kinds[at] === Slot.SPILL && spilled?.type === 'scalar' && isConst(spilled.s)) {
+      return BigInt.asUintN(size * 8, constValue(spilled.s));
+    }
+    return undefined;
+  }
+
   exit(pc: number, st: VerifierState): number {
     const f = curFrame(st);
     const r0 = f.regs[0]!;
-    if (r0.type === 'not_init') throw new VerifyError('R0 !read_ok', pc);
+    // A subprogram may leave r0 unset: the caller then cannot read it.
+    if (r0.type === 'not_init' && st.frames.length === 1) throw new VerifyError('R0 !read_ok', pc);
     this.checkStackDepth(st, pc);
     if (st.frames.length > 1) {
       if (r0.type === 'fp' && r0.frame === st.frames.length - 1) throw new VerifyError('cannot return stack pointer to the caller', pc);
@@ -658,7 +688,6 @@ class Walk {
       return f.callsite;
     }
     if (isPointer(r0) && !this.privileged) throw new VerifyError('R0 leaks addr as return value', pc);
-    if (isPointer(r0)) throw new VerifyError(`At program exit the register R0 is not a known value (${r0.type === 'scalar' ? 'scalar' : regToString(r0, this.mapName).replace(/\(.*$/, '')})`, pc);
     return -1;
   }
 
@@ -720,12 +749,12 @@ function regSafe(o: RegState, c: RegState, idmap: Map<number, number>, exact: bo
 export function verifyProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'>, maps: readonly MapDef[], opts: VerifyOptions = {}): VerifyResult {
   const started = process.hrtime.bigint();
   const walk = new Walk(program, maps, opts);
-  let error: { insn: number; message: string } | undefined;
+  let error: VerifyResult['error'];
   try {
     walk.run();
   } catch (e) {
     if (!(e instanceof VerifyError)) throw e;
-    error = { insn: e.insn, message: e.message };
+    error = { insn: e.insn, message: e.message, pass: e.pass };
     if (walk.logLevel > 0) walk.log(e.message);
   }
   const stats = {
