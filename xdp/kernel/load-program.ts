@@ -181,6 +181,7 @@ export interface KernelRejection {
 const INSN_LINE = /^(\d+): (\([0-9a-f]{2}\)|BUG_)/;
 const SUMMARY = [/^processed \d+ insns/, /^verification time \d+/, /^stack depth /, /^mark_precise:/, /^; /, /^func#\d+ @\d+/];
 const STATE_LINE = /^(\d+: )?(R\d+(_[rw]+)?=|frame\d+:|cur state:|old state:)/;
+const GLUED_AFTER_JUMP = /goto pc[+-]\d+ (?!;)(?!\d+: )(\S.*)$/;
 const NAMED_INSN = [/\bfrom insn (\d+)/, /\bat insn (\d+)/, /\binsn (\d+)\b/];
 
 /**
@@ -199,7 +200,10 @@ export function kernelRejection(log: string): KernelRejection {
       lastAt = i;
     }
   });
-  const after = lines.slice(lastAt + 1)
+  // A jump's line may carry the next message on the same line when the kernel printed no
+  // newline before it ("15: (55) if r2 != 0x0 goto pc-4 infinite loop detected at insn 12").
+  const glued = lastAt >= 0 ? GLUED_AFTER_JUMP.exec(lines[lastAt]!) : null;
+  const after = [...(glued ? [glued[1]!] : []), ...lines.slice(lastAt + 1)]
     .filter((l) => !SUMMARY.some((re) => re.test(l)))
     .map((l) => l.replace(/processed \d+ insns \(limit.*$/, ''))
     .filter((l) => l !== '');
