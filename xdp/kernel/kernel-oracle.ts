@@ -395,19 +395,25 @@ function createMap(def: MapDef, name: string, btfFd: number | undefined, fds: Fd
   }
 }
 
+/** The BPF_PROG_LOAD attributes every XDP program load shares: instructions, type, attach type, frags, maps. */
+export function xdpProgLoadAttrs(license: string | undefined, p: Program, fdArray: number[]) {
+  return {
+    insns: encode(p.insns, true),
+    license: license ?? '',
+    progType: BPF_PROG_TYPE_XDP,
+    expectedAttachType: ATTACH_BY_NAME[p.type.attach ?? 'XDP'] ?? BPF_ATTACH.XDP,
+    progFlags: p.type.frags ? BPF_F_XDP_HAS_FRAGS : 0,
+    name: p.name,
+    fdArray,
+  };
+}
+
 function loadProgram(
   obj: LoadedObject, p: Program, fdArray: number[], btfFd: number | undefined, logLevel: number | undefined,
   btfDropped: (reason: string) => void,
 ): ProgLoadResult {
-  const attach = p.type.attach ?? 'XDP';
   const base = {
-    insns: encode(p.insns, true),
-    license: obj.license ?? '',
-    progType: BPF_PROG_TYPE_XDP,
-    expectedAttachType: ATTACH_BY_NAME[attach] ?? BPF_ATTACH.XDP,
-    progFlags: p.type.frags ? BPF_F_XDP_HAS_FRAGS : 0,
-    name: p.name,
-    fdArray,
+    ...xdpProgLoadAttrs(obj.license, p, fdArray),
     what: `program '${p.name}' (section ${p.section})`,
     ...(logLevel !== undefined ? { logLevel } : {}),
   };

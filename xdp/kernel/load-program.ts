@@ -10,16 +10,16 @@
  * data, PROG_ARRAY slots naming programs); this is for the verifier's test
  * cases and benchmarks, where only the verdict, the log and the time matter.
  */
-import { encode } from '../isa/insn.js';
 import { XdpError } from '../errors.js';
 import { MAP_TYPE, mapTypeName } from '../maps/map-types.js';
 import type { BpfObject, MapDef, Program } from '../object/bpf-object.js';
 import {
-  BPF_ANY, BPF_ATTACH, BPF_F_XDP_HAS_FRAGS, BPF_PROG_TYPE_XDP, closeFd, kernelObjectName, mapCreate, mapFreeze, mapUpdate,
+  BPF_ANY, closeFd, kernelObjectName, mapCreate, mapFreeze, mapUpdate,
   progInfo, progLoad, type ProgInfo,
 } from './bpf-syscall.js';
 import { NativeArena, openLibc } from './ffi.js';
 import { KernelError } from './kernel-error.js';
+import { xdpProgLoadAttrs } from './kernel-oracle.js';
 
 export interface ProgramLoadOptions {
   /** Verifier log level: 0 none, 1 the walk, 2 every state, |4 statistics (verification time). Default 1. */
@@ -44,10 +44,6 @@ export interface LoadedProgram {
   readonly mapFds: readonly number[];
   close(): void;
 }
-
-const ATTACH_BY_NAME: Readonly<Record<string, number>> = {
-  XDP: BPF_ATTACH.XDP, XDP_DEVMAP: BPF_ATTACH.XDP_DEVMAP, XDP_CPUMAP: BPF_ATTACH.XDP_CPUMAP,
-};
 
 const u32Key = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 
@@ -100,17 +96,10 @@ export function loadProgramIntoKernel(obj: BpfObject, program: Program, opts: Pr
   const opened: number[] = [];
   try {
     const mapFds = createMaps(obj.maps, opened);
-    const attach = program.type.attach ?? 'XDP';
     const load = () => {
       const t0 = process.hrtime.bigint();
       const r = progLoad({
-        insns: encode(program.insns, true),
-        license: obj.license ?? '',
-        progType: BPF_PROG_TYPE_XDP,
-        expectedAttachType: ATTACH_BY_NAME[attach] ?? BPF_ATTACH.XDP,
-        progFlags: program.type.frags ? BPF_F_XDP_HAS_FRAGS : 0,
-        name: program.name,
-        fdArray: mapFds,
+        ...xdpProgLoadAttrs(obj.license, program, mapFds),
         what: `program '${program.name}'`,
         logLevel: opts.logLevel ?? 1,
         ...(opts.logSize !== undefined ? { logSize: opts.logSize } : {}),
