@@ -8,7 +8,7 @@
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
 import { constScalar, constValue, isConst, scalarFromLoad } from './scalar.js';
-import { NOT_INIT, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
+import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
 import { MAX_BPF_STACK, Slot, type FuncState } from './state.js';
 import { VerifyError } from './verify-error.js';
 
@@ -157,6 +157,19 @@ function stackRead(c: MemContext, regno: number, reg: RegState, off: number, siz
 }
 
 /**
+ * Natural alignment: always for the stack, and for every pointer when `strict` (atomics);
+ * other accesses may be unaligned on x86-64 (CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS).
+ */
+export function checkAlignment(c: MemContext, reg: RegState, off: number, size: number, strict: boolean): void {
+  if (size === 1 || (!strict && reg.type !== 'fp')) return;
+  const varPart = isConst(reg.s) ? constValue(reg.s) : 0n;
+  if ((BigInt(reg.off + off) + varPart) % BigInt(size) === 0n && (isConst(reg.s) || (reg.s.var.value | reg.s.var.mask) % BigInt(size) === 0n)) return;
+  const desc = reg.type === 'fp' ? 'stack ' : reg.type === 'map_value' ? 'value ' : isPacket(reg) ? 'packet ' : reg.type === 'ctx' ? 'context ' : '';
+  const v = isConst(reg.s) ? String(BigInt.asIntN(64, constValue(reg.s))) : `(0x${reg.s.var.value.toString(16)}; 0x${reg.s.var.mask.toString(16)})`;
+  throw new VerifyError(`misaligned ${desc}access off ${v}+${reg.off}+${off} size ${size}`, c.insn);
+}
+
+/**
  * A load (value === undefined && imm === undefined for loads) or store through register `regno`.
  * Returns the loaded register's new state for loads.
  */
@@ -185,6 +198,7 @@ export function checkMemAccess(
       return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
     }
     case 'fp':
+      checkAlignment(c, reg, off, size, false);
       if (write) {
         stackWrite(c, regno, reg, off, size, value, imm);
         return NOT_INIT;

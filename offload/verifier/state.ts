@@ -32,6 +32,8 @@ export interface VerifierState {
   branches: number;
   /** Instruction this state was saved at (for explored states). */
   insn: number;
+  /** References held (ring-buffer reservations): released by submit/discard, or by a NULL result. */
+  refs: { readonly id: number; readonly insn: number }[];
 }
 
 export function newFrame(frameno: number, callsite: number): FuncState {
@@ -45,7 +47,7 @@ export function cloneFrame(f: FuncState): FuncState {
 }
 
 export function cloneState(s: VerifierState): VerifierState {
-  return { frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn };
+  return { frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn, refs: s.refs.slice() };
 }
 
 export const curFrame = (s: VerifierState): FuncState => s.frames[s.frames.length - 1]!;

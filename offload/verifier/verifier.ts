@@ -20,7 +20,7 @@ import { formatInsn } from '../../xdp/isa/disasm.js';
 import { checkCfg, type SlotProgram } from './cfg.js';
 import { liveRegisters } from './liveness.js';
 import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
-import { checkHelperMem, checkMemAccess, type MemContext } from './mem-checks.js';
+import { checkAlignment, checkHelperMem, checkMemAccess, type MemContext } from './mem-checks.js';
 import {
   NOT_INIT, constReg, isPacket, isPointer, maybeNull, pointerReg, regToString, scalarReg, unknownReg, type RegState,
 } from './reg-state.js';
@@ -159,7 +159,7 @@ class Walk {
     const cfg = checkCfg(this.p);
     this.prunePoints = cfg.prunePoints;
     this.live = liveRegisters(this.p);
-    const init: VerifierState = { frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0 };
+    const init: VerifierState = { frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [] };
     curFrame(init).regs[1] = pointerReg('ctx');
     this.log(`0: R1=ctx() R10=fp0`);
     const work: { insn: number; state: VerifierState }[] = [{ insn: 0, state: init }];
@@ -462,7 +462,8 @@ class Walk {
       return fall;
     }
     // A maybe-NULL pointer compared with 0 becomes the pointer on one side and 0 on the other.
-    const nullCheck = (op === 'jeq' || op === 'jne') && ((maybeNull(a) && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n));
+    // Only 64-bit compares are NULL checks or packet bounds checks (a 32-bit one proves nothing of a pointer).
+    const nullCheck = k.width === 64 && (op === 'jeq' || op === 'jne') && ((maybeNull(a) && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n));
     const other = cloneState(st);
     this.pushBranch(st, other, target, work);
     if (nullCheck) {
@@ -470,8 +471,8 @@ class Walk {
       const notNullOn = op === 'jeq' ? st : other;
       this.markNull(isNullOn, a.id, true);
       this.markNull(notNullOn, a.id, false);
-    } else if (a.type === 'pkt' && b.type === 'pkt_end' || a.type === 'pkt_end' && b.type === 'pkt' ||
-      a.type === 'pkt_meta' && b.type === 'pkt' || a.type === 'pkt' && b.type === 'pkt_meta') {
+    } else if (k.width === 64 && (a.type === 'pkt' && b.type === 'pkt_end' || a.type === 'pkt_end' && b.type === 'pkt' ||
+      a.type === 'pkt_meta' && b.type === 'pkt' || a.type === 'pkt' && b.type === 'pkt_meta')) {
       this.packetCompare(op, a, b, st, other);
     } else if (isPointer(a) !== isPointer(b) || (isPointer(a) && isPointer(b))) {
       if (!this.privileged) throw new VerifyError(`R${insn.dst} pointer comparison prohibited`, pc);
@@ -487,6 +488,8 @@ class Walk {
   }
 
   markNull(st: VerifierState, id: number, isNull: boolean): void {
+    // A reservation that came back NULL holds nothing to release.
+    if (isNull) st.refs = st.refs.filter((ref) => ref.id !== id);
     mapAllRegs(st, (r) => {
       if (!maybeNull(r) || r.id !== id) return r;
       if (isNull) return constReg(0n);
@@ -530,6 +533,7 @@ class Walk {
       throw new VerifyError(`BPF_ATOMIC stores into R${insn.dst} ${base.type === 'ctx' ? 'ctx' : 'pkt'} is not allowed`, pc);
     }
     const ctx = this.memContext(st, pc);
+    if (base.type !== 'not_init') checkAlignment(ctx, base, insn.off, k.size, true);
     checkMemAccess(ctx, insn.dst, base, insn.off, k.size, false, false);
     checkMemAccess(ctx, insn.dst, base, insn.off, k.size, true, false, scalarReg(unknownScalar()));
     const loaded = scalarReg(scalarFromLoad(k.size, false));
@@ -638,7 +642,11 @@ class Walk {
     if (proto.packetChanging) {
       mapAllRegs(st, (r) => (isPacket(r) || r.type === 'pkt_end' ? unknownReg() : r));
     }
-    if (ringbuf) mapAllRegs(st, (r) => (r.type === 'ringbuf_mem' && r.id === ringbuf!.id ? unknownReg() : r));
+    if (ringbuf) {
+      const released = ringbuf.id;
+      mapAllRegs(st, (r) => (r.type === 'ringbuf_mem' && r.id === released ? unknownReg() : r));
+      st.refs = st.refs.filter((ref) => ref.id !== released);
+    }
     for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
     switch (proto.ret) {
       case 'int': f.regs[0] = unknownReg(); break;
@@ -652,7 +660,12 @@ class Walk {
         f.regs[0] = sure ? pointerReg('map_value', { map: index }) : pointerReg('map_value_or_null', { map: index, id: ++this.idGen });
         break;
       }
-      case 'ringbuf_mem_or_null': f.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id: ++this.idGen }); break;
+      case 'ringbuf_mem_or_null': {
+        const id = ++this.idGen;
+        f.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id });
+        st.refs.push({ id, insn: pc });
+        break;
+      }
     }
     if (id === 12) f.regs[0] = NOT_INIT; // bpf_tail_call returns nothing the program may read
     return pc + 1;
@@ -688,6 +701,8 @@ class Walk {
       return f.callsite;
     }
     if (isPointer(r0) && !this.privileged) throw new VerifyError('R0 leaks addr as return value', pc);
+    const leaked = st.refs[0];
+    if (leaked) throw new VerifyError(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`, pc);
     return -1;
   }
 
@@ -704,7 +719,7 @@ class Walk {
  * In the innermost frame only the registers in `live` are compared.
  */
 export function statesEqual(old: VerifierState, cur: VerifierState, exact: boolean, live = 0x7ff): boolean {
-  if (old.frames.length !== cur.frames.length) return false;
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
   const idmap = new Map<number, number>();
   for (let i = 0; i < old.frames.length; i++) {
     const fo = old.frames[i]!;
