@@ -7,8 +7,7 @@
 import { loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
 import { describeInsn } from '../../xdp/object/program-listing.js';
 import { verifyProgram } from '../verifier/verifier.js';
-import { UsageError } from './run-command.js';
-import type { Io } from './io.js';
+import { UsageError, type Io } from './io.js';
 
 export interface CheckOptions {
   section?: string;

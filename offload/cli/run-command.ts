@@ -17,7 +17,7 @@ import { replayCapture, type PacketEngine, type ReplaySummary } from '../../xdp/
 import type { EngineName } from '../../xdp/runtime/engine.js';
 import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
-import type { Io } from './io.js';
+import { UsageError, type Io } from './io.js';
 
 export interface RunOptions {
   pcap: string;
@@ -36,7 +36,6 @@ export interface RunOptions {
   progress: boolean;
 }
 
-export class UsageError extends XdpError {}
 
 const ENGINES: Readonly<Record<string, EngineName | 'kernel'>> = { host: 'compiled', compiled: 'compiled', interp: 'interp', kernel: 'kernel' };
 

@@ -428,11 +428,8 @@ class Walk {
     if (ptr.type === 'ctx') throw new VerifyError(`R${dreg} variable ctx access var_off=... disallowed`, pc);
     if (ptr.type === 'fp' && !this.privileged) throw new VerifyError(`R${dreg} variable stack access prohibited for !root`, pc);
     const s = scalarAlu(op, ptr.s, scalar.s, 64);
-    if (isPacket(ptr)) {
-      // A packet pointer with a new variable part gets a new id and no proven range.
-      if (s.umax > BigInt(MAX_PACKET_OFF) || s.smin < 0n) return { ...ptr, s, id: ++this.idGen, range: 0 };
-      return { ...ptr, s, id: ++this.idGen, range: 0 };
-    }
+    // A packet pointer with a new variable part gets a new id and no proven range.
+    if (isPacket(ptr)) return { ...ptr, s, id: ++this.idGen, range: 0 };
     return { ...ptr, s };
   }
 

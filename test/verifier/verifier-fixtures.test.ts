@@ -35,7 +35,6 @@ describe('verifier on the fixtures', () => {
           expect(r.error?.message ?? '', `insn ${r.error?.insn}`).toBe('');
           expect(r.ok).toBe(true);
         }
-        expect(r.timeNs / 1e6).toBeLessThan(60_000);
       });
     }
   }
