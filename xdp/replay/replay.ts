@@ -102,7 +102,8 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
         cpu: i % cpus,
         rxQueueIndex: 0,
         ingressIfindex: 1,
-        timeNs: BigInt(rec.tsSec) * 1_000_000_000n + BigInt(rec.tsNsec),
+        tsSec: rec.tsSec,
+        tsNsec: rec.tsNsec,
       });
       run++;
       actions[result.actionName]++;

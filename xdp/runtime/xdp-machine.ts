@@ -32,8 +32,9 @@ export interface PacketMeta {
   readonly ingressIfindex?: number;
   readonly rxQueueIndex?: number;
   readonly cpu?: number;
-  /** Virtual time for ktime_get_*: the packet's capture time. */
-  readonly timeNs?: bigint;
+  /** Virtual time for ktime_get_*: the packet's capture time, seconds and nanoseconds. */
+  readonly tsSec?: number;
+  readonly tsNsec?: number;
 }
 
 export type ActionName = (typeof XDP_ACTION_NAMES)[number];
@@ -94,7 +95,7 @@ export class XdpMachine {
     const programs = object.programs;
     const random = seededRandom(options.seed ?? 0);
     this.env = {
-      maps: this.maps, cpu: 0, packet: 0, nowNs: 0n, random, redirect: undefined, trace: this.trace,
+      maps: this.maps, cpu: 0, packet: 0, nowSec: 0, nowNsec: 0, random, redirect: undefined, trace: this.trace,
       fib: options.fib, tailCalls: 0,
       programIndex: (name) => {
         const i = programs.findIndex((p) => p.name === name);
@@ -135,7 +136,10 @@ export class XdpMachine {
     const env = this.env;
     env.cpu = meta?.cpu ?? 0;
     env.packet = index;
-    if (meta?.timeNs !== undefined) env.nowNs = meta.timeNs;
+    if (meta?.tsSec !== undefined) {
+      env.nowSec = meta.tsSec;
+      env.nowNsec = meta.tsNsec ?? 0;
+    }
     env.redirect = undefined;
     env.tailCalls = 0;
     loadPacket(this.xdp, packet, meta?.ingressIfindex ?? 1, meta?.rxQueueIndex ?? 0);

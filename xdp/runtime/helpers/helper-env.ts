@@ -26,8 +26,9 @@ export interface HelperEnv {
   cpu: number;
   /** Index of the packet being processed, for traces and events. */
   packet: number;
-  /** Nanoseconds for ktime_get_*: a virtual clock the replay advances. */
-  nowNs: bigint;
+  /** The virtual clock ktime_get_* read (the replay sets it to each packet's capture time): seconds and nanoseconds. */
+  nowSec: number;
+  nowNsec: number;
   /** Deterministic 32-bit generator for get_prandom_u32. */
   random(): number;
   redirect: RedirectTarget | undefined;
@@ -38,6 +39,9 @@ export interface HelperEnv {
   /** Tail calls taken in the current run. */
   tailCalls: number;
 }
+
+/** The virtual clock in nanoseconds (made only when a program asks for the time). */
+export const nowNs = (env: HelperEnv): bigint => BigInt(env.nowSec) * 1_000_000_000n + BigInt(env.nowNsec);
 
 /** Low and high word of argument register n (1..5). */
 export const argLo = (vm: Vm, n: number): number => vm.regs[2 * n]!;

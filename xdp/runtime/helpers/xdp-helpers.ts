@@ -13,7 +13,7 @@ import { MAX_TAIL_CALL_CNT, type HelperFn, type Vm } from '../vm.js';
 import { adjustHead, adjustMeta, adjustTail } from '../xdp-buff.js';
 import { fibLookup, FibResult } from './fib-table.js';
 import {
-  argBytes, argHi, argLo, argMap, argNum, argU32, ret, retPtr, writeArg, type HelperEnv,
+  argBytes, argHi, argLo, argMap, argNum, argU32, nowNs, ret, retPtr, writeArg, type HelperEnv,
 } from './helper-env.js';
 import { formatTracePrintk } from './trace-printk.js';
 
@@ -66,7 +66,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     const map = argMap(vm, env, 1);
     ret(vm, map.delete(keyOf(vm, map, 2), env.cpu));
   },
-  /* ktime_get_ns */ 5: (env) => (vm) => retBig(vm, env.nowNs),
+  /* ktime_get_ns */ 5: (env) => (vm) => retBig(vm, nowNs(env)),
   /* trace_printk */ 6: (env) => (vm) => {
     const size = argU32(vm, 2);
     const fmt = argBytes(vm, 1, size);
@@ -173,7 +173,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
   /* map_peek_elem */ 89: (env) => (vm) => popPeek(vm, env, true),
   /* spin_lock */ 93: () => (vm) => spin(vm, true),
   /* spin_unlock */ 94: () => (vm) => spin(vm, false),
-  /* ktime_get_boot_ns */ 125: (env) => (vm) => retBig(vm, env.nowNs),
+  /* ktime_get_boot_ns */ 125: (env) => (vm) => retBig(vm, nowNs(env)),
   /* ringbuf_output */ 130: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     ret(vm, ops<RingbufOps>(map, 'output', 'bpf_ringbuf_output').output(argBytes(vm, 2, argU32(vm, 3)), argNum(vm, 4)));
@@ -187,7 +187,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
   /* ringbuf_submit */ 132: (env) => (vm) => commit(vm, env, false),
   /* ringbuf_discard */ 133: (env) => (vm) => commit(vm, env, true),
   /* ringbuf_query */ 134: () => (vm) => ret(vm, 0),
-  /* ktime_get_coarse_ns */ 160: (env) => (vm) => retBig(vm, env.nowNs),
+  /* ktime_get_coarse_ns */ 160: (env) => (vm) => retBig(vm, nowNs(env)),
 };
 
 function retBig(vm: Vm, v: bigint): void {
