@@ -8,6 +8,7 @@
  * override asks for a wrong value on purpose (to make malformed packets).
  * Addresses are given as text ("10.0.0.1", "fd00::1", "02:00:00:00:00:01").
  */
+import { concatBytes } from '../../xdp/bytes/concat.js';
 
 export const ETH_P_IP = 0x0800;
 export const ETH_P_ARP = 0x0806;
@@ -44,17 +45,8 @@ export const TCP_HEADER_BYTES = 20;
 
 // ---------------------------------------------------------------- bytes
 
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+
+export { concatBytes };
 
 function put16(buf: Uint8Array, at: number, value: number): void {
   buf[at] = (value >>> 8) & 0xff;

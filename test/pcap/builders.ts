@@ -196,17 +196,7 @@ export function spb(le: boolean, data: Uint8Array, origLen = data.length): Uint8
   return ngBlock(le, 3, b.bytes());
 }
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concatBytes } from '../../xdp/bytes/concat.js';
 
 /** A temporary directory with a writer of files into it; `cleanup()` removes it. */
 export function tempDir(prefix: string): { dir: string; write(name: string, bytes: Uint8Array): string; cleanup(): void } {

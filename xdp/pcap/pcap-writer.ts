@@ -16,6 +16,7 @@
  * `openPcapFile` streams records to a file path or an open file descriptor.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { concatBytes } from '../bytes/concat.js';
 
 /** Link-layer header type of Ethernet frames (LINKTYPE_ETHERNET). */
 export const LINKTYPE_ETHERNET = 1;
@@ -132,16 +133,6 @@ export function encodeRecord(
   return out;
 }
 
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** A capture file built in memory. */
 export function createPcapWriter(options: PcapWriterOptions = {}): PcapWriter {
   const format = pcapFormat(options);
@@ -162,7 +153,7 @@ export function createPcapWriter(options: PcapWriterOptions = {}): PcapWriter {
       cached = undefined;
     },
     bytes() {
-      cached ??= concat(parts, total);
+      cached ??= concatBytes(...parts);
       return cached;
     },
   };
@@ -184,7 +175,7 @@ export function openPcapFile(target: string | number, options: PcapWriterOptions
 
   const flush = (): void => {
     if (pendingBytes === 0) return;
-    const block = concat(pending, pendingBytes);
+    const block = concatBytes(...pending);
     let at = 0;
     while (at < block.length) at += writeSync(fd, block, at, block.length - at);
     pending = [];
