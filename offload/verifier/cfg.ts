@@ -4,8 +4,8 @@
  * inside its own function and not in the second half of an `lddw`, every
  * function ends in an exit or a jump, every instruction is reachable, and
  * every opcode is one the verifier knows. The depth-first walk also gives the
- * prune points: jump targets and the instructions after conditional jumps and
- * calls, where explored states are kept.
+ * prune points: conditional jumps, jump targets and return points, where
+ * explored states are kept.
  */
 import type { Insn } from '../../xdp/isa/insn.js';
 import { jumpOffset, reservedFieldIssue, type InsnKind } from '../../xdp/isa/kind.js';
@@ -21,7 +21,10 @@ export interface SlotProgram {
 }
 
 export interface CfgFacts {
+  /** Where states are checked against explored ones (mark_prune_point). */
   readonly prunePoints: Uint8Array;
+  /** Jump targets and return points (mark_jmp_point): counted toward the forced checkpoint. */
+  readonly jmpPoints: Uint8Array;
   /** Function index of every slot. */
   readonly funcOf: Int32Array;
 }
@@ -72,8 +75,9 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     const k = p.kindAt[last];
     if (!k || (k.k !== 'exit' && k.k !== 'ja')) throw new VerifyError('last insn is not an exit or jmp', last, 'structure');
   });
-  // Reachability (the kernel's depth-first walk) and prune points.
+  // Reachability (the kernel's depth-first walk), prune points and jump points, where visit_insn puts them.
   const prune = new Uint8Array(p.length);
+  const jmp = new Uint8Array(p.length);
   const seen = new Uint8Array(p.length);
   const stack: number[] = [...p.funcStarts];
   while (stack.length > 0) {
@@ -87,21 +91,27 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     if (k.k === 'ja') {
       const t = s + (jumpOffset(insn, k) ?? 0) + 1;
       prune[t] = 1;
+      jmp[t] = 1;
       stack.push(t);
       continue;
     }
     if (k.k === 'jcond') {
       const t = s + insn.off + 1;
+      prune[s] = 1;
       prune[t] = 1;
-      prune[next] = 1;
+      jmp[t] = 1;
       stack.push(t, next);
       continue;
     }
-    if (k.k === 'call') prune[next] = 1;
+    if (k.k === 'call') {
+      prune[next] = 1;
+      jmp[next] = 1;
+      if (k.target === 'local') prune[s] = 1;
+    }
     if (next < p.length) stack.push(next);
   }
   for (let s = 0; s < p.length; s++) {
     if (p.insnAt[s] && !seen[s]) throw new VerifyError(`unreachable insn ${s}`, s, 'structure');
   }
-  return { prunePoints: prune, funcOf };
+  return { prunePoints: prune, jmpPoints: jmp, funcOf };
 }

@@ -12,6 +12,16 @@ import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type Re
 import { MAX_BPF_STACK, Slot, type FuncState } from './state.js';
 import { VerifyError } from './verify-error.js';
 
+/** What the walk learns from stack accesses: liveness (read-marks.ts) and spills/fills (precision.ts). */
+export interface StackEvents {
+  /** Bytes [from, to) of a frame's stack (indices into its `kinds`) are read. */
+  read(frame: number, from: number, to: number): void;
+  /** Slot k of a frame is overwritten whole. */
+  wroteSlot(frame: number, k: number): void;
+  /** A register was spilled to slot k of a frame, or filled from it. */
+  spillFill(frame: number, k: number): void;
+}
+
 export interface MemContext {
   readonly insn: number;
   readonly maps: readonly MapDef[];
@@ -20,6 +30,7 @@ export interface MemContext {
   readonly attach: string;
   /** The frame a stack pointer of frame `n` points into (a VerifyError if that frame has returned). */
   frame(n: number): FuncState;
+  readonly stack?: StackEvents;
 }
 
 /** Fixed offset of an access and the bounds of its variable part: [lo, hi] over all possibilities. */
@@ -113,12 +124,17 @@ function stackWrite(c: MemContext, regno: number, reg: RegState, off: number, si
   const i = stackIndex(at);
   const slot = i >> 3;
   if (value && isPointer(value) && size !== 8) throw new VerifyError('invalid size of register spill', c.insn);
+  if (size === 8 && i % 8 === 0) c.stack?.wroteSlot(reg.frame, slot);
   if (size === 8 && i % 8 === 0 && (value !== undefined || imm !== undefined)) {
     // A whole aligned slot: the register (or the constant) is kept.
-    const spilled = value ?? scalarReg(constScalar(imm!));
-    f.spills[slot] = spilled;
-    f.kinds.fill(imm === 0n && value === undefined ? Slot.ZERO : Slot.SPILL, i, i + 8);
-    if (imm === 0n && value === undefined) f.spills[slot] = undefined;
+    if (imm === 0n && value === undefined) {
+      f.spills[slot] = undefined;
+      f.kinds.fill(Slot.ZERO, i, i + 8);
+      return;
+    }
+    f.spills[slot] = value ?? scalarReg(constScalar(imm!));
+    f.kinds.fill(Slot.SPILL, i, i + 8);
+    c.stack?.spillFill(reg.frame, slot);
     return;
   }
   // Part of a slot: a spill there is broken up into misc bytes.
@@ -136,12 +152,20 @@ function stackWrite(c: MemContext, regno: number, reg: RegState, off: number, si
 function stackRead(c: MemContext, regno: number, reg: RegState, off: number, size: number, signed: boolean): RegState {
   const f = c.frame(reg.frame);
   const at = stackBounds(c, regno, reg, off, size, false);
-  if (Number.isNaN(at)) return scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+  if (Number.isNaN(at)) {
+    const { lo, hi } = span(reg, off);
+    c.stack?.read(reg.frame, stackIndex(lo), stackIndex(hi + size));
+    return scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+  }
   const i = stackIndex(at);
+  c.stack?.read(reg.frame, i, i + size);
   const slot = i >> 3;
   const spilled = f.spills[slot];
   if (spilled !== undefined && f.kinds[i] === Slot.SPILL) {
-    if (size === 8 && i % 8 === 0) return spilled;
+    if (size === 8 && i % 8 === 0) {
+      c.stack?.spillFill(reg.frame, slot);
+      return spilled;
+    }
     if (isPointer(spilled)) throw new VerifyError('invalid size of register fill', c.insn);
     return scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
   }
@@ -220,6 +244,7 @@ export function checkHelperMem(c: MemContext, regno: number, reg: RegState, size
       }
       const f = c.frame(reg.frame);
       f.stackDepth = Math.max(f.stackDepth, -lo);
+      if (!write) c.stack?.read(reg.frame, stackIndex(lo), stackIndex(hi + size));
       for (let i = stackIndex(lo); i < stackIndex(hi + size); i++) {
         if (write) {
           f.kinds[i] = Slot.MISC;

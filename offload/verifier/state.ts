@@ -4,6 +4,7 @@
  * registers and its 512-byte stack, where every byte is invalid, misc (some
  * scalar bytes), zero, or part of a spilled register whose full state is kept.
  */
+import { newMarks, type Marks } from './marks.js';
 import { NOT_INIT, pointerReg, type RegState } from './reg-state.js';
 
 export const MAX_BPF_STACK = 512;
@@ -34,6 +35,15 @@ export interface VerifierState {
   insn: number;
   /** References held (ring-buffer reservations): released by submit/discard, or by a NULL result. */
   refs: { readonly id: number; readonly insn: number }[];
+  /** This path segment's instructions since its parent checkpoint (precision.ts history entries). */
+  hist: number[];
+  /** Entries of `hist` at jump targets or touching the stack (a checkpoint is forced past 40, as the kernel forces one). */
+  histJumps: number;
+  /** Stack slots written whole in this segment: a read mark does not pass above them. */
+  written: Marks;
+  /** Checkpoints only: the scalars later paths needed exactly (precise), and the stack slots they read. */
+  precise: Marks | undefined;
+  read: Marks | undefined;
 }
 
 export function newFrame(frameno: number, callsite: number): FuncState {
@@ -46,8 +56,19 @@ export function cloneFrame(f: FuncState): FuncState {
   return { regs: f.regs.slice(), kinds: f.kinds.slice(), spills: f.spills.slice(), callsite: f.callsite, frameno: f.frameno, stackDepth: f.stackDepth };
 }
 
+export function initialState(): VerifierState {
+  return {
+    frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [],
+    hist: [], histJumps: 0, written: newMarks(), precise: undefined, read: undefined,
+  };
+}
+
+/** A copy for the other side of a branch: same frames, same segment so far, no checkpoint marks. */
 export function cloneState(s: VerifierState): VerifierState {
-  return { frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn, refs: s.refs.slice() };
+  return {
+    frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn, refs: s.refs.slice(),
+    hist: s.hist.slice(), histJumps: s.histJumps, written: s.written.slice(), precise: undefined, read: undefined,
+  };
 }
 
 export const curFrame = (s: VerifierState): FuncState => s.frames[s.frames.length - 1]!;

@@ -20,15 +20,19 @@ import { formatInsn } from '../../xdp/isa/disasm.js';
 import { checkCfg, type SlotProgram } from './cfg.js';
 import { liveRegisters } from './liveness.js';
 import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
-import { checkAlignment, checkHelperMem, checkMemAccess, type MemContext } from './mem-checks.js';
+import { newMarks, markWholeFrame, setReg as markReg, setSlot as markSlot, forEachMark, hasSlot, type Marks } from './marks.js';
+import { checkAlignment, checkHelperMem, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
+import { historyEntry, markChainPrecision } from './precision.js';
+import { statesEqual } from './prune.js';
+import { markSlotRead, propagateReads } from './read-marks.js';
 import {
   NOT_INIT, constReg, isPacket, isPointer, maybeNull, pointerReg, regToString, scalarReg, unknownReg, type RegState,
 } from './reg-state.js';
 import {
-  branchTaken, constValue, isConst, refineBranch, scalarAlu, scalarEndian, scalarFromLoad, scalarWithin, signExtend,
+  branchTaken, constValue, isConst, refineBranch, scalarAlu, scalarEndian, scalarFromLoad, signExtend,
   unknownScalar, type AluOp, type CmpOp, type Scalar,
 } from './scalar.js';
-import { MAX_BPF_STACK, Slot, cloneState, curFrame, mapAllRegs, newFrame, SLOTS, type FuncState, type VerifierState } from './state.js';
+import { MAX_BPF_STACK, Slot, cloneState, curFrame, initialState, mapAllRegs, newFrame, SLOTS, type FuncState, type VerifierState } from './state.js';
 import { VerifyError } from './verify-error.js';
 
 export interface VerifyOptions {
@@ -105,6 +109,9 @@ class Walk {
   maxStatesPerInsn = 0;
   idGen = 0;
   prunePoints: Uint8Array = new Uint8Array(0);
+  jmpPoints: Uint8Array = new Uint8Array(0);
+  /** The stack slot the current instruction spilled to or filled from (a history entry records it). */
+  access = -1;
   live: Int32Array = new Int32Array(0);
   explored = new Map<number, Explored[]>();
 
@@ -158,8 +165,9 @@ class Walk {
   run(): void {
     const cfg = checkCfg(this.p);
     this.prunePoints = cfg.prunePoints;
+    this.jmpPoints = cfg.jmpPoints;
     this.live = liveRegisters(this.p);
-    const init: VerifierState = { frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [] };
+    const init = initialState();
     curFrame(init).regs[1] = pointerReg('ctx');
     this.log(`0: R1=ctx() R10=fp0`);
     const work: { insn: number; state: VerifierState }[] = [{ insn: 0, state: init }];
@@ -191,12 +199,14 @@ class Walk {
         if (pos) lastLine = pos.line;
         this.log(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${formatInsn(insn, k)}`);
       }
+      this.access = -1;
       const next = this.step(pc, insn, k, st, work);
       if (this.logLevel > 1) this.log(`${pc}: ${this.regsText(curFrame(st))}`);
       if (next < 0) {
         this.finishPath(st);
         return;
       }
+      this.record(st, pc, this.access);
       pc = next;
     }
   }
@@ -208,49 +218,114 @@ class Walk {
     }
   }
 
-  /** Is the current state covered by one already explored here? Otherwise remember it. */
+  /** Appends an instruction to the path segment's history (precision.ts). */
+  record(st: VerifierState, pc: number, access: number): void {
+    st.hist.push(access < 0 ? historyEntry(pc) : historyEntry(pc, access >> 6, access & 63));
+    if (access >= 0 || this.jmpPoints[pc]) st.histJumps++;
+  }
+
+  /** Registers live where `st` stands at `pc`: the innermost frame's here, each caller's where it resumes. */
+  liveIn(st: VerifierState, pc: number): (frame: number) => number {
+    const last = st.frames.length - 1;
+    return (frame) => (frame === last ? this.live[pc]! : this.live[st.frames[frame + 1]!.callsite]!);
+  }
+
+  /**
+   * Is the current state covered by one already explored here (then its precision and read marks
+   * carry over to this path)? Otherwise remember it, as often as the kernel would.
+   */
   visited(pc: number, st: VerifierState): boolean {
     let list = this.explored.get(pc) ?? [];
+    const live = this.liveIn(st, pc);
+    const force = st.histJumps > 40;
+    let add = force || (this.jumps - this.jumpsAtLastState >= 2 && this.processed - this.processedAtLastState >= 8);
     let evict = false;
     for (const e of list) {
       if (e.state.branches > 0) {
         // Still being explored: the same state again means a loop that never changes anything.
-        if (statesEqual(e.state, st, true, this.live[pc]!)) throw new VerifyError(`infinite loop detected at insn ${pc}`, pc);
-      } else if (statesEqual(e.state, st, false, this.live[pc]!)) {
+        if (statesEqual(e.state, st, { exact: true, live, privileged: this.privileged })) throw new VerifyError(`infinite loop detected at insn ${pc}`, pc);
+        // Inside a loop, keep states less often: iterations differ and rarely prune each other.
+        if (!force && this.jumps - this.jumpsAtLastState < 20 && this.processed - this.processedAtLastState < 100) add = false;
+      } else if (statesEqual(e.state, st, { exact: false, live, privileged: this.privileged })) {
         e.hits++;
+        propagateReads(e.state, st);
+        this.propagatePrecision(e.state, st, live);
         return true;
       }
       // A state that keeps failing to prune is dropped from the list, as the kernel drops it
-      // (miss_cnt > hit_cnt * 3 + 3); one still being explored stays alive through its children.
-      if (++e.misses > e.hits * 3 + 3) evict = true;
+      // (miss_cnt > hit_cnt * 3 + 3, counting misses only when a new state is to be kept).
+      if (add) e.misses++;
+      if (e.misses > e.hits * 3 + 3) evict = true;
     }
+    this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, list.length);
     if (evict) {
       const before = list.length;
       list = list.filter((e) => e.misses <= e.hits * 3 + 3);
       this.totalStates -= before - list.length;
       this.explored.set(pc, list);
     }
-    // Like the kernel, keep a new state only after at least 2 jumps and 8 instructions since the last one.
-    if (this.jumps - this.jumpsAtLastState < 2 || this.processed - this.processedAtLastState < 8) return false;
+    if (!add) return false;
     this.jumpsAtLastState = this.jumps;
     this.processedAtLastState = this.processed;
     const saved = cloneState(st);
+    saved.hist = st.hist;
+    saved.written = st.written;
+    saved.precise = newMarks();
+    saved.read = newMarks();
     saved.branches = 1;
     saved.insn = pc;
     saved.parent = st.parent;
     st.parent = saved;
-    list.push({ state: saved, hits: 0, misses: 0 });
+    st.hist = [];
+    st.histJumps = 0;
+    st.written = newMarks();
+    list.unshift({ state: saved, hits: 0, misses: 0 });
     this.explored.set(pc, list);
     this.totalStates++;
     this.statesCreated++;
     this.peakStates = Math.max(this.peakStates, this.totalStates);
-    this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, list.length);
     return false;
   }
 
+  /** Scalars the explored state needed precisely must be precise on the path that stopped at it. */
+  propagatePrecision(old: VerifierState, cur: VerifierState, live: (frame: number) => number): void {
+    if (!this.privileged) return;
+    const bt = newMarks();
+    old.frames.forEach((f, fr) => {
+      forEachMark(old.precise!, fr, (kind, i) => {
+        if (kind === 'reg') {
+          if ((live(fr) >> i) & 1 && f.regs[i]!.type === 'scalar') markReg(bt, fr, i);
+        } else if (hasSlot(old.read!, fr, i)) {
+          markSlot(bt, fr, i);
+        }
+      });
+    });
+    markChainPrecision(this.p, cur, bt);
+  }
+
+  /** The current path relies on the exact values of these registers (and stack slot) of the current frame. */
+  needPrecise(st: VerifierState, regs: readonly number[], slot?: { frame: number; k: number }): void {
+    if (!this.privileged) return;
+    const bt: Marks = newMarks();
+    const fr = st.frames.length - 1;
+    const f = curFrame(st);
+    for (const r of regs) if (f.regs[r]!.type === 'scalar') markReg(bt, fr, r);
+    if (slot) markSlot(bt, slot.frame, slot.k);
+    markChainPrecision(this.p, st, bt);
+  }
+
   memContext(st: VerifierState, pc: number): MemContext {
+    const stack: StackEvents = {
+      read: (frame, from, to) => {
+        for (let k = from >> 3; k < (to + 7) >> 3; k++) markSlotRead(st, frame, k);
+      },
+      wroteSlot: (frame, k) => markSlot(st.written, frame, k),
+      spillFill: (frame, k) => {
+        this.access = frame * SLOTS + k;
+      },
+    };
     return {
-      insn: pc, maps: this.maps, privileged: this.privileged, attach: this.attach,
+      insn: pc, maps: this.maps, privileged: this.privileged, attach: this.attach, stack,
       frame: (n) => {
         const f = st.frames[n];
         if (!f) throw new VerifyError(`invalid access to the stack of a function that has returned`, pc);
@@ -276,7 +351,7 @@ class Walk {
     const next = pc + slotCount(insn);
     switch (k.k) {
       case 'alu':
-        this.alu(pc, insn, k, f);
+        this.alu(pc, insn, k, st);
         return next;
       case 'end': {
         this.readReg(f, insn.dst, pc);
@@ -340,7 +415,8 @@ class Walk {
     }
   }
 
-  alu(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'alu' }>, f: FuncState): void {
+  alu(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'alu' }>, st: VerifierState): void {
+    const f = curFrame(st);
     const width = k.width;
     if (k.op === 'mov' || k.op === 'movsx') {
       let src: RegState;
@@ -378,7 +454,10 @@ class Walk {
       this.setReg(f, insn.dst, scalarReg(scalarAlu(op, dst.s, src.s, width)), pc);
       return;
     }
-    this.setReg(f, insn.dst, this.pointerAlu(pc, insn, op, width, dst, src), pc);
+    const result = this.pointerAlu(pc, insn, op, width, dst, src);
+    // The offset added to a pointer must be exact wherever this path is compared (adjust_reg_min_max_vals).
+    if (k.useReg && isPointer(result) && (op === 'add' || op === 'sub')) this.needPrecise(st, [isPointer(dst) ? insn.src : insn.dst]);
+    this.setReg(f, insn.dst, result, pc);
   }
 
   /** Arithmetic with a pointer operand (adjust_ptr_min_max_vals). */
@@ -442,10 +521,13 @@ class Walk {
     const op = k.op as CmpOp;
     if (!isPointer(a) && !isPointer(b)) {
       const taken = branchTaken(op, a.s, b.s, k.width);
-      if (taken === 1) return target;
-      if (taken === 0) return fall;
+      if (taken >= 0) {
+        // Only one way to go: the values that decided it must be exact wherever this path is compared.
+        this.needPrecise(st, k.useReg ? [insn.dst, insn.src] : [insn.dst]);
+        return taken === 1 ? target : fall;
+      }
       const other = cloneState(st);
-      this.pushBranch(st, other, target, work);
+      this.pushBranch(pc, st, other, target, work);
       const onTrue = refineBranch(op, a.s, b.s, k.width, true);
       const onFalse = refineBranch(op, a.s, b.s, k.width, false);
       const apply = (s: VerifierState, pair: [Scalar, Scalar] | undefined) => {
@@ -462,7 +544,7 @@ class Walk {
     // Only 64-bit compares are NULL checks or packet bounds checks (a 32-bit one proves nothing of a pointer).
     const nullCheck = k.width === 64 && (op === 'jeq' || op === 'jne') && ((maybeNull(a) && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n));
     const other = cloneState(st);
-    this.pushBranch(st, other, target, work);
+    this.pushBranch(pc, st, other, target, work);
     if (nullCheck) {
       const isNullOn = op === 'jeq' ? other : st;
       const notNullOn = op === 'jeq' ? st : other;
@@ -477,7 +559,8 @@ class Walk {
     return fall;
   }
 
-  pushBranch(cur: VerifierState, other: VerifierState, target: number, work: { insn: number; state: VerifierState }[]): void {
+  pushBranch(pc: number, cur: VerifierState, other: VerifierState, target: number, work: { insn: number; state: VerifierState }[]): void {
+    this.record(other, pc, -1);
     other.parent = cur.parent;
     if (cur.parent) cur.parent.branches++;
     this.curStates++;
@@ -545,6 +628,7 @@ class Walk {
       const callee = newFrame(st.frames.length, pc + 1);
       for (let r = 1; r <= 5; r++) callee.regs[r] = f.regs[r]!;
       st.frames.push(callee);
+      markWholeFrame(st.written, callee.frameno);
       return pc + insn.imm + 1;
     }
     if (k.target !== 'helper') throw new VerifyError(k.target === 'kfunc' ? 'calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF' : 'unknown opcode 8d', pc);
@@ -588,7 +672,12 @@ class Walk {
         }
         case 'key':
           checkHelperMem(ctx, r, reg, map!.keySize, false);
-          constantKey = this.stackConstant(st, reg, map!.keySize);
+          if (map!.type === MAP_TYPE.ARRAY || map!.type === MAP_TYPE.PERCPU_ARRAY) {
+            const known = this.stackConstant(st, reg, map!.keySize);
+            constantKey = known?.value;
+            // A lookup that cannot fail relies on the key's exact value (get_constant_map_key).
+            if (known?.slot !== undefined) this.needPrecise(st, [], { frame: reg.frame, k: known.slot });
+          }
           break;
         case 'value':
           checkHelperMem(ctx, r, reg, map!.valueSize, false);
@@ -616,12 +705,14 @@ class Walk {
           if (reg.s.umax >= 1n << 29n) throw new VerifyError(`R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
           if (mem) checkHelperMem(ctx, memReg, mem, Number(reg.s.umax), memWrite);
           mem = undefined;
+          this.needPrecise(st, [r]);
           break;
         }
         case 'alloc_size':
           expect(reg.type === 'scalar', 'scalar');
           if (!isConst(reg.s)) throw new VerifyError(`R${r} is not a known constant'`, pc);
           allocSize = Number(constValue(reg.s));
+          this.needPrecise(st, [r]);
           break;
         case 'ringbuf_mem':
           expect(reg.type === 'ringbuf_mem', 'ringbuf_mem');
@@ -653,7 +744,7 @@ class Walk {
         const index = this.maps.indexOf(map!);
         const key = constantKey;
         // An array lookup with a constant key below max_entries cannot fail (the kernel knows this too).
-        const sure = key !== undefined && (map!.type === MAP_TYPE.ARRAY || map!.type === MAP_TYPE.PERCPU_ARRAY) && key < BigInt(map!.maxEntries);
+        const sure = key !== undefined && key < BigInt(map!.maxEntries);
         f.regs[0] = sure ? pointerReg('map_value', { map: index }) : pointerReg('map_value_or_null', { map: index, id: ++this.idGen });
         break;
       }
@@ -668,17 +759,17 @@ class Walk {
     return pc + 1;
   }
 
-  /** The value a stack pointer's bytes are known to hold (a spilled constant or zeros), if known. */
-  stackConstant(st: VerifierState, reg: RegState, size: number): bigint | undefined {
+  /** The value a stack pointer's bytes are known to hold (zeros, or a constant spilled to `slot`), if known. */
+  stackConstant(st: VerifierState, reg: RegState, size: number): { value: bigint; slot?: number } | undefined {
     if (reg.type !== 'fp' || !isConst(reg.s) || size > 8) return undefined;
     const f = st.frames[reg.frame];
     if (!f) return undefined;
     const at = MAX_BPF_STACK + reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
     if (at < 0 || at + size > MAX_BPF_STACK) return undefined;
-    if (f.kinds.subarray(at, at + size).every((b) => b === Slot.ZERO)) return 0n;
+    if (f.kinds.subarray(at, at + size).every((b) => b === Slot.ZERO)) return { value: 0n };
     const spilled = f.spills[at >> 3];
     if (at % 8 === 0 && f.kinds[at] === Slot.SPILL && spilled?.type === 'scalar' && isConst(spilled.s)) {
-      return BigInt.asUintN(size * 8, constValue(spilled.s));
+      return { value: BigInt.asUintN(size * 8, constValue(spilled.s)), slot: at >> 3 };
     }
     return undefined;
   }
@@ -709,53 +800,6 @@ class Walk {
       throw new VerifyError(`combined stack size of ${st.frames.length} calls is ${total}. Too large`, pc);
     }
   }
-}
-
-/**
- * Is `cur` covered by `old`: everything old allowed, cur allows too (the kernel's states_equal)?
- * In the innermost frame only the registers in `live` are compared.
- */
-export function statesEqual(old: VerifierState, cur: VerifierState, exact: boolean, live = 0x7ff): boolean {
-  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
-  const idmap = new Map<number, number>();
-  for (let i = 0; i < old.frames.length; i++) {
-    const fo = old.frames[i]!;
-    const fc = cur.frames[i]!;
-    if (fo.callsite !== fc.callsite) return false;
-    const mask = i === old.frames.length - 1 ? live : 0x7ff;
-    for (let r = 0; r < 11; r++) if ((mask >> r) & 1 && !regSafe(fo.regs[r]!, fc.regs[r]!, idmap, exact)) return false;
-    // Bytes below the deepest write of either state are untouched in both.
-    const from = MAX_BPF_STACK - Math.max(fo.stackDepth, fc.stackDepth, 8);
-    for (let b = Math.max(0, from - (from % 8)); b < MAX_BPF_STACK; b++) {
-      const ko = fo.kinds[b]!;
-      const kc = fc.kinds[b]!;
-      if (ko === Slot.INVALID && !exact) continue;
-      if (ko === Slot.MISC && !exact && kc !== Slot.INVALID) continue;
-      if (ko !== kc) return false;
-      if (ko === Slot.SPILL && b % 8 === 0) {
-        const so = fo.spills[b >> 3];
-        const sc = fc.spills[b >> 3];
-        if (so && sc && !regSafe(so, sc, idmap, exact)) return false;
-        if (!!so !== !!sc) return false;
-      }
-    }
-  }
-  return true;
-}
-
-function regSafe(o: RegState, c: RegState, idmap: Map<number, number>, exact: boolean): boolean {
-  if (o.type === 'not_init') return !exact || c.type === 'not_init';
-  if (o.type !== c.type) return false;
-  if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
-  if (!scalarWithin(o.s, c.s)) return false;
-  if (exact && !scalarWithin(c.s, o.s)) return false;
-  if ((o.type === 'pkt' || o.type === 'pkt_meta') && (exact ? o.range !== c.range : o.range > c.range)) return false;
-  if (o.id !== 0 || c.id !== 0) {
-    const m = idmap.get(o.id);
-    if (m === undefined) idmap.set(o.id, c.id);
-    else if (m !== c.id) return false;
-  }
-  return true;
 }
 
 export function verifyProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'>, maps: readonly MapDef[], opts: VerifyOptions = {}): VerifyResult {
