@@ -22,7 +22,8 @@ export function clearFrame(m: Marks, frame: number): void {
   m.fill(0, frame * WORDS, frame * WORDS + WORDS);
 }
 
-export const hasReg = (m: Marks, frame: number, r: number): boolean => ((m[frame * WORDS]! >>> r) & 1) === 1;
+/** Queries take `undefined` for a set not allocated yet (nothing marked). */
+export const hasReg = (m: Marks | undefined, frame: number, r: number): boolean => m !== undefined && ((m[frame * WORDS]! >>> r) & 1) === 1;
 export function setReg(m: Marks, frame: number, r: number): void {
   m[frame * WORDS] = m[frame * WORDS]! | (1 << r);
 }
@@ -35,7 +36,7 @@ export function setRegWord(m: Marks, frame: number, w: number): void {
 }
 
 const slotWord = (frame: number, k: number): number => frame * WORDS + 1 + (k >>> 5);
-export const hasSlot = (m: Marks, frame: number, k: number): boolean => ((m[slotWord(frame, k)]! >>> (k & 31)) & 1) === 1;
+export const hasSlot = (m: Marks | undefined, frame: number, k: number): boolean => m !== undefined && ((m[slotWord(frame, k)]! >>> (k & 31)) & 1) === 1;
 export function setSlot(m: Marks, frame: number, k: number): void {
   const w = slotWord(frame, k);
   m[w] = m[w]! | (1 << (k & 31));
@@ -52,7 +53,8 @@ export function isEmpty(m: Marks): boolean {
 }
 
 /** Calls `fn` for every register (kind 'reg') and slot (kind 'slot') marked in `frame`. */
-export function forEachMark(m: Marks, frame: number, fn: (kind: 'reg' | 'slot', index: number) => void): void {
+export function forEachMark(m: Marks | undefined, frame: number, fn: (kind: 'reg' | 'slot', index: number) => void): void {
+  if (m === undefined) return;
   for (let w = 0; w < WORDS; w++) {
     let bits = m[frame * WORDS + w]!;
     while (bits !== 0) {

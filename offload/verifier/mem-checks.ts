@@ -9,7 +9,7 @@ import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
 import { constScalar, constValue, isConst, scalarFromLoad } from './scalar.js';
 import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
-import { MAX_BPF_STACK, Slot, type FuncState } from './state.js';
+import { MAX_BPF_STACK, Slot, ownStack, type FuncState } from './state.js';
 import { VerifyError } from './verify-error.js';
 
 /** What the walk learns from stack accesses: liveness (read-marks.ts) and spills/fills (precision.ts). */
@@ -109,6 +109,7 @@ function stackBounds(c: MemContext, regno: number, reg: RegState, off: number, s
 
 function stackWrite(c: MemContext, regno: number, reg: RegState, off: number, size: number, value: RegState | undefined, imm: bigint | undefined): void {
   const f = c.frame(reg.frame);
+  ownStack(f);
   const at = stackBounds(c, regno, reg, off, size, true);
   if (Number.isNaN(at)) {
     // A variable-offset write: every byte it might touch becomes misc.
@@ -244,7 +245,8 @@ export function checkHelperMem(c: MemContext, regno: number, reg: RegState, size
       }
       const f = c.frame(reg.frame);
       f.stackDepth = Math.max(f.stackDepth, -lo);
-      if (!write) c.stack?.read(reg.frame, stackIndex(lo), stackIndex(hi + size));
+      if (write) ownStack(f);
+      else c.stack?.read(reg.frame, stackIndex(lo), stackIndex(hi + size));
       for (let i = stackIndex(lo); i < stackIndex(hi + size); i++) {
         if (write) {
           f.kinds[i] = Slot.MISC;

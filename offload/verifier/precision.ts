@@ -14,7 +14,7 @@
  */
 import type { SlotProgram } from './cfg.js';
 import {
-  clearFrame, clearReg, clearSlot, forEachMark, hasReg, hasSlot, hasSlots, isEmpty, regWord, setReg, setRegWord, setSlot,
+  clearFrame, clearReg, clearSlot, forEachMark, hasReg, hasSlot, hasSlots, isEmpty, newMarks, regWord, setReg, setRegWord, setSlot,
   type Marks,
 } from './marks.js';
 import { Slot, SLOTS, type VerifierState } from './state.js';
@@ -102,9 +102,9 @@ function markAllPrecise(st: VerifierState): void {
   for (let s = st.parent; s; s = s.parent) {
     s.frames.forEach((f, fr) => {
       f.regs.forEach((r, i) => {
-        if (r.type === 'scalar') setReg(s.precise!, fr, i);
+        if (r.type === 'scalar') setReg((s.precise ??= newMarks()), fr, i);
       });
-      for (let k = 0; k < SLOTS; k++) if (isSpilledScalar(s, fr, k)) setSlot(s.precise!, fr, k);
+      for (let k = 0; k < SLOTS; k++) if (isSpilledScalar(s, fr, k)) setSlot((s.precise ??= newMarks()), fr, k);
     });
   }
 }
@@ -130,7 +130,7 @@ export function markChainPrecision(p: SlotProgram, st: VerifierState, bt: Marks)
     }
     const parent = s.parent;
     if (!parent || isEmpty(bt)) return;
-    const marks = parent.precise!;
+    const marks = (parent.precise ??= newMarks());
     for (let fr = 0; fr <= frame; fr++) {
       forEachMark(bt, fr, (kind, i) => {
         const needed = kind === 'reg' ? parent.frames[fr]?.regs[i]?.type === 'scalar' : parent.frames[fr] !== undefined && isSpilledScalar(parent, fr, i);

@@ -23,16 +23,16 @@ export interface CompareOptions {
 
 /** Ids in `old` and `cur` must correspond one to one (check_ids). */
 class IdMap {
-  private readonly toCur = new Map<number, number>();
-  private readonly toOld = new Map<number, number>();
+  /** Pairs old, cur, old, cur, ... (few per comparison). */
+  private readonly pairs: number[] = [];
   check(o: number, c: number): boolean {
     if ((o === 0) !== (c === 0)) return false;
     if (o === 0) return true;
-    const mapped = this.toCur.get(o);
-    if (mapped !== undefined) return mapped === c;
-    if (this.toOld.has(c)) return false;
-    this.toCur.set(o, c);
-    this.toOld.set(c, o);
+    for (let i = 0; i < this.pairs.length; i += 2) {
+      if (this.pairs[i] === o) return this.pairs[i + 1] === c;
+      if (this.pairs[i + 1] === c) return false;
+    }
+    this.pairs.push(o, c);
     return true;
   }
 }
@@ -50,7 +50,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, opts: Compar
     if (fo.callsite !== fc.callsite) return false;
     const live = opts.live(i);
     for (let r = 0; r < 11; r++) {
-      if ((live >> r) & 1 && !regSafe(fo.regs[r]!, fc.regs[r]!, ids, opts, old.precise !== undefined && hasReg(old.precise, i, r))) return false;
+      if ((live >> r) & 1 && !regSafe(fo.regs[r]!, fc.regs[r]!, ids, opts, hasReg(old.precise, i, r))) return false;
     }
     if (!stackSafe(old, fo, fc, i, ids, opts)) return false;
   }
@@ -92,14 +92,14 @@ function stackSafe(old: VerifierState, fo: FuncState, fc: FuncState, frame: numb
     const b = k * 8;
     if (opts.exact) {
       for (let i = b; i < b + 8; i++) if (fo.kinds[i] !== fc.kinds[i]) return false;
-    } else if (old.read !== undefined && !hasSlot(old.read, frame, k)) {
+    } else if (!hasSlot(old.read, frame, k)) {
       continue; // nothing after the checkpoint read it
     }
     if (!opts.exact) {
       const so = slotScalar(fo, k, opts.privileged);
       const sc = slotScalar(fc, k, opts.privileged);
       if (so && sc) {
-        if (!regSafe(so, sc, ids, opts, old.precise !== undefined && hasSlot(old.precise, frame, k))) return false;
+        if (!regSafe(so, sc, ids, opts, hasSlot(old.precise, frame, k))) return false;
         continue;
       }
     }
@@ -117,7 +117,7 @@ function stackSafe(old: VerifierState, fo: FuncState, fc: FuncState, frame: numb
         if (so !== sc) return false;
         continue;
       }
-      if (!regSafe(so, sc, ids, opts, old.precise !== undefined && hasSlot(old.precise, frame, k))) return false;
+      if (!regSafe(so, sc, ids, opts, hasSlot(old.precise, frame, k))) return false;
     }
   }
   return true;

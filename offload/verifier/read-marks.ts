@@ -6,15 +6,15 @@
  * paths that differ in dead stack bytes meet. (Registers need no marks: their
  * liveness is computed statically, liveness.ts.)
  */
-import { forEachMark, hasSlot, MAX_FRAMES, setSlot } from './marks.js';
+import { forEachMark, hasSlot, MAX_FRAMES, newMarks, setSlot } from './marks.js';
 import type { VerifierState } from './state.js';
 
 /** Slot `k` of frame `frame` is read on the path of `st`. */
 export function markSlotRead(st: VerifierState, frame: number, k: number): void {
   if (hasSlot(st.written, frame, k)) return;
   for (let p = st.parent; p && p.frames.length > frame; p = p.parent) {
-    if (hasSlot(p.read!, frame, k)) return; // marked before, and everything above it with it
-    setSlot(p.read!, frame, k);
+    if (hasSlot(p.read, frame, k)) return; // marked before, and everything above it with it
+    setSlot((p.read ??= newMarks()), frame, k);
     if (hasSlot(p.written, frame, k)) return;
   }
 }
@@ -22,7 +22,7 @@ export function markSlotRead(st: VerifierState, frame: number, k: number): void 
 /** `cur` was pruned at `old`: what the paths after `old` read, the path of `cur` reads too. */
 export function propagateReads(old: VerifierState, cur: VerifierState): void {
   for (let fr = 0; fr < Math.min(old.frames.length, MAX_FRAMES); fr++) {
-    forEachMark(old.read!, fr, (kind, k) => {
+    forEachMark(old.read, fr, (kind, k) => {
       if (kind === 'slot') markSlotRead(cur, fr, k);
     });
   }

@@ -4,7 +4,7 @@
  * registers and its 512-byte stack, where every byte is invalid, misc (some
  * scalar bytes), zero, or part of a spilled register whose full state is kept.
  */
-import { newMarks, type Marks } from './marks.js';
+import type { Marks } from './marks.js';
 import { NOT_INIT, pointerReg, type RegState } from './reg-state.js';
 
 export const MAX_BPF_STACK = 512;
@@ -15,10 +15,12 @@ export const enum Slot { INVALID = 0, MISC = 1, ZERO = 2, SPILL = 3 }
 
 export interface FuncState {
   readonly regs: RegState[];
-  /** kinds[i] is the byte at fp - 512 + i. */
-  readonly kinds: Uint8Array;
+  /** kinds[i] is the byte at fp - 512 + i. Shared with copies until one writes (ownStack). */
+  kinds: Uint8Array;
   /** The register spilled into each 8-byte slot (slot k covers bytes 8k..8k+7). */
-  readonly spills: (RegState | undefined)[];
+  spills: (RegState | undefined)[];
+  /** `kinds` and `spills` may be shared with a copy of this frame. */
+  stackShared: boolean;
   /** Where the caller continues after this frame returns (-1 for the main frame). */
   readonly callsite: number;
   readonly frameno: number;
@@ -39,9 +41,9 @@ export interface VerifierState {
   hist: number[];
   /** Entries of `hist` at jump targets or touching the stack (a checkpoint is forced past 40, as the kernel forces one). */
   histJumps: number;
-  /** Stack slots written whole in this segment: a read mark does not pass above them. */
-  written: Marks;
-  /** Checkpoints only: the scalars later paths needed exactly (precise), and the stack slots they read. */
+  /** Stack slots written whole in this segment (none yet when undefined): a read mark does not pass above them. */
+  written: Marks | undefined;
+  /** Checkpoints only (none yet when undefined): the scalars later paths needed exactly, and the stack slots they read. */
   precise: Marks | undefined;
   read: Marks | undefined;
 }
@@ -49,17 +51,26 @@ export interface VerifierState {
 export function newFrame(frameno: number, callsite: number): FuncState {
   const regs = new Array<RegState>(11).fill(NOT_INIT);
   regs[10] = pointerReg('fp', { frame: frameno });
-  return { regs, kinds: new Uint8Array(MAX_BPF_STACK), spills: new Array(SLOTS).fill(undefined), callsite, frameno, stackDepth: 0 };
+  return { regs, kinds: new Uint8Array(MAX_BPF_STACK), spills: new Array(SLOTS).fill(undefined), stackShared: false, callsite, frameno, stackDepth: 0 };
 }
 
 export function cloneFrame(f: FuncState): FuncState {
-  return { regs: f.regs.slice(), kinds: f.kinds.slice(), spills: f.spills.slice(), callsite: f.callsite, frameno: f.frameno, stackDepth: f.stackDepth };
+  f.stackShared = true;
+  return { regs: f.regs.slice(), kinds: f.kinds, spills: f.spills, stackShared: true, callsite: f.callsite, frameno: f.frameno, stackDepth: f.stackDepth };
+}
+
+/** Makes the frame's stack its own before a write. */
+export function ownStack(f: FuncState): void {
+  if (!f.stackShared) return;
+  f.kinds = f.kinds.slice();
+  f.spills = f.spills.slice();
+  f.stackShared = false;
 }
 
 export function initialState(): VerifierState {
   return {
     frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [],
-    hist: [], histJumps: 0, written: newMarks(), precise: undefined, read: undefined,
+    hist: [], histJumps: 0, written: undefined, precise: undefined, read: undefined,
   };
 }
 
@@ -67,7 +78,7 @@ export function initialState(): VerifierState {
 export function cloneState(s: VerifierState): VerifierState {
   return {
     frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn, refs: s.refs.slice(),
-    hist: s.hist.slice(), histJumps: s.histJumps, written: s.written.slice(), precise: undefined, read: undefined,
+    hist: s.hist.slice(), histJumps: s.histJumps, written: s.written?.slice(), precise: undefined, read: undefined,
   };
 }
 
@@ -79,7 +90,11 @@ export function mapAllRegs(s: VerifierState, fn: (r: RegState) => RegState): voi
     for (let i = 0; i < f.regs.length; i++) f.regs[i] = fn(f.regs[i]!);
     for (let k = 0; k < SLOTS; k++) {
       const sp = f.spills[k];
-      if (sp !== undefined) f.spills[k] = fn(sp);
+      if (sp === undefined) continue;
+      const changed = fn(sp);
+      if (changed === sp) continue;
+      ownStack(f);
+      f.spills[k] = changed;
     }
   }
 }

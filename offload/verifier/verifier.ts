@@ -110,6 +110,8 @@ class Walk {
   idGen = 0;
   prunePoints: Uint8Array = new Uint8Array(0);
   jmpPoints: Uint8Array = new Uint8Array(0);
+  /** Scratch set for precision backtracking (left empty between uses). */
+  readonly bt: Marks = newMarks();
   /** The stack slot the current instruction spilled to or filled from (a history entry records it). */
   access = -1;
   live: Int32Array = new Int32Array(0);
@@ -270,15 +272,13 @@ class Walk {
     const saved = cloneState(st);
     saved.hist = st.hist;
     saved.written = st.written;
-    saved.precise = newMarks();
-    saved.read = newMarks();
     saved.branches = 1;
     saved.insn = pc;
     saved.parent = st.parent;
     st.parent = saved;
     st.hist = [];
     st.histJumps = 0;
-    st.written = newMarks();
+    st.written = undefined;
     list.unshift({ state: saved, hits: 0, misses: 0 });
     this.explored.set(pc, list);
     this.totalStates++;
@@ -290,28 +290,30 @@ class Walk {
   /** Scalars the explored state needed precisely must be precise on the path that stopped at it. */
   propagatePrecision(old: VerifierState, cur: VerifierState, live: (frame: number) => number): void {
     if (!this.privileged) return;
-    const bt = newMarks();
+    const bt = this.bt;
     old.frames.forEach((f, fr) => {
-      forEachMark(old.precise!, fr, (kind, i) => {
+      forEachMark(old.precise, fr, (kind, i) => {
         if (kind === 'reg') {
           if ((live(fr) >> i) & 1 && f.regs[i]!.type === 'scalar') markReg(bt, fr, i);
-        } else if (hasSlot(old.read!, fr, i)) {
+        } else if (hasSlot(old.read, fr, i)) {
           markSlot(bt, fr, i);
         }
       });
     });
     markChainPrecision(this.p, cur, bt);
+    bt.fill(0);
   }
 
   /** The current path relies on the exact values of these registers (and stack slot) of the current frame. */
   needPrecise(st: VerifierState, regs: readonly number[], slot?: { frame: number; k: number }): void {
     if (!this.privileged) return;
-    const bt: Marks = newMarks();
+    const bt = this.bt;
     const fr = st.frames.length - 1;
     const f = curFrame(st);
     for (const r of regs) if (f.regs[r]!.type === 'scalar') markReg(bt, fr, r);
     if (slot) markSlot(bt, slot.frame, slot.k);
     markChainPrecision(this.p, st, bt);
+    bt.fill(0);
   }
 
   memContext(st: VerifierState, pc: number): MemContext {
@@ -319,7 +321,7 @@ class Walk {
       read: (frame, from, to) => {
         for (let k = from >> 3; k < (to + 7) >> 3; k++) markSlotRead(st, frame, k);
       },
-      wroteSlot: (frame, k) => markSlot(st.written, frame, k),
+      wroteSlot: (frame, k) => markSlot((st.written ??= newMarks()), frame, k),
       spillFill: (frame, k) => {
         this.access = frame * SLOTS + k;
       },
@@ -628,7 +630,7 @@ class Walk {
       const callee = newFrame(st.frames.length, pc + 1);
       for (let r = 1; r <= 5; r++) callee.regs[r] = f.regs[r]!;
       st.frames.push(callee);
-      markWholeFrame(st.written, callee.frameno);
+      markWholeFrame((st.written ??= newMarks()), callee.frameno);
       return pc + insn.imm + 1;
     }
     if (k.target !== 'helper') throw new VerifyError(k.target === 'kfunc' ? 'calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF' : 'unknown opcode 8d', pc);
