@@ -241,7 +241,7 @@ export function checkHelperMem(c: MemContext, regno: number, reg: RegState, size
     case 'fp': {
       const { lo, hi } = span(reg, 0);
       if (lo < -MAX_BPF_STACK || hi + size > 0) {
-        throw new VerifyError(`invalid indirect access to stack R${regno} off=${lo} size=${size}`, c.insn);
+        throw new VerifyError(`invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`, c.insn);
       }
       const f = c.frame(reg.frame);
       f.stackDepth = Math.max(f.stackDepth, -lo);

@@ -28,7 +28,7 @@ import { programFromInsns } from '../../xdp/runtime/raw-program.js';
 
 /** The groups, in the order the kernel's selftests (tools/testing/selftests/bpf/verifier/) would list them. */
 export const GROUPS = [
-  'context', 'packet', 'stack', 'map-value', 'null-check', 'scalar-bounds', 'loops', 'calls', 'atomics', 'helpers',
+  'context', 'packet', 'stack', 'map-value', 'null-check', 'scalar-bounds', 'loops', 'pruning', 'calls', 'atomics', 'helpers',
   'control-flow', 'instructions',
 ] as const;
 export type CaseGroup = (typeof GROUPS)[number];
