@@ -9,6 +9,7 @@
  */
 import type { Insn } from '../../xdp/isa/insn.js';
 import { jumpOffset, reservedFieldIssue, type InsnKind } from '../../xdp/isa/kind.js';
+import { LddwSrc } from '../../xdp/isa/opcodes.js';
 import { VerifyError } from './verify-error.js';
 
 export interface SlotProgram {
@@ -18,6 +19,8 @@ export interface SlotProgram {
   readonly kindAt: readonly (InsnKind | undefined)[];
   /** First slot of every function (entry first), sorted. */
   readonly funcStarts: readonly number[];
+  /** The program comes with BTF function info (what a loader passes as func_info). */
+  readonly hasFuncInfo: boolean;
 }
 
 export interface CfgFacts {
@@ -27,6 +30,19 @@ export interface CfgFacts {
   readonly jmpPoints: Uint8Array;
   /** Function index of every slot. */
   readonly funcOf: Int32Array;
+}
+
+/** What the kernel says of an opcode it cannot decode, by what the opcode tried to be. */
+function invalidOpcodeMessage(insn: Insn): string {
+  const cls = insn.code & 0x07;
+  if ((cls === 0x04 || cls === 0x07) && (insn.code & 0xf0) === 0xd0) return 'BPF_END uses reserved fields';
+  if (cls === 0x03 && (insn.code & 0xe0) === 0xc0) {
+    const size = insn.code & 0x18;
+    if (size !== 0x00 && size !== 0x18) return 'invalid atomic operand size';
+    return `BPF_ATOMIC uses invalid atomic opcode ${(insn.imm >>> 0).toString(16).padStart(2, '0')}`;
+  }
+  if (insn.code === 0x18) return 'unrecognized bpf_ld_imm64 insn';
+  return `unknown opcode ${insn.code.toString(16).padStart(2, '0')}`;
 }
 
 function funcEnd(p: SlotProgram, f: number): number {
@@ -43,13 +59,15 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     const insn = p.insnAt[s];
     const k = p.kindAt[s];
     if (!insn || !k) continue;
-    if (k.k === 'invalid') throw new VerifyError(`unknown opcode ${insn.code.toString(16).padStart(2, '0')}`, s, 'structure');
+    if (k.k === 'invalid') throw new VerifyError(invalidOpcodeMessage(insn), s, 'structure');
     if (insn.dst > 10 || (insn.src > 10 && !(k.k === 'lddw' || k.k === 'call'))) {
       throw new VerifyError(`R${insn.dst > 10 ? insn.dst : insn.src} is invalid`, s, 'structure');
     }
     const reserved = reservedFieldIssue(insn, k);
     if (reserved) throw new VerifyError(reserved, s, 'structure');
     if (k.k === 'ldpkt') throw new VerifyError('BPF_LD_[ABS|IND] instructions not allowed for this program type', s, 'structure');
+    // The address of a function (a callback) means nothing to the kernel without BTF for it.
+    if (k.k === 'lddw' && k.pseudo === LddwSrc.FUNC && !p.hasFuncInfo) throw new VerifyError('missing btf func_info', s, 'structure');
   }
   // Jumps stay inside their function and land on instruction starts.
   for (let s = 0; s < p.length; s++) {
@@ -61,7 +79,11 @@ export function checkCfg(p: SlotProgram): CfgFacts {
       const t = s + off + 1;
       const f = funcOf[s]!;
       if (t < p.funcStarts[f]! || t >= funcEnd(p, f)) throw new VerifyError(`jump out of range from insn ${s} to ${t}`, s, 'structure');
-      if (!p.insnAt[t]) throw new VerifyError(`jump into the middle of ldimm64 insn ${t - 1}`, s, 'structure');
+      if (!p.insnAt[t]) {
+        // The kernel's walk never takes an unconditional jump's target for an instruction of its own.
+        if (k.k === 'ja') throw new VerifyError(`unreachable insn ${t - 1}`, t - 1, 'structure');
+        throw new VerifyError(`jump into the middle of ldimm64 insn ${t - 1}`, t - 1, 'structure');
+      }
     }
     if (k.k === 'call' && k.target === 'local') {
       const t = s + insn.imm + 1;

@@ -30,6 +30,8 @@ export interface HelperProto {
   readonly args: readonly ArgType[];
   readonly ret: RetType;
   readonly gplOnly?: boolean;
+  /** Offered only to loaders with CAP_PERFMON (bpf_base_func_proto): others are told the program type cannot use it. */
+  readonly perfmon?: boolean;
   readonly packetChanging?: boolean;
   /** Map types the map argument may be; any when absent. */
   readonly mapTypes?: readonly number[];
@@ -43,7 +45,7 @@ export const HELPER_PROTOS: Readonly<Record<number, HelperProto>> = {
   2: { args: ['map', 'key', 'value', 'anything'], ret: 'int' }, // map_update_elem
   3: { args: ['map', 'key'], ret: 'int' }, // map_delete_elem
   5: { args: [], ret: 'int' }, // ktime_get_ns
-  6: { args: ['mem', 'size'], ret: 'int', gplOnly: true }, // trace_printk (r3-r5 are read only if the format uses them)
+  6: { args: ['mem', 'size'], ret: 'int', gplOnly: true, perfmon: true }, // trace_printk (r3-r5 are read only if the format uses them)
   7: { args: [], ret: 'int' }, // get_prandom_u32
   8: { args: [], ret: 'cpu_id' }, // get_smp_processor_id
   12: { args: ['ctx', 'map', 'anything'], ret: 'void', mapTypes: [MAP_TYPE.PROG_ARRAY] }, // tail_call

@@ -8,6 +8,7 @@
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
 import { constScalar, constValue, isConst, scalarFromLoad } from './scalar.js';
+import { tnumText } from './tnum.js';
 import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
 import { MAX_BPF_STACK, Slot, ownStack, type FuncState } from './state.js';
 import { VerifyError } from './verify-error.js';
@@ -20,6 +21,8 @@ export interface StackEvents {
   wroteSlot(frame: number, k: number): void;
   /** A register was spilled to slot k of a frame, or filled from it. */
   spillFill(frame: number, k: number): void;
+  /** The zero a register held became zero bytes on the stack: that register's value must be exact. */
+  zeroFrom(regno: number): void;
 }
 
 export interface MemContext {
@@ -47,10 +50,15 @@ const XDP_MD_FIELDS: Readonly<Record<number, RegState['type'] | 'u32'>> = {
   0: 'pkt', 4: 'pkt_end', 8: 'pkt_meta', 12: 'u32', 16: 'u32', 20: 'u32',
 };
 
+/** A context pointer must be the one the program was given (__check_ptr_off_reg). */
+export function checkCtxUnmodified(c: Pick<MemContext, 'insn'>, regno: number, reg: RegState): void {
+  if (reg.off < 0) throw new VerifyError(`negative offset ctx ptr R${regno} off=${reg.off} disallowed`, c.insn);
+  if (reg.off !== 0) throw new VerifyError(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, c.insn);
+  if (!isConst(reg.s) || constValue(reg.s) !== 0n) throw new VerifyError(`variable ctx access var_off=${tnumText(reg.s.var)} disallowed`, c.insn);
+}
+
 function ctxAccess(c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean): RegState {
-  if (reg.off !== 0 || !isConst(reg.s) || constValue(reg.s) !== 0n) {
-    throw new VerifyError(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, c.insn);
-  }
+  checkCtxUnmodified(c, regno, reg);
   const field = XDP_MD_FIELDS[off];
   // egress_ifindex means something only to programs run by a devmap (xdp_is_valid_access).
   const devmapOnly = off === 20 && c.attach !== 'XDP_DEVMAP';
@@ -73,7 +81,7 @@ function packetAccess(c: MemContext, regno: number, reg: RegState, off: number, 
   const at = reg.off + off;
   if (at < 0 || at + size > reg.range) {
     throw new VerifyError(
-      `invalid access to packet, off=${reg.off + off} size=${size}, R${regno}(id=${reg.id},off=${reg.off},r=${reg.range})\nR${regno} offset is outside of the packet`,
+      `invalid access to packet, off=${reg.off + off} size=${size}, R${regno}(id=${reg.id},off=${at},r=${reg.range})\nR${regno} offset is outside of the packet`,
       c.insn,
     );
   }
@@ -93,11 +101,23 @@ function mapValueAccess(c: MemContext, regno: number, reg: RegState, off: number
   }
 }
 
+/**
+ * A read of never-written stack, as the kernel words it: beyond every write so far the stack is not
+ * even allocated ("off=-8 size=8"); inside it, the first unwritten byte is named ("off -8+4 size 8").
+ */
+function uninitRead(f: FuncState, regno: number, off: number, byte: number, size: number, indirect: string): string {
+  if (-off > Math.ceil(f.stackDepth / 8) * 8) return `invalid read from stack R${regno} off=${off} size=${size}`;
+  return indirect ? `invalid${indirect} read from stack R${regno} off ${off}+${byte} size ${size}` : `invalid read from stack off ${off}+${byte} size ${size}`;
+}
+
 /** Byte index in the frame's stack arrays of fp + off. */
 const stackIndex = (off: number): number => MAX_BPF_STACK + off;
 
 function stackBounds(c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean): number {
   const { lo, hi, constant } = span(reg, off);
+  if (!constant && (reg.s.smax >= 1n << 29n || reg.s.smin <= -(1n << 29n))) {
+    throw new VerifyError(`invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${regno}`, c.insn);
+  }
   if (!constant && !c.privileged) {
     throw new VerifyError(`R${regno} variable stack access prohibited for !root`, c.insn);
   }
@@ -107,7 +127,9 @@ function stackBounds(c: MemContext, regno: number, reg: RegState, off: number, s
   return constant ? lo : Number.NaN;
 }
 
-function stackWrite(c: MemContext, regno: number, reg: RegState, off: number, size: number, value: RegState | undefined, imm: bigint | undefined): void {
+function stackWrite(
+  c: MemContext, regno: number, reg: RegState, off: number, size: number, value: RegState | undefined, imm: bigint | undefined, valueRegno: number,
+): void {
   const f = c.frame(reg.frame);
   ownStack(f);
   const at = stackBounds(c, regno, reg, off, size, true);
@@ -125,28 +147,25 @@ function stackWrite(c: MemContext, regno: number, reg: RegState, off: number, si
   const i = stackIndex(at);
   const slot = i >> 3;
   if (value && isPointer(value) && size !== 8) throw new VerifyError('invalid size of register spill', c.insn);
-  if (size === 8 && i % 8 === 0) c.stack?.wroteSlot(reg.frame, slot);
-  if (size === 8 && i % 8 === 0 && (value !== undefined || imm !== undefined)) {
-    // A whole aligned slot: the register (or the constant) is kept.
-    if (imm === 0n && value === undefined) {
-      f.spills[slot] = undefined;
-      f.kinds.fill(Slot.ZERO, i, i + 8);
-      return;
-    }
-    f.spills[slot] = value ?? scalarReg(constScalar(imm!));
-    f.kinds.fill(Slot.SPILL, i, i + 8);
+  if (size === 8) c.stack?.wroteSlot(reg.frame, slot);
+  // Any write breaks up a spill it touches: the rest of that slot becomes misc bytes.
+  if (f.spills[slot] !== undefined) {
+    if (!c.privileged && size !== 8 && isPointer(f.spills[slot]!)) throw new VerifyError('attempt to corrupt spilled pointer on stack', c.insn);
+    f.spills[slot] = undefined;
+    for (let k = slot * 8; k < slot * 8 + 8; k++) if (f.kinds[k] === Slot.SPILL) f.kinds[k] = Slot.MISC;
+  }
+  // At the start of a slot a register (or a store's constant) is kept whole, if its value fits the
+  // bytes written (check_stack_write_fixed_off spills narrow scalars too).
+  const spilled = value ?? (imm !== undefined ? scalarReg(constScalar(BigInt.asUintN(64, imm))) : undefined);
+  if (spilled && i % 8 === 0 && (size === 8 || (spilled.type === 'scalar' && spilled.s.umax < 1n << BigInt(8 * size)))) {
+    f.spills[slot] = spilled;
+    f.kinds.fill(Slot.SPILL, i, i + size);
     c.stack?.spillFill(reg.frame, slot);
     return;
   }
-  // Part of a slot: a spill there is broken up into misc bytes.
-  for (let b = i; b < i + size; b++) {
-    const s = b >> 3;
-    if (f.spills[s] !== undefined) {
-      f.spills[s] = undefined;
-      for (let k = s * 8; k < s * 8 + 8; k++) if (f.kinds[k] === Slot.SPILL) f.kinds[k] = Slot.MISC;
-    }
-    f.kinds[b] = (imm === 0n || (value && value.type === 'scalar' && isConst(value.s) && constValue(value.s) === 0n)) ? Slot.ZERO : Slot.MISC;
-  }
+  const zero = spilled?.type === 'scalar' && isConst(spilled.s) && constValue(spilled.s) === 0n;
+  if (zero && value !== undefined && valueRegno >= 0) c.stack?.zeroFrom(valueRegno);
+  f.kinds.fill(zero ? Slot.ZERO : Slot.MISC, i, i + size);
 }
 
 
@@ -163,18 +182,19 @@ function stackRead(c: MemContext, regno: number, reg: RegState, off: number, siz
   const slot = i >> 3;
   const spilled = f.spills[slot];
   if (spilled !== undefined && f.kinds[i] === Slot.SPILL) {
-    if (size === 8 && i % 8 === 0) {
+    // The spilled register comes back when exactly its bytes are read (and, narrower, its value fits them).
+    const whole = i % 8 === 0 && f.kinds.subarray(i, i + size).every((k) => k === Slot.SPILL) && (i + size === slot * 8 + 8 || f.kinds[i + size] !== Slot.SPILL);
+    if (whole && (size === 8 || (!signed && spilled.type === 'scalar' && spilled.s.umax < 1n << BigInt(8 * size)))) {
       c.stack?.spillFill(reg.frame, slot);
       return spilled;
     }
     if (isPointer(spilled)) throw new VerifyError('invalid size of register fill', c.insn);
-    return scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
   }
   let allZero = true;
   for (let b = i; b < i + size; b++) {
     const k = f.kinds[b]!;
     if (k === Slot.INVALID && !c.privileged) {
-      throw new VerifyError(`invalid read from stack off ${at - (at % 8 === 0 ? 0 : at % 8)}+${b - i} size ${size}`, c.insn);
+      throw new VerifyError(uninitRead(f, regno, at, b - i, size, ''), c.insn);
     }
     if (k !== Slot.ZERO) allZero = false;
   }
@@ -190,42 +210,50 @@ export function checkAlignment(c: MemContext, reg: RegState, off: number, size: 
   const varPart = isConst(reg.s) ? constValue(reg.s) : 0n;
   if ((BigInt(reg.off + off) + varPart) % BigInt(size) === 0n && (isConst(reg.s) || (reg.s.var.value | reg.s.var.mask) % BigInt(size) === 0n)) return;
   const desc = reg.type === 'fp' ? 'stack ' : reg.type === 'map_value' ? 'value ' : isPacket(reg) ? 'packet ' : reg.type === 'ctx' ? 'context ' : '';
-  const v = isConst(reg.s) ? String(BigInt.asIntN(64, constValue(reg.s))) : `(0x${reg.s.var.value.toString(16)}; 0x${reg.s.var.mask.toString(16)})`;
+  const v = isConst(reg.s) ? String(BigInt.asIntN(64, constValue(reg.s))) : tnumText(reg.s.var);
   throw new VerifyError(`misaligned ${desc}access off ${v}+${reg.off}+${off} size ${size}`, c.insn);
 }
 
+/** A pointer stored where a program without CAP_PERFMON could read it back as a number. */
+function leakCheck(c: MemContext, value: RegState | undefined, valueRegno: number, into: string): void {
+  if (!c.privileged && value && isPointer(value)) throw new VerifyError(`R${valueRegno} leaks addr into ${into}`, c.insn);
+}
+
 /**
- * A load (value === undefined && imm === undefined for loads) or store through register `regno`.
- * Returns the loaded register's new state for loads.
+ * A load (value === undefined && imm === undefined for loads) or store through register `regno`
+ * (of register `valueRegno`'s `value`, or of `imm`). Returns the loaded register's new state for loads.
  */
 export function checkMemAccess(
   c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean, signed: boolean,
-  value?: RegState, imm?: bigint,
+  value?: RegState, imm?: bigint, valueRegno = -1,
 ): RegState {
   switch (reg.type) {
     case 'not_init':
       throw new VerifyError(`R${regno} !read_ok`, c.insn);
     case 'ctx':
+      if (write) leakCheck(c, value, valueRegno, 'ctx');
       return ctxAccess(c, regno, reg, off, size, write);
     case 'pkt':
     case 'pkt_meta':
       packetAccess(c, regno, reg, off, size);
-      if (write && value && isPointer(value)) throw new VerifyError(`R${regno} leaks addr into packet`, c.insn);
+      if (write && value && isPointer(value)) throw new VerifyError(`R${valueRegno} leaks addr into packet`, c.insn);
       return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
     case 'map_value':
       mapValueAccess(c, regno, reg, off, size, write);
+      if (write) leakCheck(c, value, valueRegno, 'map');
       return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
     case 'ringbuf_mem': {
       const { lo, hi } = span(reg, off);
       if (lo < 0 || hi + size > reg.memSize) {
         throw new VerifyError(`invalid access to memory, mem_size=${reg.memSize} off=${lo} size=${size}`, c.insn);
       }
+      if (write) leakCheck(c, value, valueRegno, 'mem');
       return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
     }
     case 'fp':
       checkAlignment(c, reg, off, size, false);
       if (write) {
-        stackWrite(c, regno, reg, off, size, value, imm);
+        stackWrite(c, regno, reg, off, size, value, imm, valueRegno);
         return NOT_INIT;
       }
       return stackRead(c, regno, reg, off, size, signed);
@@ -244,7 +272,6 @@ export function checkHelperMem(c: MemContext, regno: number, reg: RegState, size
         throw new VerifyError(`invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`, c.insn);
       }
       const f = c.frame(reg.frame);
-      f.stackDepth = Math.max(f.stackDepth, -lo);
       if (write) ownStack(f);
       else c.stack?.read(reg.frame, stackIndex(lo), stackIndex(hi + size));
       for (let i = stackIndex(lo); i < stackIndex(hi + size); i++) {
@@ -252,9 +279,10 @@ export function checkHelperMem(c: MemContext, regno: number, reg: RegState, size
           f.kinds[i] = Slot.MISC;
           f.spills[i >> 3] = undefined;
         } else if (f.kinds[i] === Slot.INVALID && !c.privileged) {
-          throw new VerifyError(`invalid indirect read from stack R${regno} off ${lo}+${i - stackIndex(lo)} size ${size}`, c.insn);
+          throw new VerifyError(uninitRead(f, regno, lo, i - stackIndex(lo), size, ' indirect'), c.insn);
         }
       }
+      f.stackDepth = Math.max(f.stackDepth, -lo);
       return;
     }
     case 'pkt':

@@ -17,7 +17,7 @@ export interface CompareOptions {
   readonly exact: boolean;
   /** Registers live where the states are compared, per frame (the innermost frame's and each caller's after its call). */
   readonly live: (frame: number) => number;
-  /** Unprivileged loaders get no precision tracking and no uninitialised stack: every scalar compares. */
+  /** Without CAP_PERFMON the stack may not be read uninitialised, so invalid bytes are not misc. */
   readonly privileged: boolean;
 }
 
@@ -65,7 +65,7 @@ function regSafe(o: RegState, c: RegState, ids: IdMap, opts: CompareOptions, pre
     return true;
   }
   if (o.type !== c.type) return false;
-  if (o.type === 'scalar' && !opts.exact && !precise && opts.privileged) return true;
+  if (o.type === 'scalar' && !opts.exact && !precise) return true;
   if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
   if (!scalarWithin(o.s, c.s)) return false;
   if (opts.exact && !scalarWithin(c.s, o.s)) return false;
@@ -73,11 +73,11 @@ function regSafe(o: RegState, c: RegState, ids: IdMap, opts: CompareOptions, pre
   return o.type === 'scalar' && o.id === 0 ? true : ids.check(o.id, c.id);
 }
 
-/** The scalar a read of a whole slot gives, if it gives one: the spilled scalar, or anything for all-misc bytes. */
+/** The scalar a read of a whole slot gives, if it gives one: a spilled 8-byte scalar, or anything for all-misc bytes. */
 function slotScalar(f: FuncState, k: number, privileged: boolean): RegState | undefined {
   const b = k * 8;
   const sp = f.spills[k];
-  if (f.kinds[b] === Slot.SPILL && sp?.type === 'scalar') return sp;
+  if (f.kinds[b] === Slot.SPILL && f.kinds[b + 7] === Slot.SPILL && sp?.type === 'scalar') return sp;
   for (let i = b; i < b + 8; i++) {
     const kind = f.kinds[i]!;
     if (kind !== Slot.MISC && !(kind === Slot.INVALID && privileged)) return undefined;
@@ -110,7 +110,7 @@ function stackSafe(old: VerifierState, fo: FuncState, fc: FuncState, frame: numb
       if (ko === Slot.MISC && (opts.privileged || kc === Slot.ZERO)) continue;
       if (ko !== kc) return false;
     }
-    if (fo.kinds[b + 7] === Slot.SPILL) {
+    if (fo.kinds[b] === Slot.SPILL) {
       const so = fo.spills[k];
       const sc = fc.spills[k];
       if (!so || !sc) {

@@ -217,6 +217,9 @@ export function tnumCast(a: Tnum, sizeBytes: number): Tnum {
   return tnum(a.value & m, a.mask & m);
 }
 
+/** As the kernel's tnum_strn prints it: `(0x0; 0xff)`. */
+export const tnumText = (a: Tnum): string => `(0x${a.value.toString(16)}; 0x${a.mask.toString(16)})`;
+
 export function tnumIsConst(a: Tnum): boolean {
   return a.mask === 0n;
 }

@@ -21,16 +21,17 @@ import { checkCfg, type SlotProgram } from './cfg.js';
 import { liveRegisters } from './liveness.js';
 import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
 import { newMarks, markWholeFrame, setReg as markReg, setSlot as markSlot, forEachMark, hasSlot, type Marks } from './marks.js';
-import { checkAlignment, checkHelperMem, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
+import { checkAlignment, checkCtxUnmodified, checkHelperMem, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
+import { tnumText } from './tnum.js';
 import { historyEntry, markChainPrecision } from './precision.js';
 import { statesEqual } from './prune.js';
 import { markSlotRead, propagateReads } from './read-marks.js';
 import {
-  NOT_INIT, constReg, isPacket, isPointer, maybeNull, pointerReg, regToString, scalarReg, unknownReg, type RegState,
+  NOT_INIT, constReg, isPacket, isPointer, maybeNull, pointerReg, regToString, scalarReg, typeName, unknownReg, type RegState,
 } from './reg-state.js';
 import {
   branchTaken, constValue, isConst, refineBranch, scalarAlu, scalarEndian, scalarFromLoad, signExtend,
-  unknownScalar, type AluOp, type CmpOp, type Scalar,
+  S64_MIN, unknownScalar, type AluOp, type CmpOp, type Scalar,
 } from './scalar.js';
 import { MAX_BPF_STACK, Slot, cloneState, curFrame, initialState, mapAllRegs, newFrame, SLOTS, type FuncState, type VerifierState } from './state.js';
 import { VerifyError } from './verify-error.js';
@@ -44,7 +45,7 @@ export interface VerifyOptions {
   gplCompatible?: boolean;
   /** Processed-instruction limit (the kernel's BPF_COMPLEXITY_LIMIT_INSNS, 1,000,000). */
   complexityLimit?: number;
-  /** Expected attach type (XDP, XDP_DEVMAP, XDP_CPUMAP): only devmap programs may read egress_ifindex. */
+  /** Expected attach type (XDP, XDP_DEVMAP, XDP_CPUMAP): only devmap programs may read egress_ifindex. Default: the program's section's. */
   attach?: string;
 }
 
@@ -58,6 +59,10 @@ export interface VerifyResult {
 }
 
 export const COMPLEXITY_LIMIT = 1_000_000;
+/** Branches waiting to be walked (the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ). */
+const MAX_PENDING_BRANCHES = 8192;
+/** Offsets a pointer may carry (BPF_MAX_VAR_OFF). */
+const MAX_VAR_OFF = 1 << 29;
 const MAX_CALL_FRAMES = 8;
 const MAX_PACKET_OFF = 0xffff;
 const MAX_LOG_BYTES = 16 << 20;
@@ -81,7 +86,10 @@ function slotProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs'>): SlotP
     insnAt[program.slots[i]!] = insn;
     kindAt[program.slots[i]!] = kindOf(insn);
   });
-  return { length, insnAt, kindAt, funcStarts: [...new Set(program.funcs.map((f) => f.slot))].sort((a, b) => a - b) };
+  return {
+    length, insnAt, kindAt, funcStarts: [...new Set(program.funcs.map((f) => f.slot))].sort((a, b) => a - b),
+    hasFuncInfo: program.funcs.length > 0 && program.funcs.every((f) => f.btfTypeId !== undefined),
+  };
 }
 
 interface Explored {
@@ -99,8 +107,8 @@ class Walk {
   logBytes = 0;
   processed = 0;
   jumps = 0;
-  jumpsAtLastState = -100;
-  processedAtLastState = -100;
+  jumpsAtLastState = 0;
+  processedAtLastState = 0;
   /** States stored now (peak_states is its maximum) and ever (total_states). */
   totalStates = 0;
   statesCreated = 0;
@@ -289,7 +297,6 @@ class Walk {
 
   /** Scalars the explored state needed precisely must be precise on the path that stopped at it. */
   propagatePrecision(old: VerifierState, cur: VerifierState, live: (frame: number) => number): void {
-    if (!this.privileged) return;
     const bt = this.bt;
     old.frames.forEach((f, fr) => {
       forEachMark(old.precise, fr, (kind, i) => {
@@ -306,7 +313,6 @@ class Walk {
 
   /** The current path relies on the exact values of these registers (and stack slot) of the current frame. */
   needPrecise(st: VerifierState, regs: readonly number[], slot?: { frame: number; k: number }): void {
-    if (!this.privileged) return;
     const bt = this.bt;
     const fr = st.frames.length - 1;
     const f = curFrame(st);
@@ -325,6 +331,7 @@ class Walk {
       spillFill: (frame, k) => {
         this.access = frame * SLOTS + k;
       },
+      zeroFrom: (regno) => this.needPrecise(st, [regno]),
     };
     return {
       insn: pc, maps: this.maps, privileged: this.privileged, attach: this.attach, stack,
@@ -402,15 +409,17 @@ class Walk {
       case 'stx': {
         const base = this.readReg(f, insn.dst, pc);
         const value = this.readReg(f, insn.src, pc);
-        checkMemAccess(this.memContext(st, pc), insn.dst, base, insn.off, k.size, true, false, value);
+        checkMemAccess(this.memContext(st, pc), insn.dst, base, insn.off, k.size, true, false, value, undefined, insn.src);
         return next;
       }
       case 'atomic':
         this.atomic(pc, insn, k, st);
         return next;
       case 'call':
+        this.jumps++; // the kernel counts every BPF_JMP-class instruction
         return this.call(pc, insn, k, st);
       case 'exit':
+        this.jumps++;
         return this.exit(pc, st);
       default:
         throw new VerifyError(`unknown opcode ${insn.code.toString(16)}`, pc);
@@ -456,14 +465,14 @@ class Walk {
       this.setReg(f, insn.dst, scalarReg(scalarAlu(op, dst.s, src.s, width)), pc);
       return;
     }
-    const result = this.pointerAlu(pc, insn, op, width, dst, src);
+    const result = this.pointerAlu(pc, insn, k.useReg, op, width, dst, src, st);
     // The offset added to a pointer must be exact wherever this path is compared (adjust_reg_min_max_vals).
     if (k.useReg && isPointer(result) && (op === 'add' || op === 'sub')) this.needPrecise(st, [isPointer(dst) ? insn.src : insn.dst]);
     this.setReg(f, insn.dst, result, pc);
   }
 
   /** Arithmetic with a pointer operand (adjust_ptr_min_max_vals). */
-  pointerAlu(pc: number, insn: Insn, op: AluOp, width: 32 | 64, dst: RegState, src: RegState): RegState {
+  pointerAlu(pc: number, insn: Insn, useReg: boolean, op: AluOp, width: 32 | 64, dst: RegState, src: RegState, st: VerifierState): RegState {
     const dreg = insn.dst;
     if (width === 32) {
       if (op === 'sub' && this.privileged) return unknownReg();
@@ -500,18 +509,55 @@ class Walk {
         break;
     }
     if (op === 'sub' && !isPointer(dst)) throw new VerifyError(`R${dreg} tried to subtract pointer from scalar`, pc);
+    // Without CAP_PERFMON, speculation may not take a register offset to pointers it cannot mask (sanitize_ptr_alu).
+    if (!this.privileged && useReg && !isConst(scalar.s) && (scalar.s.smin < 0n) !== (scalar.s.smax < 0n)) {
+      throw new VerifyError(`R${isPointer(dst) ? insn.src : dreg} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`, pc);
+    }
+    if (!this.privileged && useReg && ptr.type !== 'fp' && ptr.type !== 'map_value') {
+      throw new VerifyError(`R${isPointer(dst) ? dreg : insn.src} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`, pc);
+    }
+    this.saneOffset(pc, scalar, ptr.type);
+    this.saneOffset(pc, ptr, ptr.type);
+    let result: RegState;
     if (isConst(scalar.s)) {
       const c = Number(BigInt.asIntN(64, constValue(scalar.s)));
-      const off = ptr.off + (op === 'add' ? c : -c);
-      if (Math.abs(off) >= 1 << 29) throw new VerifyError(`value ${c} makes ${ptr.type} pointer be out of bounds`, pc);
-      return { ...ptr, off };
+      result = { ...ptr, off: ptr.off + (op === 'add' ? c : -c) };
+    } else {
+      const s = scalarAlu(op, ptr.s, scalar.s, 64);
+      // A packet pointer with a new variable part gets a new id and no proven range.
+      result = isPacket(ptr) ? { ...ptr, s, id: ++this.idGen, range: 0 } : { ...ptr, s };
     }
-    if (ptr.type === 'ctx') throw new VerifyError(`R${dreg} variable ctx access var_off=... disallowed`, pc);
-    if (ptr.type === 'fp' && !this.privileged) throw new VerifyError(`R${dreg} variable stack access prohibited for !root`, pc);
-    const s = scalarAlu(op, ptr.s, scalar.s, 64);
-    // A packet pointer with a new variable part gets a new id and no proven range.
-    if (isPacket(ptr)) return { ...ptr, s, id: ++this.idGen, range: 0 };
-    return { ...ptr, s };
+    this.saneOffset(pc, result, ptr.type);
+    if (!this.privileged) this.speculationBounds(pc, dreg, result, st);
+    return result;
+  }
+
+  /** Offsets far enough to wrap are refused outright (check_reg_sane_offset). */
+  saneOffset(pc: number, r: RegState, type: RegState['type']): void {
+    const name = typeName(type);
+    if (isConst(r.s)) {
+      const v = BigInt.asIntN(64, constValue(r.s));
+      if (v >= MAX_VAR_OFF || v <= -MAX_VAR_OFF) throw new VerifyError(`math between ${name} pointer and ${v} is not allowed`, pc);
+    }
+    if (r.off >= MAX_VAR_OFF || r.off <= -MAX_VAR_OFF) throw new VerifyError(`${name} pointer offset ${r.off} is not allowed`, pc);
+    if (r.s.smin === S64_MIN) throw new VerifyError(`math between ${name} pointer and register with unbounded min value is not allowed`, pc);
+    if (r.s.smin >= MAX_VAR_OFF || r.s.smin <= -MAX_VAR_OFF) throw new VerifyError(`value ${r.s.smin} makes ${name} pointer be out of bounds`, pc);
+  }
+
+  /** Without CAP_PERFMON a stack or map-value pointer may not even point outside its object (sanitize_check_bounds). */
+  speculationBounds(pc: number, dreg: number, r: RegState, st: VerifierState): void {
+    if (r.type === 'fp') {
+      if (!isConst(r.s)) throw new VerifyError(`R${dreg} variable stack access prohibited for !root, var_off=${tnumText(r.s.var)} off=${r.off}`, pc);
+      const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)));
+      if (off >= 0 || off < -MAX_BPF_STACK) throw new VerifyError(`R${dreg} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`, pc);
+    } else if (r.type === 'map_value') {
+      try {
+        checkHelperMem(this.memContext(st, pc), dreg, r, 1, false);
+      } catch (e) {
+        if (!(e instanceof VerifyError)) throw e;
+        throw new VerifyError(`${e.message}\nR${dreg} pointer arithmetic of map value goes out of range, prohibited for !root`, pc);
+      }
+    }
   }
 
   condJump(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'jcond' }>, st: VerifierState, work: { insn: number; state: VerifierState }[]): number {
@@ -567,6 +613,7 @@ class Walk {
     if (cur.parent) cur.parent.branches++;
     this.curStates++;
     work.push({ insn: target, state: other });
+    if (work.length > MAX_PENDING_BRANCHES) throw new VerifyError(`The sequence of ${work.length} jumps is too complex.`, pc);
   }
 
   markNull(st: VerifierState, id: number, isNull: boolean): void {
@@ -578,7 +625,8 @@ class Walk {
       // A map-in-map's lookup yields the inner map (CONST_PTR_TO_MAP), not a value.
       const inner = r.type === 'map_value_or_null' ? this.innerOf.get(r.map) : undefined;
       if (inner !== undefined) return pointerReg('map_ptr', { map: inner });
-      return { ...r, type: r.type === 'map_value_or_null' ? 'map_value' : 'ringbuf_mem', id: 0 };
+      // A ring-buffer record keeps its id: it names the reference submit or discard releases.
+      return r.type === 'map_value_or_null' ? { ...r, type: 'map_value', id: 0 } : { ...r, type: 'ringbuf_mem' };
     });
   }
 
@@ -616,6 +664,13 @@ class Walk {
     }
     const ctx = this.memContext(st, pc);
     if (base.type !== 'not_init') checkAlignment(ctx, base, insn.off, k.size, true);
+    if (!this.privileged && base.type === 'fp' && isConst(base.s)) {
+      // Without CAP_PERFMON an atomic may not read a spilled pointer back as a number.
+      const at = base.off + insn.off + Number(BigInt.asIntN(64, constValue(base.s)));
+      const f = ctx.frame(base.frame);
+      const spilled = f.spills[(MAX_BPF_STACK + at) >> 3];
+      if (spilled && isPointer(spilled) && f.kinds[MAX_BPF_STACK + at] === Slot.SPILL) throw new VerifyError(`leaking pointer from stack off ${at}`, pc);
+    }
     checkMemAccess(ctx, insn.dst, base, insn.off, k.size, false, false);
     checkMemAccess(ctx, insn.dst, base, insn.off, k.size, true, false, scalarReg(unknownScalar()));
     const loaded = scalarReg(scalarFromLoad(k.size, false));
@@ -636,7 +691,7 @@ class Walk {
     if (k.target !== 'helper') throw new VerifyError(k.target === 'kfunc' ? 'calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF' : 'unknown opcode 8d', pc);
     const id = insn.imm;
     const proto = HELPER_PROTOS[id];
-    if (!proto) {
+    if (!proto || (proto.perfmon && !this.privileged)) {
       const name = helperName(id);
       throw new VerifyError(name ? `program of this type cannot use helper ${name}#${id}` : `invalid func unknown#${id}`, pc);
     }
@@ -655,18 +710,19 @@ class Walk {
       const reg = f.regs[r]!;
       if (reg.type === 'not_init') throw new VerifyError(`R${r} !read_ok`, pc);
       const expect = (ok: boolean, expected: string) => {
-        if (!ok) throw new VerifyError(`R${r} type=${regToString(reg, this.mapName).replace(/\(.*$/, '')} expected=${expected}`, pc);
+        if (!ok) throw new VerifyError(`R${r} type=${typeName(reg.type)} expected=${expected}`, pc);
       };
       switch (arg) {
         case 'ctx':
           expect(reg.type === 'ctx', 'ctx');
-          if (reg.off !== 0) throw new VerifyError(`dereference of modified ctx ptr R${r} off=${reg.off} disallowed`, pc);
+          checkCtxUnmodified(ctx, r, reg);
           break;
         case 'map': {
           expect(reg.type === 'map_ptr', 'map_ptr');
           map = this.maps[reg.map]!;
           const allowed = proto.mapTypes;
           const only = MAP_ONLY_FOR[map.type];
+          if (id === 12 && map.type !== MAP_TYPE.PROG_ARRAY) throw new VerifyError('expected prog array map for tail call', pc);
           if ((allowed && !allowed.includes(map.type)) || (only && !only.includes(id))) {
             throw new VerifyError(`cannot pass map_type ${map.type} into func ${name}#${id}`, pc);
           }
@@ -729,12 +785,14 @@ class Walk {
       }
     });
     // The call clobbers r1-r5 and sets r0.
+    // Invalidated pointers become numbers, or (without CAP_PERFMON, lest they leak) unreadable (mark_reg_invalid).
+    const invalid = (): RegState => (this.privileged ? unknownReg() : NOT_INIT);
     if (proto.packetChanging) {
-      mapAllRegs(st, (r) => (isPacket(r) || r.type === 'pkt_end' ? unknownReg() : r));
+      mapAllRegs(st, (r) => (isPacket(r) || r.type === 'pkt_end' ? invalid() : r));
     }
     if (ringbuf) {
       const released = ringbuf.id;
-      mapAllRegs(st, (r) => (r.type === 'ringbuf_mem' && r.id === released ? unknownReg() : r));
+      mapAllRegs(st, (r) => (r.type === 'ringbuf_mem' && r.id === released ? invalid() : r));
       st.refs = st.refs.filter((ref) => ref.id !== released);
     }
     for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
@@ -751,6 +809,8 @@ class Walk {
         break;
       }
       case 'ringbuf_mem_or_null': {
+        // The kernel numbers the NULL check, then the reference, and keeps the latter for both.
+        this.idGen++;
         const id = ++this.idGen;
         f.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id });
         st.refs.push({ id, insn: pc });
@@ -797,16 +857,19 @@ class Walk {
   }
 
   checkStackDepth(st: VerifierState, pc: number): void {
-    const total = st.frames.reduce((sum, fr) => sum + Math.ceil(fr.stackDepth / 32) * 32, 0);
+    // Each frame rounded up to 16 bytes, as the kernel rounds when the JIT is on (round_up_stack_depth).
+    const total = st.frames.reduce((sum, fr) => sum + Math.ceil(fr.stackDepth / 16) * 16, 0);
     if (total > MAX_BPF_STACK) {
       throw new VerifyError(`combined stack size of ${st.frames.length} calls is ${total}. Too large`, pc);
     }
   }
 }
 
-export function verifyProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'>, maps: readonly MapDef[], opts: VerifyOptions = {}): VerifyResult {
+export function verifyProgram(
+  program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'> & { readonly type?: Program['type'] }, maps: readonly MapDef[], opts: VerifyOptions = {},
+): VerifyResult {
   const started = process.hrtime.bigint();
-  const walk = new Walk(program, maps, opts);
+  const walk = new Walk(program, maps, { ...opts, attach: opts.attach ?? program.type?.attach });
   let error: VerifyResult['error'];
   try {
     walk.run();

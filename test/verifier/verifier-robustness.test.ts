@@ -75,7 +75,9 @@ describe('verifier on bad input', () => {
     const exit = [makeInsn(Class.ALU64 | AluOp.MOV | Src.K, 0, 0, 0, 0), makeInsn(Class.JMP | JmpOp.EXIT)];
     expect(verify([makeInsn(Class.ALU64 | AluOp.MOV | Src.K, 12, 0, 0, 0), ...exit]).error).toMatchObject({ insn: 0, message: 'R12 is invalid', pass: 'structure' });
     expect(verify([makeInsn(Class.ALU64 | AluOp.ADD | Src.K, 1, 3, 0, 0), ...exit]).error).toMatchObject({ insn: 0, message: 'BPF_ALU uses reserved fields' });
-    expect(verify([makeInsn(Class.JMP | JmpOp.JA, 0, 0, 1), makeLddw(1, 5n), ...exit]).error).toMatchObject({ insn: 0, message: 'jump into the middle of ldimm64 insn 1' });
+    // As the kernel words them: a conditional jump into an lddw names the lddw; an unconditional one leaves it unreachable.
+    expect(verify([makeInsn(Class.JMP | JmpOp.JEQ | Src.K, 1, 0, 1), makeLddw(1, 5n), ...exit]).error).toMatchObject({ insn: 1, message: 'jump into the middle of ldimm64 insn 1' });
+    expect(verify([makeInsn(Class.JMP | JmpOp.JA, 0, 0, 1), makeLddw(1, 5n), ...exit]).error).toMatchObject({ insn: 1, message: 'unreachable insn 1' });
     expect(verify([makeInsn(0xe7, 1), ...exit]).error!.message).toMatch(/unknown opcode e7/);
   });
 });

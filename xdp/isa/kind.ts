@@ -165,8 +165,11 @@ export function reservedFieldIssue(insn: Insn, kind: InsnKind = kindOf(insn)): s
   switch (kind.k) {
     case 'alu':
       if (kind.op === 'neg') return useReg || src !== 0 || off !== 0 || imm !== 0 ? 'BPF_NEG uses reserved fields' : undefined;
-      if (useReg) return imm !== 0 || (off !== 0 && kind.op !== 'sdiv' && kind.op !== 'smod' && kind.op !== 'movsx') ? 'BPF_ALU uses reserved fields' : undefined;
-      return src !== 0 || (off !== 0 && kind.op !== 'sdiv' && kind.op !== 'smod') ? 'BPF_ALU uses reserved fields' : undefined;
+      {
+        const what = kind.op === 'mov' || kind.op === 'movsx' ? 'BPF_MOV' : 'BPF_ALU';
+        if (useReg) return imm !== 0 || (off !== 0 && kind.op !== 'sdiv' && kind.op !== 'smod' && kind.op !== 'movsx') ? `${what} uses reserved fields` : undefined;
+        return src !== 0 || (off !== 0 && kind.op !== 'sdiv' && kind.op !== 'smod') ? `${what} uses reserved fields` : undefined;
+      }
     case 'end':
       return src !== 0 || off !== 0 ? 'BPF_END uses reserved fields' : undefined;
     case 'ja':
