@@ -28,6 +28,8 @@ export interface CfgFacts {
   readonly prunePoints: Uint8Array;
   /** Jump targets and return points (mark_jmp_point): counted toward the forced checkpoint. */
   readonly jmpPoints: Uint8Array;
+  /** Where a state is always kept (mark_force_checkpoint): may_goto. */
+  readonly forcePoints: Uint8Array;
   /** Function index of every slot. */
   readonly funcOf: Int32Array;
 }
@@ -100,6 +102,7 @@ export function checkCfg(p: SlotProgram): CfgFacts {
   // Reachability (the kernel's depth-first walk), prune points and jump points, where visit_insn puts them.
   const prune = new Uint8Array(p.length);
   const jmp = new Uint8Array(p.length);
+  const force = new Uint8Array(p.length);
   const seen = new Uint8Array(p.length);
   const stack: number[] = [...p.funcStarts];
   while (stack.length > 0) {
@@ -117,9 +120,10 @@ export function checkCfg(p: SlotProgram): CfgFacts {
       stack.push(t);
       continue;
     }
-    if (k.k === 'jcond') {
+    if (k.k === 'jcond' || k.k === 'maygoto') {
       const t = s + insn.off + 1;
       prune[s] = 1;
+      if (k.k === 'maygoto') force[s] = 1;
       prune[t] = 1;
       jmp[t] = 1;
       stack.push(t, next);
@@ -135,5 +139,5 @@ export function checkCfg(p: SlotProgram): CfgFacts {
   for (let s = 0; s < p.length; s++) {
     if (p.insnAt[s] && !seen[s]) throw new VerifyError(`unreachable insn ${s}`, s, 'structure');
   }
-  return { prunePoints: prune, jmpPoints: jmp, funcOf };
+  return { prunePoints: prune, jmpPoints: jmp, forcePoints: force, funcOf };
 }

@@ -61,7 +61,7 @@ export function liveRegisters(p: SlotProgram): Int32Array {
       let out = 0;
       const next = s + (insn.next ? 2 : 1);
       if (k.k === 'ja') out = live[s + (jumpOffset(insn, k) ?? 0) + 1] ?? 0;
-      else if (k.k === 'jcond') out = (live[s + insn.off + 1] ?? 0) | (live[next] ?? 0);
+      else if (k.k === 'jcond' || k.k === 'maygoto') out = (live[s + insn.off + 1] ?? 0) | (live[next] ?? 0);
       else if (k.k !== 'exit') out = live[next] ?? 0;
       // r10 is always there; a call leaves r6-r9 of the caller as they were.
       const value = (use[s]! | (out & ~def[s]!)) | bit(10);

@@ -98,7 +98,7 @@ function backtrackInsn(p: SlotProgram, entry: number, bt: Marks, frame: number):
 }
 
 /** Fallback when the history cannot be followed: every scalar of every checkpoint above `st` is precise. */
-function markAllPrecise(st: VerifierState): void {
+export function markAllPrecise(st: VerifierState): void {
   for (let s = st.parent; s; s = s.parent) {
     s.frames.forEach((f, fr) => {
       f.regs.forEach((r, i) => {

@@ -15,6 +15,8 @@ import { MAX_BPF_STACK, SLOTS, Slot, type FuncState, type VerifierState } from '
 export interface CompareOptions {
   /** Both states alike in everything (infinite-loop detection), not merely `old` covering `cur`. */
   readonly exact: boolean;
+  /** Compare every scalar by range, precise or not (a loop's states, whose marks are not final yet). */
+  readonly rangeWithin?: boolean;
   /** Registers live where the states are compared, per frame (the innermost frame's and each caller's after its call). */
   readonly live: (frame: number) => number;
   /** Without CAP_PERFMON the stack may not be read uninitialised, so invalid bytes are not misc. */
@@ -65,7 +67,7 @@ function regSafe(o: RegState, c: RegState, ids: IdMap, opts: CompareOptions, pre
     return true;
   }
   if (o.type !== c.type) return false;
-  if (o.type === 'scalar' && !opts.exact && !precise) return true;
+  if (o.type === 'scalar' && !opts.exact && !precise && !opts.rangeWithin) return true;
   if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
   if (!scalarWithin(o.s, c.s)) return false;
   if (opts.exact && !scalarWithin(c.s, o.s)) return false;

@@ -39,6 +39,8 @@ export interface VerifierState {
   refs: { readonly id: number; readonly insn: number }[];
   /** This path segment's instructions since its parent checkpoint (precision.ts history entries). */
   hist: number[];
+  /** How many may_goto fall-throughs this path took (each one a loop iteration the budget allowed). */
+  mayGotoDepth: number;
   /** Entries of `hist` at jump targets or touching the stack (a checkpoint is forced past 40, as the kernel forces one). */
   histJumps: number;
   /** Stack slots written whole in this segment (none yet when undefined): a read mark does not pass above them. */
@@ -69,7 +71,7 @@ export function ownStack(f: FuncState): void {
 
 export function initialState(): VerifierState {
   return {
-    frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [],
+    frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [], mayGotoDepth: 0,
     hist: [], histJumps: 0, written: undefined, precise: undefined, read: undefined,
   };
 }
@@ -77,7 +79,7 @@ export function initialState(): VerifierState {
 /** A copy for the other side of a branch: same frames, same segment so far, no checkpoint marks. */
 export function cloneState(s: VerifierState): VerifierState {
   return {
-    frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn, refs: s.refs.slice(),
+    frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn, refs: s.refs.slice(), mayGotoDepth: s.mayGotoDepth,
     hist: s.hist.slice(), histJumps: s.histJumps, written: s.written?.slice(), precise: undefined, read: undefined,
   };
 }

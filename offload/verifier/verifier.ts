@@ -20,20 +20,22 @@ import { formatInsn } from '../../xdp/isa/disasm.js';
 import { checkCfg, type SlotProgram } from './cfg.js';
 import { liveRegisters } from './liveness.js';
 import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
-import { newMarks, markWholeFrame, setReg as markReg, setSlot as markSlot, forEachMark, hasSlot, type Marks } from './marks.js';
+import { newMarks, markWholeFrame, setReg as markReg, setSlot as markSlot, forEachMark, hasReg, hasSlot, type Marks } from './marks.js';
 import { checkAlignment, checkCtxUnmodified, checkHelperMem, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
 import { tnumText } from './tnum.js';
-import { historyEntry, markChainPrecision } from './precision.js';
+import { historyEntry, markAllPrecise, markChainPrecision } from './precision.js';
 import { statesEqual } from './prune.js';
 import { markSlotRead, propagateReads } from './read-marks.js';
 import {
   NOT_INIT, constReg, isPacket, isPointer, maybeNull, pointerReg, regToString, scalarReg, typeName, unknownReg, type RegState,
 } from './reg-state.js';
 import {
-  branchTaken, constValue, isConst, refineBranch, scalarAlu, scalarEndian, scalarFromLoad, signExtend,
+  branchTaken, constValue, isConst, refineBranch, scalarAlu, scalarEndian, scalarFromLoad, scalarWithin, signExtend,
   S64_MIN, unknownScalar, type AluOp, type CmpOp, type Scalar,
 } from './scalar.js';
-import { MAX_BPF_STACK, Slot, cloneState, curFrame, initialState, mapAllRegs, newFrame, SLOTS, type FuncState, type VerifierState } from './state.js';
+import {
+  MAX_BPF_STACK, Slot, cloneState, curFrame, initialState, mapAllRegs, newFrame, ownStack, SLOTS, type FuncState, type VerifierState,
+} from './state.js';
 import { VerifyError } from './verify-error.js';
 
 export interface VerifyOptions {
@@ -118,6 +120,7 @@ class Walk {
   idGen = 0;
   prunePoints: Uint8Array = new Uint8Array(0);
   jmpPoints: Uint8Array = new Uint8Array(0);
+  forcePoints: Uint8Array = new Uint8Array(0);
   /** Scratch set for precision backtracking (left empty between uses). */
   readonly bt: Marks = newMarks();
   /** The stack slot the current instruction spilled to or filled from (a history entry records it). */
@@ -176,6 +179,7 @@ class Walk {
     const cfg = checkCfg(this.p);
     this.prunePoints = cfg.prunePoints;
     this.jmpPoints = cfg.jmpPoints;
+    this.forcePoints = cfg.forcePoints;
     this.live = liveRegisters(this.p);
     const init = initialState();
     curFrame(init).regs[1] = pointerReg('ctx');
@@ -228,6 +232,12 @@ class Walk {
     }
   }
 
+  /** Misses before a state is dropped: more for open states at forced checkpoints, lest a loop never converge. */
+  evictable(e: Explored, pc: number): boolean {
+    const n = this.forcePoints[pc] && e.state.branches > 0 ? 64 : 3;
+    return e.misses > e.hits * n + n;
+  }
+
   /** Appends an instruction to the path segment's history (precision.ts). */
   record(st: VerifierState, pc: number, access: number): void {
     st.hist.push(access < 0 ? historyEntry(pc) : historyEntry(pc, access >> 6, access & 63));
@@ -247,13 +257,27 @@ class Walk {
   visited(pc: number, st: VerifierState): boolean {
     let list = this.explored.get(pc) ?? [];
     const live = this.liveIn(st, pc);
-    const force = st.histJumps > 40;
+    const force = st.histJumps > 40 || this.forcePoints[pc] === 1;
     let add = force || (this.jumps - this.jumpsAtLastState >= 2 && this.processed - this.processedAtLastState >= 8);
     let evict = false;
     for (const e of list) {
       if (e.state.branches > 0) {
+        // A may_goto loop has converged when another iteration is within one still open: the
+        // run-time budget ends it (is_state_visited's may_goto case). Marks of an open state are not
+        // final, so this path's checkpoints take every scalar as precise and every slot as read.
+        if (this.forcePoints[pc] && e.state.mayGotoDepth !== st.mayGotoDepth &&
+          statesEqual(e.state, st, { exact: false, rangeWithin: true, live, privileged: this.privileged })) {
+          e.hits++;
+          markAllPrecise(st);
+          st.frames.forEach((_, fr) => {
+            for (let k = 0; k < SLOTS; k++) markSlotRead(st, fr, k);
+          });
+          return true;
+        }
         // Still being explored: the same state again means a loop that never changes anything.
-        if (statesEqual(e.state, st, { exact: true, live, privileged: this.privileged })) throw new VerifyError(`infinite loop detected at insn ${pc}`, pc);
+        if (e.state.mayGotoDepth === st.mayGotoDepth && statesEqual(e.state, st, { exact: true, live, privileged: this.privileged })) {
+          throw new VerifyError(`infinite loop detected at insn ${pc}`, pc);
+        }
         // Inside a loop, keep states less often: iterations differ and rarely prune each other.
         if (!force && this.jumps - this.jumpsAtLastState < 20 && this.processed - this.processedAtLastState < 100) add = false;
       } else if (statesEqual(e.state, st, { exact: false, live, privileged: this.privileged })) {
@@ -265,12 +289,12 @@ class Walk {
       // A state that keeps failing to prune is dropped from the list, as the kernel drops it
       // (miss_cnt > hit_cnt * 3 + 3, counting misses only when a new state is to be kept).
       if (add) e.misses++;
-      if (e.misses > e.hits * 3 + 3) evict = true;
+      if (this.evictable(e, pc)) evict = true;
     }
     this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, list.length);
     if (evict) {
       const before = list.length;
-      list = list.filter((e) => e.misses <= e.hits * 3 + 3);
+      list = list.filter((e) => !this.evictable(e, pc));
       this.totalStates -= before - list.length;
       this.explored.set(pc, list);
     }
@@ -293,6 +317,33 @@ class Walk {
     this.statesCreated++;
     this.peakStates = Math.max(this.peakStates, this.totalStates);
     return false;
+  }
+
+  /**
+   * The next may_goto iteration forgets what no check needed exactly: a scalar that differs from
+   * the previous iteration's (open) state at this instruction and is not precise there becomes
+   * unknown, so iterations can converge (widen_imprecise_scalars).
+   */
+  widenImprecise(pc: number, st: VerifierState): void {
+    // The checkpoint this iteration just left here is not the previous iteration's.
+    const prev = this.explored.get(pc)?.find((e) => e.state.branches > 0 && e.state !== st.parent && e.state.frames.length === st.frames.length &&
+      e.state.frames.every((f, i) => f.callsite === st.frames[i]!.callsite))?.state;
+    if (!prev) return;
+    const differs = (o: RegState, c: RegState) => o.type === 'scalar' && c.type === 'scalar' && !(scalarWithin(o.s, c.s) && scalarWithin(c.s, o.s));
+    st.frames.forEach((f, fr) => {
+      const old = prev.frames[fr]!;
+      for (let r = 0; r < 10; r++) {
+        if (!hasReg(prev.precise, fr, r) && differs(old.regs[r]!, f.regs[r]!)) f.regs[r] = unknownReg();
+      }
+      for (let k = 0; k < SLOTS; k++) {
+        const o = old.spills[k];
+        const c = f.spills[k];
+        if (o && c && f.kinds[k * 8] === Slot.SPILL && !hasSlot(prev.precise, fr, k) && differs(o, c)) {
+          ownStack(f);
+          f.spills[k] = unknownReg();
+        }
+      }
+    });
   }
 
   /** Scalars the explored state needed precisely must be precise on the path that stopped at it. */
@@ -375,6 +426,15 @@ class Walk {
       case 'jcond':
         this.jumps++;
         return this.condJump(pc, insn, k, st, work);
+      case 'maygoto': {
+        // The budget-spent jump is walked first; the next iteration waits, one level deeper.
+        this.jumps++;
+        const other = cloneState(st);
+        other.mayGotoDepth++;
+        this.widenImprecise(pc, other);
+        this.pushBranch(pc, st, other, next, work);
+        return pc + insn.off + 1;
+      }
       case 'lddw': {
         if (k.pseudo === LddwSrc.IMM64) {
           const v = (BigInt(insn.next!.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0);

@@ -2,21 +2,28 @@
  * Our verifier on the case corpus (test/verifier/cases, each case's verdict
  * taken from the running kernel): the same accept/reject decision, and for
  * refusals the same blamed instruction. Prints the agreement per group and
- * every disagreement; fails on any verdict this change makes worse than the
- * recorded floor, and on a crash of the verifier itself.
+ * every disagreement; fails on any verdict difference not in the known list
+ * (and on a known one that went away), and on a crash of the verifier itself.
  */
 import { describe, expect, it } from 'vitest';
 import { verifyProgram } from '../../offload/verifier/verifier.js';
 import { GROUPS, caseObject, loadCases } from './case-loader.js';
 
-/** Agreement measured when this test was written; raising it is progress, falling below it a regression. */
-const VERDICT_FLOOR = 0.97;
+/**
+ * The cases whose verdict we know to differ from the kernel's, and why. Any other difference fails
+ * the test, and so does one of these agreeing (then it comes off the list).
+ */
+const KNOWN_VERDICT_DIFFERENCES: Readonly<Record<string, string>> = {
+  'loops/bounded loop unprivileged':
+    'without CAP_PERFMON the kernel also walks the mispredicted side of decided branches (Spectre v1 sanitation); not modelled',
+};
 
 describe('verifier agrees with the kernel on the case corpus', () => {
   const cases = loadCases();
   it(`decides like the kernel on ${cases.length} cases`, () => {
     const byGroup = new Map<string, { n: number; verdict: number; insn: number }>();
     const disagreements: string[] = [];
+    const verdictDiffs: string[] = [];
     const crashes: string[] = [];
     for (const c of cases) {
       const { object, program } = caseObject(c);
@@ -40,6 +47,7 @@ describe('verifier agrees with the kernel on the case corpus', () => {
         if (sameInsn) g.insn++;
         else disagreements.push(`${c.group}/${c.name}: both refuse, kernel blames insn ${(c.expect as { reject: { insn: number } }).reject.insn}, we blame ${r.error!.insn} (${r.error!.message.split('\n')[0]})`);
       } else {
+        verdictDiffs.push(`${c.group}/${c.name}`);
         disagreements.push(`${c.group}/${c.name}: kernel ${wantAccept ? 'accepts' : `refuses at ${(c.expect as { reject: { insn: number; message: string } }).reject.insn} (${(c.expect as { reject: { message: string } }).reject.message})`}, we ${r.ok ? 'accept' : `refuse at ${r.error!.insn} (${r.error!.message.split('\n')[0]})`}`);
       }
       byGroup.set(c.group, g);
@@ -56,6 +64,6 @@ describe('verifier agrees with the kernel on the case corpus', () => {
       'disagreements:', ...disagreements.map((d) => `  ${d}`),
     ].join('\n'));
     expect(crashes).toEqual([]);
-    expect(total.verdict / total.n).toBeGreaterThanOrEqual(VERDICT_FLOOR);
+    expect(verdictDiffs.sort()).toEqual(Object.keys(KNOWN_VERDICT_DIFFERENCES).sort());
   });
 });

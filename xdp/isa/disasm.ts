@@ -44,6 +44,8 @@ export function formatInsn(insn: Insn, kind: InsnKind = kindOf(insn)): string {
       const r = kind.width === 64 ? 'r' : 'w';
       return `if ${r}${dst} ${JMP_TEXT[kind.op]} ${kind.useReg ? `${r}${src}` : imm} goto ${rel(off)}`;
     }
+    case 'maygoto':
+      return `may_goto ${rel(off)}`;
     case 'call':
       return kind.target === 'reg' ? `callx r${dst}` : `call ${imm}`;
     case 'exit':

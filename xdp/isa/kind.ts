@@ -29,6 +29,11 @@ export type InsnKind =
   /** Unconditional jump; `long` is JMP32 `gotol` with the offset in imm. */
   | { k: 'ja'; long: boolean }
   | { k: 'jcond'; width: Width; op: JmpName; useReg: boolean }
+  /**
+   * `may_goto +off` (Linux's BPF_JCOND, src BPF_MAY_GOTO): falls through while the program's
+   * loop budget lasts, jumps once it is spent.
+   */
+  | { k: 'maygoto' }
   | { k: 'call'; target: 'helper' | 'local' | 'kfunc' | 'reg' }
   | { k: 'exit' }
   | { k: 'lddw'; pseudo: number }
@@ -102,6 +107,8 @@ function jmpKind(insn: Insn, width: Width): InsnKind {
     }
     case JmpOp.EXIT:
       return width === 32 ? invalid('EXIT in the JMP32 class') : { k: 'exit' };
+    case JmpOp.JCOND:
+      return width === 64 && !useReg && insn.src === 0 ? { k: 'maygoto' } : invalid('JCOND other than may_goto');
     default: {
       const name = JMP_NAMES[op];
       return name ? { k: 'jcond', width, op: name, useReg } : invalid(`unknown jump operation 0x${op.toString(16)}`);
@@ -150,7 +157,7 @@ export function kindOf(insn: Insn): InsnKind {
 /** Is the instruction a jump with a target inside the program (not call/exit)? */
 export function jumpOffset(insn: Insn, kind: InsnKind = kindOf(insn)): number | undefined {
   if (kind.k === 'ja') return kind.long ? insn.imm : insn.off;
-  if (kind.k === 'jcond') return insn.off;
+  if (kind.k === 'jcond' || kind.k === 'maygoto') return insn.off;
   return undefined;
 }
 
@@ -176,6 +183,8 @@ export function reservedFieldIssue(insn: Insn, kind: InsnKind = kindOf(insn)): s
       return src !== 0 || dst !== 0 || (kind.long ? off !== 0 : imm !== 0) ? 'BPF_JA uses reserved fields' : undefined;
     case 'jcond':
       return useReg ? (imm !== 0 ? 'BPF_JMP/JMP32 uses reserved fields' : undefined) : src !== 0 ? 'BPF_JMP/JMP32 uses reserved fields' : undefined;
+    case 'maygoto':
+      return dst !== 0 || imm !== 0 ? `invalid may_goto off ${off} imm ${imm}` : undefined;
     case 'call':
       if (kind.target === 'reg') return src !== 0 || off !== 0 || imm !== 0 ? 'BPF_CALL uses reserved fields' : undefined;
       return off !== 0 || dst !== 0 || (kind.target === 'helper' && src !== 0) ? 'BPF_CALL uses reserved fields' : undefined;

@@ -53,6 +53,8 @@ export const JmpOp = {
   JLE: 0xb0,
   JSLT: 0xc0,
   JSLE: 0xd0,
+  /** Kernel extension beyond RFC 9669: BPF_JCOND, whose only form (src 0) is `may_goto`. */
+  JCOND: 0xe0,
 } as const;
 
 /** Access size of load/store opcodes (RFC 9669 §5.1). */

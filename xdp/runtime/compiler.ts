@@ -59,7 +59,7 @@ function blockStarts(p: ExecProgram, start: number, end: number): Set<number> {
     const k = p.kinds[s];
     if (!k) continue;
     const next = s + (k.k === 'lddw' ? 2 : 1);
-    if (k.k === 'ja' || k.k === 'jcond') {
+    if (k.k === 'ja' || k.k === 'jcond' || k.k === 'maygoto') {
       const off = k.k === 'ja' && k.long ? p.imm[s]! : p.off[s]!;
       starts.add(s + off + 1);
       if (next < end) starts.add(next);
@@ -212,6 +212,7 @@ function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined, r1Map
       return `${k.order === 'le' ? 'A.truncate' : 'A.bswap'}(${L(d)}, ${H(d)}, ${k.bits}, O); ${L(d)} = O[0]; ${H(d)} = O[1];`;
     case 'ja': return `pc = ${slot + (k.long ? imm : off) + 1}; continue;`;
     case 'jcond': return `if (${emitCond(k, d, s, imm)}) { pc = ${slot + off + 1}; continue; }`;
+    case 'maygoto': return `if (vm.mayGoto === 0) { pc = ${slot + off + 1}; continue; } vm.mayGoto--;`;
     case 'lddw': return `${L(d)} = ${imm}; ${H(d)} = ${p.imm2[slot]};`;
     case 'ldx': return emitLoad(k, d, s, off, slot, ctx !== undefined && ctx[slot]! !== -1 && ((ctx[slot]! >> s) & 1) === 1);
     case 'st': return emitStore(k.size, d, off, String(imm), String(imm >> 31), slot);

@@ -42,7 +42,7 @@ export function ctxRegisterMasks(p: ExecProgram, start: number, end: number): Ct
       if (k.k === 'alu' && k.width === 64 && k.op === 'mov' && k.useReg && ((mask >> p.src[s]!) & 1) === 1) out |= 1 << p.dst[s]!;
       const succ: number[] = [];
       if (k.k === 'ja') succ.push(s + (k.long ? p.imm[s]! : p.off[s]!) + 1);
-      else if (k.k === 'jcond') succ.push(s + p.off[s]! + 1, next(s));
+      else if (k.k === 'jcond' || k.k === 'maygoto') succ.push(s + p.off[s]! + 1, next(s));
       else if (k.k !== 'exit') succ.push(next(s));
       let fallthrough = -1;
       for (const t of succ) {
@@ -51,7 +51,7 @@ export function ctxRegisterMasks(p: ExecProgram, start: number, end: number): Ct
         const joined = before === UNKNOWN ? out : before & out;
         if (joined !== before) {
           inMask[t] = joined;
-          if (t === next(s) && k.k !== 'jcond') fallthrough = t;
+          if (t === next(s) && k.k !== 'jcond' && k.k !== 'maygoto') fallthrough = t;
           else work.push(t);
         }
       }

@@ -6,7 +6,7 @@
 import { compileProgram, type CompileOptions } from './compiler.js';
 import type { ExecProgram } from './exec-program.js';
 import { createInterpreter } from './interpreter.js';
-import type { Vm } from './vm.js';
+import { MAX_LOOPS, type Vm } from './vm.js';
 
 export type EngineName = 'interp' | 'compiled';
 export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'compiled'];
@@ -22,12 +22,14 @@ export function makeRunner(p: ExecProgram, engine: EngineName, opts: CompileOpti
     const compiled = compileProgram(p, opts);
     return (vm) => {
       vm.budget = vm.budgetLimit;
+      vm.mayGoto = MAX_LOOPS;
       compiled(vm);
     };
   }
   const interpreter = createInterpreter(p);
   return (vm) => {
     vm.budget = vm.budgetLimit;
+    vm.mayGoto = MAX_LOOPS;
     interpreter(vm);
   };
 }

@@ -17,8 +17,8 @@ import { RegionKind } from './memory.js';
 import { ExecFault, MAX_CALL_FRAMES, budgetExhausted, faultAt, frameTop, missingHelper, type Vm } from './vm.js';
 
 /** Kind codes (KINDS[i] is the InsnKind tag of code i). */
-const KINDS = ['invalid', 'alu', 'end', 'ja', 'jcond', 'call', 'exit', 'lddw', 'ldpkt', 'ldx', 'st', 'stx', 'atomic'] as const;
-const enum K { INVALID, ALU, END, JA, JCOND, CALL, EXIT, LDDW, LDPKT, LDX, ST, STX, ATOMIC }
+const KINDS = ['invalid', 'alu', 'end', 'ja', 'jcond', 'call', 'exit', 'lddw', 'ldpkt', 'ldx', 'st', 'stx', 'atomic', 'maygoto'] as const;
+const enum K { INVALID, ALU, END, JA, JCOND, CALL, EXIT, LDDW, LDPKT, LDX, ST, STX, ATOMIC, MAYGOTO }
 /** Operation codes of ALU and conditional-jump instructions (index into these lists). */
 const ALU_OPS = ['add', 'sub', 'mul', 'div', 'sdiv', 'or', 'and', 'lsh', 'rsh', 'neg', 'mod', 'smod', 'xor', 'mov', 'movsx', 'arsh'] as const;
 const enum A { ADD, SUB, MUL, DIV, SDIV, OR, AND, LSH, RSH, NEG, MOD, SMOD, XOR, MOV, MOVSX, ARSH }
@@ -155,6 +155,13 @@ export function interpret(prog: ExecProgram, vm: Vm, codes: Codes = codesOf(prog
         case K.JA:
           pc += ((k as Extract<InsnKind, { k: 'ja' }>).long ? imm : off) + 1;
           continue;
+        case K.MAYGOTO:
+          if (vm.mayGoto === 0) {
+            pc += off + 1;
+            continue;
+          }
+          vm.mayGoto--;
+          break;
         case K.JCOND: {
           const j = k as Extract<InsnKind, { k: 'jcond' }>;
           const blo = j.useReg ? R[s]! : imm;

@@ -27,6 +27,8 @@ export interface Vm {
   budget: number;
   /** The budget each run starts with. */
   readonly budgetLimit: number;
+  /** Loop iterations `may_goto` still lets through in this run (BPF_MAX_LOOPS, 8M, at its start). */
+  mayGoto: number;
   /** Set by bpf_tail_call: the program to continue with. */
   tailCall: number | undefined;
   /** Scratch output of the pair arithmetic. */
@@ -55,6 +57,9 @@ export const missingHelper = (id: number): string =>
 export const budgetExhausted = (budget: number): string =>
   `instruction budget of ${budget} exhausted (a loop the verifier would not bound?)`;
 
+/** The kernel's BPF_MAX_LOOPS: how often may_goto falls through before it jumps. */
+export const MAX_LOOPS = 8 * 1024 * 1024;
+
 /** r10 of call depth k (0 = the program's own frame): frames grow down from the top of the stack region. */
 export const frameTop = (depth: number): number => (MAX_CALL_FRAMES - depth) * MAX_BPF_STACK;
 
@@ -68,6 +73,7 @@ export function createVm(memory: Memory, helpers: readonly (HelperFn | undefined
     helpers,
     budget,
     budgetLimit: budget,
+    mayGoto: MAX_LOOPS,
     tailCall: undefined,
     scratch: new Int32Array(2),
     xdp: undefined,
