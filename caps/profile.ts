@@ -69,10 +69,16 @@ export interface MapCaps {
 
 /** bpf_xdp_adjust_head on the card (the NFP ADJUST_HEAD capability). */
 export interface AdjustHeadCaps {
-  /** Smallest and largest offset argument the firmware takes (negative grows the packet at the front). */
+  /**
+   * Where the packet may start in the card's buffer after an adjustment, in bytes from the
+   * buffer's base (the nfp driver needs both to fit an 8-bit immediate, 0..255).
+   */
   readonly offMin: number;
   readonly offMax: number;
-  /** Bytes that can always be removed / added, whatever the packet. */
+  /**
+   * Adjustments that need no run-time check: the packet can always grow by `guaranteedSub` bytes
+   * at the front (offset down to −guaranteedSub) and shrink by `guaranteedAdd` (offset up to it).
+   */
   readonly guaranteedSub: number;
   readonly guaranteedAdd: number;
   /** The firmware keeps no metadata in front of the packet (NFP_BPF_ADJUST_HEAD_NO_META). */

@@ -1,60 +1,82 @@
 /**
- * `offload check prog.o`: verify the program as the kernel would (the
- * verifier of offload/verifier/) and say whether it loads; on a refusal, the
- * instruction, its C source line and the kernel-style message. The card
- * capability rules (issue 5) come on top of this.
+ * `offload check prog.o --caps nfp-4000`: verify the program as the kernel
+ * would, check it against the card's profile, and say where it runs —
+ * `offload` (exit 0), `host` (exit 3), `reject` (exit 2) — with every reason
+ * (instruction, C line, rule, suggestion) and what it uses of the card.
  */
+import { resolveProfile } from '../../caps/load-profile.js';
+import type { CardProfile } from '../../caps/profile.js';
 import { loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
-import { describeInsn } from '../../xdp/object/program-listing.js';
-import { verifyProgram } from '../verifier/verifier.js';
+import { decideOffload, verdictExitCode, type OffloadReport, type ReportedReason } from '../rules/decide.js';
 import { UsageError, type Io } from './io.js';
 
 export interface CheckOptions {
   section?: string;
+  caps: string;
   logLevel: string;
   unprivileged?: boolean;
   json?: boolean;
 }
 
-/** Exit codes: 0 the verifier accepts, 2 it refuses (1 is bad input, from main). */
+const GPL = /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/;
+
+const VERDICT_TEXT = {
+  offload: (p: CardProfile) => `offload — ${p.name} can run it`,
+  host: (p: CardProfile) => `host — safe, but ${p.name} cannot run it: it will run on the host CPU`,
+  reject: () => 'reject — it cannot be loaded',
+} as const;
+
+function reasonLines(r: ReportedReason): string[] {
+  const head = r.insn !== undefined ? `insn ${r.insn}` : 'program';
+  const where = r.source ? ` (${r.source.file.split('/').pop()}:${r.source.line})` : '';
+  const out = [`  ${`${head}${where}`.padEnd(28)} ${r.rule.padEnd(13)} ${r.message.split('\n')[0]}`];
+  const indent = ' '.repeat(4);
+  if (r.text) out.push(`${indent}${r.text}`);
+  if (r.source) out.push(`${indent}; ${r.source.text.trim()}`);
+  for (const extra of r.message.split('\n').slice(1)) out.push(`${indent}${extra}`);
+  if (r.suggestion) out.push(`${indent}suggestion: ${r.suggestion}`);
+  return out;
+}
+
+function resourceLines(report: OffloadReport): string[] {
+  const r = report.resources;
+  const row = (name: string, used: number, limit: number, unit: string, note = '') =>
+    `  ${name.padEnd(14)} ${String(used).padStart(8)} / ${String(limit).padEnd(8)} ${unit}${used > limit ? '  OVER' : ''}${note ? `  (${note})` : ''}`;
+  return [
+    'resources:',
+    row('stack', r.stack.used, r.stack.limit, 'bytes', `deepest call chain, frames of ${r.stack.frameBytes}`),
+    row('maps', r.maps.used, r.maps.limit, 'maps'),
+    row('map entries', r.mapEntries.used, r.mapEntries.limit, 'entries'),
+    row('program size', r.programSize.used, r.programSize.limit, 'card insns', `estimated from ${r.programSize.ebpfInsns} eBPF instructions until the JIT counts them`),
+  ];
+}
+
 export async function checkCommand(file: string, opts: CheckOptions, io: Io): Promise<number> {
   const level = Number(opts.logLevel);
   if (level !== 0 && level !== 1 && level !== 2) throw new UsageError(`--log-level expects 0, 1 or 2, got '${opts.logLevel}'`);
+  const { profile } = resolveProfile(opts.caps);
   const obj = loadObjectFile(file);
   const program = selectProgram(obj, opts.section);
-  const gpl = obj.license !== undefined && /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/.test(obj.license);
-  const result = verifyProgram(program, obj.maps, {
-    privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: gpl, attach: program.type.attach ?? 'XDP',
+  const report = decideOffload(obj, program, profile, {
+    privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: obj.license !== undefined && GPL.test(obj.license),
   });
-  const index = result.error ? program.slots.indexOf(result.error.insn) : -1;
-  const where = index >= 0 ? program.lines[index] : undefined;
+  const v = report.verifier;
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({
-      file, program: program.name, section: program.section,
-      verdict: result.ok ? 'accept' : 'reject',
-      ...(result.error ? {
-        error: {
-          insn: result.error.insn, message: result.error.message,
-          ...(index >= 0 ? { text: describeInsn(program, index, obj.maps) } : {}),
-          ...(where ? { source: where } : {}),
-        },
-      } : {}),
-      stats: result.stats, verificationMs: result.timeNs / 1e6,
-      ...(level > 0 ? { log: result.log } : {}),
+      file, program: program.name, section: program.section, caps: profile.name,
+      verdict: report.verdict, reasons: report.reasons, resources: report.resources,
+      verifier: { ok: v.ok, stats: v.stats, verificationMs: v.timeNs / 1e6, ...(level > 0 ? { log: v.log } : {}) },
     }, null, 2)}\n`);
-    return result.ok ? 0 : 2;
+    return verdictExitCode(report.verdict);
   }
   const out: string[] = [];
-  if (level > 0) out.push(result.log.trimEnd());
-  out.push(`${file}: ${program.name} (section ${program.section}): ${result.ok ? 'accepted by the verifier' : 'refused by the verifier'}` +
-    ` (${opts.unprivileged ? 'unprivileged' : 'privileged'} loader)`);
-  if (result.error) {
-    if (index >= 0) out.push(`  insn ${result.error.insn}: ${describeInsn(program, index, obj.maps)}`);
-    if (where) out.push(`  ; ${where.text.trim()}  @ ${where.file}:${where.line}:${where.col}`);
-    out.push(...result.error.message.split('\n').map((l) => `  ${l}`));
-  }
-  if (level === 0) out.push(result.log.trimEnd());
-  out.push(`verification time ${(result.timeNs / 1e3).toFixed(0)} usec`);
+  if (level > 0) out.push(v.log.trimEnd(), '');
+  out.push(`${file}: ${program.name} (section ${program.section}) on ${profile.name} (${profile.model})`);
+  out.push(`verdict: ${VERDICT_TEXT[report.verdict](profile)}`);
+  if (report.reasons.length > 0) out.push(`reasons (${report.reasons.length}):`, ...report.reasons.flatMap(reasonLines));
+  out.push(...resourceLines(report));
+  const summary = v.log.trimEnd().split('\n').pop() ?? '';
+  out.push(`verifier: ${v.ok ? 'accepted' : 'refused'} (${opts.unprivileged ? 'unprivileged' : 'privileged'} loader); ${summary}; ${(v.timeNs / 1e3).toFixed(0)} usec`);
   io.stdout.write(`${out.join('\n')}\n`);
-  return result.ok ? 0 : 2;
+  return verdictExitCode(report.verdict);
 }

@@ -60,9 +60,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
   program
     .command('check')
-    .description('verify the program as the Linux kernel would: accepted, or refused and why (with the C line)')
+    .description('can this card run the program? offload (exit 0), host CPU fallback (3) or reject (2), every reason with its C line')
     .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
     .option('-s, --section <name>', 'the program to check (section or function name)')
+    .option('--caps <profile>', 'card profile: a shipped name (offload caps list) or a JSON file', 'nfp-4000')
     .option('--log-level <n>', '0: summary; 1: the instructions walked; 2: and the register states', '0')
     .option('--unprivileged', 'verify as a loader without CAP_SYS_ADMIN/CAP_PERFMON (stricter)')
     .option('--json', 'machine-readable result')

@@ -31,6 +31,8 @@ export interface MemContext {
   readonly privileged: boolean;
   /** Expected attach type of the program (XDP, XDP_DEVMAP, XDP_CPUMAP). */
   readonly attach: string;
+  /** Verified for a device (bpf_prog_is_offloaded): rx_queue_index may be written. */
+  readonly offloaded?: boolean;
   /** The frame a stack pointer of frame `n` points into (a VerifyError if that frame has returned). */
   frame(n: number): FuncState;
   readonly stack?: StackEvents;
@@ -62,7 +64,9 @@ function ctxAccess(c: MemContext, regno: number, reg: RegState, off: number, siz
   const field = XDP_MD_FIELDS[off];
   // egress_ifindex means something only to programs run by a devmap (xdp_is_valid_access).
   const devmapOnly = off === 20 && c.attach !== 'XDP_DEVMAP';
-  if (write || field === undefined || devmapOnly || off % size !== 0 || size !== 4) {
+  // Only an offloaded program may write, and only rx_queue_index (xdp_is_valid_access).
+  const writable = c.offloaded === true && off === 16;
+  if ((write && !writable) || field === undefined || devmapOnly || off % size !== 0 || size !== 4) {
     throw new VerifyError(`invalid bpf_context access off=${off} size=${size}`, c.insn);
   }
   if (field === 'u32') return scalarReg(scalarFromLoad(4, false));

@@ -49,6 +49,13 @@ export interface VerifyOptions {
   complexityLimit?: number;
   /** Expected attach type (XDP, XDP_DEVMAP, XDP_CPUMAP): only devmap programs may read egress_ifindex. Default: the program's section's. */
   attach?: string;
+  /** Verify for a device, as the kernel does a program bound to one: rx_queue_index becomes writable. */
+  offloaded?: boolean;
+  /**
+   * Called with every instruction about to be processed and the path's state then (as the kernel
+   * calls a device's verifier hook, bpf_prog_offload_verify_insn); for the offload rules.
+   */
+  observe?: (slot: number, state: VerifierState) => void;
 }
 
 export interface VerifyResult {
@@ -77,6 +84,22 @@ const OP_TEXT: Readonly<Record<string, string>> = {
   add: '+=', sub: '-=', mul: '*=', div: '/=', sdiv: 's/=', mod: '%=', smod: 's%=', or: '|=', and: '&=', xor: '^=',
   lsh: '<<=', rsh: '>>=', arsh: 's>>=', neg: 'neg', mov: '=', movsx: '=',
 };
+
+/**
+ * The maps a register's `map` index refers to: the object's, then the inner-map template of each
+ * map-in-map (what a lookup in one yields), with `innerOf` from the outer map's index to it.
+ */
+export function verifierMaps(objectMaps: readonly MapDef[]): { maps: MapDef[]; innerOf: Map<number, number> } {
+  const maps = [...objectMaps];
+  const innerOf = new Map<number, number>();
+  objectMaps.forEach((m, i) => {
+    if (m.inner) {
+      innerOf.set(i, maps.length);
+      maps.push({ ...m.inner, index: maps.length, origin: m.origin, section: m.section });
+    }
+  });
+  return { maps, innerOf };
+}
 
 /** The slot-indexed view of a linked program the walk needs. */
 function slotProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs'>): SlotProgram {
@@ -130,24 +153,23 @@ class Walk {
 
   /** The object's maps, then the inner-map templates of map-in-maps (what a lookup in one yields). */
   readonly maps: readonly MapDef[];
-  readonly innerOf = new Map<number, number>();
+  readonly innerOf: ReadonlyMap<number, number>;
 
   constructor(readonly program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'>, objectMaps: readonly MapDef[], opts: VerifyOptions) {
-    const all = [...objectMaps];
-    objectMaps.forEach((m, i) => {
-      if (m.inner) {
-        this.innerOf.set(i, all.length);
-        all.push({ ...m.inner, index: all.length, origin: m.origin, section: m.section });
-      }
-    });
-    this.maps = all;
+    const { maps, innerOf } = verifierMaps(objectMaps);
+    this.maps = maps;
+    this.innerOf = innerOf;
     this.p = slotProgram(program);
     this.privileged = opts.privileged ?? true;
     this.logLevel = opts.logLevel ?? 0;
     this.gpl = opts.gplCompatible ?? true;
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
     this.attach = opts.attach ?? 'XDP';
+    this.offloaded = opts.offloaded ?? false;
+    this.observe = opts.observe;
   }
+  readonly offloaded: boolean;
+  readonly observe: VerifyOptions['observe'];
   readonly attach: string;
   readonly limit: number;
 
@@ -206,6 +228,7 @@ class Walk {
       }
       const insn = this.p.insnAt[pc]!;
       const k = this.p.kindAt[pc]!;
+      if (this.observe) this.observe(pc, st);
       if (this.logLevel > 0) {
         const idx = this.program.slots.indexOf(pc);
         const pos = idx >= 0 ? this.program.lines[idx] : undefined;
@@ -385,7 +408,7 @@ class Walk {
       zeroFrom: (regno) => this.needPrecise(st, [regno]),
     };
     return {
-      insn: pc, maps: this.maps, privileged: this.privileged, attach: this.attach, stack,
+      insn: pc, maps: this.maps, privileged: this.privileged, attach: this.attach, offloaded: this.offloaded, stack,
       frame: (n) => {
         const f = st.frames[n];
         if (!f) throw new VerifyError(`invalid access to the stack of a function that has returned`, pc);
@@ -476,7 +499,7 @@ class Walk {
         this.atomic(pc, insn, k, st);
         return next;
       case 'call':
-        this.jumps++; // the kernel counts every BPF_JMP-class instruction
+        this.jumps++; // the kernel counts every BPF_JMP-class instruction (fixtures then match its counts exactly)
         return this.call(pc, insn, k, st);
       case 'exit':
         this.jumps++;

@@ -1,0 +1,134 @@
+/**
+ * Card profiles from JSON: the shipped ones by name (caps/profiles/NAME.json)
+ * or any file by path. The document is checked against caps/profile.schema.json
+ * with ajv, then for what a schema cannot say (a helper's name matches its id,
+ * map types exist, adjust_head parameters come with the helper, the timing
+ * model names its own memories, the BAR can hold the packet split). Every
+ * problem is reported with its JSON path, all of them at once.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import { helperId, helperName } from '../xdp/helpers/helper-names.js';
+import { MapType } from '../xdp/maps/map-types.js';
+import { CapsError } from './caps-error.js';
+import type { CardProfile } from './profile.js';
+
+/** The repository's caps/ folder (holding profiles/ and the schema), from here or from dist/caps/. */
+function capsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'caps', 'profile.schema.json'))) return join(dir, 'caps');
+    if (existsSync(join(dir, 'profile.schema.json')) && existsSync(join(dir, 'profiles'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new CapsError('cannot find caps/profile.schema.json above this module');
+    dir = up;
+  }
+}
+
+/** Names of the shipped profiles, sorted. */
+export function shippedProfiles(): string[] {
+  return readdirSync(join(capsDir(), 'profiles')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validate(doc: unknown): readonly ErrorObject[] {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(join(capsDir(), 'profile.schema.json'), 'utf8')) as object;
+    validator = new Ajv({ allErrors: true, strict: true }).compile(schema);
+  }
+  return validator(doc) ? [] : (validator.errors ?? []);
+}
+
+/** `/maps/maxMaps` → `$.maps.maxMaps`, `/helpers/3/id` → `$.helpers[3].id`. */
+function jsonPath(pointer: string): string {
+  return '$' + pointer.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`)).join('');
+}
+
+function schemaMessage(e: ErrorObject): string {
+  const path = jsonPath(e.instancePath);
+  switch (e.keyword) {
+    case 'required': return `${path}: missing field '${(e.params as { missingProperty: string }).missingProperty}'`;
+    case 'additionalProperties': return `${path}: unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+    case 'enum': return `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    default: return `${path}: ${e.message ?? e.keyword}`;
+  }
+}
+
+/** What the schema cannot check. */
+function semanticProblems(p: CardProfile): string[] {
+  const out: string[] = [];
+  const ids = new Set<number>();
+  p.helpers.forEach((h, i) => {
+    const known = helperName(h.id);
+    if (!known) out.push(`$.helpers[${i}].id: ${h.id} is not a helper the kernel defines`);
+    else if (known !== h.name) {
+      const other = helperId(h.name);
+      out.push(`$.helpers[${i}].name: '${h.name}' ${other === undefined ? 'is not a helper name' : `is helper ${other}`}; helper ${h.id} is '${known}'`);
+    }
+    if (ids.has(h.id)) out.push(`$.helpers[${i}].id: helper ${h.id} listed twice`);
+    ids.add(h.id);
+  });
+  p.maps.types.forEach((t, i) => {
+    if (MapType[t] === undefined) out.push(`$.maps.types[${i}]: '${t}' is not a map type (BPF_MAP_TYPE_ without the prefix, e.g. ARRAY)`);
+  });
+  if (ids.has(44) && !p.adjustHead) out.push(`$.adjustHead: missing, but bpf_xdp_adjust_head (44) is listed`);
+  if (!ids.has(44) && p.adjustHead) out.push(`$.adjustHead: present, but bpf_xdp_adjust_head (44) is not listed in $.helpers`);
+  if (p.adjustHead && p.adjustHead.offMin > p.adjustHead.offMax) out.push(`$.adjustHead.offMin: ${p.adjustHead.offMin} is above offMax ${p.adjustHead.offMax}`);
+  if ((p.packetSplitBytes + 32) % 64 !== 0) {
+    out.push(`$.packetSplitBytes: ${p.packetSplitBytes} is not 64·n − 32 (the control BAR holds n: ${Math.floor((p.packetSplitBytes + 32) / 64) * 64 - 32} or ${Math.ceil((p.packetSplitBytes + 32) / 64) * 64 - 32})`);
+  }
+  if (p.stack.bytes % p.stack.frameBytes !== 0) out.push(`$.stack.frameBytes: ${p.stack.frameBytes} does not divide the stack of ${p.stack.bytes} bytes`);
+  const memories = new Set<string>();
+  p.timing.memories.forEach((m, i) => {
+    if (memories.has(m.name)) out.push(`$.timing.memories[${i}].name: '${m.name}' named twice`);
+    memories.add(m.name);
+  });
+  for (const field of ['packetMemory', 'mapMemory', 'stackMemory'] as const) {
+    if (!memories.has(p.timing[field])) out.push(`$.timing.${field}: '${p.timing[field]}' is not one of $.timing.memories (${[...memories].join(', ')})`);
+  }
+  if (p.isa.atomics.ops.length > 0 && p.isa.atomics.on.length === 0) out.push(`$.isa.atomics.on: atomics are listed but allowed on no memory`);
+  return out;
+}
+
+/** A profile from a parsed JSON document; `source` names it in messages. */
+export function profileFromJson(doc: unknown, source: string): CardProfile {
+  const schemaErrors = validate(doc).map(schemaMessage);
+  const problems = schemaErrors.length > 0 ? schemaErrors : semanticProblems(doc as CardProfile);
+  if (problems.length > 0) {
+    throw new CapsError(`not a valid card profile:\n  ${[...new Set(problems)].join('\n  ')}`, { file: source });
+  }
+  return doc as CardProfile;
+}
+
+/** Read and check a profile file. */
+export function loadProfileFile(path: string): CardProfile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CapsError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CapsError(`not JSON: ${(e as Error).message}`, { file: path });
+  }
+  return profileFromJson(doc, path);
+}
+
+/** `--caps` takes a shipped profile's name or a file path. */
+export function resolveProfile(arg: string, cwd = process.cwd()): { profile: CardProfile; source: string } {
+  const shipped = shippedProfiles();
+  if (shipped.includes(arg)) {
+    const path = join(capsDir(), 'profiles', `${arg}.json`);
+    return { profile: loadProfileFile(path), source: arg };
+  }
+  const path = resolve(cwd, arg);
+  if (!existsSync(path)) {
+    throw new CapsError(`no such profile or file (shipped profiles: ${shipped.join(', ')})`, { file: arg });
+  }
+  return { profile: loadProfileFile(path), source: arg };
+}

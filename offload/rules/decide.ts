@@ -1,0 +1,88 @@
+/**
+ * The offload decision for one program on one card: verify it as the kernel
+ * would for a device (rx_queue_index writable), apply the offload rules, and
+ * say `offload` (the card runs it), `host` (safe, but the card cannot: the host
+ * CPU runs it) or `reject` (the verifier refuses it, or only the card could run
+ * it and cannot). Every reason carries its instruction, disassembly and C line;
+ * the resources say what the program uses of the card.
+ */
+import type { CardProfile } from '../../caps/profile.js';
+import type { LoadedObject } from '../../xdp/object/load-object.js';
+import type { Program, SourcePosition } from '../../xdp/object/bpf-object.js';
+import { describeInsn } from '../../xdp/object/program-listing.js';
+import { verifyProgram, verifierMaps, type VerifyOptions, type VerifyResult } from '../verifier/verifier.js';
+import { collectFacts } from './facts.js';
+import { checkOffload, estimatedCardInsns, stackUse, type Reason, type RuleId } from './offload-rules.js';
+
+export type Verdict = 'offload' | 'host' | 'reject';
+
+export interface ReportedReason {
+  readonly rule: RuleId | 'verifier';
+  /** Instruction index (slot, as the kernel counts) and its disassembly, when the reason is about one. */
+  readonly insn?: number;
+  readonly text?: string;
+  readonly source?: SourcePosition;
+  readonly message: string;
+  readonly suggestion?: string;
+}
+
+export interface Usage {
+  readonly used: number;
+  readonly limit: number;
+}
+
+export interface OffloadReport {
+  readonly verdict: Verdict;
+  readonly reasons: readonly ReportedReason[];
+  readonly resources: {
+    readonly stack: Usage & { readonly frameBytes: number };
+    readonly maps: Usage;
+    readonly mapEntries: Usage;
+    /** Card instructions: an estimate from the eBPF count until the JIT counts them. */
+    readonly programSize: Usage & { readonly estimate: boolean; readonly ebpfInsns: number };
+  };
+  readonly verifier: VerifyResult;
+}
+
+const EXIT: Readonly<Record<Verdict, number>> = { offload: 0, host: 3, reject: 2 };
+/** The exit status of `offload check` for a verdict (1 is for usage and input errors). */
+export const verdictExitCode = (v: Verdict): number => EXIT[v];
+
+function located(program: Program, object: LoadedObject, r: Omit<ReportedReason, 'text' | 'source'>): ReportedReason {
+  if (r.insn === undefined) return r;
+  const index = program.slots.indexOf(r.insn);
+  if (index < 0) return r;
+  const source = program.lines[index];
+  return { ...r, text: describeInsn(program, index, object.maps), ...(source ? { source } : {}) };
+}
+
+/** Decide where `program` of `object` runs with `profile`. */
+export function decideOffload(
+  object: LoadedObject, program: Program, profile: CardProfile, opts: Omit<VerifyOptions, 'observe' | 'offloaded'> = {},
+): OffloadReport {
+  const { result, facts } = collectFacts(program, object.maps, { ...opts, offloaded: true });
+  const maps = verifierMaps(object.maps).maps;
+  const entries = [...facts.maps].reduce((n, i) => n + (maps[i]?.maxEntries ?? 0), 0);
+  const resources = {
+    stack: { used: stackUse(facts, profile.stack.frameBytes), limit: profile.stack.bytes, frameBytes: profile.stack.frameBytes },
+    maps: { used: facts.maps.size, limit: profile.maps.maxMaps },
+    mapEntries: { used: entries, limit: profile.maps.maxEntries },
+    programSize: { used: estimatedCardInsns(program, profile), limit: profile.maxInsns, estimate: true, ebpfInsns: program.insns.length },
+  };
+  if (!result.ok) {
+    const e = result.error!;
+    const reason = located(program, object, { rule: 'verifier', ...(e.pass === 'walk' || e.insn >= 0 ? { insn: e.insn } : {}), message: e.message });
+    return { verdict: 'reject', reasons: [reason], resources, verifier: result };
+  }
+  const reasons = checkOffload({ program, maps, profile, facts }).map((r: Reason) =>
+    located(program, object, { rule: r.rule, ...(r.slot !== undefined ? { insn: r.slot } : {}), message: r.message, ...(r.suggestion ? { suggestion: r.suggestion } : {}) }));
+  if (reasons.length === 0) return { verdict: 'offload', reasons, resources, verifier: result };
+  // The host kernel verifies without a device: what only a device allows (rx_queue_index stores) fails there.
+  const host = reasons.some((r) => r.rule === 'ctx-store') ? verifyProgram(program, object.maps, { ...opts, offloaded: false }) : result;
+  if (!host.ok) {
+    const e = host.error!;
+    const why = located(program, object, { rule: 'verifier', insn: e.insn, message: `on the host CPU: ${e.message}` });
+    return { verdict: 'reject', reasons: [...reasons, why], resources, verifier: host };
+  }
+  return { verdict: 'host', reasons, resources, verifier: result };
+}
