@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { XdpError } from '../../xdp/errors.js';
+import { capsDiff, capsList, capsShow } from './caps-command.js';
 import { checkCommand, type CheckOptions } from './check-command.js';
 import { runDump } from './dump-command.js';
 import type { Io } from './io.js';
@@ -69,6 +70,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--json', 'machine-readable result')
     .action(async (file: string, opts: CheckOptions) => {
       code = await checkCommand(file, opts, io);
+    });
+
+  const caps = program.command('caps').description('card capability profiles: list, show, compare, read from a card');
+  caps.command('list').description('the shipped profiles').action(() => {
+    code = capsList(io);
+  });
+  caps.command('show').description('one profile in full').argument('<profile>', 'a shipped name or a JSON file')
+    .option('--json', 'the profile as JSON').action((name: string, opts: { json?: boolean }) => {
+      code = capsShow(name, opts, io);
+    });
+  caps.command('diff').description('what differs between two profiles, by JSON path')
+    .argument('<a>', 'a shipped name or a JSON file').argument('<b>', 'a shipped name or a JSON file')
+    .option('--json', 'the differences as JSON').action((a: string, b: string, opts: { json?: boolean }) => {
+      code = capsDiff(a, b, opts, io);
     });
 
   try {

@@ -7,8 +7,7 @@
  * the resources say what the program uses of the card.
  */
 import type { CardProfile } from '../../caps/profile.js';
-import type { LoadedObject } from '../../xdp/object/load-object.js';
-import type { Program, SourcePosition } from '../../xdp/object/bpf-object.js';
+import type { MapDef, Program, SourcePosition } from '../../xdp/object/bpf-object.js';
 import { describeInsn } from '../../xdp/object/program-listing.js';
 import { verifyProgram, verifierMaps, type VerifyOptions, type VerifyResult } from '../verifier/verifier.js';
 import { collectFacts } from './facts.js';
@@ -48,7 +47,10 @@ const EXIT: Readonly<Record<Verdict, number>> = { offload: 0, host: 3, reject: 2
 /** The exit status of `offload check` for a verdict (1 is for usage and input errors). */
 export const verdictExitCode = (v: Verdict): number => EXIT[v];
 
-function located(program: Program, object: LoadedObject, r: Omit<ReportedReason, 'text' | 'source'>): ReportedReason {
+/** What the decision needs of the object: its maps. */
+type ObjectMaps = { readonly maps: readonly MapDef[] };
+
+function located(program: Program, object: ObjectMaps, r: Omit<ReportedReason, 'text' | 'source'>): ReportedReason {
   if (r.insn === undefined) return r;
   const index = program.slots.indexOf(r.insn);
   if (index < 0) return r;
@@ -58,7 +60,7 @@ function located(program: Program, object: LoadedObject, r: Omit<ReportedReason,
 
 /** Decide where `program` of `object` runs with `profile`. */
 export function decideOffload(
-  object: LoadedObject, program: Program, profile: CardProfile, opts: Omit<VerifyOptions, 'observe' | 'offloaded'> = {},
+  object: ObjectMaps, program: Program, profile: CardProfile, opts: Omit<VerifyOptions, 'observe' | 'offloaded'> = {},
 ): OffloadReport {
   const { result, facts } = collectFacts(program, object.maps, { ...opts, offloaded: true });
   const maps = verifierMaps(object.maps).maps;

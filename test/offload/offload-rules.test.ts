@@ -1,0 +1,197 @@
+/**
+ * Every offload rule with a program that trips it and one that passes
+ * (assembly, through the verifier and the rules, on the shipped profiles and
+ * on edited copies of them): the verdict, and the rule each reason names.
+ */
+import { describe, expect, it } from 'vitest';
+import { profileFromJson, resolveProfile } from '../../caps/load-profile.js';
+import type { CardProfile } from '../../caps/profile.js';
+import { decideOffload, verdictExitCode, type OffloadReport } from '../../offload/rules/decide.js';
+import { caseObject, type CaseMap } from '../verifier/case-loader.js';
+
+const ARR: CaseMap = { name: 'arr', type: 'ARRAY', keySize: 4, valueSize: 8, maxEntries: 4 };
+
+function decide(asm: string[], caps: string | CardProfile, maps: CaseMap[] = []): OffloadReport {
+  const profile = typeof caps === 'string' ? resolveProfile(caps).profile : caps;
+  const { object, program } = caseObject({ name: 'rule', asm: asm.join('\n'), maps });
+  return decideOffload(object, program, profile);
+}
+const rules = (r: OffloadReport) => r.reasons.map((x) => x.rule);
+/** A shipped profile with some fields replaced (checked like any profile file). */
+function edited(name: string, change: (p: Record<string, unknown>) => void): CardProfile {
+  const doc = structuredClone(resolveProfile(name).profile) as unknown as Record<string, unknown>;
+  change(doc);
+  return profileFromJson(doc, `${name} (edited)`);
+}
+
+const PASS = ['mov %r0, 2', 'exit'];
+/** Looks up key 0 of the first map and leaves the value pointer (or NULL) in r0. */
+const LOOKUP = ['stw [%r10-4], 0', 'ld_map %r1, 0', 'mov %r2, %r10', 'add %r2, -4', 'call 1'];
+
+describe('offload rules', () => {
+  it('a plain program offloads everywhere; exit codes follow the verdict', () => {
+    for (const caps of ['nfp-4000', 'hxdp', 'minimal']) expect(decide(PASS, caps).verdict).toBe('offload');
+    expect([verdictExitCode('offload'), verdictExitCode('host'), verdictExitCode('reject')]).toEqual([0, 3, 2]);
+  });
+
+  it('a program the verifier refuses is rejected, whatever the card', () => {
+    const r = decide(['ldxb %r0, [%r1+0]', 'exit'], 'hxdp');
+    expect(r.verdict).toBe('reject');
+    expect(r.reasons[0]).toMatchObject({ rule: 'verifier', insn: 0 });
+  });
+
+  describe('insn-class', () => {
+    it('jmp32 on a card without it', () => {
+      const prog = ['mov %r0, 2', 'mov %r1, 1', 'jeq32 %r1, 0, out', 'mov %r0, 1', 'out:', 'exit'];
+      expect(decide(prog, 'minimal')).toMatchObject({ verdict: 'host' });
+      expect(rules(decide(prog, 'minimal'))).toEqual(['insn-class']);
+      expect(decide(prog, 'nfp-4000').verdict).toBe('offload');
+    });
+    it('a loop, a bpf-to-bpf call, a tail call', () => {
+      const loop = ['mov %r0, 0', 'mov %r1, 0', 'l:', 'add %r0, 1', 'add %r1, 1', 'jlt %r1, 4, l', 'mov %r0, 2', 'exit'];
+      expect(decide(loop, 'minimal').reasons).toEqual([expect.objectContaining({ rule: 'insn-class', insn: 4, message: expect.stringContaining('loop') })]);
+      expect(decide(loop, 'nfp-4000').verdict).toBe('offload');
+      const call = ['call local f', 'mov %r0, 2', 'exit', 'f:', 'mov %r0, 0', 'exit'];
+      expect(rules(decide(call, 'hxdp'))).toEqual(['insn-class']);
+      expect(decide(call, 'nfp-4000').verdict).toBe('offload');
+      const tail = ['mov %r6, %r1', 'ld_map %r2, 0', 'mov %r3, 0', 'call 12', 'mov %r0, 2', 'exit'];
+      expect(rules(decide(tail, 'nfp-4000', [{ name: 'progs', type: 'PROG_ARRAY', keySize: 4, valueSize: 4, maxEntries: 4 }]))).toEqual(
+        expect.arrayContaining(['insn-class', 'helper', 'map-type']));
+    });
+  });
+
+  describe('mul and div', () => {
+    const unknown64 = [...LOOKUP, 'jeq %r0, 0, out', 'ldxdw %r1, [%r0+0]'];
+    it('multiply only within u32 on nfp-4000; not at all on minimal', () => {
+      const wide = [...unknown64, 'mul %r1, 3', 'out:', 'mov %r0, 2', 'exit'];
+      const narrow = [...unknown64, 'and %r1, 0xffff', 'mul %r1, 3', 'out:', 'mov %r0, 2', 'exit'];
+      expect(decide(wide, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'mul', insn: 8, text: 'r1 *= 3' })]);
+      expect(decide(narrow, 'nfp-4000', [ARR]).verdict).toBe('offload');
+      expect(decide(narrow, 'hxdp', [ARR]).verdict).toBe('offload');
+      expect(rules(decide(['mov %r0, 2', 'mul %r0, 1', 'exit'], 'minimal'))).toEqual(['mul']);
+    });
+    it('divide only a u32 by a u32 constant on nfp-4000', () => {
+      const byReg = [...unknown64, 'and %r1, 0xffff', 'mov %r2, 7', 'ldxdw %r3, [%r0+0]', 'div %r1, %r3', 'out:', 'mov %r0, 2', 'exit'];
+      const byConst = [...unknown64, 'and %r1, 0xffff', 'div %r1, 7', 'out:', 'mov %r0, 2', 'exit'];
+      const wideDividend = [...unknown64, 'div %r1, 7', 'out:', 'mov %r0, 2', 'exit'];
+      expect(decide(byReg, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'div', message: expect.stringContaining('constant') })]);
+      expect(decide(byConst, 'nfp-4000', [ARR]).verdict).toBe('offload');
+      expect(decide(wideDividend, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'div', message: expect.stringContaining('dividend') })]);
+      expect(decide(byReg, 'hxdp', [ARR]).verdict).toBe('offload');
+    });
+  });
+
+  describe('atomic', () => {
+    const onValue = (op: string) => [...LOOKUP, 'jeq %r0, 0, out', 'mov %r1, 1', `lock ${op} [%r0+0], %r1`, 'out:', 'mov %r0, 2', 'exit'];
+    it('add on a map value passes; other operations, fetching forms and the stack do not', () => {
+      expect(decide(onValue('add'), 'nfp-4000', [ARR]).verdict).toBe('offload');
+      expect(decide(onValue('xchg'), 'nfp-4000', [ARR]).reasons.map((r) => r.message)).toEqual([
+        expect.stringContaining('atomic xchg is not supported'), expect.stringContaining('fetch'),
+      ]);
+      expect(rules(decide(onValue('fetch add'), 'nfp-4000', [ARR]))).toEqual(['atomic']);
+      const onStack = ['stdw [%r10-8], 0', 'mov %r1, 1', 'lock add [%r10-8], %r1', 'mov %r0, 2', 'exit'];
+      expect(decide(onStack, 'nfp-4000').reasons).toEqual([expect.objectContaining({ rule: 'atomic', message: expect.stringContaining('the stack') })]);
+    });
+  });
+
+  describe('helpers', () => {
+    it('a helper the card lacks, by name and id', () => {
+      const r = decide(['call 5', 'mov %r0, 2', 'exit'], 'nfp-4000');
+      expect(r).toMatchObject({ verdict: 'host', reasons: [{ rule: 'helper', insn: 0, message: 'bpf_ktime_get_ns (id 5) is not available on nfp-4000' }] });
+      expect(decide(['call 5', 'mov %r0, 2', 'exit'], 'hxdp').verdict).toBe('offload');
+    });
+    it('perf_event_output only with BPF_F_CURRENT_CPU', () => {
+      const perf = (flags: string) => ['stdw [%r10-8], 0', 'ld_map %r2, 0', ...flags.split(';'), 'mov %r4, %r10', 'add %r4, -8', 'mov %r5, 8', 'call 25', 'mov %r0, 2', 'exit'];
+      const events: CaseMap = { name: 'events', type: 'PERF_EVENT_ARRAY', keySize: 4, valueSize: 4, maxEntries: 4 };
+      expect(decide(perf('mov %r3, 0'), 'nfp-4000', [events]).reasons).toEqual([expect.objectContaining({ rule: 'helper-arg', message: expect.stringContaining('BPF_F_CURRENT_CPU') })]);
+      expect(decide(perf('mov32 %r3, -1'), 'nfp-4000', [events]).verdict).toBe('offload');
+    });
+    it('map keys from the stack at a constant 4-aligned offset', () => {
+      const keyInValue = [...LOOKUP, 'jeq %r0, 0, out', 'mov %r2, %r0', 'ld_map %r1, 0', 'call 1', 'out:', 'mov %r0, 2', 'exit'];
+      expect(decide(keyInValue, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'helper-arg', message: expect.stringContaining('key must be on the stack') })]);
+      expect(decide([...LOOKUP, 'mov %r0, 2', 'exit'], 'nfp-4000', [ARR]).verdict).toBe('offload');
+    });
+    it('adjust_head needs a firmware without front metadata', () => {
+      const prog = ['mov %r6, %r1', 'mov %r2, -20', 'call 44', 'mov %r0, 2', 'exit'];
+      expect(decide(prog, 'nfp-4000').verdict).toBe('offload');
+      const meta = edited('nfp-4000', (p) => { (p.adjustHead as Record<string, unknown>).noMeta = false; });
+      expect(rules(decide(prog, meta))).toEqual(['adjust-head']);
+      expect(rules(decide(prog, 'minimal'))).toEqual(['helper']);
+    });
+  });
+
+  describe('maps', () => {
+    it('a type the card cannot offload, with the one to use instead', () => {
+      const percpu: CaseMap = { ...ARR, type: 'PERCPU_ARRAY' };
+      expect(decide([...LOOKUP, 'mov %r0, 2', 'exit'], 'nfp-4000', [percpu]).reasons).toEqual([
+        expect.objectContaining({ rule: 'map-type', message: "map 'arr': PERCPU_ARRAY is not offloadable on nfp-4000", suggestion: 'use ARRAY' }),
+      ]);
+    });
+    it('every limit: value size, element size, map count, total entries', () => {
+      const prog = (n: number) => [...Array.from({ length: n }, (_, i) => [`ld_map %r1, ${i}`]).flat(), ...LOOKUP, 'mov %r0, 2', 'exit'];
+      expect(decide(prog(1), 'minimal', [ARR]).verdict).toBe('offload');
+      const big = decide(prog(1), 'minimal', [{ ...ARR, valueSize: 16, maxEntries: 100 }]);
+      expect(big.reasons.map((r) => r.message)).toEqual([
+        "map 'arr': value of 16 bytes is over minimal's 8",
+        "map 'arr': element of 24 bytes (key and value each rounded up to 8) is over minimal's 16",
+        '100 map entries in all, minimal holds 64',
+      ]);
+      const three = decide(prog(3), 'minimal', [ARR, { ...ARR, name: 'b' }, { ...ARR, name: 'c' }]);
+      expect(three.reasons.map((r) => r.message)).toContain('3 maps, minimal holds 2');
+      expect(three.resources.maps).toEqual({ used: 3, limit: 2 });
+    });
+  });
+
+  describe('memory', () => {
+    it('one pointer type per load on every path', () => {
+      const prog = [...LOOKUP, 'mov %r1, %r10', 'add %r1, -8', 'stdw [%r10-8], 0', 'jeq %r0, 0, use', 'mov %r1, %r0', 'use:', 'ldxdw %r2, [%r1+0]', 'mov %r0, 2', 'exit'];
+      const r = decide(prog, 'nfp-4000', [ARR]);
+      expect(r.reasons).toEqual([expect.objectContaining({ rule: 'pointer-type', insn: 11, message: expect.stringContaining('(map_value, fp)') })]);
+    });
+    it('stack accesses at one constant offset', () => {
+      const prog = [...LOOKUP, 'stdw [%r10-16], 0', 'stdw [%r10-8], 0', 'mov %r1, %r10', 'add %r1, -8', 'jeq %r0, 0, use', 'add %r1, -8', 'use:', 'ldxdw %r2, [%r1+0]', 'mov %r0, 2', 'exit'];
+      expect(decide(prog, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'stack-offset', message: expect.stringContaining('(fp-16, fp-8)') })]);
+    });
+    it('stack per call chain in the card\'s frames', () => {
+      expect(decide(['stdw [%r10-64], 0', 'mov %r0, 2', 'exit'], 'minimal').verdict).toBe('offload');
+      const r = decide(['stdw [%r10-72], 0', 'mov %r0, 2', 'exit'], 'minimal');
+      expect(r.reasons).toEqual([expect.objectContaining({ rule: 'stack-size', message: expect.stringContaining('128 bytes') })]);
+      expect(r.resources.stack).toEqual({ used: 128, limit: 64, frameBytes: 64 });
+    });
+    it('packet bytes beyond the on-chip split', () => {
+      const read = (at: number) => ['ldxw %r2, [%r1+0]', 'ldxw %r3, [%r1+4]', 'mov %r4, %r2', `add %r4, ${at + 1}`, 'jgt %r4, %r3, out', `ldxb %r0, [%r2+${at}]`, 'out:', 'mov %r0, 2', 'exit'];
+      expect(decide(read(50), 'minimal').verdict).toBe('offload');
+      expect(decide(read(100), 'minimal').reasons).toEqual([expect.objectContaining({ rule: 'packet-split', insn: 5, message: 'packet access up to byte 101 is beyond the 96 bytes minimal keeps on-chip' })]);
+    });
+    it('rx_queue_index stores only with QUEUE_SELECT; the host cannot run them at all', () => {
+      const prog = ['stw [%r1+16], 1', 'mov %r0, 2', 'exit'];
+      expect(decide(prog, 'nfp-4000').verdict).toBe('offload');
+      const r = decide(prog, 'hxdp');
+      expect(r.verdict).toBe('reject');
+      expect(rules(r)).toEqual(['ctx-store', 'verifier']);
+      expect(decide(['stw [%r1+12], 1', 'mov %r0, 2', 'exit'], 'nfp-4000').verdict).toBe('reject');
+    });
+  });
+
+  describe('action', () => {
+    it('a return code the card does not carry out, certain or possible', () => {
+      expect(decide(['mov %r0, 3', 'exit'], 'minimal').reasons).toEqual([expect.objectContaining({ rule: 'action', message: expect.stringMatching(/^returns XDP_TX/) })]);
+      expect(decide(['mov %r0, 4', 'exit'], 'nfp-4000').reasons).toEqual([expect.objectContaining({ rule: 'action', message: expect.stringMatching(/^returns XDP_REDIRECT/) })]);
+      expect(decide(['mov %r0, 4', 'exit'], 'hxdp').verdict).toBe('offload');
+      const fromMap = [...LOOKUP, 'mov %r1, %r0', 'mov %r0, 1', 'jeq %r1, 0, out', 'ldxw %r0, [%r1+0]', 'out:', 'exit'];
+      expect(decide(fromMap, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'action', message: expect.stringMatching(/^may return XDP_REDIRECT/), suggestion: expect.any(String) })]);
+    });
+  });
+
+  it('program size against the card\'s limit (an estimate until the JIT counts)', () => {
+    const long = ['mov %r0, 2', ...Array.from({ length: 30 }, () => 'add %r0, 0'), 'exit'];
+    const r = decide(long, 'minimal');
+    expect(r.reasons).toEqual([expect.objectContaining({ rule: 'program-size', message: expect.stringContaining('estimate') })]);
+    expect(r.resources.programSize).toMatchObject({ used: 80, limit: 64, estimate: true, ebpfInsns: 32 });
+  });
+
+  it('collects every reason, not just the first', () => {
+    const prog = ['call 5', 'mov %r1, 3', 'mul %r1, 3', 'mov %r0, 3', 'exit'];
+    expect(rules(decide(prog, 'minimal'))).toEqual(['helper', 'mul', 'action']);
+  });
+});
