@@ -3,8 +3,11 @@
  * profile in full, and what differs between two (by JSON path). NAME may be a
  * shipped profile or a JSON file, as for `check --caps`.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CapsError } from '../../caps/caps-error.js';
 import { resolveProfile, shippedProfiles } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
+import { decodeCardArea, encodeCardArea, type CardArea } from '../../caps/tlv.js';
 import { formatJson } from '../../xdp/maps/json-text.js';
 import type { Io } from './io.js';
 
@@ -54,6 +57,54 @@ function describe(p: CardProfile): string[] {
 export function capsShow(name: string, opts: { json?: boolean }, io: Io): number {
   const { profile } = resolveProfile(name);
   io.stdout.write(opts.json ? `${formatJson(profile)}\n` : `${describe(profile).join('\n')}\n`);
+  return 0;
+}
+
+export interface ReadOptions {
+  card?: string;
+  tlv?: string;
+  bar?: string;
+  json?: boolean;
+}
+
+function readBytes(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new CapsError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
+}
+
+/**
+ * `caps read --card NAME`: the simulated card NAME (a shipped profile or a file) exposes its
+ * capability area and control BAR as NFP firmware does, and the profile is read back from them as
+ * the nfp driver reads them; `--tlv F --bar F` reads an area saved by `caps write` (or edited).
+ */
+export function capsRead(opts: ReadOptions, io: Io): number {
+  let area: CardArea;
+  let source: string;
+  if (opts.card !== undefined) {
+    if (opts.tlv !== undefined || opts.bar !== undefined) throw new CapsError('give either --card or --tlv/--bar, not both');
+    area = encodeCardArea(resolveProfile(opts.card).profile);
+    source = `card ${opts.card}`;
+  } else if (opts.tlv !== undefined && opts.bar !== undefined) {
+    area = { tlv: readBytes(opts.tlv), bar: readBytes(opts.bar) };
+    source = opts.tlv;
+  } else {
+    throw new CapsError('caps read needs --card NAME, or --tlv FILE and --bar FILE');
+  }
+  const { profile, warnings } = decodeCardArea(area, source);
+  for (const w of warnings) io.stderr.write(`offload: warning: ${source}: ${w}\n`);
+  io.stdout.write(opts.json ? `${formatJson(profile)}\n` : `${describe(profile).join('\n')}\n`);
+  return 0;
+}
+
+/** `caps write NAME --tlv F --bar F`: the capability area and BAR a card with this profile exposes. */
+export function capsWrite(name: string, opts: { tlv: string; bar: string }, io: Io): number {
+  const area = encodeCardArea(resolveProfile(name).profile);
+  writeFileSync(opts.tlv, area.tlv);
+  writeFileSync(opts.bar, area.bar);
+  io.stdout.write(`${opts.tlv}: ${area.tlv.length} bytes of capability records; ${opts.bar}: ${area.bar.length} bytes of control BAR\n`);
   return 0;
 }
 

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { XdpError } from '../../xdp/errors.js';
-import { capsDiff, capsList, capsShow } from './caps-command.js';
+import { capsDiff, capsList, capsRead, capsShow, capsWrite, type ReadOptions } from './caps-command.js';
 import { checkCommand, type CheckOptions } from './check-command.js';
 import { runDump } from './dump-command.js';
 import type { Io } from './io.js';
@@ -84,6 +84,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument('<a>', 'a shipped name or a JSON file').argument('<b>', 'a shipped name or a JSON file')
     .option('--json', 'the differences as JSON').action((a: string, b: string, opts: { json?: boolean }) => {
       code = capsDiff(a, b, opts, io);
+    });
+
+  caps.command('read').description('read a card\'s capabilities (TLV area and control BAR) back into a profile, as the nfp driver does')
+    .option('--card <name>', 'the simulated card with this profile (a shipped name or a JSON file)')
+    .option('--tlv <file>', 'a capability area saved by caps write').option('--bar <file>', 'its control BAR')
+    .option('--json', 'the profile as JSON').action((opts: ReadOptions) => {
+      code = capsRead(opts, io);
+    });
+  caps.command('write').description('save the capability area and control BAR a card with this profile exposes')
+    .argument('<profile>', 'a shipped name or a JSON file')
+    .requiredOption('--tlv <file>', 'where the capability records go').requiredOption('--bar <file>', 'where the control BAR goes')
+    .action((name: string, opts: { tlv: string; bar: string }) => {
+      code = capsWrite(name, opts, io);
     });
 
   try {

@@ -1,0 +1,155 @@
+/**
+ * `offload check --caps` and `offload caps ...` from the command line: every
+ * fixture program's verdict on every shipped profile (pinned; docs/caps.md
+ * explains each), exit codes, the text and JSON reports, and bad profiles and
+ * capability areas reported with their JSON path or offset, never a stack trace.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveProfile } from '../../caps/load-profile.js';
+import { main } from '../../offload/cli/main.js';
+import { FIXTURE_OBJ } from '../support/paths.js';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+/** Verdict and the rules behind it, per fixture program, on nfp-4000 / hxdp / minimal. */
+const VERDICTS: Readonly<Record<string, readonly [string, string, string]>> = {
+  'alu32_jmp32/xdp_port_range': ['offload', 'offload', 'host: insn-class program-size'],
+  'basic_actions/xdp_drop_all': ['offload', 'offload', 'offload'],
+  'basic_actions/xdp_abort_all': ['offload', 'offload', 'host: action'],
+  'basic_actions/xdp_pass_all': ['offload', 'offload', 'offload'],
+  'basic_actions/xdp_tx_all': ['offload', 'offload', 'host: action'],
+  'fib_lookup/xdp_fib_forward': ['host: action helper', 'host: helper', 'host: action helper program-size'],
+  'firewall_5tuple/xdp_firewall': ['offload', 'offload', 'host: atomic map-type program-size'],
+  'flow_lru/xdp_flow_lru': ['host: helper map-type', 'host: map-type', 'host: atomic helper map-type program-size'],
+  'ipip_encap/xdp_ipip_encap': ['offload', 'offload', 'host: action helper map-limit program-size'],
+  'ipv6_ext_walk/xdp_ipv6_ext_walk': ['host: packet-split', 'host: insn-class packet-split', 'host: atomic insn-class map-limit packet-split program-size'],
+  'legacy_maps/xdp_legacy_count': ['offload', 'offload', 'host: atomic program-size'],
+  'mac_swap_tx/xdp_mac_swap_tx': ['offload', 'offload', 'host: action program-size'],
+  'map_in_map/xdp_map_in_map': ['host: map-type', 'host: map-type', 'host: atomic map-type program-size'],
+  'parse_l3/xdp_parse_l3': ['offload', 'offload', 'host: program-size'],
+  'proto_count_array/xdp_proto_count': ['offload', 'offload', 'host: atomic map-limit program-size'],
+  'proto_count_percpu/xdp_proto_count_percpu': ['host: map-type', 'host: map-type', 'host: map-type program-size'],
+  'redirect_devmap/xdp_redirect_devmap': ['host: action helper map-type', 'offload', 'host: action helper map-type'],
+  'reject_unbounded_loop/xdp_spin_until_resumed': ['reject: verifier', 'reject: verifier', 'reject: verifier'],
+  'reject_unbounded_loop/xdp_repeat_from_packet': ['reject: verifier', 'reject: verifier', 'reject: verifier'],
+  'reject_unchecked_read/xdp_reject_unchecked_read': ['reject: verifier', 'reject: verifier', 'reject: verifier'],
+  'reject_uninit_stack/xdp_reject_uninit_stack': ['reject: verifier', 'reject: verifier', 'reject: verifier'],
+  'rodata_config/xdp_rodata_config': ['offload', 'offload', 'host: atomic map-limit program-size'],
+  'subprog_call/xdp_check_ipv4_csum': ['offload', 'host: insn-class', 'host: insn-class program-size'],
+  'tail_call/xdp_handle_ipv4': ['offload', 'offload', 'offload'],
+  'tail_call/xdp_handle_ipv6': ['offload', 'offload', 'offload'],
+  'tail_call/xdp_dispatch': ['host: helper insn-class map-type', 'host: helper insn-class map-type', 'host: helper insn-class map-type'],
+  'truncate_tail/xdp_truncate_tail': ['offload', 'offload', 'host: action helper'],
+};
+const PROFILES = ['nfp-4000', 'hxdp', 'minimal'] as const;
+const EXIT: Record<string, number> = { offload: 0, host: 3, reject: 2 };
+
+describe('offload check --caps: every fixture on every shipped profile', () => {
+  for (const [key, verdicts] of Object.entries(VERDICTS)) {
+    const [file, section] = key.split('/') as [string, string];
+    PROFILES.forEach((caps, i) => {
+      it(`${key} on ${caps}: ${verdicts[i]}`, async () => {
+        const { code, out, err } = await run('check', join(FIXTURE_OBJ, `${file}.o`), '--section', section, '--caps', caps, '--json');
+        expect(err).toBe('');
+        const doc = JSON.parse(out);
+        const rules = [...new Set((doc.reasons as { rule: string }[]).map((r) => r.rule))].sort().join(' ');
+        expect(rules ? `${doc.verdict}: ${rules}` : doc.verdict).toBe(verdicts[i]);
+        expect(code).toBe(EXIT[doc.verdict]);
+      });
+    });
+  }
+});
+
+describe('offload check report', () => {
+  it('text: the verdict, each reason with instruction, C line and suggestion, and the resources', async () => {
+    const { code, out } = await run('check', join(FIXTURE_OBJ, 'proto_count_percpu.o'));
+    expect(code).toBe(3);
+    expect(out).toContain('on nfp-4000 (NFP-4000)');
+    expect(out).toContain('verdict: host — safe, but nfp-4000 cannot run it: it will run on the host CPU');
+    expect(out).toMatch(/map-type\s+map '\w+': PERCPU_ARRAY is not offloadable on nfp-4000\n\s+suggestion: use ARRAY/);
+    expect(out).toMatch(/stack\s+\d+ \/ 512\s+bytes/);
+    expect(out).toMatch(/program size\s+\d+ \/ 8192\s+card insns\s+\(estimated from \d+ eBPF instructions/);
+    const fib = await run('check', join(FIXTURE_OBJ, 'fib_lookup.o'));
+    expect(fib.out).toMatch(/insn \d+ \(fib_lookup\.c:\d+\)\s+helper\s+bpf_fib_lookup \(id 69\) is not available on nfp-4000\n\s+call bpf_fib_lookup#69\n\s+; rc = bpf_fib_lookup\(ctx, &fib, sizeof\(fib\), 0\);/);
+  });
+
+  it('JSON: verdict, reasons and resources', async () => {
+    const { code, out } = await run('check', join(FIXTURE_OBJ, 'reject_unchecked_read.o'), '--caps', 'hxdp', '--json');
+    expect(code).toBe(2);
+    const doc = JSON.parse(out);
+    expect(doc).toMatchObject({ verdict: 'reject', caps: 'hxdp', reasons: [{ rule: 'verifier', insn: 1, message: expect.stringContaining('invalid access to packet') }] });
+    expect(Object.keys(doc.resources).sort()).toEqual(['mapEntries', 'maps', 'programSize', 'stack']);
+  });
+
+  it('--caps takes a file; a bad profile or name is a usage error with the JSON path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caps-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ ...resolveProfile('minimal').profile, name: 'mine' }));
+    expect((await run('check', join(FIXTURE_OBJ, 'basic_actions.o'), '-s', 'xdp_drop_all', '--caps', good)).code).toBe(0);
+    const bad = join(dir, 'bad.json');
+    const doc = structuredClone(resolveProfile('nfp-4000').profile) as unknown as Record<string, Record<string, unknown>>;
+    delete doc.maps!.maxMaps;
+    doc.stack!.bytes = -64;
+    (doc as Record<string, unknown>).maxInsns = 'many';
+    (doc.helpers as unknown as { id: number; name: string }[])[0]!.name = 'bpf_map_lookup';
+    writeFileSync(bad, JSON.stringify(doc));
+    const r = await run('check', join(FIXTURE_OBJ, 'basic_actions.o'), '--caps', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${bad}: not a valid card profile:`);
+    expect(r.err).toContain("$.maps: missing field 'maxMaps'");
+    expect(r.err).toContain('$.stack.bytes: must be >= 0');
+    expect(r.err).toContain('$.maxInsns: must be integer');
+    expect(r.err).not.toMatch(/\n\s+at /);
+    writeFileSync(bad, JSON.stringify({ ...resolveProfile('nfp-4000').profile, helpers: [{ id: 1, name: 'bpf_map_lookup' }] }));
+    expect((await run('caps', 'show', bad)).err).toContain("$.helpers[0].name: 'bpf_map_lookup' is not a helper name; helper 1 is 'bpf_map_lookup_elem'");
+    writeFileSync(bad, '{ "name": ');
+    expect((await run('caps', 'show', bad)).err).toMatch(/bad\.json: not JSON/);
+    const unknown = await run('check', join(FIXTURE_OBJ, 'basic_actions.o'), '--caps', 'nfp-9000');
+    expect(unknown).toMatchObject({ code: 1, err: 'offload: nfp-9000: no such profile or file (shipped profiles: hxdp, minimal, nfp-4000)\n' });
+  });
+});
+
+describe('offload caps', () => {
+  it('list, show and diff the shipped profiles', async () => {
+    const list = await run('caps', 'list');
+    expect(list.out.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0])).toEqual(['name', 'hxdp', 'minimal', 'nfp-4000']);
+    const show = await run('caps', 'show', 'nfp-4000');
+    expect(show.out).toContain('60 cores × 8 threads at 800 MHz');
+    expect(JSON.parse((await run('caps', 'show', 'hxdp', '--json')).out)).toEqual(resolveProfile('hxdp').profile);
+    const diff = await run('caps', 'diff', 'nfp-4000', 'hxdp');
+    expect(diff.out).toMatch(/^\d+ differences \(nfp-4000 → hxdp\):/);
+    expect(diff.out).toMatch(/\$\.isa\.wordBits\s+32 → 64/);
+    expect(diff.out).toMatch(/\$\.helpers\[69\]|\$\.helpers\[51\]\.name\s+\(absent\) → "bpf_redirect_map"/);
+    expect((await run('caps', 'diff', 'minimal', 'minimal')).out).toBe('minimal and minimal do not differ\n');
+  });
+
+  it('read a card back: profile → capability area → profile, and a damaged area by offset', async () => {
+    for (const name of ['nfp-4000', 'hxdp', 'minimal']) {
+      const { code, out, err } = await run('caps', 'read', '--card', name, '--json');
+      expect([code, err]).toEqual([0, '']);
+      expect(JSON.parse(out)).toEqual(resolveProfile(name).profile);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'area-'));
+    const tlv = join(dir, 'a.tlv');
+    const bar = join(dir, 'a.bar');
+    expect((await run('caps', 'write', 'nfp-4000', '--tlv', tlv, '--bar', bar)).code).toBe(0);
+    const area = readFileSync(tlv);
+    writeFileSync(tlv, area.subarray(0, area.length - 3));
+    const cut = await run('caps', 'read', '--tlv', tlv, '--bar', bar);
+    expect(cut.code).toBe(1);
+    expect(cut.err).toMatch(/a\.tlv, offset 0x[0-9a-f]+: /);
+    writeFileSync(tlv, Buffer.concat([area, Buffer.from([0x63, 0, 0, 0, 0, 0, 0, 0])]));
+    const unknown = await run('caps', 'read', '--tlv', tlv, '--bar', bar, '--json');
+    expect(unknown.code).toBe(0);
+    expect(unknown.err).toMatch(/warning: .*unknown capability type 0x63 at offset 0x[0-9a-f]+/);
+    expect((await run('caps', 'read')).err).toContain('caps read needs --card NAME, or --tlv FILE and --bar FILE');
+  });
+});
