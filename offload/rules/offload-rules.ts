@@ -179,9 +179,12 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
         });
       }
     }
-    // The nfp driver offloads adjust_head only when the firmware keeps no metadata in front of the
-    // packet; offsets beyond the guaranteed ones are checked at run time (the call then fails), not refused.
-    if (id === 44 && p.adjustHead && !p.adjustHead.noMeta) {
+    // The nfp driver offloads adjust_head only when the firmware advertises a window (off_max > 0) and
+    // keeps no metadata in front of the packet; offsets beyond the guaranteed ones are checked at run
+    // time (the call then fails), not refused.
+    if (id === 44 && p.adjustHead && p.adjustHead.offMax === 0) {
+      out.push({ rule: 'adjust-head', slot, message: `${p.name}'s firmware gives bpf_xdp_adjust_head no room (off_max 0): not supported` });
+    } else if (id === 44 && p.adjustHead && !p.adjustHead.noMeta) {
       out.push({ rule: 'adjust-head', slot, message: `${p.name}'s firmware keeps metadata in front of the packet; bpf_xdp_adjust_head cannot be offloaded then` });
     }
   }

@@ -116,6 +116,8 @@ describe('offload rules', () => {
       expect(decide(prog, 'nfp-4000').verdict).toBe('offload');
       const meta = edited('nfp-4000', (p) => { (p.adjustHead as Record<string, unknown>).noMeta = false; });
       expect(rules(decide(prog, meta))).toEqual(['adjust-head']);
+      const none = edited('nfp-4000', (p) => { Object.assign(p.adjustHead as object, { offMin: 0, offMax: 0 }); });
+      expect(decide(prog, none).reasons).toEqual([expect.objectContaining({ rule: 'adjust-head', message: expect.stringContaining('off_max 0') })]);
       expect(rules(decide(prog, 'minimal'))).toEqual(['helper']);
     });
   });
