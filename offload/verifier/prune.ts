@@ -44,6 +44,8 @@ const UNBOUND: RegState = { type: 'scalar', off: 0, s: unknownScalar(), id: 0, r
 /** Is `cur` covered by `old`: everything `old` allowed, `cur` allows too? */
 export function statesEqual(old: VerifierState, cur: VerifierState, opts: CompareOptions): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
+  // What held on a mispredicted path proves nothing for a real one.
+  if (old.speculative && !cur.speculative) return false;
   const ids = new IdMap();
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   for (let i = 0; i < old.frames.length; i++) {

@@ -41,6 +41,8 @@ export interface VerifierState {
   hist: number[];
   /** How many may_goto fall-throughs this path took (each one a loop iteration the budget allowed). */
   mayGotoDepth: number;
+  /** A path only a mispredicted branch takes (walked for loaders without CAP_PERFMON, Spectre v1). */
+  speculative: boolean;
   /** Entries of `hist` at jump targets or touching the stack (a checkpoint is forced past 40, as the kernel forces one). */
   histJumps: number;
   /** Stack slots written whole in this segment (none yet when undefined): a read mark does not pass above them. */
@@ -71,7 +73,7 @@ export function ownStack(f: FuncState): void {
 
 export function initialState(): VerifierState {
   return {
-    frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [], mayGotoDepth: 0,
+    frames: [newFrame(0, -1)], parent: undefined, branches: 1, insn: 0, refs: [], mayGotoDepth: 0, speculative: false,
     hist: [], histJumps: 0, written: undefined, precise: undefined, read: undefined,
   };
 }
@@ -80,6 +82,7 @@ export function initialState(): VerifierState {
 export function cloneState(s: VerifierState): VerifierState {
   return {
     frames: s.frames.map(cloneFrame), parent: s.parent, branches: 0, insn: s.insn, refs: s.refs.slice(), mayGotoDepth: s.mayGotoDepth,
+    speculative: s.speculative,
     hist: s.hist.slice(), histJumps: s.histJumps, written: s.written?.slice(), precise: undefined, read: undefined,
   };
 }

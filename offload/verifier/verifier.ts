@@ -237,7 +237,17 @@ class Walk {
         this.log(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${formatInsn(insn, k)}`);
       }
       this.access = -1;
-      const next = this.step(pc, insn, k, st, work);
+      let next: number;
+      try {
+        next = this.step(pc, insn, k, st, work);
+      } catch (e) {
+        // A speculative path that would do something unsafe ends here: the kernel puts a barrier
+        // (nospec) before the instruction instead of refusing the program.
+        if (!st.speculative || !(e instanceof VerifyError) || !e.recoverable) throw e;
+        this.log(`${pc}: speculative path ends: ${e.message.split('\n')[0]}`);
+        this.finishPath(st);
+        return;
+      }
       if (this.logLevel > 1) this.log(`${pc}: ${this.regsText(curFrame(st))}`);
       if (next < 0) {
         this.finishPath(st);
@@ -655,6 +665,7 @@ class Walk {
       if (taken >= 0) {
         // Only one way to go: the values that decided it must be exact wherever this path is compared.
         this.needPrecise(st, k.useReg ? [insn.dst, insn.src] : [insn.dst]);
+        if (!this.privileged) this.speculate(pc, insn, k.useReg, st, taken === 1 ? fall : target, work);
         return taken === 1 ? target : fall;
       }
       const other = cloneState(st);
@@ -688,6 +699,20 @@ class Walk {
       if (!this.privileged) throw new VerifyError(`R${insn.dst} pointer comparison prohibited`, pc);
     }
     return fall;
+  }
+
+  /**
+   * Without CAP_PERFMON the kernel also walks the side of a decided branch the CPU might mispredict
+   * into, with the compared registers unknown (sanitize_speculative_path): a path where unsafe
+   * memory accesses end the path rather than the program, and which never prunes a real one.
+   */
+  speculate(pc: number, insn: Insn, useReg: boolean, st: VerifierState, to: number, work: { insn: number; state: VerifierState }[]): void {
+    const other = cloneState(st);
+    other.speculative = true;
+    const f = curFrame(other);
+    f.regs[insn.dst] = unknownReg();
+    if (useReg) f.regs[insn.src] = unknownReg();
+    this.pushBranch(pc, st, other, to, work);
   }
 
   pushBranch(pc: number, cur: VerifierState, other: VerifierState, target: number, work: { insn: number; state: VerifierState }[]): void {

@@ -11,4 +11,13 @@ export class VerifyError extends Error {
     super(message);
     this.name = 'VerifyError';
   }
+
+  /**
+   * Whether a speculative path (see verifier.ts) may simply end here, as the kernel ends one on an
+   * EACCES/EINVAL/EPERM refusal (error_recoverable_with_nospec); the complexity limits (E2BIG) end
+   * everything.
+   */
+  get recoverable(): boolean {
+    return !/^(BPF program is too large|The sequence of \d+ jumps is too complex)/.test(this.message);
+  }
 }

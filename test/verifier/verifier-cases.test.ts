@@ -13,10 +13,7 @@ import { GROUPS, caseObject, loadCases } from './case-loader.js';
  * The cases whose verdict we know to differ from the kernel's, and why. Any other difference fails
  * the test, and so does one of these agreeing (then it comes off the list).
  */
-const KNOWN_VERDICT_DIFFERENCES: Readonly<Record<string, string>> = {
-  'loops/bounded loop unprivileged':
-    'without CAP_PERFMON the kernel also walks the mispredicted side of decided branches (Spectre v1 sanitation); not modelled',
-};
+const KNOWN_VERDICT_DIFFERENCES: Readonly<Record<string, string>> = {};
 
 describe('verifier agrees with the kernel on the case corpus', () => {
   const cases = loadCases();
