@@ -23,6 +23,27 @@ const PC_LIMIT = 1 << 20;
 const R0 = 1;
 const R1_R5 = 0b111110;
 
+/**
+ * A history entry after a conditional jump: a register or spilled slot the jump's refinement was
+ * copied to (a linked scalar, sync_linked_regs). Negative, so never mistaken for an instruction.
+ */
+export function linkEntry(frame: number, slot: boolean, index: number): number {
+  return -(1 + frame * 128 + (slot ? 64 : 0) + index);
+}
+
+/** A group of links: if any is needed precisely, all are (they were refined as one). */
+function syncLinks(group: readonly number[], bt: Marks): void {
+  const decoded = group.map((e) => {
+    const v = -e - 1;
+    return { frame: v >> 7, slot: (v & 64) !== 0, index: v & 63 };
+  });
+  if (!decoded.some((l) => (l.slot ? hasSlot(bt, l.frame, l.index) : hasReg(bt, l.frame, l.index)))) return;
+  for (const l of decoded) {
+    if (l.slot) setSlot(bt, l.frame, l.index);
+    else setReg(bt, l.frame, l.index);
+  }
+}
+
 /** A history entry: the instruction, and the stack slot it spilled to or filled from. */
 export function historyEntry(pc: number, frame = -1, slot = 0): number {
   return frame < 0 ? pc : pc + PC_LIMIT * (1 + frame * SLOTS + slot);
@@ -120,9 +141,19 @@ function isSpilledScalar(s: VerifierState, frame: number, k: number): boolean {
  */
 export function markChainPrecision(p: SlotProgram, st: VerifierState, bt: Marks): void {
   let frame = st.frames.length - 1;
+  const links: number[] = [];
   for (let s: VerifierState = st; ;) {
     for (let i = s.hist.length - 1; i >= 0 && !isEmpty(bt); i--) {
-      frame = backtrackInsn(p, s.hist[i]!, bt, frame);
+      const entry = s.hist[i]!;
+      if (entry < 0) {
+        links.push(entry);
+        continue;
+      }
+      if (links.length > 0) {
+        syncLinks(links, bt);
+        links.length = 0;
+      }
+      frame = backtrackInsn(p, entry, bt, frame);
       if (frame < 0) {
         markAllPrecise(st);
         return;

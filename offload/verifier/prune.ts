@@ -27,6 +27,11 @@ export interface CompareOptions {
 class IdMap {
   /** Pairs old, cur, old, cur, ... (few per comparison). */
   private readonly pairs: number[] = [];
+  private next = -1;
+  /** An id no state has (negative), for a value that stands alone. */
+  fresh(): number {
+    return this.next--;
+  }
   check(o: number, c: number): boolean {
     if ((o === 0) !== (c === 0)) return false;
     if (o === 0) return true;
@@ -74,7 +79,9 @@ function regSafe(o: RegState, c: RegState, ids: IdMap, opts: CompareOptions, pre
   if (!scalarWithin(o.s, c.s)) return false;
   if (opts.exact && !scalarWithin(c.s, o.s)) return false;
   if ((o.type === 'pkt' || o.type === 'pkt_meta') && (opts.exact ? o.range !== c.range : o.range > c.range)) return false;
-  return o.type === 'scalar' && o.id === 0 ? true : ids.check(o.id, c.id);
+  if (o.type !== 'scalar') return ids.check(o.id, c.id);
+  // Linked scalars must be linked the same way in `cur`; an unlinked one stands for itself (check_scalar_ids).
+  return o.id === 0 || ids.check(o.id, c.id !== 0 ? c.id : ids.fresh());
 }
 
 /** The scalar a read of a whole slot gives, if it gives one: a spilled 8-byte scalar, or anything for all-misc bytes. */

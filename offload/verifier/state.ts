@@ -43,6 +43,8 @@ export interface VerifierState {
   mayGotoDepth: number;
   /** A path only a mispredicted branch takes (walked for loaders without CAP_PERFMON, Spectre v1). */
   speculative: boolean;
+  /** Scalars the instruction being walked linked by refining one of them (recorded after it in `hist`). */
+  pendingLinks?: { frame: number; slot: boolean; index: number }[];
   /** Entries of `hist` at jump targets or touching the stack (a checkpoint is forced past 40, as the kernel forces one). */
   histJumps: number;
   /** Stack slots written whole in this segment (none yet when undefined): a read mark does not pass above them. */

@@ -23,7 +23,7 @@ import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
 import { newMarks, markWholeFrame, setReg as markReg, setSlot as markSlot, forEachMark, hasReg, hasSlot, type Marks } from './marks.js';
 import { checkAlignment, checkCtxUnmodified, checkHelperMem, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
 import { tnumText } from './tnum.js';
-import { historyEntry, markAllPrecise, markChainPrecision } from './precision.js';
+import { historyEntry, linkEntry, markAllPrecise, markChainPrecision } from './precision.js';
 import { statesEqual } from './prune.js';
 import { markSlotRead, propagateReads } from './read-marks.js';
 import {
@@ -271,10 +271,14 @@ class Walk {
     return e.misses > e.hits * n + n;
   }
 
-  /** Appends an instruction to the path segment's history (precision.ts). */
+  /** Appends an instruction to the path segment's history (precision.ts), with the scalars a branch linked. */
   record(st: VerifierState, pc: number, access: number): void {
     st.hist.push(access < 0 ? historyEntry(pc) : historyEntry(pc, access >> 6, access & 63));
     if (access >= 0 || this.jmpPoints[pc]) st.histJumps++;
+    if (st.pendingLinks) {
+      for (const l of st.pendingLinks) st.hist.push(linkEntry(l.frame, l.slot, l.index));
+      st.pendingLinks = undefined;
+    }
   }
 
   /** Registers live where `st` stands at `pc`: the innermost frame's here, each caller's where it resumes. */
@@ -532,7 +536,7 @@ class Walk {
         return;
       }
       if (width === 64) {
-        this.setReg(f, insn.dst, src, pc);
+        this.setReg(f, insn.dst, k.useReg ? this.linkedCopy(f, insn.src, src) : src, pc);
         return;
       }
       if (isPointer(src)) {
@@ -540,7 +544,10 @@ class Walk {
         this.setReg(f, insn.dst, scalarReg(scalarFromLoad(4, false)), pc);
         return;
       }
-      this.setReg(f, insn.dst, scalarReg(scalarAlu('mov', src.s, src.s, 32)), pc);
+      // A 32-bit copy of a value that fits in 32 bits is the same value: linked like a 64-bit one.
+      const fits = k.useReg && src.s.umax <= 0xffffffffn;
+      const copied = fits ? this.linkedCopy(f, insn.src, src) : src;
+      this.setReg(f, insn.dst, scalarReg(scalarAlu('mov', src.s, src.s, 32), fits ? copied.id : 0), pc);
       return;
     }
     const op = ALU_OPS[k.op]!;
@@ -562,6 +569,43 @@ class Walk {
     // The offset added to a pointer must be exact wherever this path is compared (adjust_reg_min_max_vals).
     if (k.useReg && isPointer(result) && (op === 'add' || op === 'sub')) this.needPrecise(st, [isPointer(dst) ? insn.src : insn.dst]);
     this.setReg(f, insn.dst, result, pc);
+  }
+
+  /**
+   * A register copy of a scalar shares an id with its source, so what a later comparison learns of
+   * one holds for the other (assign_scalar_id_before_mov); constants need no link.
+   */
+  linkedCopy(f: FuncState, srcReg: number, src: RegState): RegState {
+    if (src.type !== 'scalar' || src.id !== 0 || isConst(src.s)) return src;
+    const linked = { ...src, id: ++this.idGen };
+    f.regs[srcReg] = linked;
+    return linked;
+  }
+
+  /**
+   * After a comparison refined a linked scalar on one side of a branch, every copy of it (other
+   * registers, other frames, spilled slots) takes the refined value (sync_linked_regs). Returns the
+   * copies as precision links (frame, register or slot), for the history.
+   */
+  syncLinked(st: VerifierState, reg: RegState): { frame: number; slot: boolean; index: number }[] {
+    const links: { frame: number; slot: boolean; index: number }[] = [];
+    if (reg.type !== 'scalar' || reg.id === 0) return links;
+    st.frames.forEach((f, frame) => {
+      f.regs.forEach((r, i) => {
+        if (r.type !== 'scalar' || r.id !== reg.id) return;
+        links.push({ frame, slot: false, index: i });
+        if (r !== reg) f.regs[i] = { ...r, s: reg.s };
+      });
+      f.spills.forEach((r, k) => {
+        if (!r || r.type !== 'scalar' || r.id !== reg.id || f.kinds[k * 8] !== Slot.SPILL) return;
+        links.push({ frame, slot: true, index: k });
+        if (r !== reg) {
+          ownStack(f);
+          f.spills[k] = { ...r, s: reg.s };
+        }
+      });
+    });
+    return links;
   }
 
   /** Arithmetic with a pointer operand (adjust_ptr_min_max_vals). */
@@ -677,10 +721,23 @@ class Walk {
         const fr = curFrame(s);
         fr.regs[insn.dst] = { ...fr.regs[insn.dst]!, s: pair[0] };
         if (k.useReg) fr.regs[insn.src] = { ...fr.regs[insn.src]!, s: pair[1] };
+        const links = this.syncLinked(s, fr.regs[insn.dst]!);
+        if (k.useReg) links.push(...this.syncLinked(s, fr.regs[insn.src]!));
+        if (links.length < 2) return;
+        // The links go into the history right after this jump: the pushed side has it already.
+        if (s === st) s.pendingLinks = links;
+        else for (const l of links) s.hist.push(linkEntry(l.frame, l.slot, l.index));
       };
       apply(other, onTrue);
       apply(st, onFalse);
       return fall;
+    }
+    // A pointer that cannot be NULL (reg_not_null) is never equal to 0: that compare is decided.
+    const neverNull = a.type === 'map_value' || a.type === 'map_ptr' || a.type === 'ringbuf_mem';
+    if (neverNull && (op === 'jeq' || op === 'jne') && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n) {
+      const to = op === 'jne' ? target : fall;
+      if (!this.privileged) this.speculate(pc, insn, k.useReg, st, op === 'jne' ? fall : target, work);
+      return to;
     }
     // A maybe-NULL pointer compared with 0 becomes the pointer on one side and 0 on the other.
     // Only 64-bit compares are NULL checks or packet bounds checks (a 32-bit one proves nothing of a pointer).
