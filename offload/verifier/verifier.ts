@@ -6,36 +6,39 @@
  * memory accesses, helper calls and bpf-to-bpf calls are checked against the
  * types; states seen before at a prune point end a path that can add nothing
  * (or reveal an infinite loop); a million processed instructions end it all.
- * Registers and stack live in state.ts, pointer-vs-memory rules in
- * mem-checks.ts, the scalar domain in scalar.ts/tnum.ts.
+ * This module holds the walk itself (paths, checkpoints, pruning, precision
+ * and liveness bookkeeping, the per-instruction dispatch); conditional jumps
+ * are in branches.ts, pointer arithmetic in pointer-alu.ts, calls and exits in
+ * calls.ts, registers and stack in state.ts, memory rules in mem-checks.ts,
+ * the scalar domain in scalar.ts/tnum.ts.
  */
 import type { Insn } from '../../xdp/isa/insn.js';
 import { slotCount } from '../../xdp/isa/insn.js';
 import { kindOf, type InsnKind } from '../../xdp/isa/kind.js';
 import { LddwSrc } from '../../xdp/isa/opcodes.js';
-import { helperName } from '../../xdp/helpers/helper-names.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
 import { formatInsn } from '../../xdp/isa/disasm.js';
 import { checkCfg, type SlotProgram } from './cfg.js';
 import { liveRegisters } from './liveness.js';
-import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
-import { newMarks, markWholeFrame, setReg as markReg, setSlot as markSlot, forEachMark, hasReg, hasSlot, type Marks } from './marks.js';
-import { checkAlignment, checkCtxUnmodified, checkHelperMem, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
-import { tnumText } from './tnum.js';
+import { newMarks, setReg as markReg, setSlot as markSlot, forEachMark, hasReg, hasSlot, type Marks } from './marks.js';
+import { checkAlignment, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
 import { historyEntry, linkEntry, markAllPrecise, markChainPrecision } from './precision.js';
 import { statesEqual } from './prune.js';
 import { markSlotRead, propagateReads } from './read-marks.js';
 import {
-  NOT_INIT, constReg, isPacket, isPointer, maybeNull, pointerReg, regToString, scalarReg, typeName, unknownReg, type RegState,
+  constReg, isPacket, isPointer, pointerReg, regToString, scalarReg, unknownReg, type RegState,
 } from './reg-state.js';
 import {
-  branchTaken, constValue, isConst, refineBranch, scalarAlu, scalarEndian, scalarFromLoad, scalarWithin, signExtend,
-  S64_MIN, unknownScalar, type AluOp, type CmpOp, type Scalar,
+  constValue, isConst, scalarAlu, scalarEndian, scalarFromLoad, scalarWithin, signExtend,
+  unknownScalar, type AluOp, 
 } from './scalar.js';
 import {
-  MAX_BPF_STACK, Slot, cloneState, curFrame, initialState, mapAllRegs, newFrame, ownStack, SLOTS, type FuncState, type VerifierState,
+  MAX_BPF_STACK, Slot, cloneState, curFrame, initialState, ownStack, SLOTS, type FuncState, type VerifierState,
 } from './state.js';
+import { condJump } from './branches.js';
+import { call, exit } from './calls.js';
+import { pointerAlu } from './pointer-alu.js';
 import { VerifyError } from './verify-error.js';
 
 export interface VerifyOptions {
@@ -70,19 +73,11 @@ export interface VerifyResult {
 export const COMPLEXITY_LIMIT = 1_000_000;
 /** Branches waiting to be walked (the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ). */
 const MAX_PENDING_BRANCHES = 8192;
-/** Offsets a pointer may carry (BPF_MAX_VAR_OFF). */
-const MAX_VAR_OFF = 1 << 29;
-const MAX_CALL_FRAMES = 8;
-const MAX_PACKET_OFF = 0xffff;
 const MAX_LOG_BYTES = 16 << 20;
 
 const ALU_OPS: Readonly<Record<string, AluOp>> = {
   add: 'add', sub: 'sub', mul: 'mul', div: 'div', sdiv: 'sdiv', mod: 'mod', smod: 'smod', or: 'or', and: 'and',
   xor: 'xor', lsh: 'lsh', rsh: 'rsh', arsh: 'arsh', neg: 'neg',
-};
-const OP_TEXT: Readonly<Record<string, string>> = {
-  add: '+=', sub: '-=', mul: '*=', div: '/=', sdiv: 's/=', mod: '%=', smod: 's%=', or: '|=', and: '&=', xor: '^=',
-  lsh: '<<=', rsh: '>>=', arsh: 's>>=', neg: 'neg', mov: '=', movsx: '=',
 };
 
 /**
@@ -117,13 +112,17 @@ function slotProgram(program: Pick<Program, 'insns' | 'slots' | 'funcs'>): SlotP
   };
 }
 
-interface Explored {
+export interface Explored {
   readonly state: VerifierState;
   hits: number;
   misses: number;
 }
 
-class Walk {
+/** The branches waiting to be walked: where each starts and its state. */
+export type Work = { insn: number; state: VerifierState }[];
+
+/** One verification: the paths walked so far, the explored states, the statistics and the log. */
+export class Walk {
   readonly p: SlotProgram;
   readonly privileged: boolean;
   readonly logLevel: number;
@@ -206,7 +205,7 @@ class Walk {
     const init = initialState();
     curFrame(init).regs[1] = pointerReg('ctx');
     this.log(`0: R1=ctx() R10=fp0`);
-    const work: { insn: number; state: VerifierState }[] = [{ insn: 0, state: init }];
+    const work: Work = [{ insn: 0, state: init }];
     this.curStates = 1;
     while (work.length > 0) {
       const { insn, state } = work.pop()!;
@@ -215,7 +214,7 @@ class Walk {
   }
 
   /** The path from `start` until it exits, is pruned, or fails; pushes the other side of every branch. */
-  walkPath(start: number, st: VerifierState, work: { insn: number; state: VerifierState }[]): void {
+  walkPath(start: number, st: VerifierState, work: Work): void {
     let pc = start;
     let lastLine: unknown;
     for (;;) {
@@ -443,7 +442,7 @@ class Walk {
   }
 
   /** One instruction; returns the next pc, or -1 when the path ends. */
-  step(pc: number, insn: Insn, k: InsnKind, st: VerifierState, work: { insn: number; state: VerifierState }[]): number {
+  step(pc: number, insn: Insn, k: InsnKind, st: VerifierState, work: Work): number {
     const f = curFrame(st);
     const next = pc + slotCount(insn);
     switch (k.k) {
@@ -462,7 +461,7 @@ class Walk {
         return pc + (k.long ? insn.imm : insn.off) + 1;
       case 'jcond':
         this.jumps++;
-        return this.condJump(pc, insn, k, st, work);
+        return condJump(this, pc, insn, k, st, work);
       case 'maygoto': {
         // The budget-spent jump is walked first; the next iteration waits, one level deeper.
         this.jumps++;
@@ -514,10 +513,10 @@ class Walk {
         return next;
       case 'call':
         this.jumps++; // the kernel counts every BPF_JMP-class instruction (fixtures then match its counts exactly)
-        return this.call(pc, insn, k, st);
+        return call(this, pc, insn, k, st);
       case 'exit':
         this.jumps++;
-        return this.exit(pc, st);
+        return exit(this, pc, st);
       default:
         throw new VerifyError(`unknown opcode ${insn.code.toString(16)}`, pc);
     }
@@ -565,7 +564,7 @@ class Walk {
       this.setReg(f, insn.dst, scalarReg(scalarAlu(op, dst.s, src.s, width)), pc);
       return;
     }
-    const result = this.pointerAlu(pc, insn, k.useReg, op, width, dst, src, st);
+    const result = pointerAlu(this, pc, insn, k.useReg, op, width, dst, src, st);
     // The offset added to a pointer must be exact wherever this path is compared (adjust_reg_min_max_vals).
     if (k.useReg && isPointer(result) && (op === 'add' || op === 'sub')) this.needPrecise(st, [isPointer(dst) ? insn.src : insn.dst]);
     this.setReg(f, insn.dst, result, pc);
@@ -582,240 +581,13 @@ class Walk {
     return linked;
   }
 
-  /**
-   * After a comparison refined a linked scalar on one side of a branch, every copy of it (other
-   * registers, other frames, spilled slots) takes the refined value (sync_linked_regs). Returns the
-   * copies as precision links (frame, register or slot), for the history.
-   */
-  syncLinked(st: VerifierState, reg: RegState): { frame: number; slot: boolean; index: number }[] {
-    const links: { frame: number; slot: boolean; index: number }[] = [];
-    if (reg.type !== 'scalar' || reg.id === 0) return links;
-    st.frames.forEach((f, frame) => {
-      f.regs.forEach((r, i) => {
-        if (r.type !== 'scalar' || r.id !== reg.id) return;
-        links.push({ frame, slot: false, index: i });
-        if (r !== reg) f.regs[i] = { ...r, s: reg.s };
-      });
-      f.spills.forEach((r, k) => {
-        if (!r || r.type !== 'scalar' || r.id !== reg.id || f.kinds[k * 8] !== Slot.SPILL) return;
-        links.push({ frame, slot: true, index: k });
-        if (r !== reg) {
-          ownStack(f);
-          f.spills[k] = { ...r, s: reg.s };
-        }
-      });
-    });
-    return links;
-  }
-
-  /** Arithmetic with a pointer operand (adjust_ptr_min_max_vals). */
-  pointerAlu(pc: number, insn: Insn, useReg: boolean, op: AluOp, width: 32 | 64, dst: RegState, src: RegState, st: VerifierState): RegState {
-    const dreg = insn.dst;
-    if (width === 32) {
-      if (op === 'sub' && this.privileged) return unknownReg();
-      throw new VerifyError(`R${dreg} 32-bit pointer arithmetic prohibited`, pc);
-    }
-    if (isPointer(dst) && isPointer(src)) {
-      if (op === 'sub' && this.privileged) return unknownReg();
-      throw new VerifyError(`R${dreg} pointer ${OP_TEXT[op]} pointer prohibited`, pc);
-    }
-    let ptr = dst;
-    let scalar = src;
-    if (!isPointer(dst)) {
-      // scalar += pointer is pointer arithmetic with the operands swapped.
-      if (op !== 'add') {
-        if (this.privileged) return unknownReg();
-        throw new VerifyError(`R${dreg} pointer arithmetic with ${OP_TEXT[op]} operator prohibited`, pc);
-      }
-      ptr = src;
-      scalar = dst;
-    }
-    if (op !== 'add' && op !== 'sub') {
-      if (op === 'and' || op === 'or' || op === 'xor') throw new VerifyError(`R${dreg} bitwise operator ${OP_TEXT[op]} on pointer prohibited`, pc);
-      throw new VerifyError(`R${dreg} pointer arithmetic with ${OP_TEXT[op]} operator prohibited`, pc);
-    }
-    switch (ptr.type) {
-      case 'pkt_end':
-        throw new VerifyError(`R${dreg} pointer arithmetic on pkt_end prohibited`, pc);
-      case 'map_ptr':
-        throw new VerifyError(`R${dreg} pointer arithmetic on map_ptr prohibited`, pc);
-      case 'map_value_or_null':
-      case 'ringbuf_mem_or_null':
-        throw new VerifyError(`R${dreg} pointer arithmetic on ${ptr.type === 'map_value_or_null' ? 'map_value_or_null' : 'mem_or_null'} prohibited, null-check it first`, pc);
-      default:
-        break;
-    }
-    if (op === 'sub' && !isPointer(dst)) throw new VerifyError(`R${dreg} tried to subtract pointer from scalar`, pc);
-    // Without CAP_PERFMON, speculation may not take a register offset to pointers it cannot mask (sanitize_ptr_alu).
-    if (!this.privileged && useReg && !isConst(scalar.s) && (scalar.s.smin < 0n) !== (scalar.s.smax < 0n)) {
-      throw new VerifyError(`R${isPointer(dst) ? insn.src : dreg} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`, pc);
-    }
-    if (!this.privileged && useReg && ptr.type !== 'fp' && ptr.type !== 'map_value') {
-      throw new VerifyError(`R${isPointer(dst) ? dreg : insn.src} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`, pc);
-    }
-    this.saneOffset(pc, scalar, ptr.type);
-    this.saneOffset(pc, ptr, ptr.type);
-    let result: RegState;
-    if (isConst(scalar.s)) {
-      const c = Number(BigInt.asIntN(64, constValue(scalar.s)));
-      result = { ...ptr, off: ptr.off + (op === 'add' ? c : -c) };
-    } else {
-      const s = scalarAlu(op, ptr.s, scalar.s, 64);
-      // A packet pointer with a new variable part gets a new id and no proven range.
-      result = isPacket(ptr) ? { ...ptr, s, id: ++this.idGen, range: 0 } : { ...ptr, s };
-    }
-    this.saneOffset(pc, result, ptr.type);
-    if (!this.privileged) this.speculationBounds(pc, dreg, result, st);
-    return result;
-  }
-
-  /** Offsets far enough to wrap are refused outright (check_reg_sane_offset). */
-  saneOffset(pc: number, r: RegState, type: RegState['type']): void {
-    const name = typeName(type);
-    if (isConst(r.s)) {
-      const v = BigInt.asIntN(64, constValue(r.s));
-      if (v >= MAX_VAR_OFF || v <= -MAX_VAR_OFF) throw new VerifyError(`math between ${name} pointer and ${v} is not allowed`, pc);
-    }
-    if (r.off >= MAX_VAR_OFF || r.off <= -MAX_VAR_OFF) throw new VerifyError(`${name} pointer offset ${r.off} is not allowed`, pc);
-    if (r.s.smin === S64_MIN) throw new VerifyError(`math between ${name} pointer and register with unbounded min value is not allowed`, pc);
-    if (r.s.smin >= MAX_VAR_OFF || r.s.smin <= -MAX_VAR_OFF) throw new VerifyError(`value ${r.s.smin} makes ${name} pointer be out of bounds`, pc);
-  }
-
-  /** Without CAP_PERFMON a stack or map-value pointer may not even point outside its object (sanitize_check_bounds). */
-  speculationBounds(pc: number, dreg: number, r: RegState, st: VerifierState): void {
-    if (r.type === 'fp') {
-      if (!isConst(r.s)) throw new VerifyError(`R${dreg} variable stack access prohibited for !root, var_off=${tnumText(r.s.var)} off=${r.off}`, pc);
-      const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)));
-      if (off >= 0 || off < -MAX_BPF_STACK) throw new VerifyError(`R${dreg} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`, pc);
-    } else if (r.type === 'map_value') {
-      try {
-        checkHelperMem(this.memContext(st, pc), dreg, r, 1, false);
-      } catch (e) {
-        if (!(e instanceof VerifyError)) throw e;
-        throw new VerifyError(`${e.message}\nR${dreg} pointer arithmetic of map value goes out of range, prohibited for !root`, pc);
-      }
-    }
-  }
-
-  condJump(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'jcond' }>, st: VerifierState, work: { insn: number; state: VerifierState }[]): number {
-    const f = curFrame(st);
-    const target = pc + insn.off + 1;
-    const fall = pc + 1;
-    const a = this.readReg(f, insn.dst, pc);
-    const b = k.useReg ? this.readReg(f, insn.src, pc) : constReg(BigInt.asUintN(64, BigInt(insn.imm)));
-    const op = k.op as CmpOp;
-    if (!isPointer(a) && !isPointer(b)) {
-      const taken = branchTaken(op, a.s, b.s, k.width);
-      if (taken >= 0) {
-        // Only one way to go: the values that decided it must be exact wherever this path is compared.
-        this.needPrecise(st, k.useReg ? [insn.dst, insn.src] : [insn.dst]);
-        if (!this.privileged) this.speculate(pc, insn, k.useReg, st, taken === 1 ? fall : target, work);
-        return taken === 1 ? target : fall;
-      }
-      const other = cloneState(st);
-      this.pushBranch(pc, st, other, target, work);
-      const onTrue = refineBranch(op, a.s, b.s, k.width, true);
-      const onFalse = refineBranch(op, a.s, b.s, k.width, false);
-      const apply = (s: VerifierState, pair: [Scalar, Scalar] | undefined) => {
-        if (!pair) return;
-        const fr = curFrame(s);
-        fr.regs[insn.dst] = { ...fr.regs[insn.dst]!, s: pair[0] };
-        if (k.useReg) fr.regs[insn.src] = { ...fr.regs[insn.src]!, s: pair[1] };
-        const links = this.syncLinked(s, fr.regs[insn.dst]!);
-        if (k.useReg) links.push(...this.syncLinked(s, fr.regs[insn.src]!));
-        if (links.length < 2) return;
-        // The links go into the history right after this jump: the pushed side has it already.
-        if (s === st) s.pendingLinks = links;
-        else for (const l of links) s.hist.push(linkEntry(l.frame, l.slot, l.index));
-      };
-      apply(other, onTrue);
-      apply(st, onFalse);
-      return fall;
-    }
-    // A pointer that cannot be NULL (reg_not_null) is never equal to 0: that compare is decided.
-    const neverNull = a.type === 'map_value' || a.type === 'map_ptr' || a.type === 'ringbuf_mem';
-    if (neverNull && (op === 'jeq' || op === 'jne') && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n) {
-      const to = op === 'jne' ? target : fall;
-      if (!this.privileged) this.speculate(pc, insn, k.useReg, st, op === 'jne' ? fall : target, work);
-      return to;
-    }
-    // A maybe-NULL pointer compared with 0 becomes the pointer on one side and 0 on the other.
-    // Only 64-bit compares are NULL checks or packet bounds checks (a 32-bit one proves nothing of a pointer).
-    const nullCheck = k.width === 64 && (op === 'jeq' || op === 'jne') && ((maybeNull(a) && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n));
-    const other = cloneState(st);
-    this.pushBranch(pc, st, other, target, work);
-    if (nullCheck) {
-      const isNullOn = op === 'jeq' ? other : st;
-      const notNullOn = op === 'jeq' ? st : other;
-      this.markNull(isNullOn, a.id, true);
-      this.markNull(notNullOn, a.id, false);
-    } else if (k.width === 64 && (a.type === 'pkt' && b.type === 'pkt_end' || a.type === 'pkt_end' && b.type === 'pkt' ||
-      a.type === 'pkt_meta' && b.type === 'pkt' || a.type === 'pkt' && b.type === 'pkt_meta')) {
-      this.packetCompare(op, a, b, st, other);
-    } else if (isPointer(a) !== isPointer(b) || (isPointer(a) && isPointer(b))) {
-      if (!this.privileged) throw new VerifyError(`R${insn.dst} pointer comparison prohibited`, pc);
-    }
-    return fall;
-  }
-
-  /**
-   * Without CAP_PERFMON the kernel also walks the side of a decided branch the CPU might mispredict
-   * into, with the compared registers unknown (sanitize_speculative_path): a path where unsafe
-   * memory accesses end the path rather than the program, and which never prunes a real one.
-   */
-  speculate(pc: number, insn: Insn, useReg: boolean, st: VerifierState, to: number, work: { insn: number; state: VerifierState }[]): void {
-    const other = cloneState(st);
-    other.speculative = true;
-    const f = curFrame(other);
-    f.regs[insn.dst] = unknownReg();
-    if (useReg) f.regs[insn.src] = unknownReg();
-    this.pushBranch(pc, st, other, to, work);
-  }
-
-  pushBranch(pc: number, cur: VerifierState, other: VerifierState, target: number, work: { insn: number; state: VerifierState }[]): void {
+  pushBranch(pc: number, cur: VerifierState, other: VerifierState, target: number, work: Work): void {
     this.record(other, pc, -1);
     other.parent = cur.parent;
     if (cur.parent) cur.parent.branches++;
     this.curStates++;
     work.push({ insn: target, state: other });
     if (work.length > MAX_PENDING_BRANCHES) throw new VerifyError(`The sequence of ${work.length} jumps is too complex.`, pc);
-  }
-
-  markNull(st: VerifierState, id: number, isNull: boolean): void {
-    // A reservation that came back NULL holds nothing to release.
-    if (isNull) st.refs = st.refs.filter((ref) => ref.id !== id);
-    mapAllRegs(st, (r) => {
-      if (!maybeNull(r) || r.id !== id) return r;
-      if (isNull) return constReg(0n);
-      // A map-in-map's lookup yields the inner map (CONST_PTR_TO_MAP), not a value.
-      const inner = r.type === 'map_value_or_null' ? this.innerOf.get(r.map) : undefined;
-      if (inner !== undefined) return pointerReg('map_ptr', { map: inner });
-      // A ring-buffer record keeps its id: it names the reference submit or discard releases.
-      return r.type === 'map_value_or_null' ? { ...r, type: 'map_value', id: 0 } : { ...r, type: 'ringbuf_mem' };
-    });
-  }
-
-  /** data' vs data_end comparisons prove packet ranges (try_match_pkt_pointers, find_good_pkt_pointers). */
-  packetCompare(op: CmpOp, a: RegState, b: RegState, fallState: VerifierState, takenState: VerifierState): void {
-    // Normalise to "pkt' OP end" (or "meta' OP data").
-    const ptrFirst = a.type !== 'pkt_end' && !(a.type === 'pkt' && b.type === 'pkt_meta');
-    const ptr = ptrFirst ? a : b;
-    const flip: Record<string, CmpOp> = { jgt: 'jlt', jge: 'jle', jlt: 'jgt', jle: 'jge' };
-    const o = ptrFirst ? op : flip[op] ?? op;
-    // Which side learns ptr' <= end (closed) or ptr' < end (open)?
-    let side: VerifierState | undefined;
-    let open = false;
-    switch (o) {
-      case 'jgt': side = fallState; open = false; break; // !(ptr' > end): ptr' <= end
-      case 'jge': side = fallState; open = true; break; // !(ptr' >= end): ptr' < end
-      case 'jlt': side = takenState; open = true; break;
-      case 'jle': side = takenState; open = false; break;
-      default: return;
-    }
-    if (ptr.off < 0 || (ptr.off === 0 && open)) return;
-    if (ptr.s.umax > BigInt(MAX_PACKET_OFF) || Number(ptr.s.umax) + ptr.off > MAX_PACKET_OFF) return;
-    const newRange = ptr.off + (open ? 1 : 0);
-    mapAllRegs(side, (r) => (r.type === ptr.type && r.id === ptr.id ? { ...r, range: Math.max(r.range, newRange) } : r));
   }
 
   atomic(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'atomic' }>, st: VerifierState): void {
@@ -843,191 +615,6 @@ class Walk {
     else if (k.fetch) this.setReg(f, insn.src, loaded, pc);
   }
 
-  call(pc: number, insn: Insn, k: Extract<InsnKind, { k: 'call' }>, st: VerifierState): number {
-    const f = curFrame(st);
-    if (k.target === 'local') {
-      if (st.frames.length >= MAX_CALL_FRAMES) throw new VerifyError(`the call stack of ${st.frames.length + 1} frames is too deep !`, pc);
-      const callee = newFrame(st.frames.length, pc + 1);
-      for (let r = 1; r <= 5; r++) callee.regs[r] = f.regs[r]!;
-      st.frames.push(callee);
-      markWholeFrame((st.written ??= newMarks()), callee.frameno);
-      return pc + insn.imm + 1;
-    }
-    if (k.target !== 'helper') throw new VerifyError(k.target === 'kfunc' ? 'calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF' : 'unknown opcode 8d', pc);
-    const id = insn.imm;
-    const proto = HELPER_PROTOS[id];
-    if (!proto || (proto.perfmon && !this.privileged)) {
-      const name = helperName(id);
-      throw new VerifyError(name ? `program of this type cannot use helper ${name}#${id}` : `invalid func unknown#${id}`, pc);
-    }
-    const name = helperName(id)!;
-    if (proto.gplOnly && !this.gpl) throw new VerifyError(`cannot call GPL-restricted function from non-GPL compatible program`, pc);
-    const ctx = this.memContext(st, pc);
-    let map: MapDef | undefined;
-    let mem: RegState | undefined;
-    let memReg = 0;
-    let memWrite = false;
-    let ringbuf: RegState | undefined;
-    let allocSize = 0;
-    let constantKey: bigint | undefined;
-    proto.args.forEach((arg: ArgType, i) => {
-      const r = i + 1;
-      const reg = f.regs[r]!;
-      if (reg.type === 'not_init') throw new VerifyError(`R${r} !read_ok`, pc);
-      const expect = (ok: boolean, expected: string) => {
-        if (!ok) throw new VerifyError(`R${r} type=${typeName(reg.type)} expected=${expected}`, pc);
-      };
-      switch (arg) {
-        case 'ctx':
-          expect(reg.type === 'ctx', 'ctx');
-          checkCtxUnmodified(ctx, r, reg);
-          break;
-        case 'map': {
-          expect(reg.type === 'map_ptr', 'map_ptr');
-          map = this.maps[reg.map]!;
-          const allowed = proto.mapTypes;
-          const only = MAP_ONLY_FOR[map.type];
-          if (id === 12 && map.type !== MAP_TYPE.PROG_ARRAY) throw new VerifyError('expected prog array map for tail call', pc);
-          if ((allowed && !allowed.includes(map.type)) || (only && !only.includes(id))) {
-            throw new VerifyError(`cannot pass map_type ${map.type} into func ${name}#${id}`, pc);
-          }
-          break;
-        }
-        case 'key':
-          checkHelperMem(ctx, r, reg, map!.keySize, false);
-          if (map!.type === MAP_TYPE.ARRAY || map!.type === MAP_TYPE.PERCPU_ARRAY) {
-            const known = this.stackConstant(st, reg, map!.keySize);
-            constantKey = known?.value;
-            // A lookup that cannot fail relies on the key's exact value (get_constant_map_key).
-            if (known?.slot !== undefined) this.needPrecise(st, [], { frame: reg.frame, k: known.slot });
-          }
-          break;
-        case 'value':
-          checkHelperMem(ctx, r, reg, map!.valueSize, false);
-          break;
-        case 'uninit_value':
-          checkHelperMem(ctx, r, reg, map!.valueSize, true);
-          break;
-        case 'mem':
-        case 'mem_or_null':
-        case 'uninit_mem':
-          if (arg === 'mem_or_null' && reg.type === 'scalar' && isConst(reg.s) && constValue(reg.s) === 0n) {
-            mem = undefined;
-            break;
-          }
-          expect(['fp', 'pkt', 'pkt_meta', 'map_value', 'ringbuf_mem'].includes(reg.type), 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_');
-          mem = reg;
-          memReg = r;
-          memWrite = arg === 'uninit_mem';
-          break;
-        case 'size':
-        case 'size_or_zero': {
-          expect(reg.type === 'scalar', 'scalar');
-          if (reg.s.smin < 0n) throw new VerifyError(`R${r} min value is negative, either use unsigned or 'var &= const'`, pc);
-          if (arg === 'size' && reg.s.umin === 0n) throw new VerifyError(`R${r} invalid zero-sized read: u64=[0,${reg.s.umax}]`, pc);
-          if (reg.s.umax >= 1n << 29n) throw new VerifyError(`R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
-          if (mem) checkHelperMem(ctx, memReg, mem, Number(reg.s.umax), memWrite);
-          mem = undefined;
-          this.needPrecise(st, [r]);
-          break;
-        }
-        case 'alloc_size':
-          expect(reg.type === 'scalar', 'scalar');
-          if (!isConst(reg.s)) throw new VerifyError(`R${r} is not a known constant'`, pc);
-          allocSize = Number(constValue(reg.s));
-          this.needPrecise(st, [r]);
-          break;
-        case 'ringbuf_mem':
-          expect(reg.type === 'ringbuf_mem', 'ringbuf_mem');
-          if (reg.off !== 0 || !isConst(reg.s) || constValue(reg.s) !== 0n) throw new VerifyError(`R${r} must have zero offset when passed to release func`, pc);
-          ringbuf = reg;
-          break;
-        case 'lock':
-          expect(reg.type === 'map_value', 'map_value');
-          break;
-        case 'anything':
-          break;
-      }
-    });
-    // The call clobbers r1-r5 and sets r0.
-    // Invalidated pointers become numbers, or (without CAP_PERFMON, lest they leak) unreadable (mark_reg_invalid).
-    const invalid = (): RegState => (this.privileged ? unknownReg() : NOT_INIT);
-    if (proto.packetChanging) {
-      mapAllRegs(st, (r) => (isPacket(r) || r.type === 'pkt_end' ? invalid() : r));
-    }
-    if (ringbuf) {
-      const released = ringbuf.id;
-      mapAllRegs(st, (r) => (r.type === 'ringbuf_mem' && r.id === released ? invalid() : r));
-      st.refs = st.refs.filter((ref) => ref.id !== released);
-    }
-    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
-    switch (proto.ret) {
-      case 'int': f.regs[0] = unknownReg(); break;
-      case 'cpu_id': f.regs[0] = scalarReg(scalarFromLoad(4, false)); break;
-      case 'void': f.regs[0] = NOT_INIT; break;
-      case 'map_value_or_null': {
-        const index = this.maps.indexOf(map!);
-        const key = constantKey;
-        // An array lookup with a constant key below max_entries cannot fail (the kernel knows this too).
-        const sure = key !== undefined && key < BigInt(map!.maxEntries);
-        f.regs[0] = sure ? pointerReg('map_value', { map: index }) : pointerReg('map_value_or_null', { map: index, id: ++this.idGen });
-        break;
-      }
-      case 'ringbuf_mem_or_null': {
-        // The kernel numbers the NULL check, then the reference, and keeps the latter for both.
-        this.idGen++;
-        const id = ++this.idGen;
-        f.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id });
-        st.refs.push({ id, insn: pc });
-        break;
-      }
-    }
-    if (id === 12) f.regs[0] = NOT_INIT; // bpf_tail_call returns nothing the program may read
-    return pc + 1;
-  }
-
-  /** The value a stack pointer's bytes are known to hold (zeros, or a constant spilled to `slot`), if known. */
-  stackConstant(st: VerifierState, reg: RegState, size: number): { value: bigint; slot?: number } | undefined {
-    if (reg.type !== 'fp' || !isConst(reg.s) || size > 8) return undefined;
-    const f = st.frames[reg.frame];
-    if (!f) return undefined;
-    const at = MAX_BPF_STACK + reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
-    if (at < 0 || at + size > MAX_BPF_STACK) return undefined;
-    if (f.kinds.subarray(at, at + size).every((b) => b === Slot.ZERO)) return { value: 0n };
-    const spilled = f.spills[at >> 3];
-    if (at % 8 === 0 && f.kinds[at] === Slot.SPILL && spilled?.type === 'scalar' && isConst(spilled.s)) {
-      return { value: BigInt.asUintN(size * 8, constValue(spilled.s)), slot: at >> 3 };
-    }
-    return undefined;
-  }
-
-  exit(pc: number, st: VerifierState): number {
-    const f = curFrame(st);
-    const r0 = f.regs[0]!;
-    // A subprogram may leave r0 unset: the caller then cannot read it.
-    if (r0.type === 'not_init' && st.frames.length === 1) throw new VerifyError('R0 !read_ok', pc);
-    this.checkStackDepth(st, pc);
-    if (st.frames.length > 1) {
-      if (r0.type === 'fp' && r0.frame === st.frames.length - 1) throw new VerifyError('cannot return stack pointer to the caller', pc);
-      st.frames.pop();
-      const caller = curFrame(st);
-      caller.regs[0] = r0;
-      for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
-      return f.callsite;
-    }
-    if (isPointer(r0) && !this.privileged) throw new VerifyError('R0 leaks addr as return value', pc);
-    const leaked = st.refs[0];
-    if (leaked) throw new VerifyError(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`, pc);
-    return -1;
-  }
-
-  checkStackDepth(st: VerifierState, pc: number): void {
-    // Each frame rounded up to 16 bytes, as the kernel rounds when the JIT is on (round_up_stack_depth).
-    const total = st.frames.reduce((sum, fr) => sum + Math.ceil(fr.stackDepth / 16) * 16, 0);
-    if (total > MAX_BPF_STACK) {
-      throw new VerifyError(`combined stack size of ${st.frames.length} calls is ${total}. Too large`, pc);
-    }
-  }
 }
 
 export function verifyProgram(
