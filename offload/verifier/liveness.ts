@@ -12,7 +12,8 @@ import { HELPER_PROTOS } from './helper-protos.js';
 const bit = (r: number) => 1 << r;
 const R1_R5 = 0b111110;
 
-function useDef(p: SlotProgram, s: number): [number, number] {
+/** Registers instruction `s` reads and writes, as bit masks. */
+export function useDef(p: SlotProgram, s: number): [number, number] {
   const insn = p.insnAt[s]!;
   const k = p.kindAt[s]!;
   const d = bit(insn.dst);

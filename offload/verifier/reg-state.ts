@@ -61,13 +61,26 @@ const NAMES: Readonly<Record<RegType, string>> = {
 /** The kernel's name of a register type, as its messages use it ("R1 type=scalar expected=fp"). */
 export const typeName = (t: RegType): string => (t === 'scalar' ? 'scalar' : NAMES[t]);
 
-/** One register as the kernel's log prints it: `ctx()`, `pkt(r=14)`, `fp-8`, `scalar(umax=255,var_off=(0x0; 0xff))`. */
-export function regToString(r: RegState, mapName: (i: number) => string): string {
+/** What the log says of a map: its name, and key and value sizes. */
+export interface MapLabel {
+  readonly name: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+}
+
+/**
+ * One register as the kernel's log prints it: `ctx()`, `pkt(r=14)`, `fp-8`,
+ * `map_value(map=.bss,ks=4,vs=8)`, `scalar(umax=255,var_off=(0x0; 0xff))`.
+ */
+export function regToString(r: RegState, mapOf: (i: number) => MapLabel | undefined): string {
   if (r.type === 'scalar') return scalarToString(r.s);
   if (r.type === 'fp') return `fp${r.off === 0 ? '0' : r.off}`;
   const parts: string[] = [];
   if (r.id) parts.push(`id=${r.id}`);
-  if (r.type === 'map_value' || r.type === 'map_value_or_null' || r.type === 'map_ptr') parts.push(`map=${mapName(r.map)}`);
+  if (r.type === 'map_value' || r.type === 'map_value_or_null' || r.type === 'map_ptr') {
+    const m = mapOf(r.map);
+    parts.push(m ? `map=${m.name},ks=${m.keySize},vs=${m.valueSize}` : `map=#${r.map}`);
+  }
   if (r.off) parts.push(`off=${r.off}`);
   if (r.type === 'pkt' || r.type === 'pkt_meta') parts.push(`r=${r.range}`);
   if (r.type === 'ringbuf_mem' || r.type === 'ringbuf_mem_or_null') parts.push(`sz=${r.memSize}`);

@@ -18,9 +18,9 @@ import { kindOf, type InsnKind } from '../../xdp/isa/kind.js';
 import { LddwSrc } from '../../xdp/isa/opcodes.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
-import { formatInsn } from '../../xdp/isa/disasm.js';
 import { checkCfg, type SlotProgram } from './cfg.js';
-import { liveRegisters } from './liveness.js';
+import { liveRegisters, useDef } from './liveness.js';
+import { kernelInsnText, stateColumn } from './log-format.js';
 import { newMarks, setReg as markReg, setSlot as markSlot, forEachMark, hasReg, hasSlot, type Marks } from './marks.js';
 import { checkAlignment, checkMemAccess, type MemContext, type StackEvents } from './mem-checks.js';
 import { historyEntry, linkEntry, markAllPrecise, markChainPrecision } from './precision.js';
@@ -119,7 +119,7 @@ export interface Explored {
 }
 
 /** The branches waiting to be walked: where each starts and its state. */
-export type Work = { insn: number; state: VerifierState }[];
+export type Work = { insn: number; state: VerifierState; from: number }[];
 
 /** One verification: the paths walked so far, the explored states, the statistics and the log. */
 export class Walk {
@@ -179,18 +179,31 @@ export class Walk {
   }
 
   mapName = (i: number): string => this.maps[i]?.name ?? `#${i}`;
+  mapOf = (i: number): MapDef | undefined => this.maps[i];
+
+  /** An instruction line with, in the kernel's column, the registers it read or wrote as they are now. */
+  withTouched(line: string, pc: number, st: VerifierState): string {
+    const [use, def] = useDef(this.p, pc);
+    const f = curFrame(st);
+    const touched: string[] = [];
+    for (let r = 0; r <= 10; r++) {
+      if (((use | def) >> r) & 1 && f.regs[r]!.type !== 'not_init') touched.push(`R${r}=${regToString(f.regs[r]!, this.mapOf)}`);
+    }
+    return touched.length ? `${line.padEnd(stateColumn(line.length))}; ${touched.join(' ')}` : line;
+  }
 
   regsText(f: FuncState): string {
     const parts: string[] = [];
     f.regs.forEach((r, i) => {
-      if (r.type !== 'not_init') parts.push(`R${i}=${regToString(r, this.mapName)}`);
+      if (r.type !== 'not_init') parts.push(`R${i}=${regToString(r, this.mapOf)}`);
     });
     for (let k = SLOTS - 1; k >= 0; k--) {
       const i = k * 8;
       const sp = f.spills[k];
-      if (sp !== undefined && f.kinds[i] === Slot.SPILL) parts.push(`fp${i - MAX_BPF_STACK}=${regToString(sp, this.mapName)}`);
+      if (sp !== undefined && f.kinds[i] === Slot.SPILL) parts.push(`fp${i - MAX_BPF_STACK}=${regToString(sp, this.mapOf)}`);
       else if (f.kinds.subarray(i, i + 8).some((b) => b !== Slot.INVALID)) {
-        parts.push(`fp${i - MAX_BPF_STACK}=${Array.from(f.kinds.subarray(i, i + 8), (b) => '?mz*'[b]).join('')}`);
+        // The kernel's letters, highest address first, trailing invalid bytes left out.
+        parts.push(`fp${i - MAX_BPF_STACK}=${Array.from(f.kinds.subarray(i, i + 8), (b) => '?m0r'[b]).reverse().join('').replace(/\?+$/, '')}`);
       }
     }
     return parts.join(' ');
@@ -205,41 +218,50 @@ export class Walk {
     const init = initialState();
     curFrame(init).regs[1] = pointerReg('ctx');
     this.log(`0: R1=ctx() R10=fp0`);
-    const work: Work = [{ insn: 0, state: init }];
+    const work: Work = [{ insn: 0, state: init, from: -1 }];
     this.curStates = 1;
     while (work.length > 0) {
-      const { insn, state } = work.pop()!;
-      this.walkPath(insn, state, work);
+      const { insn, state, from } = work.pop()!;
+      this.walkPath(insn, state, work, from);
     }
   }
 
   /** The path from `start` until it exits, is pruned, or fails; pushes the other side of every branch. */
-  walkPath(start: number, st: VerifierState, work: Work): void {
+  walkPath(start: number, st: VerifierState, work: Work, from: number): void {
     let pc = start;
     let lastLine: unknown;
+    // The kernel's log starts a popped branch with "from X to Y:" and its state.
+    let header = from >= 0 && this.logLevel > 0 ? `from ${from} to ${start}${st.speculative ? ' (speculative execution)' : ''}:` : '';
     for (;;) {
       if (++this.processed > this.limit) {
         throw new VerifyError(`BPF program is too large. Processed ${this.processed} insn`, pc);
       }
       if (this.prunePoints[pc] && this.visited(pc, st)) {
+        this.log(header ? `${header} safe` : `${pc}: safe`);
         this.finishPath(st);
         return;
+      }
+      if (header) {
+        this.log(`${header} ${this.regsText(curFrame(st))}`);
+        header = '';
       }
       const insn = this.p.insnAt[pc]!;
       const k = this.p.kindAt[pc]!;
       if (this.observe) this.observe(pc, st);
+      let line = '';
       if (this.logLevel > 0) {
         const idx = this.program.slots.indexOf(pc);
         const pos = idx >= 0 ? this.program.lines[idx] : undefined;
         if (pos && pos.line > 0 && pos.line !== lastLine) this.log(`; ${pos.text.trim()} @ ${pos.file.split('/').pop()}:${pos.line}`);
         if (pos) lastLine = pos.line;
-        this.log(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${formatInsn(insn, k)}`);
+        line = `${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${kernelInsnText(insn, k, this.mapName)}`;
       }
       this.access = -1;
       let next: number;
       try {
         next = this.step(pc, insn, k, st, work);
       } catch (e) {
+        if (line) this.log(line);
         // A speculative path that would do something unsafe ends here: the kernel puts a barrier
         // (nospec) before the instruction instead of refusing the program.
         if (!st.speculative || !(e instanceof VerifyError) || !e.recoverable) throw e;
@@ -247,6 +269,7 @@ export class Walk {
         this.finishPath(st);
         return;
       }
+      if (line) this.log(this.withTouched(line, pc, st));
       if (this.logLevel > 1) this.log(`${pc}: ${this.regsText(curFrame(st))}`);
       if (next < 0) {
         this.finishPath(st);
@@ -586,7 +609,7 @@ export class Walk {
     other.parent = cur.parent;
     if (cur.parent) cur.parent.branches++;
     this.curStates++;
-    work.push({ insn: target, state: other });
+    work.push({ insn: target, state: other, from: pc });
     if (work.length > MAX_PENDING_BRANCHES) throw new VerifyError(`The sequence of ${work.length} jumps is too complex.`, pc);
   }
 
