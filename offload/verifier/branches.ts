@@ -21,6 +21,9 @@ import { VerifyError } from './verify-error.js';
 
 /** Packet offsets a range can be proven for (MAX_PACKET_OFF). */
 const MAX_PACKET_OFF = 0xffff;
+/** Ranges of a packet pointer proven to be at, or beyond, the end of the packet. */
+const AT_PKT_END = -1;
+const BEYOND_PKT_END = -2;
 
 /**
  * After a comparison refined a linked scalar on one side of a branch, every copy of it (other
@@ -102,7 +105,7 @@ export function condJump(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, {
     markNull(w, notNullOn, a.id, false);
   } else if (k.width === 64 && (a.type === 'pkt' && b.type === 'pkt_end' || a.type === 'pkt_end' && b.type === 'pkt' ||
     a.type === 'pkt_meta' && b.type === 'pkt' || a.type === 'pkt' && b.type === 'pkt_meta')) {
-    packetCompare(w, op, a, b, st, other);
+    packetCompare(w, op, a, b, st, other, a.type !== 'pkt_end' && !(a.type === 'pkt' && b.type === 'pkt_meta') ? insn.dst : insn.src);
   } else if (isPointer(a) !== isPointer(b) || (isPointer(a) && isPointer(b))) {
     if (!w.privileged) throw new VerifyError(`R${insn.dst} pointer comparison prohibited`, pc);
   }
@@ -138,7 +141,9 @@ export function markNull(w: Walk, st: VerifierState, id: number, isNull: boolean
 }
 
 /** data' vs data_end comparisons prove packet ranges (try_match_pkt_pointers, find_good_pkt_pointers). */
-export function packetCompare(w: Walk, op: CmpOp, a: RegState, b: RegState, fallState: VerifierState, takenState: VerifierState): void {
+export function packetCompare(
+  w: Walk, op: CmpOp, a: RegState, b: RegState, fallState: VerifierState, takenState: VerifierState, ptrReg: number,
+): void {
   // Normalise to "pkt' OP end" (or "meta' OP data").
   const ptrFirst = a.type !== 'pkt_end' && !(a.type === 'pkt' && b.type === 'pkt_meta');
   const ptr = ptrFirst ? a : b;
@@ -154,6 +159,10 @@ export function packetCompare(w: Walk, op: CmpOp, a: RegState, b: RegState, fall
     case 'jle': side = takenState; open = false; break;
     default: return;
   }
+  // The other side learns the compared pointer is at or past the end (mark_pkt_end).
+  const past = side === fallState ? takenState : fallState;
+  const pf = curFrame(past);
+  if (pf.regs[ptrReg]!.type === 'pkt') pf.regs[ptrReg] = { ...pf.regs[ptrReg]!, range: open ? AT_PKT_END : BEYOND_PKT_END };
   if (ptr.off < 0 || (ptr.off === 0 && open)) return;
   if (ptr.s.umax > BigInt(MAX_PACKET_OFF) || Number(ptr.s.umax) + ptr.off > MAX_PACKET_OFF) return;
   const newRange = ptr.off + (open ? 1 : 0);

@@ -78,7 +78,8 @@ function regSafe(o: RegState, c: RegState, ids: IdMap, opts: CompareOptions, pre
   if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
   if (!scalarWithin(o.s, c.s)) return false;
   if (opts.exact && !scalarWithin(c.s, o.s)) return false;
-  if ((o.type === 'pkt' || o.type === 'pkt_meta') && (opts.exact ? o.range !== c.range : o.range > c.range)) return false;
+  // A pointer known to be at or past the end (negative range) matches only the same knowledge.
+  if ((o.type === 'pkt' || o.type === 'pkt_meta') && (opts.exact || o.range < 0 || c.range < 0 ? o.range !== c.range : o.range > c.range)) return false;
   if (o.type !== 'scalar') return ids.check(o.id, c.id);
   // Linked scalars must be linked the same way in `cur`; an unlinked one stands for itself (check_scalar_ids).
   return o.id === 0 || ids.check(o.id, c.id !== 0 ? c.id : ids.fresh());

@@ -82,7 +82,7 @@ export function regToString(r: RegState, mapOf: (i: number) => MapLabel | undefi
     parts.push(m ? `map=${m.name},ks=${m.keySize},vs=${m.valueSize}` : `map=#${r.map}`);
   }
   if (r.off) parts.push(`off=${r.off}`);
-  if (r.type === 'pkt' || r.type === 'pkt_meta') parts.push(`r=${r.range}`);
+  if (r.type === 'pkt' || r.type === 'pkt_meta') parts.push(`r=${r.range < 0 ? `0x${BigInt.asUintN(64, BigInt(r.range)).toString(16)}` : r.range}`);
   if (r.type === 'ringbuf_mem' || r.type === 'ringbuf_mem_or_null') parts.push(`sz=${r.memSize}`);
   const v = scalarToString(r.s);
   if (v !== '0') parts.push(v);

@@ -119,7 +119,7 @@ export interface Explored {
 }
 
 /** The branches waiting to be walked: where each starts and its state. */
-export type Work = { insn: number; state: VerifierState; from: number }[];
+export type Work = { insn: number; state: VerifierState; from: number; logAt: number; jumpLine: string }[];
 
 /** One verification: the paths walked so far, the explored states, the statistics and the log. */
 export class Walk {
@@ -143,6 +143,10 @@ export class Walk {
   prunePoints: Uint8Array = new Uint8Array(0);
   jmpPoints: Uint8Array = new Uint8Array(0);
   forcePoints: Uint8Array = new Uint8Array(0);
+  /** The current and the old state of a detected infinite loop (the log prints both). */
+  infiniteLoop: [string, string] | undefined;
+  /** The log line of the instruction being walked (a pushed branch resumes after it at level 1). */
+  currentLine = '';
   /** Scratch set for precision backtracking (left empty between uses). */
   readonly bt: Marks = newMarks();
   /** The stack slot the current instruction spilled to or filled from (a history entry records it). */
@@ -172,8 +176,22 @@ export class Walk {
   readonly attach: string;
   readonly limit: number;
 
+  truncateLog(length: number): void {
+    for (let i = length; i < this.lines.length; i++) this.logBytes -= this.lines[i]!.length + 1;
+    this.lines.length = Math.min(this.lines.length, length);
+  }
+
+  /** The next line continues the last one (a popped branch's first words follow its jump's line). */
+  joinNext = false;
+
   log(line: string): void {
     if (this.logLevel === 0 || this.logBytes > MAX_LOG_BYTES) return;
+    if (this.joinNext && this.lines.length > 0) {
+      this.joinNext = false;
+      this.lines[this.lines.length - 1] += ` ${line}`;
+      this.logBytes += line.length + 1;
+      return;
+    }
     this.lines.push(line);
     this.logBytes += line.length + 1;
   }
@@ -189,6 +207,15 @@ export class Walk {
     for (let r = 0; r <= 10; r++) {
       if (((use | def) >> r) & 1 && f.regs[r]!.type !== 'not_init') touched.push(`R${r}=${regToString(f.regs[r]!, this.mapOf)}`);
     }
+    // A store to the stack shows the slot it wrote (the kernel marks it scratched).
+    const insn = this.p.insnAt[pc]!;
+    const k = this.p.kindAt[pc]!;
+    const base = f.regs[insn.dst]!;
+    if ((k.k === 'st' || k.k === 'stx') && base.type === 'fp' && isConst(base.s)) {
+      const at = MAX_BPF_STACK + base.off + insn.off + Number(BigInt.asIntN(64, constValue(base.s)));
+      const slot = st.frames[base.frame] && at >= 0 && at < MAX_BPF_STACK ? this.slotText(st.frames[base.frame]!, at >> 3) : undefined;
+      if (slot) touched.push(slot);
+    }
     return touched.length ? `${line.padEnd(stateColumn(line.length))}; ${touched.join(' ')}` : line;
   }
 
@@ -198,15 +225,19 @@ export class Walk {
       if (r.type !== 'not_init') parts.push(`R${i}=${regToString(r, this.mapOf)}`);
     });
     for (let k = SLOTS - 1; k >= 0; k--) {
-      const i = k * 8;
-      const sp = f.spills[k];
-      if (sp !== undefined && f.kinds[i] === Slot.SPILL) parts.push(`fp${i - MAX_BPF_STACK}=${regToString(sp, this.mapOf)}`);
-      else if (f.kinds.subarray(i, i + 8).some((b) => b !== Slot.INVALID)) {
-        // The kernel's letters, highest address first, trailing invalid bytes left out.
-        parts.push(`fp${i - MAX_BPF_STACK}=${Array.from(f.kinds.subarray(i, i + 8), (b) => '?m0r'[b]).reverse().join('').replace(/\?+$/, '')}`);
-      }
+      const slot = this.slotText(f, k);
+      if (slot) parts.push(slot);
     }
     return parts.join(' ');
+  }
+
+  /** A stack slot as the log shows it: the spilled register, or the kernel's letters for its bytes (highest address first). */
+  slotText(f: FuncState, k: number): string | undefined {
+    const i = k * 8;
+    const sp = f.spills[k];
+    if (sp !== undefined && f.kinds[i] === Slot.SPILL) return `fp${i - MAX_BPF_STACK}=${regToString(sp, this.mapOf)}`;
+    if (f.kinds.subarray(i, i + 8).every((b) => b === Slot.INVALID)) return undefined;
+    return `fp${i - MAX_BPF_STACK}=${Array.from(f.kinds.subarray(i, i + 8), (b) => '?m0r'[b]).reverse().join('')}`;
   }
 
   run(): void {
@@ -218,31 +249,44 @@ export class Walk {
     const init = initialState();
     curFrame(init).regs[1] = pointerReg('ctx');
     this.log(`0: R1=ctx() R10=fp0`);
-    const work: Work = [{ insn: 0, state: init, from: -1 }];
+    const work: Work = [{ insn: 0, state: init, from: -1, logAt: 0, jumpLine: '' }];
     this.curStates = 1;
     while (work.length > 0) {
-      const { insn, state, from } = work.pop()!;
-      this.walkPath(insn, state, work, from);
+      const { insn, state, from, logAt, jumpLine } = work.pop()!;
+      // At level 1 the kernel keeps only the path being walked: a branch taken up again drops the
+      // log of the paths walked since it was pushed (pop_stack's bpf_vlog_reset), back to the jump's
+      // own line, which the branch's first state then continues. Level 2 keeps everything.
+      if (this.logLevel === 1 && from >= 0) {
+        this.truncateLog(logAt);
+        this.log(jumpLine);
+        this.joinNext = true;
+      }
+      this.walkPath(insn, state, work, from, jumpLine);
     }
+    // An accepted program's level-1 log is only its summary (every path was dropped).
+    if (this.logLevel === 1) this.truncateLog(0);
   }
 
   /** The path from `start` until it exits, is pruned, or fails; pushes the other side of every branch. */
-  walkPath(start: number, st: VerifierState, work: Work, from: number): void {
+  walkPath(start: number, st: VerifierState, work: Work, from: number, jumpLine = ''): void {
     let pc = start;
     let lastLine: unknown;
-    // The kernel's log starts a popped branch with "from X to Y:" and its state.
-    let header = from >= 0 && this.logLevel > 0 ? `from ${from} to ${start}${st.speculative ? ' (speculative execution)' : ''}:` : '';
+    // A popped branch starts with its state: "from X to Y: ..." (level 2), or "Y: ..." after the jump's line (level 1).
+    const fromTo = from >= 0 && this.logLevel > 0 ? `from ${from} to ${start}${st.speculative ? ' (speculative execution)' : ''}:` : '';
+    let header = fromTo;
     for (;;) {
       if (++this.processed > this.limit) {
         throw new VerifyError(`BPF program is too large. Processed ${this.processed} insn`, pc);
       }
       if (this.prunePoints[pc] && this.visited(pc, st)) {
+        this.joinNext = false;
         this.log(header ? `${header} safe` : `${pc}: safe`);
         this.finishPath(st);
         return;
       }
       if (header) {
-        this.log(`${header} ${this.regsText(curFrame(st))}`);
+        const state = this.regsText(curFrame(st));
+        this.log(this.logLevel === 1 && jumpLine ? `${start}: ${state}` : `${header} ${state}`);
         header = '';
       }
       const insn = this.p.insnAt[pc]!;
@@ -256,6 +300,7 @@ export class Walk {
         if (pos) lastLine = pos.line;
         line = `${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${kernelInsnText(insn, k, this.mapName)}`;
       }
+      this.currentLine = line;
       this.access = -1;
       let next: number;
       try {
@@ -335,6 +380,7 @@ export class Walk {
         }
         // Still being explored: the same state again means a loop that never changes anything.
         if (e.state.mayGotoDepth === st.mayGotoDepth && statesEqual(e.state, st, { exact: true, live, privileged: this.privileged })) {
+          this.infiniteLoop = [this.regsText(curFrame(st)), this.regsText(curFrame(e.state))];
           throw new VerifyError(`infinite loop detected at insn ${pc}`, pc);
         }
         // Inside a loop, keep states less often: iterations differ and rarely prune each other.
@@ -609,7 +655,7 @@ export class Walk {
     other.parent = cur.parent;
     if (cur.parent) cur.parent.branches++;
     this.curStates++;
-    work.push({ insn: target, state: other, from: pc });
+    work.push({ insn: target, state: other, from: pc, logAt: this.lines.length, jumpLine: this.currentLine });
     if (work.length > MAX_PENDING_BRANCHES) throw new VerifyError(`The sequence of ${work.length} jumps is too complex.`, pc);
   }
 
@@ -652,6 +698,10 @@ export function verifyProgram(
     if (!(e instanceof VerifyError)) throw e;
     error = { insn: e.insn, message: e.message, pass: e.pass };
     if (walk.logLevel > 0) walk.log(e.message);
+    if (walk.infiniteLoop) {
+      walk.log(`cur state: ${walk.infiniteLoop[0]}`);
+      walk.log(`old state: ${walk.infiniteLoop[1]}`);
+    }
   }
   const stats = {
     processed: Math.min(walk.processed, walk.limit + 1), maxStatesPerInsn: walk.maxStatesPerInsn,
