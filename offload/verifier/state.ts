@@ -49,6 +49,8 @@ export interface VerifierState {
   histJumps: number;
   /** Stack slots written whole in this segment (none yet when undefined): a read mark does not pass above them. */
   written: Marks | undefined;
+  /** A checkpoint dropped from the explored list while paths below it were still open. */
+  evicted?: boolean;
   /** Checkpoints only (none yet when undefined): the scalars later paths needed exactly, and the stack slots they read. */
   precise: Marks | undefined;
   read: Marks | undefined;

@@ -329,6 +329,8 @@ export class Walk {
     this.curStates--;
     for (let s = st.parent; s; s = s.parent) {
       if (--s.branches > 0) break;
+      // A dropped state is let go only once nothing below it is still being walked (maybe_free_verifier_state).
+      if (s.evicted) this.totalStates--;
     }
   }
 
@@ -398,9 +400,13 @@ export class Walk {
     }
     this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, list.length);
     if (evict) {
-      const before = list.length;
-      list = list.filter((e) => !this.evictable(e, pc));
-      this.totalStates -= before - list.length;
+      list = list.filter((e) => {
+        if (!this.evictable(e, pc)) return true;
+        // Dropped from the list; still held (and counted in peak_states) while paths below it are open.
+        if (e.state.branches > 0) e.state.evicted = true;
+        else this.totalStates--;
+        return false;
+      });
       this.explored.set(pc, list);
     }
     if (!add) return false;
