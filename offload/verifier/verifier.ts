@@ -143,6 +143,8 @@ export class Walk {
   prunePoints: Uint8Array = new Uint8Array(0);
   jmpPoints: Uint8Array = new Uint8Array(0);
   forcePoints: Uint8Array = new Uint8Array(0);
+  /** The branches waiting to be walked. */
+  work: Work = [];
   /** The current and the old state of a detected infinite loop (the log prints both). */
   infiniteLoop: [string, string] | undefined;
   /** The log line of the instruction being walked (a pushed branch resumes after it at level 1). */
@@ -250,6 +252,7 @@ export class Walk {
     curFrame(init).regs[1] = pointerReg('ctx');
     this.log(`0: R1=ctx() R10=fp0`);
     const work: Work = [{ insn: 0, state: init, from: -1, logAt: 0, jumpLine: '' }];
+    this.work = work;
     this.curStates = 1;
     while (work.length > 0) {
       const { insn, state, from, logAt, jumpLine } = work.pop()!;
@@ -642,6 +645,15 @@ export class Walk {
     const result = pointerAlu(this, pc, insn, k.useReg, op, width, dst, src, st);
     // The offset added to a pointer must be exact wherever this path is compared (adjust_reg_min_max_vals).
     if (k.useReg && isPointer(result) && (op === 'add' || op === 'sub')) this.needPrecise(st, [isPointer(dst) ? insn.src : insn.dst]);
+    // Without CAP_PERFMON the kernel masks a variable offset at run time; a mispredicted mask leaves
+    // the pointer where it was, which is walked as a speculative path (sanitize_ptr_alu).
+    const offset = isPointer(dst) ? src : dst;
+    if (!this.privileged && k.useReg && isPointer(result) && !isConst(offset.s) && (op === 'add' || op === 'sub')) {
+      const other = cloneState(st);
+      other.speculative = true;
+      curFrame(other).regs[insn.dst] = isPointer(dst) ? dst : src;
+      this.pushBranch(pc, st, other, pc + 1, this.work);
+    }
     this.setReg(f, insn.dst, result, pc);
   }
 

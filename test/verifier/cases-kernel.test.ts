@@ -17,11 +17,7 @@ import { caseObject, GROUPS, loadCases, type VerifierCase } from './case-loader.
 import { verifyProgram } from '../../offload/verifier/verifier.js';
 
 const cases = loadCases();
-/**
- * Accepted unprivileged cases where the kernel also walks the speculative side of pointer
- * arithmetic (sanitize_ptr_alu), which we do not: it processes 2 instructions more.
- */
-const SPECULATIVE_ALU = new Set(['map-value/map value variable offset unprivileged', 'scalar-bounds/bounded offset unprivileged']);
+
 const kernel = kernelAvailable();
 
 function counts(list: readonly VerifierCase[]): string {
@@ -68,7 +64,7 @@ describe.skipIf(!kernel.ok)('verifier cases against the kernel', () => {
           results.set(c.name, { group, ok: problem === undefined });
           expect(problem, `${c.file}: ${c.name}\n${v.log.split('\n').slice(-25).join('\n')}`).toBeUndefined();
           // Our walk covers what the kernel's covers: the same number of instructions processed.
-          if (v.accepted && !SPECULATIVE_ALU.has(`${c.group}/${c.name}`)) {
+          if (v.accepted) {
             const { object, program } = caseObject(c);
             const ours = verifyProgram(program, object.maps, { privileged: c.privileged, gplCompatible: /GPL/.test(c.license) });
             expect(ours.stats.processed, 'instructions processed').toBe(v.verifiedInsns);
