@@ -277,9 +277,11 @@ export class Walk {
     // A popped branch starts with its state: "from X to Y: ..." (level 2), or "Y: ..." after the jump's line (level 1).
     const fromTo = from >= 0 && this.logLevel > 0 ? `from ${from} to ${start}${st.speculative ? ' (speculative execution)' : ''}:` : '';
     let header = fromTo;
+    // The instruction processed last: the kernel's log ends with it when the budget runs out.
+    let last = from >= 0 ? from : start;
     for (;;) {
       if (++this.processed > this.limit) {
-        throw new VerifyError(`BPF program is too large. Processed ${this.processed} insn`, pc);
+        throw new VerifyError(`BPF program is too large. Processed ${this.processed} insn`, last);
       }
       if (this.prunePoints[pc] && this.visited(pc, st)) {
         this.joinNext = false;
@@ -324,6 +326,7 @@ export class Walk {
         return;
       }
       this.record(st, pc, this.access);
+      last = pc;
       pc = next;
     }
   }
