@@ -56,6 +56,13 @@ export function checkCfg(p: SlotProgram): CfgFacts {
   p.funcStarts.forEach((start, f) => {
     for (let s = start; s < funcEnd(p, f); s++) funcOf[s] = f;
   });
+  // Each function's last instruction must be an exit or an unconditional jump (check_subprogs, before anything else).
+  p.funcStarts.forEach((_, f) => {
+    let last = funcEnd(p, f) - 1;
+    if (!p.insnAt[last]) last--;
+    const k = p.kindAt[last];
+    if (!k || (k.k !== 'exit' && k.k !== 'ja')) throw new VerifyError('last insn is not an exit or jmp', last, 'structure');
+  });
   // Opcodes and reserved fields first, in program order (the kernel checks them as it meets them).
   for (let s = 0; s < p.length; s++) {
     const insn = p.insnAt[s];
@@ -92,13 +99,6 @@ export function checkCfg(p: SlotProgram): CfgFacts {
       if (!p.funcStarts.includes(t)) throw new VerifyError(`call to invalid destination`, s, 'structure');
     }
   }
-  // Each function's last instruction must be an exit or an unconditional jump.
-  p.funcStarts.forEach((_, f) => {
-    let last = funcEnd(p, f) - 1;
-    if (!p.insnAt[last]) last--;
-    const k = p.kindAt[last];
-    if (!k || (k.k !== 'exit' && k.k !== 'ja')) throw new VerifyError('last insn is not an exit or jmp', last, 'structure');
-  });
   // Reachability (the kernel's depth-first walk), prune points and jump points, where visit_insn puts them.
   const prune = new Uint8Array(p.length);
   const jmp = new Uint8Array(p.length);

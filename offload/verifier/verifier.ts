@@ -201,6 +201,15 @@ export class Walk {
   mapName = (i: number): string => this.maps[i]?.name ?? `#${i}`;
   mapOf = (i: number): MapDef | undefined => this.maps[i];
 
+  /** The map an lddw names (resolve_pseudo_ldimm64): by index into the object's maps, or by fd. */
+  mapRef(pseudo: number, index: number, pc: number): MapDef {
+    const m = this.maps[index];
+    if (m) return m;
+    // Indexes reach the kernel through an fd array, which an object without maps does not pass.
+    const byIndex = pseudo === LddwSrc.MAP_IDX || pseudo === LddwSrc.MAP_IDX_VALUE;
+    throw new VerifyError(byIndex && this.maps.length === 0 ? 'fd_idx without fd_array is invalid' : `fd ${index} is not pointing to valid bpf_map`, pc);
+  }
+
   /** An instruction line with, in the kernel's column, the registers it read or wrote as they are now. */
   withTouched(line: string, pc: number, st: VerifierState): string {
     const [use, def] = useDef(this.p, pc);
@@ -557,11 +566,10 @@ export class Walk {
           const v = (BigInt(insn.next!.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0);
           this.setReg(f, insn.dst, constReg(v), pc);
         } else if (k.pseudo === LddwSrc.MAP_IDX || k.pseudo === LddwSrc.MAP_FD) {
-          if (!this.maps[insn.imm]) throw new VerifyError(`fd ${insn.imm} is not pointing to valid bpf_map`, pc);
+          this.mapRef(k.pseudo, insn.imm, pc);
           this.setReg(f, insn.dst, pointerReg('map_ptr', { map: insn.imm }), pc);
         } else if (k.pseudo === LddwSrc.MAP_IDX_VALUE || k.pseudo === LddwSrc.MAP_VALUE) {
-          const m = this.maps[insn.imm];
-          if (!m) throw new VerifyError(`fd ${insn.imm} is not pointing to valid bpf_map`, pc);
+          const m = this.mapRef(k.pseudo, insn.imm, pc);
           const off = insn.next!.imm;
           if (m.type !== MAP_TYPE.ARRAY || m.maxEntries !== 1 || off < 0 || off >= m.valueSize) {
             throw new VerifyError(`invalid access to map value pointer, value_size=${m.valueSize} off=${off}`, pc);
