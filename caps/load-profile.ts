@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
+import { HELPER_FLAGS_REGISTER } from '../xdp/helpers/helper-flags.js';
 import { helperId, helperName } from '../xdp/helpers/helper-names.js';
 import { MapType } from '../xdp/maps/map-types.js';
 import { CapsError } from './caps-error.js';
@@ -32,6 +33,7 @@ export function shippedProfiles(): string[] {
   return readdirSync(join(capsDir(), 'profiles')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
+/** The compiled schema: built on first use, then constant (compiling it costs ~20 ms). */
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(doc: unknown): readonly ErrorObject[] {
   if (!validator) {
@@ -68,6 +70,7 @@ function semanticProblems(p: CardProfile): string[] {
       out.push(`$.helpers[${i}].name: '${h.name}' ${other === undefined ? 'is not a helper name' : `is helper ${other}`}; helper ${h.id} is '${known}'`);
     }
     if (ids.has(h.id)) out.push(`$.helpers[${i}].id: helper ${h.id} listed twice`);
+    if (h.flags !== undefined && HELPER_FLAGS_REGISTER[h.id] === undefined) out.push(`$.helpers[${i}].flags: helper ${h.id} takes no flags argument`);
     ids.add(h.id);
   });
   p.maps.types.forEach((t, i) => {

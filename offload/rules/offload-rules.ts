@@ -11,6 +11,7 @@
  */
 import type { CardProfile, XdpActionName } from '../../caps/profile.js';
 import { XDP_ACTION_NAMES } from '../../caps/profile.js';
+import { HELPER_FLAGS_REGISTER } from '../../xdp/helpers/helper-flags.js';
 import { helperName } from '../../xdp/helpers/helper-names.js';
 import { mapTypeName } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
@@ -162,8 +163,8 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
       continue;
     }
     if (cap.flags !== undefined) {
-      const flagArg = id === 25 ? 2 : -1;
-      const bad = flagArg >= 0 ? args[flagArg]!.states.find((r) => r.type !== 'scalar' || !isConst(r.s) || constValue(r.s) !== BigInt(cap.flags!)) : undefined;
+      const reg = HELPER_FLAGS_REGISTER[id];
+      const bad = reg !== undefined ? args[reg - 1]!.states.find((r) => r.type !== 'scalar' || !isConst(r.s) || constValue(r.s) !== BigInt(cap.flags!)) : undefined;
       if (bad) {
         out.push({
           rule: 'helper-arg', slot, message: `${name}: flags must be ${cap.flags === BPF_F_CURRENT_CPU ? 'BPF_F_CURRENT_CPU' : hex(BigInt(cap.flags))} on ${p.name}, not ${rangeText(bad)}`,

@@ -110,6 +110,8 @@ describe('offload check report', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
     writeFileSync(bad, JSON.stringify({ ...resolveProfile('nfp-4000').profile, helpers: [{ id: 1, name: 'bpf_map_lookup' }] }));
     expect((await run('caps', 'show', bad)).err).toContain("$.helpers[0].name: 'bpf_map_lookup' is not a helper name; helper 1 is 'bpf_map_lookup_elem'");
+    writeFileSync(bad, JSON.stringify({ ...resolveProfile('minimal').profile, helpers: [{ id: 1, name: 'bpf_map_lookup_elem', flags: 0 }] }));
+    expect((await run('caps', 'show', bad)).err).toContain('$.helpers[0].flags: helper 1 takes no flags argument');
     writeFileSync(bad, '{ "name": ');
     expect((await run('caps', 'show', bad)).err).toMatch(/bad\.json: not JSON/);
     const unknown = await run('check', join(FIXTURE_OBJ, 'basic_actions.o'), '--caps', 'nfp-9000');
