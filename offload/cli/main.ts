@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
     .option('-s, --section <name>', 'the program to check (section or function name)')
     .option('--caps <profile>', 'card profile: a shipped name (offload caps list) or a JSON file', 'nfp-4000')
-    .option('--log-level <n>', '0: summary; 1: the instructions walked; 2: and the register states', '0')
+    .option('--log-level <n>', "0: summary; 1: the kernel's log of the path that failed; 2: every path, with the register states", '0')
     .option('--unprivileged', 'verify as a loader without CAP_SYS_ADMIN/CAP_PERFMON (stricter)')
     .option('--json', 'machine-readable result')
     .action(async (file: string, opts: CheckOptions) => {
