@@ -12,7 +12,7 @@ import {
   constReg, isPointer, maybeNull, pointerReg, unknownReg, type RegState,
 } from './reg-state.js';
 import {
-  branchTaken, constValue, isConst, refineBranch, type CmpOp, type Scalar,
+  branchTaken, constScalar, constValue, isConst, refineBranch, scalarAlu, type CmpOp, type Scalar,
 } from './scalar.js';
 import { Slot, cloneState, curFrame, mapAllRegs, ownStack, type VerifierState } from './state.js';
 import { linkEntry } from './precision.js';
@@ -33,18 +33,24 @@ const BEYOND_PKT_END = -2;
 export function syncLinked(w: Walk, st: VerifierState, reg: RegState): { frame: number; slot: boolean; index: number }[] {
   const links: { frame: number; slot: boolean; index: number }[] = [];
   if (reg.type !== 'scalar' || reg.id === 0) return links;
+  // A copy at another distance (`off`, BPF_ADD_CONST) is the known value moved by the difference.
+  const moved = (r: RegState): RegState => {
+    if (r === reg) return r;
+    if (r.off === reg.off) return { ...r, s: reg.s };
+    return { ...r, s: scalarAlu('add', reg.s, constScalar(BigInt.asUintN(64, BigInt(r.off - reg.off))), 64) };
+  };
   st.frames.forEach((f, frame) => {
     f.regs.forEach((r, i) => {
       if (r.type !== 'scalar' || r.id !== reg.id) return;
       links.push({ frame, slot: false, index: i });
-      if (r !== reg) f.regs[i] = { ...r, s: reg.s };
+      f.regs[i] = moved(r);
     });
     f.spills.forEach((r, k) => {
       if (!r || r.type !== 'scalar' || r.id !== reg.id || f.kinds[k * 8] !== Slot.SPILL) return;
       links.push({ frame, slot: true, index: k });
       if (r !== reg) {
         ownStack(f);
-        f.spills[k] = { ...r, s: reg.s };
+        f.spills[k] = moved(r);
       }
     });
   });

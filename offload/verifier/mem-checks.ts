@@ -126,7 +126,10 @@ function stackBounds(c: MemContext, regno: number, reg: RegState, off: number, s
     throw new VerifyError(`R${regno} variable stack access prohibited for !root`, c.insn);
   }
   if (lo < -MAX_BPF_STACK || hi + size > 0) {
-    throw new VerifyError(`invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`, c.insn);
+    const what = write ? 'write to' : 'read from';
+    throw new VerifyError(constant
+      ? `invalid ${what} stack R${regno} off=${lo} size=${size}`
+      : `invalid variable-offset ${what} stack R${regno} var_off=${tnumText(reg.s.var)} off=${reg.off + off} size=${size}`, c.insn);
   }
   return constant ? lo : Number.NaN;
 }

@@ -75,7 +75,14 @@ function regSafe(o: RegState, c: RegState, ids: IdMap, opts: CompareOptions, pre
   }
   if (o.type !== c.type) return false;
   if (o.type === 'scalar' && !opts.exact && !precise && !opts.rangeWithin) return true;
-  if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
+  // A scalar's `off` is its distance from the copy it is linked to: it matters where `old` is linked so.
+  if (o.type === 'scalar' && !opts.exact) {
+    if (o.id !== 0 && (o.off !== 0) !== (c.off !== 0)) return false;
+    if (o.off !== 0 && o.off !== c.off) return false;
+  } else if (o.off !== c.off) {
+    return false;
+  }
+  if (o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
   if (!scalarWithin(o.s, c.s)) return false;
   if (opts.exact && !scalarWithin(c.s, o.s)) return false;
   // A pointer known to be at or past the end (negative range) matches only the same knowledge.

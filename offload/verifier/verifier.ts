@@ -650,7 +650,12 @@ export class Walk {
     const dst = this.readReg(f, insn.dst, pc);
     const src = op === 'neg' ? dst : k.useReg ? this.readReg(f, insn.src, pc) : constReg(BigInt.asUintN(64, BigInt(insn.imm)));
     if (!isPointer(dst) && !isPointer(src)) {
-      this.setReg(f, insn.dst, scalarReg(scalarAlu(op, dst.s, src.s, width)), pc);
+      const value = scalarAlu(op, dst.s, src.s, width);
+      // A linked copy plus a small constant stays linked, at that distance (BPF_ADD_CONST); any other
+      // change ends the link.
+      const delta = op === 'add' && width === 64 && dst.id !== 0 && dst.off === 0 && isConst(src.s) ? constValue(src.s) : 0n;
+      const keep = delta > 0n && delta <= 0x7fffffffn;
+      this.setReg(f, insn.dst, keep ? { ...scalarReg(value, dst.id), off: Number(delta) } : scalarReg(value), pc);
       return;
     }
     const result = pointerAlu(this, pc, insn, k.useReg, op, width, dst, src, st);
