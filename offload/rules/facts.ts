@@ -9,7 +9,7 @@
 import type { Insn } from '../../xdp/isa/insn.js';
 import { kindOf, type InsnKind } from '../../xdp/isa/kind.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
-import type { RegState } from '../verifier/reg-state.js';
+import { constReg, type RegState } from '../verifier/reg-state.js';
 import type { VerifierState } from '../verifier/state.js';
 import { verifyProgram, type VerifyOptions, type VerifyResult } from '../verifier/verifier.js';
 
@@ -64,14 +64,6 @@ function seenAt<K>(m: Map<K, Seen>, k: K): Seen {
   return s;
 }
 
-const imm = (v: number): RegState => ({
-  type: 'scalar', off: 0, id: 0, range: 0, map: -1, memSize: 0, frame: 0,
-  s: {
-    var: { value: BigInt.asUintN(64, BigInt(v)), mask: 0n }, smin: BigInt(v), smax: BigInt(v),
-    umin: BigInt.asUintN(64, BigInt(v)), umax: BigInt.asUintN(64, BigInt(v)),
-    s32min: v | 0, s32max: v | 0, u32min: v >>> 0, u32max: v >>> 0,
-  },
-});
 
 /** Verify `program` and collect its facts from every state walked. */
 export function collectFacts(
@@ -102,7 +94,7 @@ export function collectFacts(
           let pair = facts.operands.get(slot);
           if (!pair) facts.operands.set(slot, (pair = [new Seen(), new Seen()]));
           pair[0].add(regs[insn.dst]!);
-          pair[1].add(k.useReg ? regs[insn.src]! : imm(insn.imm));
+          pair[1].add(k.useReg ? regs[insn.src]! : constReg(BigInt(insn.imm)));
         }
         break;
       case 'call':

@@ -15,6 +15,7 @@ import { HELPER_FLAGS_REGISTER } from '../../xdp/helpers/helper-flags.js';
 import { helperName } from '../../xdp/helpers/helper-names.js';
 import { mapTypeName } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
+import { HELPER_PROTOS } from '../verifier/helper-protos.js';
 import type { RegState } from '../verifier/reg-state.js';
 import { constValue, isConst } from '../verifier/scalar.js';
 import type { ProgramFacts } from './facts.js';
@@ -48,8 +49,6 @@ const MAP_SUBSTITUTES: Readonly<Record<string, string>> = {
 };
 /** Maps that stay on the host and are only reached through a helper the card offers. */
 const HOST_MAPS: Readonly<Record<string, number>> = { PERF_EVENT_ARRAY: 25 };
-/** Helpers that take a map key (arg index 1) and value (arg index 2, update only) from the stack. */
-const MAP_KEY_HELPERS: Readonly<Record<number, readonly number[]>> = { 1: [1], 2: [1, 2], 3: [1] };
 const BPF_F_CURRENT_CPU = 0xffffffff;
 const RX_QUEUE_INDEX = 16;
 
@@ -171,11 +170,13 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
         });
       }
     }
-    for (const a of MAP_KEY_HELPERS[id] ?? []) {
+    // Map keys and values (the prototype's key/value arguments) come from the stack (nfp_bpf_stack_arg_ok).
+    const keyValueArgs = (HELPER_PROTOS[id]?.args ?? []).flatMap((t, a) => (t === 'key' || t === 'value' || t === 'uninit_value' ? [a] : []));
+    for (const a of keyValueArgs) {
       const bad = args[a]!.states.find((r) => r.type !== 'fp' || !isConst(r.s) || (r.off + Number(BigInt.asIntN(64, constValue(r.s)))) % 4 !== 0);
       if (bad) {
         out.push({
-          rule: 'helper-arg', slot, message: `${name}: the ${a === 1 ? 'key' : 'value'} must be on the stack at a constant 4-byte aligned offset on ${p.name} (it is ${bad.type === 'fp' ? 'a variable or unaligned stack pointer' : `a ${bad.type} pointer`})`,
+          rule: 'helper-arg', slot, message: `${name}: the ${HELPER_PROTOS[id]!.args[a] === 'key' ? 'key' : 'value'} must be on the stack at a constant 4-byte aligned offset on ${p.name} (it is ${bad.type === 'fp' ? 'a variable or unaligned stack pointer' : `a ${bad.type} pointer`})`,
           suggestion: 'copy it into a local variable first',
         });
       }

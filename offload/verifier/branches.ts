@@ -30,7 +30,7 @@ const BEYOND_PKT_END = -2;
  * registers, other frames, spilled slots) takes the refined value (sync_linked_regs). Returns the
  * copies as precision links (frame, register or slot), for the history.
  */
-export function syncLinked(w: Walk, st: VerifierState, reg: RegState): { frame: number; slot: boolean; index: number }[] {
+export function syncLinked(st: VerifierState, reg: RegState): { frame: number; slot: boolean; index: number }[] {
   const links: { frame: number; slot: boolean; index: number }[] = [];
   if (reg.type !== 'scalar' || reg.id === 0) return links;
   // A copy at another distance (`off`, BPF_ADD_CONST) is the known value moved by the difference.
@@ -69,7 +69,7 @@ export function condJump(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, {
     if (taken >= 0) {
       // Only one way to go: the values that decided it must be exact wherever this path is compared.
       w.needPrecise(st, k.useReg ? [insn.dst, insn.src] : [insn.dst]);
-      if (!w.privileged) speculate(w, pc, insn, k.useReg, st, taken === 1 ? fall : target, work);
+      if (!w.privileged) speculate(w, pc, insn, k.useReg, st, taken === 1 ? fall : target);
       return taken === 1 ? target : fall;
     }
     const other = cloneState(st);
@@ -81,8 +81,8 @@ export function condJump(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, {
       const fr = curFrame(s);
       fr.regs[insn.dst] = { ...fr.regs[insn.dst]!, s: pair[0] };
       if (k.useReg) fr.regs[insn.src] = { ...fr.regs[insn.src]!, s: pair[1] };
-      const links = syncLinked(w, s, fr.regs[insn.dst]!);
-      if (k.useReg) links.push(...syncLinked(w, s, fr.regs[insn.src]!));
+      const links = syncLinked(s, fr.regs[insn.dst]!);
+      if (k.useReg) links.push(...syncLinked(s, fr.regs[insn.src]!));
       if (links.length < 2) return;
       // The links go into the history right after this jump: the pushed side has it already.
       if (s === st) s.pendingLinks = links;
@@ -96,7 +96,7 @@ export function condJump(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, {
   const neverNull = a.type === 'map_value' || a.type === 'map_ptr' || a.type === 'ringbuf_mem';
   if (neverNull && (op === 'jeq' || op === 'jne') && !isPointer(b) && isConst(b.s) && constValue(b.s) === 0n) {
     const to = op === 'jne' ? target : fall;
-    if (!w.privileged) speculate(w, pc, insn, k.useReg, st, op === 'jne' ? fall : target, work);
+    if (!w.privileged) speculate(w, pc, insn, k.useReg, st, op === 'jne' ? fall : target);
     return to;
   }
   // A maybe-NULL pointer compared with 0 becomes the pointer on one side and 0 on the other.
@@ -120,16 +120,13 @@ export function condJump(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, {
 
 /**
  * Without CAP_PERFMON the kernel also walks the side of a decided branch the CPU might mispredict
- * into, with the compared registers unknown (sanitize_speculative_path): a path where unsafe
- * memory accesses end the path rather than the program, and which never prunes a real one.
+ * into, with the compared registers unknown (sanitize_speculative_path).
  */
-export function speculate(w: Walk, pc: number, insn: Insn, useReg: boolean, st: VerifierState, to: number, work: Work): void {
-  const other = cloneState(st);
-  other.speculative = true;
-  const f = curFrame(other);
-  f.regs[insn.dst] = unknownReg();
-  if (useReg) f.regs[insn.src] = unknownReg();
-  w.pushBranch(pc, st, other, to, work);
+function speculate(w: Walk, pc: number, insn: Insn, useReg: boolean, st: VerifierState, to: number): void {
+  w.speculate(pc, st, to, (f) => {
+    f.regs[insn.dst] = unknownReg();
+    if (useReg) f.regs[insn.src] = unknownReg();
+  });
 }
 
 export function markNull(w: Walk, st: VerifierState, id: number, isNull: boolean): void {

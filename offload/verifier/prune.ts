@@ -8,8 +8,8 @@
  * The exact form (both ways, everything) detects loops that change nothing.
  */
 import { hasReg, hasSlot } from './marks.js';
-import type { RegState } from './reg-state.js';
-import { scalarWithin, unknownScalar } from './scalar.js';
+import { unknownReg, type RegState } from './reg-state.js';
+import { scalarWithin } from './scalar.js';
 import { MAX_BPF_STACK, SLOTS, Slot, type FuncState, type VerifierState } from './state.js';
 
 export interface CompareOptions {
@@ -44,7 +44,7 @@ class IdMap {
   }
 }
 
-const UNBOUND: RegState = { type: 'scalar', off: 0, s: unknownScalar(), id: 0, range: 0, map: -1, memSize: 0, frame: 0 };
+const UNBOUND: RegState = unknownReg();
 
 /** Is `cur` covered by `old`: everything `old` allowed, `cur` allows too? */
 export function statesEqual(old: VerifierState, cur: VerifierState, opts: CompareOptions): boolean {

@@ -665,10 +665,9 @@ export class Walk {
     // the pointer where it was, which is walked as a speculative path (sanitize_ptr_alu).
     const offset = isPointer(dst) ? src : dst;
     if (!this.privileged && k.useReg && isPointer(result) && !isConst(offset.s) && (op === 'add' || op === 'sub')) {
-      const other = cloneState(st);
-      other.speculative = true;
-      curFrame(other).regs[insn.dst] = isPointer(dst) ? dst : src;
-      this.pushBranch(pc, st, other, pc + 1, this.work);
+      this.speculate(pc, st, pc + 1, (fr) => {
+        fr.regs[insn.dst] = isPointer(dst) ? dst : src;
+      });
     }
     this.setReg(f, insn.dst, result, pc);
   }
@@ -682,6 +681,18 @@ export class Walk {
     const linked = { ...src, id: ++this.idGen };
     f.regs[srcReg] = linked;
     return linked;
+  }
+
+  /**
+   * A path only a mispredicting CPU takes (walked for loaders without CAP_PERFMON): a copy of `st`
+   * from `to`, changed by `adjust`; unsafe accesses end it rather than the program, and it never
+   * prunes a real path.
+   */
+  speculate(pc: number, st: VerifierState, to: number, adjust: (f: FuncState) => void): void {
+    const other = cloneState(st);
+    other.speculative = true;
+    adjust(curFrame(other));
+    this.pushBranch(pc, st, other, to, this.work);
   }
 
   pushBranch(pc: number, cur: VerifierState, other: VerifierState, target: number, work: Work): void {
