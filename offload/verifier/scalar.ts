@@ -606,8 +606,19 @@ export function signExtend64(r: Reg, size: 1 | 2 | 4): void {
       return;
     }
   }
-  // set_sext64_default_val
   const half = 2 ** (bits - 1);
+  if (r.s32min >= -half && r.s32max < half) {
+    // The subregister already lies in the narrow type's range, so the extension changes no value: the
+    // running kernel (6.18.y) then gives the s32 range as the s64 one and keeps the 32-bit bounds
+    // (observed: (s8) of s32 [-3, 5] is [-3, 5], and every (s32) keeps its s32 range).
+    r.setSmin(signHi(r.s32min), r.s32min >>> 0);
+    r.setSmax(signHi(r.s32max), r.s32max >>> 0);
+    r.setUmin(0, 0);
+    r.setUmax(0xffff_ffff, 0xffff_ffff);
+    v.set(0, 0, 0xffff_ffff, 0xffff_ffff);
+    return;
+  }
+  // set_sext64_default_val
   r.s32min = -half;
   r.s32max = half - 1;
   r.setSmin(signHi(-half), -half >>> 0);
@@ -657,13 +668,14 @@ function signExtend32(r: Reg, size: 1 | 2): void {
 
 /**
  * Sign extension as BPF_MOVSX does it: `width` 64 is `r = (sN) r` (fromBits 8,
- * 16 or 32; the kernel leaves the result unsynced), `width` 32 is `w = (sN) w`
+ * 16 or 32; synced, as the running kernel's log shows), `width` 32 is `w = (sN) w`
  * (fromBits 8 or 16; zero-extended to 64 bits and synced).
  */
 export function signExtend(s: Scalar, fromBits: 8 | 16 | 32, width: 32 | 64): Scalar {
   const r = REG_A.load(s);
   if (width === 64) {
     signExtend64(r, (fromBits / 8) as 1 | 2 | 4);
+    r.sync();
     return r.toScalar();
   }
   // w = (s32) w is a plain 32-bit move.

@@ -285,6 +285,24 @@ describe('scalar: construction, sizes, pruning', () => {
     expect(str(signExtend(scalarFromLoad(2, false), 16, 64))).toBe('scalar(smin=smin32=-32768,smax=smax32=32767)');
   });
 
+  it('sign extension of a value already in the narrow range keeps its bounds (Linux 6.18.y log cases)', () => {
+    // r7 in s64 [-3, 5]: (bf) r8 = (s8)r7 -> R8=scalar(smin=smin32=-3,smax=smax32=5); (s32) the same
+    const small = edge('jslt', edge('jsgt', unknownScalar(), 5, false)[0], -3, false)[0];
+    expect(str(signExtend(small, 8, 64))).toBe('scalar(smin=smin32=-3,smax=smax32=5)');
+    expect(str(signExtend(small, 32, 64))).toBe('scalar(smin=smin32=-3,smax=smax32=5)');
+    // only the subregister known: jsgt32/jslt32 then (s8) -> the same range
+    const small32 = edge('jslt', edge('jsgt', unknownScalar(), 5, false, 32)[0], -3, false, 32)[0];
+    expect(str(signExtend(small32, 8, 64))).toBe('scalar(smin=smin32=-3,smax=smax32=5)');
+    // r7 &= -2; r8 = (s32)r7 -> the s32 range, and the u32 bound through the 64-bit one
+    expect(str(signExtend(alu('and', unknownScalar(), -2), 32, 64))).toBe(
+      'scalar(smin=0xffffffff80000000,smax=smax32=0x7ffffffe,umax=0xfffffffffffffffe,umax32=0xfffffffe)');
+    // [255, 256] does not fit s8: the type's whole range; w8 = (s16)w7 of s32 [-3, 5] is not narrowed either
+    const wide = edge('jgt', edge('jlt', unknownScalar(), 0xff, false)[0], 0x100, false)[0];
+    expect(str(signExtend(wide, 8, 64))).toBe('scalar(smin=smin32=-128,smax=smax32=127)');
+    expect(str(signExtend(small, 16, 32))).toBe(
+      'scalar(smin=0,smax=umax=0xffffffff,smin32=-32768,smax32=32767,var_off=(0x0; 0xffffffff))');
+  });
+
   it('scalarWithin: range_within and tnum_in', () => {
     const wide = alu('and', unknownScalar(), 0xff);
     const narrow = alu('and', unknownScalar(), 0x0f);
