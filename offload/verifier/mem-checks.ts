@@ -7,7 +7,8 @@
  */
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
-import { constScalar, constValue, isConst, scalarFromLoad } from './scalar.js';
+import { frozenValue } from '../../xdp/object/global-data.js';
+import { S64_MIN, constScalar, constValue, isConst, scalarFromLoad } from './scalar.js';
 import { tnumText } from './tnum.js';
 import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
 import { MAX_BPF_STACK, Slot, ownStack, type FuncState } from './state.js';
@@ -93,16 +94,46 @@ function packetAccess(c: MemContext, regno: number, reg: RegState, off: number, 
 
 function mapValueAccess(c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean): void {
   const def = c.maps[reg.map]!;
-  if (reg.s.smin < 0n) {
-    throw new VerifyError(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, c.insn);
-  }
-  const { lo, hi } = span(reg, off);
   if (write && (def.flags & BPF_F_RDONLY_PROG) !== 0) {
+    const { lo } = span(reg, off);
     throw new VerifyError(`write into map forbidden, value_size=${def.valueSize} off=${lo} size=${size}`, c.insn);
   }
-  if (lo < 0 || hi + size > def.valueSize) {
-    throw new VerifyError(`invalid access to map value, value_size=${def.valueSize} off=${lo < 0 ? lo : hi} size=${size}`, c.insn);
+  checkMemRegion(c, regno, reg, reg.off + off, size, def.valueSize, 'map value');
+}
+
+/** Offsets the kernel lets a variable part reach (BPF_MAX_VAR_OFF). */
+const MAX_VAR_OFF = 1n << 29n;
+
+/**
+ * check_mem_region_access: the fixed offset plus the smallest and the largest value of the variable
+ * part must both lie in the region, each failure worded as the kernel words it (__check_mem_access,
+ * then which bound was outside).
+ */
+function checkMemRegion(c: MemContext, regno: number, reg: RegState, off: number, size: number, memSize: number, what: string): void {
+  const { smin, umax } = reg.s;
+  const fixed = BigInt(off);
+  if (smin < 0n && (smin === S64_MIN || BigInt.asIntN(32, fixed + smin) !== fixed + smin || smin + fixed < 0n)) {
+    throw new VerifyError(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, c.insn);
   }
+  const outside = (at: bigint): boolean => at < 0n || at + BigInt(size) > BigInt(memSize);
+  const text = (at: bigint) => `invalid access to ${what}, value_size=${memSize} off=${BigInt.asIntN(32, at)} size=${size}`;
+  if (outside(smin + fixed)) throw new VerifyError(`${text(smin + fixed)}\nR${regno} min value is outside of the allowed memory range`, c.insn);
+  if (umax >= MAX_VAR_OFF) throw new VerifyError(`R${regno} unbounded memory access, make sure to bounds check any such access`, c.insn);
+  if (outside(umax + fixed)) throw new VerifyError(`${text(umax + fixed)}\nR${regno} max value is outside of the allowed memory range`, c.insn);
+}
+
+/**
+ * A load at a constant offset from a frozen read-only map (`.rodata` as libbpf loads it) is the
+ * constant stored there (check_mem_access → bpf_map_direct_read), sign-extended for BPF_MEMSX.
+ */
+function frozenRead(def: MapDef, reg: RegState, off: number, size: number, signed: boolean): RegState | undefined {
+  const bytes = frozenValue(def);
+  if (!bytes || !isConst(reg.s)) return undefined;
+  const at = reg.off + off + Number(BigInt.asIntN(64, constValue(reg.s)));
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[at + i] ?? 0);
+  if (signed) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
+  return scalarReg(constScalar(v));
 }
 
 /**
@@ -247,8 +278,11 @@ export function checkMemAccess(
       return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
     case 'map_value':
       mapValueAccess(c, regno, reg, off, size, write);
-      if (write) leakCheck(c, value, valueRegno, 'map');
-      return write ? NOT_INIT : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+      if (write) {
+        leakCheck(c, value, valueRegno, 'map');
+        return NOT_INIT;
+      }
+      return frozenRead(c.maps[reg.map]!, reg, off, size, signed) ?? scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
     case 'ringbuf_mem': {
       const { lo, hi } = span(reg, off);
       if (lo < 0 || hi + size > reg.memSize) {

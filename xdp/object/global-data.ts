@@ -40,3 +40,15 @@ export function globalDataMap(s: ElfSection, file: string): Omit<MapDef, 'index'
     initialValue: s.type === SHT.NOBITS ? new Uint8Array(s.size) : s.data.slice(),
   };
 }
+
+/**
+ * The bytes a program reads from a frozen read-only map (bpf_map_is_rdonly in kernel/bpf/verifier.c:
+ * BPF_F_RDONLY_PROG and frozen): libbpf freezes `.rodata*` after writing its initial value, so the
+ * verifier may read them as constants (bpf_map_direct_read). Only single-element arrays qualify
+ * (array_map_direct_value_addr). Undefined for every other map.
+ */
+export function frozenValue(def: MapDef): Uint8Array | undefined {
+  if (def.origin !== 'global-data' || !def.section.startsWith('.rodata')) return undefined;
+  if ((def.flags & BPF_F_RDONLY_PROG) === 0 || def.type !== MAP_TYPE.ARRAY || def.maxEntries !== 1) return undefined;
+  return def.initialValue;
+}
