@@ -30,6 +30,11 @@ export interface IsaCaps {
   readonly signExtend: boolean;
   /** cpu v4 unconditional byte swap. */
   readonly bswap: boolean;
+  /**
+   * Loads of xdp_md fields other than data and data_end (data_meta, ingress_ifindex,
+   * rx_queue_index, egress_ifindex): the NFP JIT translates only those two (mem_ldx_xdp).
+   */
+  readonly ctxAllFields: boolean;
   /** Atomic memory operations: which, whether the fetching forms, and on what memory. */
   readonly atomics: {
     readonly ops: readonly AtomicOpName[];

@@ -141,7 +141,7 @@ const MUL_KINDS: readonly IsaCaps['mul'][] = ['none', 'u32', 'full'];
 const DIV_KINDS: readonly IsaCaps['div'][] = ['none', 'const-u32', 'full'];
 const ATOMIC_MEMORIES: readonly IsaCaps['atomics']['on'][number][] = ['map_value', 'stack'];
 /** ISA features bitmask, bit n = FEATURES[n]. */
-const FEATURES = ['signedDiv', 'alu32', 'jmp32', 'signExtend', 'bswap', 'calls', 'tailCalls', 'loops'] as const;
+const FEATURES = ['signedDiv', 'alu32', 'jmp32', 'signExtend', 'bswap', 'calls', 'tailCalls', 'loops', 'ctxAllFields'] as const;
 /** HELPER `present` bits. */
 const HELPER_HAS_FLAGS = 1;
 const HELPER_HAS_ADDRESS = 2;
@@ -587,6 +587,7 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
     s.isa = {
       wordBits: wordBits === 32 ? 32 : 64, mul: MUL_KINDS[mul] ?? 'none', div: DIV_KINDS[div] ?? 'none', signedDiv: f('signedDiv'), alu32: f('alu32'),
       jmp32: f('jmp32'), signExtend: f('signExtend'), bswap: f('bswap'), calls: f('calls'), tailCalls: f('tailCalls'), loops: f('loops'),
+      ctxAllFields: f('ctxAllFields'),
     };
   }],
   [CapType.ATOMICS, (s, r) => {

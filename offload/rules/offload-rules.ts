@@ -22,7 +22,8 @@ import type { ProgramFacts } from './facts.js';
 
 export type RuleId =
   | 'insn-class' | 'mul' | 'div' | 'atomic' | 'helper' | 'helper-arg' | 'map-type' | 'map-limit' | 'pointer-type'
-  | 'stack-offset' | 'stack-size' | 'ctx-store' | 'packet-split' | 'adjust-head' | 'action' | 'program-size';
+  | 'stack-offset' | 'stack-size' | 'ctx-load' | 'ctx-store' | 'packet-split' | 'adjust-head' | 'action' | 'program-size'
+  | 'attach';
 
 export interface Reason {
   readonly rule: RuleId;
@@ -51,6 +52,17 @@ const MAP_SUBSTITUTES: Readonly<Record<string, string>> = {
 const HOST_MAPS: Readonly<Record<string, number>> = { PERF_EVENT_ARRAY: 25 };
 const BPF_F_CURRENT_CPU = 0xffffffff;
 const RX_QUEUE_INDEX = 16;
+/** xdp_md fields a card reads even without `isa.ctxAllFields` (the NFP's mem_ldx_xdp). */
+const CTX_PACKET_FIELDS: Readonly<Record<number, string>> = { 0: 'data', 4: 'data_end' };
+const CTX_FIELD_NAMES: Readonly<Record<number, string>> = {
+  0: 'data', 4: 'data_end', 8: 'data_meta', 12: 'ingress_ifindex', 16: 'rx_queue_index', 20: 'egress_ifindex',
+};
+/**
+ * The bits of a helper's flags a card's pinned value speaks for: perf_event_output's low 32 bits
+ * pick the CPU (BPF_F_INDEX_MASK) while the upper 32 carry the sample length (BPF_F_CTXLEN_MASK),
+ * so the NFP checks only the low half (nfp_bpf_check_helper_call). Whole register elsewhere.
+ */
+const FLAGS_MASK: Readonly<Record<number, bigint>> = { 25: 0xffff_ffffn };
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
@@ -120,6 +132,15 @@ function memory({ facts, profile: p }: RuleInput): Reason[] {
     if (stackOffsets.has('variable')) out.push({ rule: 'stack-offset', slot, message: `stack access at a variable offset is not supported on ${p.name}` });
     else if (stackOffsets.size > 1) out.push({ rule: 'stack-offset', slot, message: `this stack access changes location between paths (fp${[...stackOffsets].join(', fp')}): the card needs one constant offset` });
     const size = 'size' in k ? k.size : 0;
+    if (k.k === 'ldx' && !p.isa.ctxAllFields) {
+      for (const r of seen.states) {
+        const off = r.off + insn.off;
+        if (r.type !== 'ctx' || CTX_PACKET_FIELDS[off] !== undefined) continue;
+        const field = CTX_FIELD_NAMES[off] ?? `offset ${off}`;
+        out.push({ rule: 'ctx-load', slot, message: `reads xdp_md.${field}: ${p.name} gives a program only data and data_end` });
+        break;
+      }
+    }
     if (k.k === 'st' || k.k === 'stx') {
       for (const r of seen.states) {
         if (r.type !== 'ctx') continue;
@@ -163,10 +184,14 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
     }
     if (cap.flags !== undefined) {
       const reg = HELPER_FLAGS_REGISTER[id];
-      const bad = reg !== undefined ? args[reg - 1]!.states.find((r) => r.type !== 'scalar' || !isConst(r.s) || constValue(r.s) !== BigInt(cap.flags!)) : undefined;
+      const mask = FLAGS_MASK[id] ?? 0xffff_ffff_ffff_ffffn;
+      const pinned = (r: RegState): boolean =>
+        r.type === 'scalar' && (r.s.var.mask & mask) === 0n && (r.s.var.value & mask) === BigInt(cap.flags!);
+      const bad = reg !== undefined ? args[reg - 1]!.states.find((r) => !pinned(r)) : undefined;
       if (bad) {
+        const part = mask === 0xffff_ffffn ? 'the low 32 bits of the flags' : 'flags';
         out.push({
-          rule: 'helper-arg', slot, message: `${name}: flags must be ${cap.flags === BPF_F_CURRENT_CPU ? 'BPF_F_CURRENT_CPU' : hex(BigInt(cap.flags))} on ${p.name}, not ${rangeText(bad)}`,
+          rule: 'helper-arg', slot, message: `${name}: ${part} must be ${cap.flags === BPF_F_CURRENT_CPU ? 'BPF_F_CURRENT_CPU' : hex(BigInt(cap.flags))} on ${p.name}, not ${rangeText(bad)}`,
         });
       }
     }
@@ -233,15 +258,35 @@ function actions({ facts, profile: p }: RuleInput): Reason[] {
       if (r.type !== 'scalar') continue;
       const may = missing.filter(([, code]) => r.s.umin <= BigInt(code) && BigInt(code) <= r.s.umax);
       if (may.length === 0) continue;
+      // A value the verifier cannot pin to one action is no reason by itself: the card turns codes
+      // it does not carry out into a counted drop (the NFP's outro), as the kernel does with unknown ones.
+      if (!isConst(r.s)) continue;
       const names = may.map(([n]) => `XDP_${n.toUpperCase()}`).join(', ');
-      out.push(isConst(r.s)
-        ? { rule: 'action', slot, message: `returns ${names}, which ${p.name} cannot carry out (it does ${p.actions.join(', ')})` }
-        : {
-          rule: 'action', slot, message: `may return ${names} (r0 is ${rangeText(r)}), which ${p.name} cannot carry out`,
-          suggestion: `bound the return value to ${p.actions.map((a) => `XDP_${a.toUpperCase()}`).join('/')}`,
-        });
+      out.push({ rule: 'action', slot, message: `returns ${names}, which ${p.name} cannot carry out (it does ${p.actions.join(', ')})` });
       break;
     }
+  }
+  return out;
+}
+
+/**
+ * Programs no device can run, whatever the card: multi-buffer programs (BPF_F_XDP_HAS_FRAGS, the
+ * `xdp.frags` sections) — the kernel allows frags only for dev-bound programs that are not
+ * offloaded (bpf_prog_dev_bound_init, kernel/bpf/offload.c) — and devmap/cpumap programs, which
+ * run on the host after a redirect and cannot be attached to a device (dev_xdp_attach).
+ */
+function attach({ program }: RuleInput): Reason[] {
+  const out: Reason[] = [];
+  const t = program.type;
+  if (t.frags) {
+    out.push({
+      rule: 'attach', message: `section ${program.section} loads the program with BPF_F_XDP_HAS_FRAGS (multi-buffer packets): the kernel does not offload such programs`,
+      suggestion: 'put the program in section "xdp" to offload it (it then sees only the first buffer)',
+    });
+  }
+  if (t.attach === 'XDP_DEVMAP' || t.attach === 'XDP_CPUMAP') {
+    const map = t.attach === 'XDP_DEVMAP' ? 'devmap' : 'cpumap';
+    out.push({ rule: 'attach', message: `section ${program.section} is a ${map} program (expected attach type BPF_${t.attach}): it runs on the host after a redirect and cannot be attached to a device` });
   }
   return out;
 }
@@ -278,7 +323,7 @@ function limits({ facts, profile: p, program }: RuleInput): Reason[] {
 
 /** The rules, in the order their reasons are listed. */
 export const OFFLOAD_RULES: readonly ((input: RuleInput) => Reason[])[] = [
-  insnClass, helpers, mapRules, memory, arithmetic, actions, limits,
+  attach, insnClass, helpers, mapRules, memory, arithmetic, actions, limits,
 ];
 
 /** Every reason the card cannot run the program, in instruction order (whole-program ones last). */

@@ -113,7 +113,7 @@ const SAMPLE: CardProfile = {
   description: 'A made-up NFP-like card for the capability-area tests — ünïcödé included.',
   abiVersion: 3,
   isa: {
-    wordBits: 32, mul: 'u32', div: 'const-u32', signedDiv: false, alu32: true, jmp32: true, signExtend: false, bswap: true,
+    wordBits: 32, mul: 'u32', div: 'const-u32', signedDiv: false, alu32: true, jmp32: true, signExtend: false, bswap: true, ctxAllFields: true,
     atomics: { ops: ['add'], fetch: false, on: ['map_value'] }, calls: true, tailCalls: false, loops: false,
   },
   helpers: [
@@ -186,7 +186,7 @@ const arbProfile: fc.Arbitrary<CardProfile> = fc.record({
     wordBits: fc.constantFrom(32 as const, 64 as const),
     mul: fc.constantFrom('none' as const, 'u32' as const, 'full' as const),
     div: fc.constantFrom('none' as const, 'const-u32' as const, 'full' as const),
-    signedDiv: fc.boolean(), alu32: fc.boolean(), jmp32: fc.boolean(), signExtend: fc.boolean(), bswap: fc.boolean(),
+    signedDiv: fc.boolean(), alu32: fc.boolean(), jmp32: fc.boolean(), signExtend: fc.boolean(), bswap: fc.boolean(), ctxAllFields: fc.boolean(),
     atomics: fc.record({
       ops: fc.shuffledSubarray([...ATOMIC_OP_NAMES]),
       fetch: fc.boolean(),
@@ -519,7 +519,7 @@ describe('malformed areas: our records are refused with their offset', () => {
   it('unknown enumeration values', () => {
     refusedAt(replace(CapType.ISA, join32(32, 3, 0, 0)), CapType.ISA, 'ISA record: unknown multiply kind 3');
     refusedAt(replace(CapType.ISA, join32(16, 0, 0, 0)), CapType.ISA, 'ISA record: word size 16 is not 32 or 64');
-    refusedAt(replace(CapType.ISA, join32(64, 0, 0, 0x100)), CapType.ISA, 'ISA record: unknown feature bits 0x100');
+    refusedAt(replace(CapType.ISA, join32(64, 0, 0, 0x200)), CapType.ISA, 'ISA record: unknown feature bits 0x200');
     refusedAt(replace(CapType.ACTIONS, join32(2, 1, 5)), CapType.ACTIONS, 'ACTIONS record: unknown XDP action 5');
     refusedAt(replace(CapType.ACTIONS, join32(2, 1, 1)), CapType.ACTIONS, 'ACTIONS record: XDP action 1 listed twice');
     refusedAt(replace(CapType.ATOMICS, join32(0, 1, 0, 6)), CapType.ATOMICS, 'ATOMICS record: unknown atomic op 6');

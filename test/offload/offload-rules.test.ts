@@ -11,9 +11,9 @@ import { caseObject, type CaseMap } from '../verifier/case-loader.js';
 
 const ARR: CaseMap = { name: 'arr', type: 'ARRAY', keySize: 4, valueSize: 8, maxEntries: 4 };
 
-function decide(asm: string[], caps: string | CardProfile, maps: CaseMap[] = []): OffloadReport {
+function decide(asm: string[], caps: string | CardProfile, maps: CaseMap[] = [], section = 'xdp'): OffloadReport {
   const profile = typeof caps === 'string' ? resolveProfile(caps).profile : caps;
-  const { object, program } = caseObject({ name: 'rule', asm: asm.join('\n'), maps });
+  const { object, program } = caseObject({ name: 'rule', asm: asm.join('\n'), maps, section });
   return decideOffload(object, program, profile);
 }
 const rules = (r: OffloadReport) => r.reasons.map((x) => x.rule);
@@ -105,6 +105,16 @@ describe('offload rules', () => {
       const events: CaseMap = { name: 'events', type: 'PERF_EVENT_ARRAY', keySize: 4, valueSize: 4, maxEntries: 4 };
       expect(decide(perf('mov %r3, 0'), 'nfp-4000', [events]).reasons).toEqual([expect.objectContaining({ rule: 'helper-arg', message: expect.stringContaining('BPF_F_CURRENT_CPU') })]);
       expect(decide(perf('mov32 %r3, -1'), 'nfp-4000', [events]).verdict).toBe('offload');
+      // The upper half carries the sample length (BPF_F_CTXLEN_MASK), as xdpdump-style programs do:
+      // only the low 32 bits must say BPF_F_CURRENT_CPU (nfp_bpf_check_helper_call), even when the
+      // length is not a constant.
+      expect(decide(perf('lddw %r3, 0x40ffffffff'), 'nfp-4000', [events]).verdict).toBe('offload');
+      const lengthUnknown = ['mov %r6, %r1', 'call 7', 'mov %r3, %r0', 'lsh %r3, 32', 'mov32 %r7, -1', 'or %r3, %r7', 'stdw [%r10-8], 0',
+        'mov %r1, %r6', 'ld_map %r2, 0', 'mov %r4, %r10', 'add %r4, -8', 'mov %r5, 8', 'call 25', 'mov %r0, 2', 'exit'];
+      expect(rules(decide(lengthUnknown, 'nfp-4000', [events]))).not.toContain('helper-arg');
+      expect(decide(perf('lddw %r3, 0x40fffffffe'), 'nfp-4000', [events]).reasons).toEqual([
+        expect.objectContaining({ rule: 'helper-arg', message: expect.stringContaining('the low 32 bits of the flags must be BPF_F_CURRENT_CPU') }),
+      ]);
     });
     it('map keys from the stack at a constant 4-aligned offset', () => {
       const keyInValue = [...LOOKUP, 'jeq %r0, 0, out', 'mov %r2, %r0', 'ld_map %r1, 0', 'call 1', 'out:', 'mov %r0, 2', 'exit'];
@@ -153,7 +163,10 @@ describe('offload rules', () => {
       const oneType = [...LOOKUP, 'jeq %r0, 0, out', 'mov %r1, %r0', 'ldxdw %r2, [%r1+0]', 'out:', 'mov %r0, 2', 'exit'];
       expect(decide(oneType, 'nfp-4000', [ARR]).verdict).toBe('offload');
       const meta = ['ldxw %r2, [%r1+8]', 'ldxw %r3, [%r1+0]', 'mov %r4, %r2', 'add %r4, 4', 'jgt %r4, %r3, out', 'ldxw %r0, [%r2+0]', 'out:', 'mov %r0, 2', 'exit'];
-      expect(decide(meta, 'nfp-4000').reasons).toEqual([expect.objectContaining({ rule: 'pointer-type', message: 'access through a pkt_meta pointer is not supported on nfp-4000' })]);
+      expect(decide(meta, 'nfp-4000').reasons).toEqual([
+        expect.objectContaining({ rule: 'ctx-load', insn: 0, message: 'reads xdp_md.data_meta: nfp-4000 gives a program only data and data_end' }),
+        expect.objectContaining({ rule: 'pointer-type', message: 'access through a pkt_meta pointer is not supported on nfp-4000' }),
+      ]);
     });
     it('stack accesses at one constant offset', () => {
       const prog = ['call 7', 'stdw [%r10-16], 0', 'stdw [%r10-8], 0', 'mov %r1, %r10', 'add %r1, -8', 'jgt %r0, 10, use', 'add %r1, -8', 'use:', 'ldxdw %r2, [%r1+0]', 'mov %r0, 2', 'exit'];
@@ -182,13 +195,37 @@ describe('offload rules', () => {
     });
   });
 
+  describe('attach', () => {
+    it('multi-buffer (xdp.frags) and devmap/cpumap programs are never offloaded, on any card', () => {
+      for (const [section, what] of [['xdp.frags', /BPF_F_XDP_HAS_FRAGS/], ['xdp/devmap', /devmap program/], ['xdp/cpumap', /cpumap program/]] as const) {
+        for (const caps of ['nfp-4000', 'hxdp']) {
+          const r = decide(['mov %r0, 2', 'exit'], caps, [], section);
+          expect(r.reasons, `${section} on ${caps}`).toEqual([expect.objectContaining({ rule: 'attach', message: expect.stringMatching(what) })]);
+        }
+      }
+      expect(decide(['mov %r0, 2', 'exit'], 'nfp-4000', [], 'xdp').verdict).toBe('offload');
+    });
+  });
+
+  describe('context loads', () => {
+    it('only data and data_end on the NFP (mem_ldx_xdp); every field where the profile reads them all', () => {
+      for (const [off, field] of [[8, 'data_meta'], [12, 'ingress_ifindex'], [16, 'rx_queue_index']] as const) {
+        const prog = [`ldxw %r2, [%r1+${off}]`, 'mov %r0, 2', 'exit'];
+        expect(decide(prog, 'nfp-4000').reasons).toEqual([expect.objectContaining({ rule: 'ctx-load', insn: 0, message: `reads xdp_md.${field}: nfp-4000 gives a program only data and data_end` })]);
+        const all = edited('nfp-4000', (p) => { (p.isa as Record<string, unknown>).ctxAllFields = true; });
+        expect(decide(prog, all).verdict).toBe('offload');
+      }
+      expect(decide(['ldxw %r2, [%r1+0]', 'ldxw %r3, [%r1+4]', 'mov %r0, 2', 'exit'], 'nfp-4000').verdict).toBe('offload');
+    });
+  });
+
   describe('action', () => {
-    it('a return code the card does not carry out, certain or possible', () => {
+    it('a return code the card does not carry out; one the verifier cannot pin is no reason (the card drops unknown codes)', () => {
       expect(decide(['mov %r0, 3', 'exit'], 'minimal').reasons).toEqual([expect.objectContaining({ rule: 'action', message: expect.stringMatching(/^returns XDP_TX/) })]);
       expect(decide(['mov %r0, 4', 'exit'], 'nfp-4000').reasons).toEqual([expect.objectContaining({ rule: 'action', message: expect.stringMatching(/^returns XDP_REDIRECT/) })]);
       expect(decide(['mov %r0, 4', 'exit'], 'hxdp').verdict).toBe('offload');
       const fromMap = [...LOOKUP, 'mov %r1, %r0', 'mov %r0, 1', 'jeq %r1, 0, out', 'ldxw %r0, [%r1+0]', 'out:', 'exit'];
-      expect(decide(fromMap, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'action', message: expect.stringMatching(/^may return XDP_REDIRECT/), suggestion: expect.any(String) })]);
+      expect(decide(fromMap, 'nfp-4000', [ARR]).verdict).toBe('offload');
     });
   });
 
