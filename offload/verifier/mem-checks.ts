@@ -8,7 +8,7 @@
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
 import { frozenValue } from '../../xdp/object/global-data.js';
-import { S64_MIN, constScalar, constValue, isConst, scalarFromLoad } from './scalar.js';
+import { S64_MIN, constScalar, constValue, isConst, scalarFromLoad, signExtend, truncate } from './scalar.js';
 import { tnumText } from './tnum.js';
 import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
 import { MAX_BPF_STACK, Slot, ownStack, type FuncState } from './state.js';
@@ -219,15 +219,7 @@ function stackRead(c: MemContext, regno: number, reg: RegState, off: number, siz
   c.stack?.read(reg.frame, i, i + size);
   const slot = i >> 3;
   const spilled = f.spills[slot];
-  if (spilled !== undefined && f.kinds[i] === Slot.SPILL) {
-    // The spilled register comes back when exactly its bytes are read (and, narrower, its value fits them).
-    const whole = i % 8 === 0 && f.kinds.subarray(i, i + size).every((k) => k === Slot.SPILL) && (i + size === slot * 8 + 8 || f.kinds[i + size] !== Slot.SPILL);
-    if (whole && (size === 8 || (!signed && spilled.type === 'scalar' && spilled.s.umax < 1n << BigInt(8 * size)))) {
-      c.stack?.spillFill(reg.frame, slot);
-      return spilled;
-    }
-    if (isPointer(spilled)) throw new VerifyError('invalid size of register fill', c.insn);
-  }
+  if (spilled !== undefined && f.kinds[slot * 8] === Slot.SPILL) return spillRead(c, f, regno, spilled, i, at, size, signed, reg.frame);
   let allZero = true;
   for (let b = i; b < i + size; b++) {
     const k = f.kinds[b]!;
@@ -237,6 +229,45 @@ function stackRead(c: MemContext, regno: number, reg: RegState, off: number, siz
     if (k !== Slot.ZERO) allZero = false;
   }
   return allZero ? scalarReg(constScalar(0n)) : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
+}
+
+/**
+ * A read from a slot holding a spilled register (check_stack_read_fixed_off): the whole register
+ * comes back from a full 8-byte read of a full spill; a narrower read at the slot's start within the
+ * spilled bytes copies the register and cuts it to the read's size (breaking its id when the value
+ * does not fit); any other read of a scalar spill is zero when every byte read is a spilled zero or
+ * a zero byte, else unknown. A pointer can only be filled whole.
+ */
+function spillRead(
+  c: MemContext, f: FuncState, regno: number, spilled: RegState, i: number, at: number, size: number, signed: boolean, frame: number,
+): RegState {
+  const slot = i >> 3;
+  let spillSize = 0;
+  while (spillSize < 8 && f.kinds[slot * 8 + spillSize] === Slot.SPILL) spillSize++;
+  if (size === 8 && spillSize === 8) {
+    c.stack?.spillFill(frame, slot);
+    return spilled;
+  }
+  if (spilled.type !== 'scalar') throw new VerifyError('invalid size of register fill', c.insn);
+  if (size <= spillSize && i % 8 === 0) {
+    c.stack?.spillFill(frame, slot);
+    const width = spilled.s.umax === 0n ? 0 : spilled.s.umax.toString(2).length;
+    const s = signed ? signExtend(spilled.s, (size * 8) as 8 | 16 | 32, 64) : truncate(spilled.s, size as 1 | 2 | 4);
+    return scalarReg(s, width > size * 8 ? 0 : spilled.id);
+  }
+  let spills = 0;
+  let zeros = 0;
+  for (let b = i; b < i + size; b++) {
+    const k = f.kinds[b]!;
+    if (k === Slot.SPILL) spills++;
+    else if (k === Slot.ZERO) zeros++;
+    else if (k === Slot.INVALID && !c.privileged) throw new VerifyError(uninitRead(f, regno, at, b - i, size, ''), c.insn);
+  }
+  if (spills === size && isConst(spilled.s) && constValue(spilled.s) === 0n) {
+    c.stack?.spillFill(frame, slot);
+    return scalarReg(constScalar(0n));
+  }
+  return zeros === size ? scalarReg(constScalar(0n)) : scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
 }
 
 /**
