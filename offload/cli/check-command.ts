@@ -6,11 +6,13 @@
  */
 import { resolveProfile } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
-import { loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
+import { selectProgram } from '../../xdp/object/load-object.js';
+import { requireMapSizes } from '../../xdp/object/map-sizes.js';
+import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 import { decideOffload, verdictExitCode, type OffloadReport, type ReportedReason } from '../rules/decide.js';
 import { UsageError, type Io } from './io.js';
 
-export interface CheckOptions {
+export interface CheckOptions extends LoadInputOptions {
   section?: string;
   caps: string;
   logLevel: string;
@@ -55,8 +57,10 @@ export async function checkCommand(file: string, opts: CheckOptions, io: Io): Pr
   const level = Number(opts.logLevel);
   if (level !== 0 && level !== 1 && level !== 2) throw new UsageError(`--log-level expects 0, 1 or 2, got '${opts.logLevel}'`);
   const { profile } = resolveProfile(opts.caps);
-  const obj = loadObjectFile(file);
+  const obj = loadInput(file, opts);
   const program = selectProgram(obj, opts.section);
+  requireMapSizes(obj);
+  noticeTypes([program], io);
   const report = decideOffload(obj, program, profile, {
     privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: obj.license !== undefined && GPL.test(obj.license),
   });

@@ -9,11 +9,13 @@ import type { Btf } from '../../xdp/btf/btf-types.js';
 import { lddwValue } from '../../xdp/isa/insn.js';
 import { mapFlagsText, mapTypeName } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
-import { findPrograms, loadObjectFile, type LoadedObject } from '../../xdp/object/load-object.js';
+import { findPrograms, type LoadedObject } from '../../xdp/object/load-object.js';
+import { MAP_TYPE } from '../../xdp/maps/map-types.js';
+import { loadInput, type LoadInputOptions } from './load-input.js';
 import { objdumpListing } from '../../xdp/object/objdump.js';
 import { describeInsn, programListing } from '../../xdp/object/program-listing.js';
 
-export interface DumpOptions {
+export interface DumpOptions extends LoadInputOptions {
   section?: string;
   json?: boolean;
   objdump?: boolean;
@@ -54,7 +56,8 @@ function mapJson(obj: LoadedObject, m: MapDef): Record<string, unknown> {
 function programJson(obj: LoadedObject, p: Program): Record<string, unknown> {
   return {
     name: p.name, section: p.section, progType: p.type.progType, attachType: p.type.attach ?? null,
-    frags: p.type.frags ?? false, insnCount: p.insns.length, slotCount: p.slots.length === 0 ? 0 : p.slots[p.slots.length - 1]! + (p.insns[p.insns.length - 1]!.next ? 2 : 1),
+    frags: p.type.frags ?? false, static: p.static ?? false, typeFrom: p.type.assumed ?? 'section',
+    kfuncs: p.kfuncs ?? [], insnCount: p.insns.length, slotCount: p.slots.length === 0 ? 0 : p.slots[p.slots.length - 1]! + (p.insns[p.insns.length - 1]!.next ? 2 : 1),
     funcs: p.funcs.map((f) => ({ name: f.name, start: f.start, slot: f.slot, section: f.section, signature: signatureOf(obj.btf, f.btfTypeId) })),
     insns: p.insns.map((insn, i) => ({
       index: i, slot: p.slots[i], code: insn.code, dst: insn.dst, src: insn.src, off: insn.off, imm: insn.imm,
@@ -72,7 +75,8 @@ function mapsTable(obj: LoadedObject): string[] {
     mapFlagsText(m.flags), m.pinning === 1 ? 'by_name' : '-', m.section,
     [cType(obj.btf, m.keyTypeId) && `key ${cType(obj.btf, m.keyTypeId)}`, cType(obj.btf, m.valueTypeId) && `value ${cType(obj.btf, m.valueTypeId)}`,
       m.inner && `inner ${mapTypeName(m.inner.type)} ${m.inner.keySize}/${m.inner.valueSize}/${m.inner.maxEntries}`,
-      m.initialSlots && `init ${m.initialSlots.map((s) => `[${s.slot}]=${s.name}`).join(' ')}`]
+      m.initialSlots && `init ${m.initialSlots.map((s) => `[${s.slot}]=${s.name}`).join(' ')}`,
+      m.maxEntries === 0 && (m.type === MAP_TYPE.PERF_EVENT_ARRAY ? 'max 0: one per possible CPU at load' : `max 0: needs --map-size ${m.name}=N`)]
       .filter(Boolean).join(', '),
   ]);
   const head = ['idx', 'name', 'type', 'key', 'value', 'max', 'flags', 'pin', 'section', 'types'];
@@ -80,6 +84,13 @@ function mapsTable(obj: LoadedObject): string[] {
   const fmt = (r: string[]) => `  ${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')}`.trimEnd();
   return ['maps:', fmt(head), ...rows.map(fmt)];
 }
+
+/** How a program's type was decided, as the listing says it. */
+const TYPE_SOURCE = {
+  section: '',
+  'legacy-name': '  (type assumed from a pre-libbpf-1.0 section name; --type xdp to say so)',
+  option: '  (type from --type)',
+} as const;
 
 export function dumpText(obj: LoadedObject, opts: DumpOptions): string {
   if (opts.objdump) return objdumpListing(obj.elf, obj.file, { relocs: true });
@@ -91,8 +102,9 @@ export function dumpText(obj: LoadedObject, opts: DumpOptions): string {
     ...mapsTable(obj),
     '',
     'programs:',
-    ...obj.programs.map((p) => `  ${p.name}  section ${p.section}  ${p.type.attach ?? p.type.progType}${p.type.frags ? ' (frags)' : ''}  ` +
-      `${p.insns.length} insns, ${p.funcs.length} function(s)`),
+    ...obj.programs.map((p) => `  ${p.name}  section ${p.section}  ${p.type.attach ?? p.type.progType}${p.type.frags ? ' (frags)' : ''}` +
+      `${p.static ? '  static' : ''}${TYPE_SOURCE[p.type.assumed ?? 'section']}  ` +
+      `${p.insns.length} insns, ${p.funcs.length} function(s)${p.kfuncs ? `, kfuncs ${p.kfuncs.map((k) => k.name).join(' ')}` : ''}`),
   ];
   if (obj.foreign.length > 0) {
     out.push('', 'not XDP (not offloadable, listed for reference):',
@@ -119,6 +131,6 @@ export function dumpJson(obj: LoadedObject, opts: DumpOptions): string {
 }
 
 export function runDump(path: string, opts: DumpOptions): string {
-  const obj = loadObjectFile(path);
+  const obj = loadInput(path, opts);
   return opts.json ? dumpJson(obj, opts) : dumpText(obj, opts);
 }

@@ -8,8 +8,9 @@ import { Command, CommanderError } from 'commander';
 import { XdpError } from '../../xdp/errors.js';
 import { capsDiff, capsList, capsRead, capsShow, capsWrite, type ReadOptions } from './caps-command.js';
 import { checkCommand, type CheckOptions } from './check-command.js';
-import { runDump } from './dump-command.js';
+import { runDump, type DumpOptions } from './dump-command.js';
 import type { Io } from './io.js';
+import { collect } from './load-input.js';
 import { runCommand, type RunOptions } from './run-command.js';
 
 export type { Io } from './io.js';
@@ -33,7 +34,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .option('--objdump', "the raw sections in llvm-objdump -d -r's layout")
     .option('--no-source', 'leave out C source lines')
-    .action((file: string, opts: { section?: string; json?: boolean; objdump?: boolean; source: boolean }) => {
+    .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
+    .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
+    .action((file: string, opts: DumpOptions) => {
       io.stdout.write(runDump(file, opts));
     });
 
@@ -55,6 +58,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--budget <n>', 'instructions allowed per packet before the run is stopped', '1000000')
     .option('--trace-printk <file>', 'save bpf_trace_printk lines to a file')
     .option('--no-progress', 'no progress bar')
+    .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
+    .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
     .action(async (file: string, opts: RunOptions) => {
       code = await runCommand(file, opts, io);
     });
@@ -68,6 +73,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--log-level <n>', "0: summary; 1: the kernel's log of the path that failed; 2: every path, with the register states", '0')
     .option('--unprivileged', 'verify as a loader without CAP_SYS_ADMIN/CAP_PERFMON (stricter)')
     .option('--json', 'machine-readable result')
+    .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
+    .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
     .action(async (file: string, opts: CheckOptions) => {
       code = await checkCommand(file, opts, io);
     });

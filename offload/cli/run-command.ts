@@ -11,7 +11,10 @@ import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-o
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
 import { formatJson } from '../../xdp/maps/json-text.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
-import { loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
+import { selectProgram } from '../../xdp/object/load-object.js';
+import { requireMapSizes } from '../../xdp/object/map-sizes.js';
+import { kfuncOnHostMessage } from '../../xdp/runtime/kfunc-on-host.js';
+import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import { replayCapture, type PacketEngine, type ReplaySummary } from '../../xdp/replay/replay.js';
 import type { EngineName } from '../../xdp/runtime/engine.js';
@@ -19,7 +22,7 @@ import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import { UsageError, type Io } from './io.js';
 
-export interface RunOptions {
+export interface RunOptions extends LoadInputOptions {
   pcap: string;
   engine: string;
   section?: string;
@@ -60,8 +63,12 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed expects an integer in 0..4294967295, got '${opts.seed}'`);
   const budget = positiveInt(opts.budget, '--budget');
-  const obj = loadObjectFile(file);
+  const obj = loadInput(file, opts);
   const program = selectProgram(obj, opts.section);
+  requireMapSizes(obj);
+  noticeTypes([program], io);
+  const kfunc = program.kfuncs?.[0];
+  if (kfunc && engineName !== 'kernel') throw new UsageError(kfuncOnHostMessage(kfunc.name));
 
   let engine: PacketEngine;
   let finalMaps: () => BpfMap[];

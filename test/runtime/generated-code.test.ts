@@ -11,7 +11,7 @@ const ALLOWED = new Set([
   'vm', 'depth', 'R', 'O', 'RG', 'HF', 'T', 'o', 'g', 'X', 'CTXOK', 'PK', 'PKID', 'PKV', 'SV', 'BU', 'pc', 'M', 'A', 'F', 'B', 'FN', 'Math', 'imul',
   // fields and methods of the engine's own objects
   'regs', 'scratch', 'memory', 'regions', 'helpers', 'xdp', 'ctx', 'id', 'stack', 'view', 'budget', 'tailCall', 'packet', 'data', 'lo', 'hi',
-  'ingressIfindex', 'rxQueueIndex', 'egressIfindex', 'kind', 'writable', 'noPacket', 'readMem', 'writeMem', 'atomic', 'call', 'noHelper',
+  'ingressIfindex', 'rxQueueIndex', 'egressIfindex', 'kind', 'writable', 'noPacket', 'readMem', 'writeMem', 'atomic', 'call', 'noHelper', 'kfunc',
   'getUint8', 'getInt8', 'getUint16', 'getInt16', 'getInt32', 'getUint32', 'setUint8', 'setUint16', 'setInt32',
   'mul64', 'udiv64', 'sdiv64', 'umod64', 'smod64', 'udiv32', 'sdiv32', 'umod32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap', 'truncate',
 ]);

@@ -140,9 +140,11 @@ function readDef(btf: Btf, structId: number, label: string, isInner: boolean): B
     def[sizeField] = size;
   }
   if (def.inner !== undefined || def.progValues) {
-    if (def.valueType !== undefined) failAt('value', "cannot be combined with 'values'");
+    // libbpf's parse_btf_map_def: `value` (or value_size) may come with `values` when it is 4 bytes,
+    // the size of the inner map's or program's fd (Katran and cilium write __type(value, __u32)).
     if (def.valueSize !== undefined && def.valueSize !== FD_VALUE_SIZE) {
-      failAt('value_size', `says ${def.valueSize} but 'values' implies ${FD_VALUE_SIZE} (a map or program fd)`);
+      failAt(def.valueType !== undefined ? 'value' : 'value_size',
+        `conflicting value size ${def.valueSize} != ${FD_VALUE_SIZE}: beside 'values' the value is an fd (__type(value, __u32))`);
     }
     def.valueSize = FD_VALUE_SIZE;
   }

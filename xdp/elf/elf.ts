@@ -9,6 +9,8 @@ import { ObjectFormatError } from '../errors.js';
 import { ByteReader, stringAt } from '../bytes/byte-reader.js';
 
 export const EM_BPF = 247;
+/** EM_NONE: the machine old LLVM releases wrote into BPF objects. */
+export const EM_NONE = 0;
 export const ET_REL = 1;
 
 export const SHT = { NULL: 0, PROGBITS: 1, SYMTAB: 2, STRTAB: 3, RELA: 4, NOBITS: 8, REL: 9 } as const;
@@ -95,7 +97,10 @@ export function parseElf(bytes: Uint8Array, file: string): ElfFile {
   const type = r.u16(16);
   const machine = r.u16(18);
   if (type !== ET_REL) throw new ObjectFormatError(`ELF type ${type}: expected 1 (relocatable object)`, { file, offset: 16 });
-  if (machine !== EM_BPF) throw new ObjectFormatError(`ELF machine ${machine}: expected 247 (BPF)`, { file, offset: 18 });
+  // Old LLVM wrote EM_NONE (0); libbpf accepts it (bpf_object__elf_init: `e_machine && e_machine != EM_BPF`).
+  if (machine !== EM_BPF && machine !== EM_NONE) {
+    throw new ObjectFormatError(`ELF machine ${machine}: expected 247 (BPF), or 0 as old LLVM wrote it`, { file, offset: 18 });
+  }
   const shoff = r.u64(40);
   const shentsize = r.u16(58);
   const shnum = r.u16(60);

@@ -22,6 +22,9 @@ import {
 } from './bpf-syscall.js';
 import { bpfSyscallNumber, openLibc } from './ffi.js';
 import { btfForKernel, programBtfInfo } from './btf-for-kernel.js';
+import { readKernelFuncs, resolveKfuncs, withKfuncIds, type KernelFuncs } from './kernel-kfuncs.js';
+import { libbpfMapDef } from '../maps/map-validate.js';
+import { requireMapSizes } from '../object/map-sizes.js';
 import { ERRNO, KernelError } from './kernel-error.js';
 
 /** ETH_HLEN: BPF_PROG_TEST_RUN refuses XDP data shorter than this (EINVAL). */
@@ -214,6 +217,8 @@ const NO_BTF_TYPES: ReadonlySet<number> = new Set([
   MAP_TYPE.HASH_OF_MAPS, MAP_TYPE.DEVMAP, MAP_TYPE.DEVMAP_HASH, MAP_TYPE.CPUMAP, MAP_TYPE.XSKMAP, 15 /* SOCKMAP */,
   18 /* SOCKHASH */, MAP_TYPE.QUEUE, MAP_TYPE.STACK, MAP_TYPE.RINGBUF,
 ]);
+/** enum bpf_prog_type values of the types this loader loads. */
+const PROG_TYPE_BY_NAME: Readonly<Record<string, number>> = { XDP: BPF_PROG_TYPE_XDP };
 const ATTACH_BY_NAME: Readonly<Record<string, number>> = {
   XDP: BPF_ATTACH.XDP, XDP_DEVMAP: BPF_ATTACH.XDP_DEVMAP, XDP_CPUMAP: BPF_ATTACH.XDP_CPUMAP,
 };
@@ -278,6 +283,12 @@ function load(obj: LoadedObject, opts: KernelLoadOptions, fds: FdSet): KernelObj
   const chosen = chooseProgram(obj, opts.program);
   const cpus = opts.cpus ?? possibleCpus();
   const where = { file: obj.file };
+  requireMapSizes(obj);
+  // libbpf sizes a PERF_EVENT_ARRAY left at 0 to the possible CPUs of this machine, whatever `cpus` says.
+  const machineCpus = possibleCpus();
+  let kernelFuncs: KernelFuncs | undefined;
+  const kfuncIds = (p: Program): number[] =>
+    p.kfuncs ? resolveKfuncs(p, (kernelFuncs ??= readKernelFuncs()), obj.file) : [];
 
   // BTF: optional; without it the programs load the same, only the log lacks source lines.
   let btf: BtfState = { loaded: false, reason: 'not requested' };
@@ -301,7 +312,7 @@ function load(obj: LoadedObject, opts: KernelLoadOptions, fds: FdSet): KernelObj
   const maps: KernelMap[] = [];
   for (const def of obj.maps) {
     const kernelName = def.origin === 'global-data' ? globalDataName(obj.file, def.name) : kernelObjectName(def.name);
-    const fd = fds.add(createMap(def, kernelName, btfFd, fds));
+    const fd = fds.add(createMap(libbpfMapDef(def, machineCpus), kernelName, btfFd, fds));
     maps.push({ def, kernelName, fd });
     if (def.initialValue) {
       mapUpdate(fd, u32Key(0), def.initialValue, BPF_ANY);
@@ -324,7 +335,7 @@ function load(obj: LoadedObject, opts: KernelLoadOptions, fds: FdSet): KernelObj
   const loadOne = (p: Program): KernelProgram => {
     const had = loaded.get(p.name);
     if (had) return had;
-    const r = loadProgram(obj, p, fdArray, btfFd, opts.logLevel, (reason) => {
+    const r = loadProgram(obj, p, fdArray, kfuncIds(p), btfFd, opts.logLevel, (reason) => {
       btf = { loaded: false, reason };
     });
     fds.add(r.fd);
@@ -395,12 +406,17 @@ function createMap(def: MapDef, name: string, btfFd: number | undefined, fds: Fd
   }
 }
 
-/** The BPF_PROG_LOAD attributes every XDP program load shares: instructions, type, attach type, frags, maps. */
-export function xdpProgLoadAttrs(license: string | undefined, p: Program, fdArray: number[]) {
+/**
+ * The BPF_PROG_LOAD attributes every XDP program load shares: instructions (kfunc calls carrying
+ * the kernel's BTF ids, `kfuncIds` in the order of `p.kfuncs`), type, attach type, frags, maps.
+ */
+export function xdpProgLoadAttrs(license: string | undefined, p: Program, fdArray: number[], kfuncIds: readonly number[] = []) {
+  const progType = PROG_TYPE_BY_NAME[p.type.progType];
+  if (progType === undefined) throw new UnsupportedError(`program '${p.name}' is ${p.type.progType}; only XDP programs are loaded`, { section: p.section });
   return {
-    insns: encode(p.insns, true),
+    insns: encode(p.kfuncs ? withKfuncIds(p.insns, kfuncIds) : p.insns, true),
     license: license ?? '',
-    progType: BPF_PROG_TYPE_XDP,
+    progType,
     expectedAttachType: ATTACH_BY_NAME[p.type.attach ?? 'XDP'] ?? BPF_ATTACH.XDP,
     progFlags: p.type.frags ? BPF_F_XDP_HAS_FRAGS : 0,
     name: p.name,
@@ -409,11 +425,11 @@ export function xdpProgLoadAttrs(license: string | undefined, p: Program, fdArra
 }
 
 function loadProgram(
-  obj: LoadedObject, p: Program, fdArray: number[], btfFd: number | undefined, logLevel: number | undefined,
+  obj: LoadedObject, p: Program, fdArray: number[], kfuncIds: readonly number[], btfFd: number | undefined, logLevel: number | undefined,
   btfDropped: (reason: string) => void,
 ): ProgLoadResult {
   const base = {
-    ...xdpProgLoadAttrs(obj.license, p, fdArray),
+    ...xdpProgLoadAttrs(obj.license, p, fdArray, kfuncIds),
     what: `program '${p.name}' (section ${p.section})`,
     ...(logLevel !== undefined ? { logLevel } : {}),
   };

@@ -14,12 +14,15 @@ import { XdpError } from '../errors.js';
 import { MAP_TYPE, mapTypeName } from '../maps/map-types.js';
 import type { BpfObject, MapDef, Program } from '../object/bpf-object.js';
 import {
-  BPF_ANY, closeFd, kernelObjectName, mapCreate, mapFreeze, mapUpdate,
+  BPF_ANY, closeFd, kernelObjectName, mapCreate, mapFreeze, mapUpdate, possibleCpus,
   progInfo, progLoad, type ProgInfo,
 } from './bpf-syscall.js';
 import { NativeArena, openLibc } from './ffi.js';
 import { KernelError } from './kernel-error.js';
 import { xdpProgLoadAttrs } from './kernel-oracle.js';
+import { readKernelFuncs, resolveKfuncs, type KernelFuncs } from './kernel-kfuncs.js';
+import { libbpfMapDef } from '../maps/map-validate.js';
+import { requireMapSizes } from '../object/map-sizes.js';
 
 export interface ProgramLoadOptions {
   /** Verifier log level: 0 none, 1 the walk, 2 every state, |4 statistics (verification time). Default 1. */
@@ -32,6 +35,8 @@ export interface ProgramLoadOptions {
    * `allow_ptr_leaks` / `bypass_spec_v1` / `allow_uninit_stack` are then off.
    */
   readonly privileged?: boolean;
+  /** The kernel's kfuncs, when the caller has read them already (else read when a program calls one). */
+  readonly kernelFuncs?: KernelFuncs;
 }
 
 export interface LoadedProgram {
@@ -49,7 +54,8 @@ const u32Key = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).bu
 
 function createMaps(maps: readonly MapDef[], opened: number[]): number[] {
   const fds: number[] = [];
-  for (const def of maps) {
+  const cpus = possibleCpus();
+  for (const def of maps.map((m) => libbpfMapDef(m, cpus))) {
     let innerFd: number | undefined;
     if (def.type === MAP_TYPE.ARRAY_OF_MAPS || def.type === MAP_TYPE.HASH_OF_MAPS) {
       if (!def.inner) throw new XdpError(`map '${def.name}' (${mapTypeName(def.type)}) has no inner map definition`);
@@ -95,11 +101,13 @@ function closeAll(fds: readonly number[]): void {
 export function loadProgramIntoKernel(obj: BpfObject, program: Program, opts: ProgramLoadOptions = {}): LoadedProgram {
   const opened: number[] = [];
   try {
+    requireMapSizes(obj);
+    const kfuncIds = program.kfuncs ? resolveKfuncs(program, opts.kernelFuncs ?? readKernelFuncs(), obj.file) : [];
     const mapFds = createMaps(obj.maps, opened);
     const load = () => {
       const t0 = process.hrtime.bigint();
       const r = progLoad({
-        ...xdpProgLoadAttrs(obj.license, program, mapFds),
+        ...xdpProgLoadAttrs(obj.license, program, mapFds, kfuncIds),
         what: `program '${program.name}'`,
         logLevel: opts.logLevel ?? 1,
         ...(opts.logSize !== undefined ? { logSize: opts.logSize } : {}),

@@ -56,6 +56,13 @@ export interface FuncInfo {
   readonly btfTypeId?: number;
 }
 
+/** An extern kernel function (`extern ... __ksym`) a program calls; its calls carry the index (src KFUNC). */
+export interface KfuncRef {
+  readonly name: string;
+  /** Declared `__weak`: a kernel without it resolves the call to id 0 instead of refusing the object. */
+  readonly weak: boolean;
+}
+
 export interface Program {
   readonly name: string;
   readonly section: string;
@@ -70,6 +77,13 @@ export interface Program {
   readonly lines: readonly (SourcePosition | undefined)[];
   /** Byte offset of the program inside its ELF section. */
   readonly sectionOffset: number;
+  /**
+   * Kernel functions the program calls: a kfunc call instruction (src CallSrc.KFUNC) holds the index
+   * into this list in imm, as map references hold map indices; the kernel loader puts BTF ids there.
+   */
+  readonly kfuncs?: readonly KfuncRef[];
+  /** The entry function is a static (STB_LOCAL) symbol, as cilium's tail-call programs are. */
+  readonly static?: boolean;
 }
 
 /** A program of another type found in the object: named so that a refusal can say what it is. */

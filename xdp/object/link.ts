@@ -7,10 +7,10 @@
  * kernel's Documentation/bpf/llvm_reloc.rst.
  */
 import { ObjectFormatError, UnsupportedError } from '../errors.js';
-import { SHN_UNDEF, STT, type ElfFile, type ElfSymbol } from '../elf/elf.js';
+import { SHN_UNDEF, STB, STT, type ElfFile, type ElfSymbol } from '../elf/elf.js';
 import type { Insn } from '../isa/insn.js';
 import { CallSrc, JmpOp, LddwSrc, OPCODE_LDDW } from '../isa/opcodes.js';
-import type { FuncInfo, SourcePosition } from './bpf-object.js';
+import type { FuncInfo, KfuncRef, SourcePosition } from './bpf-object.js';
 import { R_BPF, type CodeFunc, type CodeSection } from './code-sections.js';
 
 const OPCODE_CALL = 0x05 | JmpOp.CALL;
@@ -32,6 +32,8 @@ export interface LinkedCode {
   readonly slots: number[];
   readonly funcs: FuncInfo[];
   readonly lines: (SourcePosition | undefined)[];
+  /** Extern kernel functions called, in first-call order; a kfunc call's imm is its index here. */
+  readonly kfuncs: KfuncRef[];
 }
 
 interface Placed {
@@ -42,7 +44,13 @@ interface Placed {
 }
 
 export function linkProgram(ctx: LinkContext, entry: CodeSection, entryFunc: CodeFunc): LinkedCode {
-  const out: LinkedCode = { insns: [], slots: [], funcs: [], lines: [] };
+  const out: LinkedCode = { insns: [], slots: [], funcs: [], lines: [], kfuncs: [] };
+  const kfuncIndex = (sym: ElfSymbol): number => {
+    const at = out.kfuncs.findIndex((k) => k.name === sym.name);
+    if (at >= 0) return at;
+    out.kfuncs.push({ name: sym.name, weak: sym.bind === STB.WEAK });
+    return out.kfuncs.length - 1;
+  };
   const placed = new Map<string, Placed>();
   const queue: Placed[] = [];
   let nextSlot = 0;
@@ -77,7 +85,7 @@ export function linkProgram(ctx: LinkContext, entry: CodeSection, entryFunc: Cod
       const srcSlot = cs.slots[i]!;
       const newSlot = p.at + (srcSlot - func.startSlot);
       line = ctx.lineAt(cs.section.name, srcSlot) ?? line;
-      out.insns.push(relocate(ctx, cs, srcSlot, newSlot, cs.insns[i]!, place));
+      out.insns.push(relocate(ctx, cs, srcSlot, newSlot, cs.insns[i]!, place, kfuncIndex));
       out.slots.push(newSlot);
       out.lines.push(line);
     }
@@ -87,7 +95,10 @@ export function linkProgram(ctx: LinkContext, entry: CodeSection, entryFunc: Cod
 
 type PlaceFn = (cs: CodeSection, func: CodeFunc) => Placed;
 
-function relocate(ctx: LinkContext, cs: CodeSection, srcSlot: number, newSlot: number, insn: Insn, place: PlaceFn): Insn {
+function relocate(
+  ctx: LinkContext, cs: CodeSection, srcSlot: number, newSlot: number, insn: Insn, place: PlaceFn,
+  kfuncIndex: (sym: ElfSymbol) => number,
+): Insn {
   const rel = cs.relocs.get(srcSlot);
   const where = { file: ctx.elf.file, section: cs.section.name, offset: srcSlot * 8 };
   const isCall = insn.code === OPCODE_CALL && insn.src === CallSrc.LOCAL;
@@ -112,8 +123,15 @@ function relocate(ctx: LinkContext, cs: CodeSection, srcSlot: number, newSlot: n
   }
   const sym = ctx.elf.symbols[rel.symbol]!;
   if (sym.shndx === SHN_UNDEF) {
+    // An extern kernel function (`extern ... __ksym`): libbpf's RELO_EXTERN_CALL. The call becomes
+    // BPF_PSEUDO_KFUNC_CALL; imm is the kfunc's index in the program's list until a kernel loader
+    // puts the BTF id of the function there (bpf_object__relocate_data).
+    if (rel.type === R_BPF.R64_32 && insn.code === OPCODE_CALL) {
+      if (sym.name === '') throw new ObjectFormatError('call relocation against an unnamed undefined symbol', where);
+      return { ...insn, src: CallSrc.KFUNC, off: 0, imm: kfuncIndex(sym) };
+    }
     throw new UnsupportedError(
-      `'${sym.name}' is an extern symbol (a kfunc, ksym or kconfig value) that only the kernel's loader can resolve`, where,
+      `'${sym.name}' is an extern variable (a ksym or kconfig value, or a kfunc's address) that only libbpf's loader resolves`, where,
     );
   }
   const targetCode = ctx.code.get(sym.shndx);

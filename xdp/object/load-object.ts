@@ -1,8 +1,16 @@
 /**
  * Loading a BPF ELF object the way libbpf prepares one for BPF_PROG_LOAD:
  * find the maps (legacy `maps`, BTF-defined `.maps`, global data), the programs
- * (by section name) and their subprograms, apply the relocations, and attach
- * BTF line info so that every instruction knows its C source line.
+ * and their subprograms, apply the relocations, and attach BTF line info so
+ * that every instruction knows its C source line.
+ *
+ * Programs as bpf_object__add_programs finds them: every FUNC symbol of an
+ * executable section other than `.text` (whose functions are subprograms,
+ * linked into the programs that call them). Unlike libbpf — which refuses a
+ * static (STB_LOCAL) function there with "program '%s' is static and not
+ * supported" — static ones are programs too, as cilium/ebpf's loader takes
+ * them (cilium's tail calls are static functions in one section). The type
+ * comes from the section name or from the caller (program-type.ts).
  */
 import { readFileSync } from 'node:fs';
 import { ObjectFormatError, UnsupportedError, XdpError } from '../errors.js';
@@ -15,28 +23,33 @@ import { readBtfMaps, type BtfMapDef } from '../btf/btf-map-def.js';
 import { memberByName } from '../btf/btf-resolve.js';
 import type { Btf } from '../btf/btf-types.js';
 import type { BpfObject, ForeignProgram, MapDef, Program, SourcePosition } from './bpf-object.js';
-import { readCodeSections, R_BPF } from './code-sections.js';
+import { readCodeSections, R_BPF, type CodeSection } from './code-sections.js';
 import { globalDataMap, isGlobalDataSection } from './global-data.js';
 import { readLegacyMaps } from './legacy-maps.js';
 import { linkProgram, type DataRef, type LinkContext } from './link.js';
-import { sectionType } from './section-types.js';
+import { programType, type ForcedType } from './program-type.js';
 
 export interface LoadedObject extends BpfObject {
   readonly elf: ElfFile;
   readonly btf?: Btf;
 }
 
-export function loadObjectFile(path: string): LoadedObject {
+export interface LoadOptions {
+  /** Every program is of this type whatever its section (bpftool's `prog load ... type xdp`). */
+  readonly progType?: ForcedType;
+}
+
+export function loadObjectFile(path: string, opts: LoadOptions = {}): LoadedObject {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new XdpError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
   }
-  return loadObject(bytes, path);
+  return loadObject(bytes, path, opts);
 }
 
-export function loadObject(bytes: Uint8Array, file: string): LoadedObject {
+export function loadObject(bytes: Uint8Array, file: string, opts: LoadOptions = {}): LoadedObject {
   const elf = parseElf(bytes, file);
   const btfSection = sectionByName(elf, '.BTF');
   const btf = btfSection ? parseBtf(btfSection.data, { file, littleEndian: elf.littleEndian }) : undefined;
@@ -44,8 +57,8 @@ export function loadObject(bytes: Uint8Array, file: string): LoadedObject {
   const extSection = sectionByName(elf, '.BTF.ext');
   const ext = extSection && btf ? parseBtfExt(extSection.data, btf, { file, littleEndian: elf.littleEndian }) : undefined;
 
-  const { maps, resolveData } = collectMaps(elf, btf);
   const code = readCodeSections(elf);
+  const { maps, resolveData } = collectMaps(elf, btf, code);
   const lineIndex = indexLines(ext);
   const funcIndex = indexFuncTypes(ext);
   const ctx: LinkContext = {
@@ -59,15 +72,18 @@ export function loadObject(bytes: Uint8Array, file: string): LoadedObject {
   for (const cs of code.values()) {
     const name = cs.section.name;
     if (name === '.text') continue;
-    const type = sectionType(name);
-    const entries = cs.funcs.filter((f) => f.global);
-    for (const f of entries) {
+    const type = programType(name, opts.progType);
+    for (const f of cs.funcs) {
       if (type?.progType !== 'XDP') {
         foreign.push({ name: f.name, section: name, progType: type?.progType ?? 'UNKNOWN' });
         continue;
       }
-      const linked = linkProgram(ctx, cs, f);
-      programs.push({ name: f.name, section: name, type, sectionOffset: f.startSlot * 8, ...linked });
+      const { kfuncs, ...linked } = linkProgram(ctx, cs, f);
+      programs.push({
+        name: f.name, section: name, type, sectionOffset: f.startSlot * 8, ...linked,
+        ...(kfuncs.length > 0 ? { kfuncs } : {}),
+        ...(f.global ? {} : { static: true }),
+      });
     }
   }
   return {
@@ -112,7 +128,7 @@ function indexFuncTypes(ext: BtfExt | undefined): Map<string, Map<number, number
 }
 
 /** All maps of the object, and how an lddw relocation against a data symbol resolves to one. */
-function collectMaps(elf: ElfFile, btf: Btf | undefined): {
+function collectMaps(elf: ElfFile, btf: Btf | undefined, code: ReadonlyMap<number, CodeSection>): {
   maps: MapDef[];
   resolveData: (sym: ElfSymbol, addend: number) => DataRef | undefined;
 } {
@@ -135,7 +151,7 @@ function collectMaps(elf: ElfFile, btf: Btf | undefined): {
   const btfMaps = sectionByName(elf, '.maps');
   if (btfMaps) {
     if (!btf) throw new ObjectFormatError('a .maps section needs BTF to describe its maps, and the object has no .BTF', { file: elf.file, section: '.maps' });
-    readBtfMapSection(elf, btf, btfMaps, add, byOffset, maps);
+    readBtfMapSection(elf, btf, btfMaps, add, byOffset, maps, code);
   }
   for (const s of elf.sections) {
     if (isGlobalDataSection(s) && s.size > 0) dataIndex.set(s.index, add(globalDataMap(s, elf.file)));
@@ -181,6 +197,7 @@ function fromBtfDef(name: string, def: BtfMapDef, section: string): Omit<MapDef,
 function readBtfMapSection(
   elf: ElfFile, btf: Btf, section: ElfSection,
   add: (def: Omit<MapDef, 'index'>) => number, byOffset: Map<string, number>, maps: MapDef[],
+  code: ReadonlyMap<number, CodeSection>,
 ): void {
   const where = { file: elf.file, section: section.name };
   const symbols = elf.symbols.filter((s) => s.shndx === section.index && s.type === STT.OBJECT);
@@ -208,9 +225,8 @@ function readBtfMapSection(
     if (!m || m.valuesAt === undefined) throw new ObjectFormatError('relocation in .maps outside any map\'s .values', at);
     const rel0 = rel.offset - m.start - m.valuesAt;
     if (rel0 < 0 || rel0 % 8 !== 0) throw new ObjectFormatError('relocation in .maps is not at a .values slot', at);
-    const target = elf.symbols[rel.symbol]!;
     const list = slots.get(m.index) ?? [];
-    list.push({ slot: rel0 / 8, name: target.name });
+    list.push({ slot: rel0 / 8, name: slotTarget(elf, section, rel.offset, elf.symbols[rel.symbol]!, code) });
     slots.set(m.index, list);
   }
   for (const [index, list] of slots) {
@@ -219,6 +235,24 @@ function readBtfMapSection(
     if (bad) throw new ObjectFormatError(`map '${m.name}' initialises slot ${bad.slot}, past max_entries ${m.maxEntries}`, where);
     maps[index] = { ...m, initialSlots: list };
   }
+}
+
+/**
+ * The name a `.values` slot relocation points at. A global function or map is named by its
+ * symbol; a static function is reached through its section's symbol, the addend (REL: the
+ * 8 bytes being patched) giving its offset — the function that starts there is the target.
+ */
+function slotTarget(
+  elf: ElfFile, maps: ElfSection, relOffset: number, target: ElfSymbol, code: ReadonlyMap<number, CodeSection>,
+): string {
+  if (target.type !== STT.SECTION) return target.name;
+  const at = { file: elf.file, section: maps.name, offset: relOffset };
+  const cs = code.get(target.shndx);
+  if (!cs) throw new ObjectFormatError(`.values slot relocation against section symbol '${target.name}', which is not a code section`, at);
+  const addend = new ByteReader(maps.data, elf.littleEndian, at).u64(relOffset);
+  const func = addend % 8 === 0 ? cs.funcs.find((f) => f.startSlot === addend / 8) : undefined;
+  if (!func) throw new ObjectFormatError(`.values slot points at offset ${addend} of ${cs.section.name}, where no function starts`, at);
+  return func.name;
 }
 
 function btfVarType(btf: Btf, varId: number): number {
@@ -233,9 +267,11 @@ function btfVarType(btf: Btf, varId: number): number {
 export function findPrograms(obj: BpfObject, wanted?: string): Program[] {
   if (obj.programs.length === 0) {
     const others = obj.foreign.map((f) => `${f.name} (section ${f.section}: ${f.progType})`).join(', ');
+    const untyped = obj.foreign.some((f) => f.progType === 'UNKNOWN');
     throw new UnsupportedError(
       others
-        ? `no XDP program in this object; it holds ${others}. Only XDP programs (sections xdp, xdp/..., xdp.frags) are supported`
+        ? `no XDP program in this object; it holds ${others}. Only XDP programs (sections xdp, xdp/..., xdp.frags) are supported` +
+          (untyped ? `; ${UNTYPED_HINT}` : '')
         : 'no program in this object',
       { file: obj.file },
     );
@@ -246,6 +282,12 @@ export function findPrograms(obj: BpfObject, wanted?: string): Program[] {
   const bySection = obj.programs.filter((p) => p.section === wanted);
   if (bySection.length > 0) return bySection;
   const foreign = obj.foreign.find((p) => p.section === wanted || p.name === wanted);
+  if (foreign?.progType === 'UNKNOWN') {
+    throw new UnsupportedError(
+      `'${wanted}' is program '${foreign.name}' in section '${foreign.section}', a name that says no program type; ${UNTYPED_HINT}`,
+      { file: obj.file },
+    );
+  }
   if (foreign) {
     throw new UnsupportedError(
       `'${wanted}' is a ${foreign.progType} program (section ${foreign.section}); only XDP programs can be run or offloaded`,
@@ -255,6 +297,8 @@ export function findPrograms(obj: BpfObject, wanted?: string): Program[] {
   const names = obj.programs.map((p) => `${p.name} (section ${p.section})`).join(', ');
   throw new UnsupportedError(`no program or section '${wanted}'; XDP programs here: ${names}`, { file: obj.file });
 }
+
+const UNTYPED_HINT = 'if it is an XDP program, say so with --type xdp (as bpftool prog load ... type xdp)';
 
 /** Exactly one program: the only one, or the one `wanted` names. */
 export function selectProgram(obj: BpfObject, wanted?: string): Program {

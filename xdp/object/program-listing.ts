@@ -1,7 +1,7 @@
 /**
  * A linked program as a reader wants to see it, in the manner of `llvm-objdump -S`
  * and `bpftool prog dump xlated linum`: instructions in llvm-objdump syntax with
- * map references, helper names and subprogram calls resolved, interleaved with the
+ * map references, helper names, kfunc names and subprogram calls resolved, interleaved with the
  * C source line (from BTF line info) each run of instructions came from.
  */
 import { formatInsn } from '../isa/disasm.js';
@@ -23,6 +23,10 @@ export function describeInsn(program: Program, index: number, maps: readonly Map
       return name ? `call ${name}#${insn.imm}` : `call ${insn.imm}`;
     }
     if (kind.target === 'local') return `call ${rel(insn.imm)} <${funcAt(program, slot + insn.imm + 1)}>`;
+    if (kind.target === 'kfunc') {
+      const k = program.kfuncs?.[insn.imm];
+      return k ? `call ${k.name} (kfunc${k.weak ? ', weak' : ''})` : `call kfunc #${insn.imm}`;
+    }
   }
   const text = formatInsn(insn, kind);
   const off = jumpOffset(insn, kind);

@@ -12,6 +12,11 @@ export interface SectionType {
   readonly attach?: string;
   /** XDP program that accepts multi-buffer packets (BPF_F_XDP_HAS_FRAGS). */
   readonly frags?: boolean;
+  /**
+   * The type does not come from a libbpf 1.0 section name: `legacy-name` is a pre-1.0 name taken as
+   * XDP (libbpf < 1.0 matched "xdp" as a prefix), `option` is what the user said (`--type xdp`).
+   */
+  readonly assumed?: 'legacy-name' | 'option';
 }
 
 /** Longest prefix wins; a prefix ending in '/' needs something after it, others match exactly or before a '/'. */

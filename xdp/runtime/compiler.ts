@@ -21,6 +21,7 @@ import type { ExecProgram } from './exec-program.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
 import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, faultAt, missingHelper, type Vm } from './vm.js';
+import { kfuncOnHostMessage } from './kfunc-on-host.js';
 
 /** A compiled program: run it with the registers set in vm.regs (r1 at least). */
 export type CompiledProgram = (vm: Vm) => void;
@@ -238,7 +239,8 @@ function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined, r1Map
           `vm.budget = BU; FN[${target}](vm, ${[1, 2, 3, 4, 5].map((r) => `${L(r)}, ${H(r)}`).join(', ')}, depth + 1); ` +
           `${L(0)} = R[0]; ${H(0)} = R[1]; BU = vm.budget; if (vm.tailCall !== undefined) return;`;
       }
-      return fault(k.target === 'kfunc' ? `kfunc call (BTF id ${imm}) cannot run on the host` : 'callx is not supported');
+      // A kfunc's name comes from the object: the generated code names it by index only (M.kfunc).
+      return k.target === 'kfunc' ? `throw M.kfunc(${imm}, ${slot});` : fault('callx is not supported');
     }
     case 'exit': return `R[0] = ${L(0)}; R[1] = ${H(0)}; vm.budget = BU; return;`;
     case 'ldpkt': return fault('legacy packet loads (LD_ABS/LD_IND) are not allowed in XDP programs');
@@ -337,6 +339,7 @@ export function compileProgram(p: ExecProgram, opts: CompileOptions = {}): Compi
       }
     },
     noHelper: (id: number, slot: number) => fault(missingHelper(id), slot),
+    kfunc: (index: number, slot: number) => fault(kfuncOnHostMessage(p.kfuncs[index] ?? `#${index}`), slot),
     /** Stands in for the packet outside XDP runs: an empty window no pointer reaches into. */
     noPacket: { id: -1, lo: 0, hi: 0, view: new DataView(new ArrayBuffer(0)) },
   };

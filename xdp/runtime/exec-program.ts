@@ -35,6 +35,8 @@ export interface ExecProgram {
   readonly funcStarts: readonly number[];
   /** For an `lddw` of a map (BPF_PSEUDO_MAP_IDX/FD): the map's index; -1 elsewhere. */
   readonly mapOf: Int32Array;
+  /** Names of the kernel functions a kfunc call's imm indexes (Program.kfuncs). */
+  readonly kfuncs: readonly string[];
 }
 
 /**
@@ -58,7 +60,9 @@ export class PrepareError extends Error {
   }
 }
 
-export function prepareProgram(program: Pick<Program, 'name' | 'insns' | 'slots' | 'funcs'>, maps: MapResolver): ExecProgram {
+export function prepareProgram(
+  program: Pick<Program, 'name' | 'insns' | 'slots' | 'funcs'> & Partial<Pick<Program, 'kfuncs'>>, maps: MapResolver,
+): ExecProgram {
   const last = program.insns.length - 1;
   const length = last < 0 ? 0 : program.slots[last]! + (program.insns[last]!.next ? 2 : 1);
   const p = {
@@ -73,6 +77,7 @@ export function prepareProgram(program: Pick<Program, 'name' | 'insns' | 'slots'
     kinds: new Array<InsnKind | undefined>(length).fill(undefined),
     funcStarts: program.funcs.map((f) => f.slot),
     mapOf: new Int32Array(length).fill(-1),
+    kfuncs: (program.kfuncs ?? []).map((k) => k.name),
   };
   program.insns.forEach((insn: Insn, i) => {
     const s = program.slots[i]!;

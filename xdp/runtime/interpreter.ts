@@ -15,6 +15,7 @@ import { atomicOp } from './atomic.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
 import { ExecFault, MAX_CALL_FRAMES, budgetExhausted, faultAt, frameTop, missingHelper, type Vm } from './vm.js';
+import { kfuncOnHostMessage } from './kfunc-on-host.js';
 
 /** Kind codes (KINDS[i] is the InsnKind tag of code i). */
 const KINDS = ['invalid', 'alu', 'end', 'ja', 'jcond', 'call', 'exit', 'lddw', 'ldpkt', 'ldx', 'st', 'stx', 'atomic', 'maygoto'] as const;
@@ -219,7 +220,7 @@ export function interpret(prog: ExecProgram, vm: Vm, codes: Codes = codesOf(prog
             pc += imm + 1;
             continue;
           }
-          throw new ExecFault(target === 'kfunc' ? `kfunc call (BTF id ${imm}) cannot run on the host` : 'callx is not supported', pc, prog.name);
+          throw new ExecFault(target === 'kfunc' ? kfuncOnHostMessage(prog.kfuncs[imm] ?? `#${imm}`) : 'callx is not supported', pc, prog.name);
         }
         case K.EXIT: {
           const f = frames?.pop();
