@@ -55,6 +55,12 @@ const VERDICTS: Readonly<Record<string, readonly [string, string, string]>> = {
   'tail_call/xdp_handle_ipv6': ['offload', 'offload', 'offload'],
   'tail_call/xdp_dispatch': ['host: helper insn-class map-type', 'host: helper insn-class map-type', 'host: helper insn-class map-type'],
   'truncate_tail/xdp_truncate_tail': ['offload', 'offload', 'host: action helper'],
+  'rw_static_progs/tail_ipv4': ['offload', 'offload', 'offload'],
+  'rw_static_progs/tail_ipv6': ['offload', 'offload', 'offload'],
+  'rw_static_progs/tail_other': ['offload', 'offload', 'offload'],
+  'rw_static_progs/xdp_tail_entry': ['host: helper insn-class map-type', 'host: helper insn-class map-type', 'host: helper insn-class map-type program-size'],
+  'rw_map_in_map_u32/xdp_map_in_map_u32': ['host: map-type', 'host: map-type', 'host: atomic map-type program-size'],
+  'rw_max_entries_zero/xdp_new_flows': ['host: helper map-type', 'host: helper map-type', 'host: atomic helper map-type program-size'],
 };
 const PROFILES = ['nfp-4000', 'hxdp', 'minimal'] as const;
 const EXIT: Record<string, number> = { offload: 0, host: 3, reject: 2 };

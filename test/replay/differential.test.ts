@@ -49,6 +49,8 @@ function loadPackets(): { packets: Uint8Array[]; captures: number } {
 /** Programs whose results depend on the machine, not the program: compared between host engines only. */
 const HOST_ONLY: Readonly<Record<string, string>> = {
   fib_lookup: 'bpf_fib_lookup answers from the machine\'s routing table, which the host engine takes from a route file',
+  rw_kfunc_ct: 'kfuncs (bpf_xdp_ct_lookup) run only in the kernel: the host engines abort at the call',
+  rw_kfunc_missing: 'the kernel lacks bpf_xdp_flow_lookup, so the object does not load there; the host engines abort at the call',
 };
 /** Maps whose values hold timestamps (bpf_ktime_get_ns): the kernel's clock is not the capture's. */
 const CLOCK_MAPS: ReadonlySet<string> = new Set(['flows']);
