@@ -23,7 +23,7 @@ import type { ProgramFacts } from './facts.js';
 export type RuleId =
   | 'insn-class' | 'mul' | 'div' | 'atomic' | 'helper' | 'helper-arg' | 'map-type' | 'map-limit' | 'pointer-type'
   | 'stack-offset' | 'stack-size' | 'ctx-load' | 'ctx-store' | 'packet-split' | 'adjust-head' | 'action' | 'program-size'
-  | 'attach';
+  | 'attach' | 'kfunc';
 
 export interface Reason {
   readonly rule: RuleId;
@@ -68,7 +68,7 @@ const hex = (v: bigint) => `0x${v.toString(16)}`;
 const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
 const rangeText = (r: RegState) => (isConst(r.s) ? String(BigInt.asIntN(64, constValue(r.s))) : `[${r.s.smin}, ${r.s.smax}]`);
 
-function insnClass({ facts, profile: p }: RuleInput): Reason[] {
+function insnClass({ facts, profile: p, program }: RuleInput): Reason[] {
   const out: Reason[] = [];
   const isa = p.isa;
   for (const [slot, { insn, kind: k }] of facts.reached) {
@@ -80,6 +80,10 @@ function insnClass({ facts, profile: p }: RuleInput): Reason[] {
     if (k.k === 'alu' && (k.op === 'sdiv' || k.op === 'smod') && !isa.signedDiv) no(`signed ${k.op === 'sdiv' ? 'division' : 'modulo'} (cpu v4)`);
     if (k.k === 'call' && k.target === 'local' && !isa.calls) no('a bpf-to-bpf call', 'mark the function __always_inline');
     if (k.k === 'call' && k.target === 'helper' && insn.imm === 12 && !isa.tailCalls) no('a tail call (bpf_tail_call)');
+    if (k.k === 'call' && k.target === 'kfunc') {
+      const name = program.kfuncs?.[insn.imm]?.name ?? `#${insn.imm}`;
+      out.push({ rule: 'kfunc', slot, message: `kernel function ${name} runs only in the host kernel, not on ${p.name}` });
+    }
     const target = k.k === 'ja' ? slot + (k.long ? insn.imm : insn.off) + 1 : k.k === 'jcond' || k.k === 'maygoto' ? slot + insn.off + 1 : undefined;
     if (target !== undefined && target <= slot && !isa.loops) no(`a loop (back-edge to insn ${target})`, 'unroll it (#pragma unroll) with a constant bound');
   }

@@ -138,8 +138,9 @@ export function markNull(w: Walk, st: VerifierState, id: number, isNull: boolean
     // A map-in-map's lookup yields the inner map (CONST_PTR_TO_MAP), not a value.
     const inner = r.type === 'map_value_or_null' ? w.innerOf.get(r.map) : undefined;
     if (inner !== undefined) return pointerReg('map_ptr', { map: inner });
-    // A ring-buffer record keeps its id: it names the reference submit or discard releases.
-    return r.type === 'map_value_or_null' ? { ...r, type: 'map_value', id: 0 } : { ...r, type: 'ringbuf_mem' };
+    // A ring-buffer record or an acquired kernel object keeps its id: it names the reference a release frees.
+    if (r.type === 'map_value_or_null') return { ...r, type: 'map_value', id: 0 };
+    return { ...r, type: r.type === 'btf_id_or_null' ? 'btf_id' : 'ringbuf_mem' };
   });
 }
 

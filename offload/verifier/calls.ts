@@ -22,6 +22,7 @@ import { MAX_BPF_STACK, Slot, curFrame, mapAllRegs, newFrame, type VerifierState
 import { markWholeFrame, newMarks } from './marks.js';
 import type { Walk } from './verifier.js';
 import { VerifyError } from './verify-error.js';
+import { kfuncCall } from './kfunc-call.js';
 
 const MAX_CALL_FRAMES = 8;
 
@@ -35,7 +36,8 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
     markWholeFrame((st.written ??= newMarks()), callee.frameno);
     return pc + insn.imm + 1;
   }
-  if (k.target !== 'helper') throw new VerifyError(k.target === 'kfunc' ? 'calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF' : 'unknown opcode 8d', pc);
+  if (k.target === 'kfunc') return kfuncCall(w, pc, insn, st);
+  if (k.target !== 'helper') throw new VerifyError('unknown opcode 8d', pc);
   const id = insn.imm;
   const proto = HELPER_PROTOS[id];
   if (!proto || (proto.perfmon && !w.privileged)) {

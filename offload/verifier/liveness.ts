@@ -12,8 +12,11 @@ import { HELPER_PROTOS } from './helper-protos.js';
 const bit = (r: number) => 1 << r;
 const R1_R5 = 0b111110;
 
+/** How many arguments a kfunc call (by its imm) passes; five when not known. */
+export type KfuncArity = (imm: number) => number;
+
 /** Registers instruction `s` reads and writes, as bit masks. */
-export function useDef(p: SlotProgram, s: number): [number, number] {
+export function useDef(p: SlotProgram, s: number, kfuncArity?: KfuncArity): [number, number] {
   const insn = p.insnAt[s]!;
   const k = p.kindAt[s]!;
   const d = bit(insn.dst);
@@ -36,6 +39,7 @@ export function useDef(p: SlotProgram, s: number): [number, number] {
         const n = HELPER_PROTOS[insn.imm]?.args.length ?? 5;
         return [(1 << (n + 1)) - 2, 1 | R1_R5];
       }
+      if (k.target === 'kfunc' && kfuncArity) return [(1 << (kfuncArity(insn.imm) + 1)) - 2, 1 | R1_R5];
       return [R1_R5, 1 | R1_R5];
     }
     case 'exit': return [1, 0];
@@ -44,13 +48,13 @@ export function useDef(p: SlotProgram, s: number): [number, number] {
 }
 
 /** liveIn[s]: bit r set when r may be read before written from slot s on (within its function). */
-export function liveRegisters(p: SlotProgram): Int32Array {
+export function liveRegisters(p: SlotProgram, kfuncArity?: KfuncArity): Int32Array {
   const live = new Int32Array(p.length);
   const use = new Int32Array(p.length);
   const def = new Int32Array(p.length);
   for (let s = 0; s < p.length; s++) {
     if (!p.insnAt[s]) continue;
-    [use[s], def[s]] = useDef(p, s);
+    [use[s], def[s]] = useDef(p, s, kfuncArity);
   }
   let changed = true;
   while (changed) {

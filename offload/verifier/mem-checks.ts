@@ -8,7 +8,7 @@
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
 import { frozenValue } from '../../xdp/object/global-data.js';
-import { S64_MIN, constScalar, constValue, isConst, scalarFromLoad, signExtend, truncate } from './scalar.js';
+import { S64_MIN, constScalar, constValue, isConst, scalarFromLoad, scalarWidth, signExtend, truncate } from './scalar.js';
 import { tnumText } from './tnum.js';
 import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
 import { MAX_BPF_STACK, Slot, ownStack, type FuncState } from './state.js';
@@ -251,7 +251,7 @@ function spillRead(
   if (spilled.type !== 'scalar') throw new VerifyError('invalid size of register fill', c.insn);
   if (size <= spillSize && i % 8 === 0) {
     c.stack?.spillFill(frame, slot);
-    const width = spilled.s.umax === 0n ? 0 : spilled.s.umax.toString(2).length;
+    const width = scalarWidth(spilled.s);
     const s = signed ? signExtend(spilled.s, (size * 8) as 8 | 16 | 32, 64) : truncate(spilled.s, size as 1 | 2 | 4);
     return scalarReg(s, width > size * 8 ? 0 : spilled.id);
   }
@@ -329,6 +329,9 @@ export function checkMemAccess(
         return NOT_INIT;
       }
       return stackRead(c, regno, reg, off, size, signed);
+    case 'btf_id':
+      // The kernel checks these against the struct's BTF layout (check_ptr_to_btf_access, btf_struct_access).
+      throw new VerifyError(`R${regno}: access to struct ${reg.btf?.name ?? '?'} fields through a kernel function's pointer is not modelled by this verifier`, c.insn);
     default:
       throw new VerifyError(`R${regno} invalid mem access '${typeName(reg.type)}'`, c.insn);
   }

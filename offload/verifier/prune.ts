@@ -82,7 +82,7 @@ function regSafe(o: RegState, c: RegState, ids: IdMap, opts: CompareOptions, pre
   } else if (o.off !== c.off) {
     return false;
   }
-  if (o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame) return false;
+  if (o.map !== c.map || o.memSize !== c.memSize || o.frame !== c.frame || o.btf?.id !== c.btf?.id) return false;
   if (!scalarWithin(o.s, c.s)) return false;
   if (opts.exact && !scalarWithin(c.s, o.s)) return false;
   // A pointer known to be at or past the end (negative range) matches only the same knowledge.

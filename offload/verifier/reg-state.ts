@@ -19,7 +19,9 @@ export type RegType =
   | 'map_value_or_null'
   | 'fp'
   | 'ringbuf_mem'
-  | 'ringbuf_mem_or_null';
+  | 'ringbuf_mem_or_null'
+  | 'btf_id'
+  | 'btf_id_or_null';
 
 export interface RegState {
   readonly type: RegType;
@@ -37,6 +39,8 @@ export interface RegState {
   readonly memSize: number;
   /** Stack pointers: the frame they point into. */
   readonly frame: number;
+  /** btf_id pointers (PTR_TO_BTF_ID): the kernel struct they point to, by its BTF id and name. */
+  readonly btf?: { readonly id: number; readonly name: string };
 }
 
 const ZERO = constScalar(0n);
@@ -50,12 +54,12 @@ export const pointerReg = (type: RegType, fields: Partial<RegState> = {}): RegSt
 
 export const isPointer = (r: RegState): boolean => r.type !== 'scalar' && r.type !== 'not_init';
 export const isPacket = (r: RegState): boolean => r.type === 'pkt' || r.type === 'pkt_meta';
-export const maybeNull = (r: RegState): boolean => r.type === 'map_value_or_null' || r.type === 'ringbuf_mem_or_null';
+export const maybeNull = (r: RegState): boolean => r.type === 'map_value_or_null' || r.type === 'ringbuf_mem_or_null' || r.type === 'btf_id_or_null';
 
 const NAMES: Readonly<Record<RegType, string>> = {
   not_init: '?', scalar: 'scalar', ctx: 'ctx', pkt: 'pkt', pkt_meta: 'pkt_meta', pkt_end: 'pkt_end',
   map_ptr: 'map_ptr', map_value: 'map_value', map_value_or_null: 'map_value_or_null', fp: 'fp',
-  ringbuf_mem: 'mem', ringbuf_mem_or_null: 'mem_or_null',
+  ringbuf_mem: 'mem', ringbuf_mem_or_null: 'mem_or_null', btf_id: 'ptr_', btf_id_or_null: 'ptr_or_null_',
 };
 
 /** The kernel's name of a register type, as its messages use it ("R1 type=scalar expected=fp"). */
@@ -86,5 +90,6 @@ export function regToString(r: RegState, mapOf: (i: number) => MapLabel | undefi
   if (r.type === 'ringbuf_mem' || r.type === 'ringbuf_mem_or_null') parts.push(`sz=${r.memSize}`);
   const v = scalarToString(r.s);
   if (v !== '0') parts.push(v);
+  if (r.btf) return `${NAMES[r.type]}${r.btf.name}(${parts.join(',')})`;
   return `${NAMES[r.type]}(${parts.join(',')})`;
 }

@@ -572,6 +572,9 @@ export function truncate(s: Scalar, sizeBytes: 1 | 2 | 4 | 8): Scalar {
   return r.toScalar();
 }
 
+/** get_reg_width: the bits the largest unsigned value needs (fls64 of umax). */
+export const scalarWidth = (s: Scalar): number => (s.umax === 0n ? 0 : s.umax.toString(2).length);
+
 /** The low `bits` (8, 16 or 32) bits of x sign-extended, as an int32 number. */
 const sext = (x: number, bits: number): number => (bits === 32 ? x | 0 : (x << (32 - bits)) >> (32 - bits));
 /** The high half of an int32 sign-extended to 64 bits. */

@@ -30,7 +30,7 @@ import {
   constReg, isPacket, isPointer, pointerReg, regToString, scalarReg, unknownReg, type RegState,
 } from './reg-state.js';
 import {
-  constValue, isConst, scalarAlu, scalarEndian, scalarFromLoad, scalarWithin, signExtend,
+  constValue, isConst, scalarAlu, scalarEndian, scalarFromLoad, scalarWidth, scalarWithin, signExtend,
   unknownScalar, type AluOp, 
 } from './scalar.js';
 import {
@@ -40,6 +40,7 @@ import { condJump } from './branches.js';
 import { call, exit } from './calls.js';
 import { pointerAlu } from './pointer-alu.js';
 import { VerifyError } from './verify-error.js';
+import { runningKernelFunctions, type KernelFunctions } from './kfunc-protos.js';
 
 export interface VerifyOptions {
   /** Verify as a privileged loader (root: CAP_SYS_ADMIN + CAP_PERFMON), the default, or as CAP_BPF only. */
@@ -59,6 +60,11 @@ export interface VerifyOptions {
    * calls a device's verifier hook, bpf_prog_offload_verify_insn); for the offload rules.
    */
   observe?: (slot: number, state: VerifierState) => void;
+  /**
+   * The kernel whose functions (kfuncs) the program calls: by default the running one's BTF
+   * (/sys/kernel/btf/vmlinux), read when the first kfunc call is met; null for a kernel without BTF.
+   */
+  kernelFunctions?: KernelFunctions | null;
 }
 
 export interface VerifyResult {
@@ -160,7 +166,23 @@ export class Walk {
   readonly maps: readonly MapDef[];
   readonly innerOf: ReadonlyMap<number, number>;
 
-  constructor(readonly program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'>, objectMaps: readonly MapDef[], opts: VerifyOptions) {
+  private kernel: KernelFunctions | null | undefined;
+
+  /** Arguments a kfunc call passes (its BTF prototype's), for liveness; all five when unknown. */
+  kfuncArity(imm: number): number {
+    const name = this.program.kfuncs?.[imm]?.name;
+    const proto = name !== undefined ? this.kernelFunctions()?.proto(name) : undefined;
+    return proto?.args.length ?? 5;
+  }
+
+  /** The kernel's functions, read on first use (kfunc calls only). */
+  kernelFunctions(): KernelFunctions | undefined {
+    if (this.kernel === undefined) this.kernel = runningKernelFunctions() ?? null;
+    return this.kernel ?? undefined;
+  }
+
+  constructor(readonly program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines' | 'kfuncs'>, objectMaps: readonly MapDef[], opts: VerifyOptions) {
+    this.kernel = opts.kernelFunctions;
     const { maps, innerOf } = verifierMaps(objectMaps);
     this.maps = maps;
     this.innerOf = innerOf;
@@ -212,7 +234,7 @@ export class Walk {
 
   /** An instruction line with, in the kernel's column, the registers it read or wrote as they are now. */
   withTouched(line: string, pc: number, st: VerifierState): string {
-    const [use, def] = useDef(this.p, pc);
+    const [use, def] = useDef(this.p, pc, (imm) => this.kfuncArity(imm));
     const f = curFrame(st);
     const touched: string[] = [];
     for (let r = 0; r <= 10; r++) {
@@ -256,7 +278,7 @@ export class Walk {
     this.prunePoints = cfg.prunePoints;
     this.jmpPoints = cfg.jmpPoints;
     this.forcePoints = cfg.forcePoints;
-    this.live = liveRegisters(this.p);
+    this.live = liveRegisters(this.p, (imm) => this.kfuncArity(imm));
     const init = initialState();
     curFrame(init).regs[1] = pointerReg('ctx');
     this.log(`0: R1=ctx() R10=fp0`);
@@ -593,7 +615,10 @@ export class Walk {
       }
       case 'stx': {
         const base = this.readReg(f, insn.dst, pc);
-        const value = this.readReg(f, insn.src, pc);
+        let value = this.readReg(f, insn.src, pc);
+        // A scalar spilled whole at a slot's start is linked to its register (check_stack_write_fixed_off).
+        if (base.type === 'fp' && value.type === 'scalar' && isConst(base.s) && (base.off + insn.off + Number(BigInt.asIntN(64, constValue(base.s)))) % 8 === 0 &&
+          scalarWidth(value.s) <= 8 * k.size) value = this.linkedCopy(f, insn.src, value);
         checkMemAccess(this.memContext(st, pc), insn.dst, base, insn.off, k.size, true, false, value, undefined, insn.src);
         return next;
       }
@@ -732,7 +757,7 @@ export class Walk {
 }
 
 export function verifyProgram(
-  program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines'> & { readonly type?: Program['type'] }, maps: readonly MapDef[], opts: VerifyOptions = {},
+  program: Pick<Program, 'insns' | 'slots' | 'funcs' | 'lines' | 'kfuncs'> & { readonly type?: Program['type'] }, maps: readonly MapDef[], opts: VerifyOptions = {},
 ): VerifyResult {
   const started = process.hrtime.bigint();
   const walk = new Walk(program, maps, { ...opts, attach: opts.attach ?? program.type?.attach });
