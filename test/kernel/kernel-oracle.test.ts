@@ -91,6 +91,11 @@ const ACCEPTED: Record<string, Record<string, number>> = {
   subprog_call: { xdp_check_ipv4_csum: 57 },
   tail_call: { xdp_dispatch: 27, xdp_handle_ipv4: 14, xdp_handle_ipv6: 14 },
   truncate_tail: { xdp_truncate_tail: 20 },
+  rw_kfunc_ct: { xdp_ct_filter: 58 },
+  rw_legacy_sections: { xdp_count_proto: 27, xdp_pass_legacy: 2 },
+  rw_map_in_map_u32: { xdp_map_in_map_u32: 47 },
+  rw_max_entries_zero: { xdp_new_flows: 51 },
+  rw_static_progs: { tail_ipv4: 14, tail_ipv6: 14, tail_other: 2, xdp_tail_entry: 45 },
 };
 const sameKernelAsDocs = release().startsWith('6.18.');
 

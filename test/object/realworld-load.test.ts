@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ObjectFormatError, UnsupportedError, XdpError } from '../../xdp/errors.js';
 import { readBtfMaps } from '../../xdp/btf/btf-map-def.js';
+import { parseBtf } from '../../xdp/btf/btf-parse.js';
+import { sanitizeKsyms } from '../../xdp/kernel/ksyms-btf.js';
 import { sectionByName } from '../../xdp/elf/elf.js';
 import { kindOf } from '../../xdp/isa/kind.js';
 import { CallSrc } from '../../xdp/isa/opcodes.js';
@@ -365,6 +367,22 @@ describe('extern kfunc calls', () => {
     expect(calls.map(({ i }) => describeInsn(p, i, ct.maps))).toEqual(['call bpf_xdp_ct_lookup (kfunc)', 'call bpf_ct_release (kfunc)']);
   });
 
+  it('.ksyms is laid out for BPF_BTF_LOAD as libbpf does: every entry a 4-byte dummy int VAR, the kfuncs global', () => {
+    const raw = sanitizeKsyms(sectionByName(ct.elf, '.BTF')!.data.slice(), ct.btf!);
+    expect(raw.ok).toBe(true);
+    const btf = parseBtf((raw as { raw: Uint8Array }).raw);
+    const ksyms = btf.types.find((t) => t.kind === 'DATASEC' && t.name === '.ksyms') as unknown as { size: number; vars: { type: number; offset: number; size: number }[] };
+    expect(ksyms.size).toBe(8);
+    expect(ksyms.vars.map((v) => [btf.types[v.type]!.kind, btf.types[v.type]!.name, v.offset, v.size])).toEqual([
+      ['VAR', 'dummy_ksym', 0, 4], ['VAR', 'dummy_ksym', 4, 4],
+    ]);
+    const funcs = btf.types.filter((t) => t.kind === 'FUNC' && ['bpf_xdp_ct_lookup', 'bpf_ct_release'].includes(t.name)) as unknown as { linkage: unknown; type: number }[];
+    expect(funcs.map((f) => f.linkage)).toEqual(['global', 'global']);
+    for (const f of funcs) {
+      expect((btf.types[f.type] as unknown as { params: { name: string }[] }).params.every((p) => p.name !== '')).toBe(true);
+    }
+  });
+
   it('a weak extern is marked weak', () => {
     const bytes = bytesOf('rw_kfunc_missing');
     const elf = loadObject(bytes, 'x.o').elf;
@@ -410,7 +428,11 @@ describe('extern kfunc calls', () => {
   });
 
   it.skipIf(!vmlinuxOk)('the kernel runs bpf_xdp_ct_lookup: an unknown TCP connection is dropped, UDP passed', () => {
-    const verdicts = withKernel(ct, 'xdp_ct_filter', (k) => [k.run(ipv4Frame({ proto: 6 })).retval, k.run(ipv4Frame({ proto: 17 })).retval]);
+    const verdicts = withKernel(ct, 'xdp_ct_filter', (k) => {
+      // The object's BTF loads: .ksyms rewritten as libbpf does (kfunc FUNCs → a dummy int VAR).
+      expect(k.btf).toEqual({ loaded: true });
+      return [k.run(ipv4Frame({ proto: 6 })).retval, k.run(ipv4Frame({ proto: 17 })).retval];
+    });
     expect(verdicts).toEqual([1, 2]);
   });
 

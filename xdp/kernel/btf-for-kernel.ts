@@ -20,6 +20,7 @@ import { sectionByName, STT, type ElfFile } from '../elf/elf.js';
 import type { Btf } from '../btf/btf-types.js';
 import type { Program } from '../object/bpf-object.js';
 import type { ProgBtf } from './bpf-syscall.js';
+import { sanitizeKsyms } from './ksyms-btf.js';
 
 /** Raw BTF fixed up for the kernel, or why it cannot be. */
 export type KernelBtf = { ok: true; raw: Uint8Array } | { ok: false; reason: string };
@@ -28,10 +29,13 @@ export function btfForKernel(elf: ElfFile, btf: Btf | undefined): KernelBtf {
   const section = sectionByName(elf, '.BTF');
   if (!btf || !section) return { ok: false, reason: 'the object has no .BTF section' };
   if (!btf.littleEndian) return { ok: false, reason: 'the object\'s BTF is big-endian; the kernel reads only its own byte order' };
-  const raw = section.data.slice();
+  const sanitized = sanitizeKsyms(section.data.slice(), btf);
+  if (!sanitized.ok) return sanitized;
+  const raw = sanitized.raw;
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (const t of btf.types) {
-    if (t.kind !== 'DATASEC') continue;
+    // .ksyms (extern kfuncs) has no ELF section: sanitizeKsyms has laid it out already.
+    if (t.kind !== 'DATASEC' || t.name === '.ksyms') continue;
     const sec = sectionByName(elf, t.name);
     if (!sec) return { ok: false, reason: `BTF DATASEC '${t.name}' has no ELF section (an extern section the kernel cannot take)` };
     view.setUint32(t.offset + 8, sec.size, true);
