@@ -36,10 +36,60 @@ export interface KfuncProto {
   readonly ret: KfuncRet;
 }
 
+/** What a load of `size` bytes at `off` in a kernel struct finds there (btf_struct_walk). */
+export type FieldAccess =
+  | { readonly kind: 'scalar' }
+  | { readonly kind: 'pointer'; readonly struct: string; readonly structId: number }
+  | { readonly kind: 'beyond'; readonly struct: string }
+  | { readonly kind: 'bad'; readonly message: string };
+
 /** The running kernel's functions, by name: undefined when the kernel has none of that name. */
 export interface KernelFunctions {
   readonly source: string;
   proto(name: string): KfuncProto | undefined;
+  /** A load from kernel struct `structId` at byte `off`, `size` bytes wide. */
+  field(structId: number, off: number, size: number): FieldAccess;
+  /** Byte offset and size of member `member` of struct `structId` (top level), if it has one. */
+  member(structId: number, member: string): { readonly off: number; readonly size: number } | undefined;
+}
+
+/**
+ * btf_struct_walk, reduced to what a load needs: descend through nested structs, unions and arrays to
+ * the member holding [off, off + size); a pointer read whole at its start gives a pointer to what it
+ * points at (a struct) and a scalar otherwise; any other bytes inside the struct are a scalar.
+ */
+function walkField(btf: Btf, structId: number, off: number, size: number): FieldAccess {
+  const top = resolveType(btf, structId);
+  const name = top.name || '(anon)';
+  if (top.kind !== 'STRUCT' && top.kind !== 'UNION') return { kind: 'bad', message: `type ${describe(top)} is not a struct` };
+  if (off < 0 || off + size > top.size) return { kind: 'beyond', struct: name };
+  let t: BtfType = top;
+  let at = off;
+  for (;;) {
+    if (t.kind === 'ARRAY') {
+      const elem = sizeOf(btf, t.type);
+      if (elem === 0) return { kind: 'scalar' };
+      at %= elem;
+      t = resolveType(btf, t.type);
+      continue;
+    }
+    if (t.kind === 'PTR') {
+      if (at !== 0 || size !== 8) return { kind: 'scalar' };
+      const pointee = resolveType(btf, t.type);
+      return pointee.kind === 'STRUCT' ? { kind: 'pointer', struct: pointee.name, structId: pointee.id } : { kind: 'scalar' };
+    }
+    if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return { kind: 'scalar' };
+    const inner: BtfType = t;
+    const holder = inner.members.find((m) => {
+      if (m.bitfieldSize > 0) return false;
+      const start = m.bitOffset / 8;
+      const len = sizeOf(btf, m.type);
+      return at >= start && at + size <= start + len && len > 0;
+    });
+    if (!holder) return { kind: 'scalar' }; // across members or bitfields: plain bytes
+    at -= holder.bitOffset / 8;
+    t = resolveType(btf, holder.type);
+  }
 }
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
@@ -108,6 +158,13 @@ export function kernelFunctions(btf: Btf, source: string): KernelFunctions {
       const result: KfuncProto = { name, btfId: id, args, ret: classifyRet(btf, proto.ret) };
       built.set(name, result);
       return result;
+    },
+    field: (structId, off, size) => walkField(btf, structId, off, size),
+    member(structId, member) {
+      const t = resolveType(btf, structId);
+      if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return undefined;
+      const m = t.members.find((x) => x.name === member);
+      return m ? { off: m.bitOffset / 8, size: sizeOf(btf, m.type) } : undefined;
     },
   };
 }

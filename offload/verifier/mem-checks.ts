@@ -8,6 +8,7 @@
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { BPF_F_RDONLY_PROG } from '../../xdp/maps/map-types.js';
 import { frozenValue } from '../../xdp/object/global-data.js';
+import type { KernelFunctions } from './kfunc-protos.js';
 import { S64_MIN, constScalar, constValue, isConst, scalarFromLoad, scalarWidth, signExtend, truncate } from './scalar.js';
 import { tnumText } from './tnum.js';
 import { NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, type RegState } from './reg-state.js';
@@ -37,6 +38,8 @@ export interface MemContext {
   /** The frame a stack pointer of frame `n` points into (a VerifyError if that frame has returned). */
   frame(n: number): FuncState;
   readonly stack?: StackEvents;
+  /** The running kernel's BTF, for loads through pointers to kernel structs (kfunc results). */
+  kernel?(): KernelFunctions | undefined;
 }
 
 /** Fixed offset of an access and the bounds of its variable part: [lo, hi] over all possibilities. */
@@ -120,6 +123,34 @@ function checkMemRegion(c: MemContext, regno: number, reg: RegState, off: number
   if (outside(smin + fixed)) throw new VerifyError(`${text(smin + fixed)}\nR${regno} min value is outside of the allowed memory range`, c.insn);
   if (umax >= MAX_VAR_OFF) throw new VerifyError(`R${regno} unbounded memory access, make sure to bounds check any such access`, c.insn);
   if (outside(umax + fixed)) throw new VerifyError(`${text(umax + fixed)}\nR${regno} max value is outside of the allowed memory range`, c.insn);
+}
+
+/**
+ * A load or store through a pointer to a kernel struct (check_ptr_to_btf_access): at a constant,
+ * non-negative offset inside the struct; a load reads a scalar, or a pointer to the struct a
+ * pointer member points at (btf_struct_walk); a store only to nf_conn's mark, the one field
+ * netfilter lets programs write (nf_conntrack_btf_struct_access).
+ */
+function kernelStructAccess(c: MemContext, regno: number, reg: RegState, off: number, size: number, write: boolean, signed: boolean): RegState {
+  const name = reg.btf?.name ?? '?';
+  const at = reg.off + off;
+  if (at < 0) throw new VerifyError(`R${regno} is ptr_${name} invalid negative access: off=${at}`, c.insn);
+  if (!isConst(reg.s) || constValue(reg.s) !== 0n) {
+    throw new VerifyError(`R${regno} is ptr_${name} invalid variable offset: off=${at}, var_off=${tnumText(reg.s.var)}`, c.insn);
+  }
+  const kernel = c.kernel?.();
+  if (!kernel || !reg.btf) throw new VerifyError(`R${regno} invalid mem access 'ptr_${name}'`, c.insn);
+  const found = kernel.field(reg.btf.id, at, size);
+  if (found.kind === 'beyond') throw new VerifyError(`access beyond struct ${found.struct} at off ${at} size ${size}`, c.insn);
+  if (found.kind === 'bad') throw new VerifyError(found.message, c.insn);
+  if (write) {
+    const mark = name === 'nf_conn' || name === 'nf_conn___init' ? kernel.member(reg.btf.id, 'mark') : undefined;
+    if (!mark) throw new VerifyError('only read is supported', c.insn);
+    if (at < mark.off || at + size > mark.off + mark.size) throw new VerifyError(`no write support to ${name} at off ${at}`, c.insn);
+    return NOT_INIT;
+  }
+  if (found.kind === 'pointer') return pointerReg('btf_id', { btf: { id: found.structId, name: found.struct } });
+  return scalarReg(scalarFromLoad(size as 1 | 2 | 4 | 8, signed));
 }
 
 /**
@@ -330,8 +361,7 @@ export function checkMemAccess(
       }
       return stackRead(c, regno, reg, off, size, signed);
     case 'btf_id':
-      // The kernel checks these against the struct's BTF layout (check_ptr_to_btf_access, btf_struct_access).
-      throw new VerifyError(`R${regno}: access to struct ${reg.btf?.name ?? '?'} fields through a kernel function's pointer is not modelled by this verifier`, c.insn);
+      return kernelStructAccess(c, regno, reg, off, size, write, signed);
     default:
       throw new VerifyError(`R${regno} invalid mem access '${typeName(reg.type)}'`, c.insn);
   }

@@ -534,6 +534,7 @@ export class Walk {
     };
     return {
       insn: pc, maps: this.maps, privileged: this.privileged, attach: this.attach, offloaded: this.offloaded, stack,
+      kernel: () => this.kernelFunctions(),
       frame: (n) => {
         const f = st.frames[n];
         if (!f) throw new VerifyError(`invalid access to the stack of a function that has returned`, pc);

@@ -38,6 +38,23 @@ function edited(at: number, insn: Insn): Program {
 }
 const releaseAt = prog.insns.findIndex((i) => isKfuncCall(i, 'bpf_ct_release'));
 const lookupAt = prog.insns.findIndex((i) => isKfuncCall(i, 'bpf_xdp_ct_lookup'));
+const markObj = loadObjectFile(join(FIXTURE_OBJ, 'rw_kfunc_ct_mark.o'));
+const markProg = selectProgram(markObj, 'xdp_ct_mark');
+/** rw_kfunc_ct_mark with the offset of its first load from r0 (a field read) or its store through r0 changed. */
+function markEdited(what: 'load' | 'store', off: number): Program {
+  const code = what === 'load' ? 0x61 : 0x63;
+  const at = markProg.insns.findIndex((i) => i.code === code && (what === 'load' ? i.src : i.dst) === 0);
+  const insns = markProg.insns.slice();
+  insns[at] = { ...insns[at]!, off };
+  return { ...markProg, insns };
+}
+const markVariants: Record<string, Program> = {
+  'nf_conn fields read and mark written': markProg,
+  'a store to another nf_conn field': markEdited('store', 8),
+  'a load past the end of struct nf_conn': markEdited('load', 4000),
+  'a load at a negative offset': markEdited('load', -8),
+};
+
 const variants: Record<string, Program> = {
   'as compiled': prog,
   'without the release': edited(releaseAt, JA0),
@@ -62,9 +79,12 @@ describe('kfunc calls', () => {
   });
 
   describe.skipIf(!kernel.ok || !vmlinux)(`against the running kernel (${kernel.ok ? (vmlinux ? 'bpf() and vmlinux BTF' : 'no /sys/kernel/btf/vmlinux') : kernel.reason})`, () => {
-    for (const [label, p] of Object.entries(variants)) {
+    for (const [label, p, base] of [
+      ...Object.entries(variants).map(([l, v]) => [l, v, obj] as const),
+      ...Object.entries(markVariants).map(([l, v]) => [l, v, markObj] as const),
+    ]) {
       it(label, () => {
-        const o: BpfObject = { ...obj, programs: [p] };
+        const o: BpfObject = { ...base, programs: [p] };
         const theirs = kernelVerdict(o, p, { logLevel: 1 });
         const ours = verifyProgram(p, o.maps);
         const side = `kernel ${uname()}: ${theirs.accepted ? 'accepted' : `refused at insn ${theirs.rejection?.insn}: ${theirs.rejection?.message}`}; ours: ${ours.ok ? 'accepted' : `refused at insn ${ours.error?.insn}: ${ours.error?.message}`}`;
