@@ -8,6 +8,7 @@
 import type { Insn } from '../../xdp/isa/insn.js';
 import type { InsnKind } from '../../xdp/isa/kind.js';
 import { helperName } from '../../xdp/helpers/helper-names.js';
+import { XDP_ALLOWED_HELPERS } from '../../xdp/helpers/xdp-allowed-helpers.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
@@ -42,7 +43,9 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
   const proto = HELPER_PROTOS[id];
   if (!proto || (proto.perfmon && !w.privileged)) {
     const name = helperName(id);
-    throw new VerifyError(name ? `program of this type cannot use helper ${name}#${id}` : `invalid func unknown#${id}`, pc);
+    if (!name) throw new VerifyError(`invalid func unknown#${id}`, pc);
+    if (proto || !XDP_ALLOWED_HELPERS.has(id)) throw new VerifyError(`program of this type cannot use helper ${name}#${id}`, pc);
+    throw new VerifyError(`helper ${name}#${id}: the kernel allows it in XDP programs, but this verifier does not model it`, pc);
   }
   const name = helperName(id)!;
   if (proto.gplOnly && !w.gpl) throw new VerifyError(`cannot call GPL-restricted function from non-GPL compatible program`, pc);

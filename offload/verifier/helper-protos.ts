@@ -53,6 +53,7 @@ export const HELPER_PROTOS: Readonly<Record<number, HelperProto>> = {
   23: { args: ['anything', 'anything'], ret: 'int' }, // redirect
   25: { args: ['ctx', 'map', 'anything', 'mem', 'size_or_zero'], ret: 'int', gplOnly: true, mapTypes: [MAP_TYPE.PERF_EVENT_ARRAY] }, // perf_event_output
   28: { args: ['mem_or_null', 'size_or_zero', 'mem_or_null', 'size_or_zero', 'anything'], ret: 'int' }, // csum_diff
+  42: { args: [], ret: 'int' }, // get_numa_node_id
   44: { args: ['ctx', 'anything'], ret: 'int', packetChanging: true }, // xdp_adjust_head
   51: { args: ['map', 'anything', 'anything'], ret: 'int', mapTypes: REDIRECT }, // redirect_map
   54: { args: ['ctx', 'anything'], ret: 'int', packetChanging: true }, // xdp_adjust_meta
@@ -70,6 +71,10 @@ export const HELPER_PROTOS: Readonly<Record<number, HelperProto>> = {
   133: { args: ['ringbuf_mem', 'anything'], ret: 'void' }, // ringbuf_discard
   134: { args: ['map', 'anything'], ret: 'int', mapTypes: [MAP_TYPE.RINGBUF] }, // ringbuf_query
   160: { args: [], ret: 'int' }, // ktime_get_coarse_ns
+  188: { args: ['ctx'], ret: 'int' }, // xdp_get_buff_len
+  189: { args: ['ctx', 'anything', 'uninit_mem', 'size'], ret: 'int' }, // xdp_load_bytes
+  190: { args: ['ctx', 'anything', 'mem', 'size'], ret: 'int' }, // xdp_store_bytes
+  208: { args: [], ret: 'int' }, // ktime_get_tai_ns
 };
 
 /** Map types that only certain helpers may take (the other direction of the compatibility check). */

@@ -16,13 +16,13 @@ import { openCapture } from '../../xdp/pcap/capture.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
-import { ETH_HLEN, XDP_MAX_DATA } from '../../xdp/runtime/xdp-buff.js';
+import { ETH_HLEN, XDP_MAX_PACKET } from '../../xdp/runtime/xdp-buff.js';
 import { REPO, SHARED, fixtureObjects, sharedExists } from '../support/paths.js';
 
 const TCPDUMP = join(SHARED, 'pcaps', 'tcpdump');
 
 function ethernetCaptures(): string[] {
-  const own = ['mixed', 'mixed-ns', 'ipv6-ext', 'short-frames', 'firewall'].map((n) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`));
+  const own = ['mixed', 'mixed-ns', 'ipv6-ext', 'short-frames', 'firewall', 'jumbo'].map((n) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`));
   if (!sharedExists('pcaps/tcpdump/MANIFEST.tsv')) {
     console.log(`SKIP tcpdump captures in the differential test: ${TCPDUMP} is absent`);
     return own;
@@ -31,14 +31,14 @@ function ethernetCaptures(): string[] {
   return [...own, ...rows.filter((r) => r[3] === '1').map((r) => join(TCPDUMP, r[0]!))];
 }
 
-/** Every runnable packet of every capture, copied (XDP takes 14..3520 bytes). */
+/** Every runnable packet of every capture, copied (a test run takes 14..73152 bytes: 3520 in the frame, the rest in fragments). */
 function loadPackets(): { packets: Uint8Array[]; captures: number } {
   const packets: Uint8Array[] = [];
   const files = ethernetCaptures();
   for (const file of files) {
     const cap = openCapture(file, { copy: true });
     try {
-      for (const rec of cap) if (rec.linkType === 1 && rec.capLen >= ETH_HLEN && rec.capLen <= XDP_MAX_DATA) packets.push(rec.data);
+      for (const rec of cap) if (rec.linkType === 1 && rec.capLen >= ETH_HLEN && rec.capLen <= XDP_MAX_PACKET) packets.push(rec.data);
     } catch {
       // A capture whose framing breaks midway: the packets before the break are kept.
     }

@@ -12,7 +12,7 @@ import type { CaptureStats } from '../pcap/capture-record.js';
 import { LINKTYPE_ETHERNET, openPcapFile, type PcapFileWriter } from '../pcap/pcap-writer.js';
 import { XDP_ACTION_NAMES } from '../runtime/helpers/xdp-helpers.js';
 import type { ActionName, PacketMeta, PacketResult } from '../runtime/xdp-machine.js';
-import { ETH_HLEN, XDP_MAX_DATA } from '../runtime/xdp-buff.js';
+import { ETH_HLEN, XDP_MAX_PACKET } from '../runtime/xdp-buff.js';
 
 /** Anything that can take one packet: the host machine, the kernel oracle. */
 export interface PacketEngine {
@@ -94,8 +94,8 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
         skip('shorter than an Ethernet header');
         continue;
       }
-      if (rec.capLen > XDP_MAX_DATA) {
-        skip(`longer than an XDP frame holds (${XDP_MAX_DATA} bytes)`);
+      if (rec.capLen > XDP_MAX_PACKET) {
+        skip(`longer than an XDP test run takes (${XDP_MAX_PACKET} bytes: frame and fragments)`);
         continue;
       }
       const result = engine.run(rec.data, i, {

@@ -15,7 +15,7 @@ import { seededRandom, type HelperEnv, type RedirectTarget, type TraceLine } fro
 import { XDP_ACTION_NAMES, XdpAction, createHelpers } from './helpers/xdp-helpers.js';
 import { Memory } from './memory.js';
 import { ExecFault, createVm, type Vm } from './vm.js';
-import { createXdpBuff, loadPacket, packetData, XDP_MAX_DATA, type XdpBuff } from './xdp-buff.js';
+import { buffLength, createXdpBuff, loadPacket, packetData, packetTooLong, XDP_MAX_PACKET, type XdpBuff } from './xdp-buff.js';
 
 export interface XdpMachineOptions {
   readonly engine: EngineName;
@@ -43,9 +43,9 @@ export interface PacketResult {
   /** XDP action: what the program returned, or XDP_ABORTED when the run failed. */
   readonly action: number;
   readonly actionName: ActionName;
-  /** Length of the packet as the program left it. */
+  /** Length of the packet as the program left it (with its fragments). */
   readonly length: number;
-  /** The packet as the program left it (data .. data_end). A machine's result is valid until its next run. */
+  /** The packet as the program left it (data .. data_end, then any fragments). A machine's result is valid until its next run. */
   bytes(): Uint8Array;
   readonly redirect?: RedirectTarget;
   /** Why the packet was aborted, when the program did not simply return XDP_ABORTED. */
@@ -63,7 +63,7 @@ class MachineResult implements PacketResult {
   retval: number | undefined = undefined;
   constructor(private readonly xdp: XdpBuff) {}
   get length(): number {
-    return this.xdp.packet.hi - this.xdp.data;
+    return buffLength(this.xdp);
   }
   bytes(): Uint8Array {
     return packetData(this.xdp);
@@ -129,9 +129,9 @@ export class XdpMachine {
   /** Run one packet. `index` labels trace lines and events. The result is valid until the next run. */
   run(packet: Uint8Array, index: number, meta?: PacketMeta): PacketResult {
     const result = this.result;
-    if (packet.length > XDP_MAX_DATA) {
+    if (packet.length > XDP_MAX_PACKET) {
       loadPacket(this.xdp, packet.subarray(0, 0));
-      return result.set(XdpAction.ABORTED, undefined, `packet of ${packet.length} bytes exceeds the ${XDP_MAX_DATA}-byte XDP frame`);
+      return result.set(XdpAction.ABORTED, undefined, packetTooLong(packet.length));
     }
     const env = this.env;
     env.cpu = meta?.cpu ?? 0;

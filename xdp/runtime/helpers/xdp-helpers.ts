@@ -10,7 +10,7 @@ import { Errno, type BpfMap, type ValueRef } from '../../maps/bpf-map.js';
 import { MAP_TYPE } from '../../maps/map-types.js';
 import { MemoryFault, RegionKind } from '../memory.js';
 import { MAX_TAIL_CALL_CNT, type HelperFn, type Vm } from '../vm.js';
-import { adjustHead, adjustMeta, adjustTail } from '../xdp-buff.js';
+import { adjustHead, adjustMeta, adjustTail, buffLength, copyPacket } from '../xdp-buff.js';
 import { fibLookup, FibResult } from './fib-table.js';
 import {
   argBytes, argHi, argLo, argMap, argNum, argU32, nowNs, ret, retPtr, writeArg, type HelperEnv,
@@ -108,13 +108,13 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     let sample = data;
     if (ctxLen > 0) {
       const xdp = vm.xdp;
-      if (!xdp || ctxLen > xdp.packet.hi - xdp.data) {
+      if (!xdp || ctxLen > buffLength(xdp)) {
         ret(vm, -Errno.EFAULT);
         return;
       }
       sample = new Uint8Array(data.length + ctxLen);
       sample.set(data);
-      sample.set(xdp.packet.bytes.subarray(xdp.data, xdp.data + ctxLen), data.length);
+      copyPacket(xdp, 0, sample.subarray(data.length), false);
     }
     const index = flagsLo === BPF_F_CURRENT_CPU ? env.cpu : flagsLo;
     ret(vm, ops<PerfOps>(map, 'output', 'bpf_perf_event_output').output(index, env.cpu, sample));
@@ -141,6 +141,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     vm.regs[0] = sum;
     vm.regs[1] = 0;
   },
+  /* get_numa_node_id */ 42: () => (vm) => ret(vm, 0),
   /* xdp_adjust_head */ 44: () => (vm) => ret(vm, adjustHead(xdpOf(vm), argLo(vm, 2))),
   /* redirect_map */ 51: (env) => (vm) => {
     const map = argMap(vm, env, 1);
@@ -188,7 +189,28 @@ const HELPERS: Readonly<Record<number, Factory>> = {
   /* ringbuf_discard */ 133: (env) => (vm) => commit(vm, env, true),
   /* ringbuf_query */ 134: () => (vm) => ret(vm, 0),
   /* ktime_get_coarse_ns */ 160: (env) => (vm) => retBig(vm, nowNs(env)),
+  /* xdp_get_buff_len */ 188: () => (vm) => ret(vm, buffLength(xdpOf(vm))),
+  /* xdp_load_bytes */ 189: () => (vm) => ret(vm, xdpBytes(vm, false)),
+  /* xdp_store_bytes */ 190: () => (vm) => ret(vm, xdpBytes(vm, true)),
+  /* ktime_get_tai_ns */ 208: (env) => (vm) => retBig(vm, nowNs(env)),
 };
+
+/**
+ * bpf_xdp_load_bytes / bpf_xdp_store_bytes(ctx, offset, buf, len): offset counts from data, over
+ * the linear part and then the fragments (bpf_xdp_pointer's checks: -EFAULT past 0xffff, -EINVAL
+ * past the packet's end).
+ */
+function xdpBytes(vm: Vm, store: boolean): number {
+  const xdp = xdpOf(vm);
+  const off = argU32(vm, 2);
+  const len = argU32(vm, 4);
+  if (off > 0xffff || len > 0xffff) return -Errno.EFAULT;
+  if (off + len > buffLength(xdp)) return -Errno.EINVAL;
+  const at = argLo(vm, 3);
+  const r = vm.memory.resolve(argHi(vm, 3), at, len, !store);
+  copyPacket(xdp, off, r.bytes.subarray(at, at + len), store);
+  return 0;
+}
 
 function retBig(vm: Vm, v: bigint): void {
   vm.regs[0] = Number(BigInt.asIntN(32, v));
