@@ -79,9 +79,15 @@ export function createXdpBuff(memory: Memory): XdpBuff {
  * program could reach is cleared.
  */
 export function loadPacket(xdp: XdpBuff, whole: Uint8Array, ingressIfindex = 1, rxQueueIndex = 0): void {
-  if (whole.length > XDP_MAX_PACKET) throw new RangeError(packetTooLong(whole.length));
-  const bytes = whole.length > XDP_MAX_DATA ? whole.subarray(0, XDP_MAX_DATA) : whole;
-  loadFrags(xdp, whole.subarray(bytes.length));
+  let bytes = whole;
+  if (whole.length > XDP_MAX_DATA) {
+    if (whole.length > XDP_MAX_PACKET) throw new RangeError(packetTooLong(whole.length));
+    bytes = whole.subarray(0, XDP_MAX_DATA);
+    loadFrags(xdp, whole.subarray(XDP_MAX_DATA));
+  } else if (xdp.nrFrags !== 0) {
+    xdp.nrFrags = 0;
+    xdp.fragsSize = 0;
+  }
   const p = xdp.packet;
   const end = XDP_PACKET_HEADROOM + bytes.length;
   if (xdp.dirtyLo < XDP_PACKET_HEADROOM) p.bytes.fill(0, xdp.dirtyLo, XDP_PACKET_HEADROOM);
