@@ -59,12 +59,14 @@ describe('the multi-buffer frame', () => {
     loadPacket(xdp, p);
     fc.assert(fc.property(fc.nat(p.length - 1), fc.nat(5000), (off, want) => {
       const len = Math.min(want, p.length - off);
-      const buf = new Uint8Array(len);
-      copyPacket(xdp, off, buf, false);
-      expect(Buffer.from(buf).equals(Buffer.from(p.subarray(off, off + len)))).toBe(true);
+      const buf = new Uint8Array(len + 3);
+      copyPacket(xdp, off, buf, 3, len, false);
+      buf.copyWithin(0, 3);
+      buf.fill(0, len);
+      expect(Buffer.from(buf.subarray(0, len)).equals(Buffer.from(p.subarray(off, off + len)))).toBe(true);
     }), { numRuns: 300 });
     const stamp = Uint8Array.of(1, 2, 3, 4, 5, 6);
-    copyPacket(xdp, XDP_MAX_DATA - 3, stamp, true);
+    copyPacket(xdp, XDP_MAX_DATA - 3, stamp, 0, stamp.length, true);
     expect([...packetData(xdp).subarray(XDP_MAX_DATA - 3, XDP_MAX_DATA + 3)]).toEqual([1, 2, 3, 4, 5, 6]);
     expect([...xdp.frags[0]!.subarray(0, 3)]).toEqual([4, 5, 6]);
   });

@@ -141,28 +141,38 @@ export function packetData(xdp: XdpBuff): Uint8Array {
 
 /**
  * bpf_xdp_copy_buf: `len` bytes at `off` from data, across the linear part and the fragments, copied
- * into `buf` (or, `store`, from it). The caller has checked off + len against buffLength.
+ * to `buf` at `at` (or, `store`, from it). The caller has checked off + len against buffLength.
  */
-export function copyPacket(xdp: XdpBuff, off: number, buf: Uint8Array, store: boolean): void {
+export function copyPacket(xdp: XdpBuff, off: number, buf: Uint8Array, at: number, len: number, store: boolean): void {
   const p = xdp.packet;
-  let len = buf.length;
-  let done = 0;
-  let chunk = p.bytes.subarray(xdp.data, p.hi);
+  let bytes = p.bytes;
+  let start = xdp.data;
+  let size = p.hi - xdp.data;
   for (let i = 0; ; ) {
-    if (off < chunk.length) {
-      const n = Math.min(len, chunk.length - off);
-      if (store) chunk.set(buf.subarray(done, done + n), off);
-      else buf.set(chunk.subarray(off, off + n), done);
-      done += n;
+    if (off < size) {
+      const n = Math.min(len, size - off);
+      copyBytes(store ? buf : bytes, store ? at : start + off, store ? bytes : buf, store ? start + off : at, n);
+      at += n;
       len -= n;
       off = 0;
     } else {
-      off -= chunk.length;
+      off -= size;
     }
     if (len === 0 || i === xdp.nrFrags) return;
-    chunk = xdp.frags[i]!.subarray(0, xdp.fragLen[i]);
+    bytes = xdp.frags[i]!;
+    start = 0;
+    size = xdp.fragLen[i]!;
     i++;
   }
+}
+
+/** memmove of `n` bytes: a loop for the short copies helpers make (no subarray to allocate), `set` beyond. */
+function copyBytes(from: Uint8Array, fromAt: number, to: Uint8Array, toAt: number, n: number): void {
+  if (n > 64 || from.buffer === to.buffer) {
+    to.set(from.subarray(fromAt, fromAt + n), toAt);
+    return;
+  }
+  for (let k = 0; k < n; k++) to[toAt + k] = from[fromAt + k]!;
 }
 
 function widen(xdp: XdpBuff): void {

@@ -114,7 +114,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
       }
       sample = new Uint8Array(data.length + ctxLen);
       sample.set(data);
-      copyPacket(xdp, 0, sample.subarray(data.length), false);
+      copyPacket(xdp, 0, sample, data.length, ctxLen, false);
     }
     const index = flagsLo === BPF_F_CURRENT_CPU ? env.cpu : flagsLo;
     ret(vm, ops<PerfOps>(map, 'output', 'bpf_perf_event_output').output(index, env.cpu, sample));
@@ -207,8 +207,7 @@ function xdpBytes(vm: Vm, store: boolean): number {
   if (off > 0xffff || len > 0xffff) return -Errno.EFAULT;
   if (off + len > buffLength(xdp)) return -Errno.EINVAL;
   const at = argLo(vm, 3);
-  const r = vm.memory.resolve(argHi(vm, 3), at, len, !store);
-  copyPacket(xdp, off, r.bytes.subarray(at, at + len), store);
+  copyPacket(xdp, off, vm.memory.resolve(argHi(vm, 3), at, len, !store).bytes, at, len, store);
   return 0;
 }
 
