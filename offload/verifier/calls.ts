@@ -136,6 +136,12 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
         break;
     }
   });
+  // record_func_key: a tail call's index known to be in the PROG_ARRAY is remembered (so the kernel can
+  // patch a direct jump), which makes it precise.
+  if (id === 12) {
+    const index = f.regs[3]!;
+    if (index.type === 'scalar' && isConst(index.s) && constValue(index.s) < BigInt(map!.maxEntries)) w.needPrecise(st, [3]);
+  }
   // The call clobbers r1-r5 and sets r0.
   // Invalidated pointers become numbers, or (without CAP_PERFMON, lest they leak) unreadable (mark_reg_invalid).
   const invalid = (): RegState => (w.privileged ? unknownReg() : NOT_INIT);

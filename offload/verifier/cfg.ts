@@ -132,7 +132,15 @@ export function checkCfg(p: SlotProgram): CfgFacts {
     if (k.k === 'call') {
       prune[next] = 1;
       jmp[next] = 1;
-      if (k.target === 'local') prune[s] = 1;
+      if (k.target === 'local') {
+        // The callee's entry is the call's BRANCH edge: a prune point and a jump point (push_insn).
+        const t = s + insn.imm + 1;
+        prune[s] = 1;
+        if (t >= 0 && t < p.length) {
+          prune[t] = 1;
+          jmp[t] = 1;
+        }
+      }
     }
     if (next < p.length) stack.push(next);
   }
