@@ -403,6 +403,18 @@ export class Walk {
     const force = st.histJumps > 40 || this.forcePoints[pc] === 1;
     let add = force || (this.jumps - this.jumpsAtLastState >= 2 && this.processed - this.processedAtLastState >= 8);
     let evict = false;
+    // Evicted at once, as the kernel frees a state in the same pass (even when a later one prunes).
+    const dropEvicted = (): void => {
+      if (!evict) return;
+      list = list.filter((e) => {
+        if (!this.evictable(e, pc)) return true;
+        // Dropped from the list; still held (and counted in peak_states) while paths below it are open.
+        if (e.state.branches > 0) e.state.evicted = true;
+        else this.totalStates--;
+        return false;
+      });
+      this.explored.set(pc, list);
+    };
     for (const e of list) {
       if (e.state.branches > 0) {
         // A may_goto loop has converged when another iteration is within one still open: the
@@ -415,6 +427,7 @@ export class Walk {
           st.frames.forEach((_, fr) => {
             for (let k = 0; k < SLOTS; k++) markSlotRead(st, fr, k);
           });
+          dropEvicted();
           return true;
         }
         // Still being explored: the same state again means a loop that never changes anything.
@@ -428,6 +441,7 @@ export class Walk {
         e.hits++;
         propagateReads(e.state, st);
         this.propagatePrecision(e.state, st, live);
+        dropEvicted();
         return true;
       }
       // A state that keeps failing to prune is dropped from the list, as the kernel drops it
@@ -436,16 +450,7 @@ export class Walk {
       if (this.evictable(e, pc)) evict = true;
     }
     this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, list.length);
-    if (evict) {
-      list = list.filter((e) => {
-        if (!this.evictable(e, pc)) return true;
-        // Dropped from the list; still held (and counted in peak_states) while paths below it are open.
-        if (e.state.branches > 0) e.state.evicted = true;
-        else this.totalStates--;
-        return false;
-      });
-      this.explored.set(pc, list);
-    }
+    dropEvicted();
     if (!add) return false;
     this.jumpsAtLastState = this.jumps;
     this.processedAtLastState = this.processed;

@@ -176,7 +176,13 @@ describe.runIf(why === undefined)('operations: the same results as the kernel', 
     expect(kernelKeys.length).toBeLessThanOrEqual(4);
     expect(hostKeys).toEqual([8, 9, 10, 11]);
     console.log(`maps kernel-diff: LRU_HASH after 12 inserts into 4 slots: kernel kept ${kernelKeys.join(',')}, host (exact LRU) ${hostKeys.join(',')}`);
-    for (const e of [1, 2]) expect(host.write(u32(e), [u32(0)], 1)).toBe(k.update(u32(e), u32(0), 'noexist'));
+    // BPF_NOEXIST then answers from what each side kept: the kernel's LRU is approximate (per-CPU
+    // free lists), so whether it still holds an early key depends on the CPU the test ran on.
+    for (const e of [1, 2]) {
+      const held = k.entries().map((x) => x.key[0]!);
+      expect(k.update(u32(e), u32(0), 'noexist'), `kernel holds ${held.join(',')}`).toBe(held.includes(e) ? -17 : 0);
+      expect(host.write(u32(e), [u32(0)], 1)).toBe(0);
+    }
   });
 
   it('LPM_TRIE: longest-prefix lookups, -ENOSPC when full, flags, and the walk order', () => {
