@@ -179,19 +179,29 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
   return pc + 1;
 }
 
-/** The value a stack pointer's bytes are known to hold (zeros, or a constant spilled to `slot`), if known. */
+/**
+ * The key a stack pointer points at, when the verifier knows it (get_constant_map_key): its bytes
+ * all zero, or exactly `size` bytes of a spilled constant from the key's first byte on, in which
+ * case the value is the whole spilled register (as the kernel takes it) and `slot` must become
+ * precise. (The kernel asks for CAP_BPF, which every loader this verifier models has.)
+ */
 export function stackConstant(w: Walk, st: VerifierState, reg: RegState, size: number): { value: bigint; slot?: number } | undefined {
-  if (reg.type !== 'fp' || !isConst(reg.s) || size > 8) return undefined;
+  if (reg.type !== 'fp' || !isConst(reg.s)) return undefined;
   const f = st.frames[reg.frame];
   if (!f) return undefined;
   const at = MAX_BPF_STACK + reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
-  if (at < 0 || at + size > MAX_BPF_STACK) return undefined;
-  if (f.kinds.subarray(at, at + size).every((b) => b === Slot.ZERO)) return { value: 0n };
-  const spilled = f.spills[at >> 3];
-  if (at % 8 === 0 && f.kinds[at] === Slot.SPILL && spilled?.type === 'scalar' && isConst(spilled.s)) {
-    return { value: BigInt.asUintN(size * 8, constValue(spilled.s)), slot: at >> 3 };
-  }
-  return undefined;
+  if (at < 0 || at >= MAX_BPF_STACK) return undefined;
+  const slotEnd = (at & ~7) + 8;
+  const run = (kind: number): number => {
+    let n = 0;
+    while (at + n < slotEnd && f.kinds[at + n] === kind) n++;
+    return n;
+  };
+  if (run(Slot.ZERO) >= size) return { value: 0n };
+  const k = at >> 3;
+  const spilled = f.spills[k];
+  if (f.kinds[k * 8] !== Slot.SPILL || spilled?.type !== 'scalar' || run(Slot.SPILL) !== size || !isConst(spilled.s)) return undefined;
+  return { value: constValue(spilled.s), slot: k };
 }
 
 export function exit(w: Walk, pc: number, st: VerifierState): number {
