@@ -7,6 +7,9 @@
  *   ipv6-ext.pcap     IPv6 extension-header chains, good and bad
  *   short-frames.pcap runt frames and headers cut short
  *   firewall.pcap     hits and near misses of the firewall_5tuple rules below
+ *   tcp-options.pcap  IPv4 SYNs with TCP option lists, good and bad (MSS
+ *                     large and small, NOP runs, EOL, bad lengths, an option
+ *                     running past the frame), for rw_tcp_options
  *   jumbo.pcap        frames around and beyond the 3520 bytes an XDP frame's
  *                     linear part holds (multi-buffer in a test run); the
  *                     limit itself (73,152 bytes) is tested with frames built
@@ -437,6 +440,34 @@ function buildCaptures(): CaptureSpec[] {
     }
     for (let k = 0; k < 4; k++) packets.push(['ipv4-tcp', COMMON[0]?.[2](rng) ?? new Uint8Array(0)]);
     specs.push({ file: 'firewall.pcap', seed, nanosecond: false, packets });
+  }
+  {
+    const seed = SEED + 26;
+    const rng = new Rng(seed);
+    const packets: Array<readonly [string, Uint8Array]> = [];
+    const mss = (v: number) => [2, 4, v >> 8, v & 0xff];
+    const LISTS: ReadonlyArray<readonly [string, readonly number[]]> = [
+      ['tcp-syn-mss-1460', [...mss(1460), 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7]],
+      ['tcp-syn-mss-small', [...mss(500), 1, 1, 4, 2]],
+      ['tcp-syn-mss-536', [1, ...mss(536), 1, 1, 1]],
+      ['tcp-syn-mss-late', [1, 1, 1, 1, 1, 1, 1, 1, 1, ...mss(400)]],
+      ['tcp-syn-nops', [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]],
+      ['tcp-syn-eol-first', [0, ...mss(300)]],
+      ['tcp-syn-bad-length', [2, 1, 1, 200]],
+      ['tcp-syn-mss-length-3', [2, 3, 1, 1]],
+      ['tcp-syn-sack-then-mss', [4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, ...mss(256)]],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [kind, list] of LISTS) {
+        const f = { src: client4(rng), dst: server4(rng), sport: ephemeral(rng), dport: wellKnown(rng) };
+        const seg = P.tcp({ srcPort: f.sport, dstPort: f.dport, seq: rng.u32(), flags: P.TCP_SYN, options: Uint8Array.from(list) }, new Uint8Array(0), { src: f.src, dst: f.dst });
+        packets.push([kind, frame(rng, P.ETH_P_IP, P.ipv4({ src: f.src, dst: f.dst, protocol: P.IPPROTO_TCP, id: rng.int(0, 0xffff), dontFragment: true }, seg))]);
+      }
+    }
+    // An MSS option cut off by the end of the frame (a capture's snap length did it).
+    const cut = packets[1]![1];
+    packets.push(['tcp-syn-options-cut', cut.subarray(0, 14 + 20 + 20 + 3)]);
+    specs.push({ file: 'tcp-options.pcap', seed, nanosecond: false, packets });
   }
   {
     const seed = SEED + 30;

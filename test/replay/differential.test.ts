@@ -22,7 +22,7 @@ import { REPO, SHARED, fixtureObjects, sharedExists } from '../support/paths.js'
 const TCPDUMP = join(SHARED, 'pcaps', 'tcpdump');
 
 function ethernetCaptures(): string[] {
-  const own = ['mixed', 'mixed-ns', 'ipv6-ext', 'short-frames', 'firewall', 'jumbo'].map((n) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`));
+  const own = ['mixed', 'mixed-ns', 'ipv6-ext', 'short-frames', 'firewall', 'jumbo', 'tcp-options'].map((n) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`));
   if (!sharedExists('pcaps/tcpdump/MANIFEST.tsv')) {
     console.log(`SKIP tcpdump captures in the differential test: ${TCPDUMP} is absent`);
     return own;
