@@ -13,7 +13,8 @@ import { formatJson } from '../../xdp/maps/json-text.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
 import { selectProgram } from '../../xdp/object/load-object.js';
 import { requireMapSizes } from '../../xdp/object/map-sizes.js';
-import { kfuncOnHostMessage } from '../../xdp/runtime/kfunc-on-host.js';
+import { helperOnHostMessage, kfuncOnHostMessage, KERNEL_ONLY_HELPERS } from '../../xdp/runtime/kernel-only.js';
+import { kindOf } from '../../xdp/isa/kind.js';
 import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import { replayCapture, type PacketEngine, type ReplaySummary } from '../../xdp/replay/replay.js';
@@ -69,6 +70,11 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   noticeTypes([program], io);
   const kfunc = program.kfuncs?.[0];
   if (kfunc && engineName !== 'kernel') throw new UsageError(kfuncOnHostMessage(kfunc.name));
+  const kernelOnly = program.insns.find((insn) => {
+    const k = kindOf(insn);
+    return k.k === 'call' && k.target === 'helper' && KERNEL_ONLY_HELPERS[insn.imm] !== undefined;
+  });
+  if (kernelOnly && engineName !== 'kernel') throw new UsageError(helperOnHostMessage(kernelOnly.imm));
 
   let engine: PacketEngine;
   let finalMaps: () => BpfMap[];

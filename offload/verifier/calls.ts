@@ -26,6 +26,9 @@ import { VerifyError } from './verify-error.js';
 import { kfuncCall } from './kfunc-call.js';
 
 const MAX_CALL_FRAMES = 8;
+/** What a memory argument may point at here, and how the kernel lists what it expected. */
+const MEM_ARG_TYPES: readonly string[] = ['fp', 'pkt', 'pkt_meta', 'map_value', 'ringbuf_mem'];
+const MEM_ARG_EXPECTED = 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_';
 
 export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 'call' }>, st: VerifierState): number {
   const f = curFrame(st);
@@ -95,6 +98,10 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
       case 'uninit_value':
         checkHelperMem(ctx, r, reg, map!.valueSize, true);
         break;
+      case 'fixed_mem':
+        expect(MEM_ARG_TYPES.includes(reg.type), MEM_ARG_EXPECTED);
+        checkHelperMem(ctx, r, reg, proto.fixedSizes![i]!, false);
+        break;
       case 'mem':
       case 'mem_or_null':
       case 'uninit_mem':
@@ -102,7 +109,7 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
           mem = undefined;
           break;
         }
-        expect(['fp', 'pkt', 'pkt_meta', 'map_value', 'ringbuf_mem'].includes(reg.type), 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_');
+        expect(MEM_ARG_TYPES.includes(reg.type), MEM_ARG_EXPECTED);
         mem = reg;
         memReg = r;
         memWrite = arg === 'uninit_mem';

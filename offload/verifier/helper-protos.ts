@@ -17,6 +17,7 @@ export type ArgType =
   | 'mem' // pointer to readable memory, size in the next argument
   | 'mem_or_null'
   | 'uninit_mem' // pointer to writable memory, size in the next argument
+  | 'fixed_mem' // pointer to readable memory of the prototype's fixedSizes[argument] bytes
   | 'size' // constant-bounded size > 0 of the previous memory argument
   | 'size_or_zero'
   | 'alloc_size' // a known constant (ringbuf reserve)
@@ -35,7 +36,14 @@ export interface HelperProto {
   readonly packetChanging?: boolean;
   /** Map types the map argument may be; any when absent. */
   readonly mapTypes?: readonly number[];
+  /** Sizes of 'fixed_mem' arguments, by argument index (0 = r1). */
+  readonly fixedSizes?: Readonly<Record<number, number>>;
 }
+
+/** sizeof(struct iphdr), sizeof(struct ipv6hdr), sizeof(struct tcphdr). */
+const IPHDR = 20;
+const IPV6HDR = 40;
+const TCPHDR = 20;
 
 const QUEUE_STACK = [MAP_TYPE.QUEUE, MAP_TYPE.STACK];
 const REDIRECT = [MAP_TYPE.DEVMAP, MAP_TYPE.DEVMAP_HASH, MAP_TYPE.CPUMAP, MAP_TYPE.XSKMAP];
@@ -74,6 +82,11 @@ export const HELPER_PROTOS: Readonly<Record<number, HelperProto>> = {
   188: { args: ['ctx'], ret: 'int' }, // xdp_get_buff_len
   189: { args: ['ctx', 'anything', 'uninit_mem', 'size'], ret: 'int' }, // xdp_load_bytes
   190: { args: ['ctx', 'anything', 'mem', 'size'], ret: 'int' }, // xdp_store_bytes
+  // The XDP SYN-proxy helpers: a SYN cookie for (IP header, TCP header), and its check on the ACK.
+  204: { args: ['fixed_mem', 'mem', 'size_or_zero'], ret: 'int', gplOnly: true, fixedSizes: { 0: IPHDR } }, // tcp_raw_gen_syncookie_ipv4
+  205: { args: ['fixed_mem', 'mem', 'size_or_zero'], ret: 'int', gplOnly: true, fixedSizes: { 0: IPV6HDR } }, // tcp_raw_gen_syncookie_ipv6
+  206: { args: ['fixed_mem', 'fixed_mem'], ret: 'int', gplOnly: true, fixedSizes: { 0: IPHDR, 1: TCPHDR } }, // tcp_raw_check_syncookie_ipv4
+  207: { args: ['fixed_mem', 'fixed_mem'], ret: 'int', gplOnly: true, fixedSizes: { 0: IPV6HDR, 1: TCPHDR } }, // tcp_raw_check_syncookie_ipv6
   208: { args: [], ret: 'int' }, // ktime_get_tai_ns
 };
 

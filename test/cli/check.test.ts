@@ -68,6 +68,7 @@ const VERDICTS: Readonly<Record<string, readonly [string, string, string]>> = {
   'rw_xdp_load_bytes/xdp_grow_tail': ['host: helper', 'host: helper', 'host: action helper program-size'],
   'rw_pmtu_reply/xdp_pmtu_reply': ['host: helper', 'offload', 'host: action helper program-size'],
   'rw_pmtu_reply/xdp_meta_stamp': ['host: ctx-load helper pointer-type', 'host: ctx-load helper pointer-type', 'host: action ctx-load helper pointer-type program-size'],
+  'rw_syn_cookie/xdp_syn_cookie': ['host: helper', 'host: helper', 'host: atomic helper program-size stack-size'],
   'rw_tcp_options/xdp_tcp_mss': ['offload', 'host: insn-class', 'host: insn-class program-size'],
   'rw_tcp_options/xdp_tcp_mss_sub': ['offload', 'host: insn-class', 'host: insn-class program-size'],
   'rw_tail_dispatch/xdp_ttl_verdict': ['offload', 'host: insn-class', 'host: insn-class'],

@@ -98,6 +98,7 @@ const ACCEPTED: Record<string, Record<string, number>> = {
   rw_nfp_verdicts: { xdp_dump_head: 29, xdp_action_map: 10, xdp_by_ifindex: 13, xdp_devmap_mark: 12, xdp_frags_count: 11, xdp_cpumap_count: 12 },
   rw_rodata_config: { xdp_configured: 174 },
   rw_pmtu_reply: { xdp_pmtu_reply: 168, xdp_meta_stamp: 32 },
+  rw_syn_cookie: { xdp_syn_cookie: 272 },
   rw_tcp_options: { xdp_tcp_mss: 44711, xdp_tcp_mss_sub: 51366 },
   rw_tail_dispatch: { xdp_ttl_verdict: 19, xdp_dispatch_by_proto: 32 },
   rw_xdp_load_bytes: { xdp_frags_count: 212, xdp_grow_tail: 59 },

@@ -51,6 +51,7 @@ const HOST_ONLY: Readonly<Record<string, string>> = {
   fib_lookup: 'bpf_fib_lookup answers from the machine\'s routing table, which the host engine takes from a route file',
   rw_kfunc_ct: 'kfuncs (bpf_xdp_ct_lookup) run only in the kernel: the host engines abort at the call',
   rw_kfunc_ct_mark: 'kfuncs (bpf_xdp_ct_lookup) run only in the kernel: the host engines abort at the call',
+  rw_syn_cookie: 'SYN cookies hash with the kernel\'s secret: the host engines abort at the call (test/realworld/syn-cookie.test.ts checks the kernel\'s replies)',
   'rw_nfp_verdicts/xdp_devmap_mark': 'a devmap program cannot be test-run: BPF_PROG_TEST_RUN refuses expected attach type BPF_XDP_DEVMAP (EINVAL)',
   'rw_nfp_verdicts/xdp_cpumap_count': 'a cpumap program cannot be test-run: BPF_PROG_TEST_RUN refuses expected attach type BPF_XDP_CPUMAP (EINVAL)',
   rw_kfunc_missing: 'the kernel lacks bpf_xdp_flow_lookup, so the object does not load there; the host engines abort at the call',

@@ -21,7 +21,7 @@ import type { ExecProgram } from './exec-program.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
 import { ExecFault, MAX_BPF_STACK, MAX_CALL_FRAMES, budgetExhausted, faultAt, missingHelper, type Vm } from './vm.js';
-import { kfuncOnHostMessage } from './kfunc-on-host.js';
+import { kfuncOnHostMessage } from './kernel-only.js';
 
 /** A compiled program: run it with the registers set in vm.regs (r1 at least). */
 export type CompiledProgram = (vm: Vm) => void;

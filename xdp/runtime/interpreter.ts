@@ -15,7 +15,7 @@ import { atomicOp } from './atomic.js';
 import { readMem, writeMem } from './mem-access.js';
 import { RegionKind } from './memory.js';
 import { ExecFault, MAX_CALL_FRAMES, budgetExhausted, faultAt, frameTop, missingHelper, type Vm } from './vm.js';
-import { kfuncOnHostMessage } from './kfunc-on-host.js';
+import { kfuncOnHostMessage } from './kernel-only.js';
 
 /** Kind codes (KINDS[i] is the InsnKind tag of code i). */
 const KINDS = ['invalid', 'alu', 'end', 'ja', 'jcond', 'call', 'exit', 'lddw', 'ldpkt', 'ldx', 'st', 'stx', 'atomic', 'maygoto'] as const;

@@ -5,6 +5,7 @@
  * and a pending tail call.
  */
 import { helperName } from '../helpers/helper-names.js';
+import { helperOnHostMessage, KERNEL_ONLY_HELPERS } from './kernel-only.js';
 import { MemoryFault, RegionKind, type Memory, type Region } from './memory.js';
 import type { XdpBuff } from './xdp-buff.js';
 
@@ -50,9 +51,11 @@ export function faultAt(e: unknown, slot: number, program: string): unknown {
   return e instanceof MemoryFault ? new ExecFault(e.message, slot, program) : e;
 }
 
-/** The refusal of a helper this engine does not provide, by id and name. */
+/** The refusal of a helper this engine does not provide, by id and name (and why, when only the kernel can). */
 export const missingHelper = (id: number): string =>
-  `call to helper ${id} (${helperName(id) ?? 'unknown'}), which the host engine does not provide`;
+  KERNEL_ONLY_HELPERS[id] !== undefined
+    ? helperOnHostMessage(id)
+    : `call to helper ${id} (${helperName(id) ?? 'unknown'}), which the host engine does not provide`;
 
 export const budgetExhausted = (budget: number): string =>
   `instruction budget of ${budget} exhausted (a loop the verifier would not bound?)`;
