@@ -29,7 +29,7 @@ if (!kernelOk) console.log(`SKIP the kernel side of the SYN-cookie tests: ${kern
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => void (out += s) }, stderr: { write: (s: string) => void (err += s) }, isTTY: false });
+  const code = await main(argv, { stdout: { write: (s: string) => void (out += s) }, stderr: { write: (s: string) => void (err += s) } });
   return { code, out, err };
 }
 
