@@ -14,22 +14,36 @@
 import type { Insn } from '../../xdp/isa/insn.js';
 import { checkCtxUnmodified, checkHelperMem } from './mem-checks.js';
 import { XDP_KFUNCS, hasFlag } from './kfunc-table.js';
-import type { KfuncArg } from './kfunc-protos.js';
+import type { KernelFunctions, KfuncArg } from './kfunc-protos.js';
 import { NOT_INIT, pointerReg, typeName, unknownReg, type RegState } from './reg-state.js';
 import { constValue, isConst } from './scalar.js';
 import { curFrame, mapAllRegs, type VerifierState } from './state.js';
 import type { Walk } from './verifier.js';
 import { VerifyError } from './verify-error.js';
 
+/**
+ * The function a kfunc call names: in an object, the extern its imm indexes (the loader's doing);
+ * in bare instructions, imm is a BTF id of the running kernel, as the kernel reads it.
+ */
+function kfuncRef(w: Walk, kernel: KernelFunctions, imm: number, pc: number): { readonly name: string; readonly weak: boolean } {
+  if (w.program.kfuncs === undefined) {
+    const name = kernel.funcName(imm);
+    if (name === undefined) throw new VerifyError(`kernel btf_id ${imm} is not a function`, pc);
+    return { name, weak: false };
+  }
+  const ref = w.program.kfuncs[imm];
+  if (!ref) throw new VerifyError(`kernel function call #${imm} names no extern function of the program`, pc);
+  return ref;
+}
+
 /** Largest size a memory argument may have (BPF_MAX_VAR_SIZ). */
 const MAX_VAR_SIZE = 1n << 29n;
 const MEM_TYPES = new Set<RegState['type']>(['fp', 'pkt', 'pkt_meta', 'map_value', 'ringbuf_mem']);
 
 export function kfuncCall(w: Walk, pc: number, insn: Insn, st: VerifierState): number {
-  const ref = w.program.kfuncs?.[insn.imm];
-  if (!ref) throw new VerifyError(`kernel function call #${insn.imm} names no extern function of the program`, pc);
   const kernel = w.kernelFunctions();
   if (!kernel) throw new VerifyError('calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF', pc);
+  const ref = kfuncRef(w, kernel, insn.imm, pc);
   const proto = kernel.proto(ref.name);
   if (!proto) {
     // libbpf refuses the object before the kernel sees it; a weak extern becomes a call the verifier must find dead.

@@ -47,6 +47,8 @@ export type FieldAccess =
 export interface KernelFunctions {
   readonly source: string;
   proto(name: string): KfuncProto | undefined;
+  /** The name of function `btfId` (a call's imm as the kernel reads it), or undefined when that id is no FUNC. */
+  funcName(btfId: number): string | undefined;
   /** A load from kernel struct `structId` at byte `off`, `size` bytes wide. */
   field(structId: number, off: number, size: number): FieldAccess;
   /** Byte offset and size of member `member` of struct `structId` (top level), if it has one. */
@@ -158,6 +160,10 @@ export function kernelFunctions(btf: Btf, source: string): KernelFunctions {
       const result: KfuncProto = { name, btfId: id, args, ret: classifyRet(btf, proto.ret) };
       built.set(name, result);
       return result;
+    },
+    funcName(btfId) {
+      const t = btfId > 0 ? btf.types[btfId] : undefined;
+      return t?.kind === 'FUNC' ? t.name : undefined;
     },
     field: (structId, off, size) => walkField(btf, structId, off, size),
     member(structId, member) {

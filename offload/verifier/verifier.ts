@@ -170,7 +170,7 @@ export class Walk {
 
   /** Arguments a kfunc call passes (its BTF prototype's), for liveness; all five when unknown. */
   kfuncArity(imm: number): number {
-    const name = this.program.kfuncs?.[imm]?.name;
+    const name = this.program.kfuncs ? this.program.kfuncs[imm]?.name : this.kernelFunctions()?.funcName(imm);
     const proto = name !== undefined ? this.kernelFunctions()?.proto(name) : undefined;
     return proto?.args.length ?? 5;
   }
