@@ -64,6 +64,12 @@ export function kfuncCall(w: Walk, pc: number, insn: Insn, st: VerifierState): n
     const r = i + 1;
     const reg = f.regs[r]!;
     if (reg.type === 'not_init') throw new VerifyError(`R${r} !read_ok`, pc);
+    // Every pointer argument is trusted (Linux 6.18): NULL, or what may be NULL, only where the
+    // parameter is named __nullable.
+    if ((arg.kind === 'ctx' || arg.kind === 'mem' || arg.kind === 'struct') && !arg.name.endsWith('__nullable') &&
+      ((reg.type === 'scalar' && isConst(reg.s) && constValue(reg.s) === 0n) || reg.type.endsWith('_or_null'))) {
+      throw new VerifyError(`Possibly NULL pointer passed to trusted arg${i}`, pc);
+    }
     switch (arg.kind) {
       case 'ctx':
         if (reg.type !== 'ctx') throw new VerifyError(`arg#${i} expected pointer to ctx, but got ${typeName(reg.type)}`, pc);

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyProgram } from '../../offload/verifier/verifier.js';
-import { kernelFunctions } from '../../offload/verifier/kfunc-protos.js';
+import { kernelFunctions, runningKernelFunctions } from '../../offload/verifier/kfunc-protos.js';
+import { caseObject } from '../verifier/case-loader.js';
 import { kernelAvailable } from '../../xdp/kernel/kernel-oracle.js';
 import { kernelVerdict } from '../../xdp/kernel/load-program.js';
 import type { Insn } from '../../xdp/isa/insn.js';
@@ -95,6 +96,31 @@ describe('kfunc calls', () => {
           expect(ours.error!.insn, side).toBe(theirs.rejection!.insn);
           expect(theirs.rejection!.message, side).toContain(ours.error!.message.split('\n')[0]!);
         }
+      });
+    }
+
+    // Bare instructions name a kfunc by its BTF id in the running kernel, as the kernel reads the call.
+    const vmlinuxFuncs = runningKernelFunctions()!;
+    const idOf = (name: string): number => vmlinuxFuncs.proto(name)!.btfId;
+    const bare = (imm: number, setup: string[]) => caseObject({
+      name: `bare_kfunc_${imm}`,
+      asm: [...setup, `raw 0x85 0 2 0 ${imm}`, 'mov %r0, 2', 'exit'].join('\n'),
+      maps: [],
+    });
+    const bareCases: Record<string, () => ReturnType<typeof bare>> = {
+      'bare kfunc by BTF id: bpf_ct_release of a scalar': () => bare(idOf('bpf_ct_release'), ['mov %r1, 0']),
+      'bare kfunc by BTF id: bpf_xdp_ct_lookup with the context but no tuple': () => bare(idOf('bpf_xdp_ct_lookup'), ['mov %r2, 0', 'mov %r3, 0', 'mov %r4, 0', 'mov %r5, 0']),
+      'bare kfunc by BTF id: an id that is a struct': () => bare(idOf('bpf_xdp_ct_lookup') - 1, []),
+    };
+    for (const [label, make] of Object.entries(bareCases)) {
+      it(label, () => {
+        const { object, program } = make();
+        const theirs = kernelVerdict(object, program, { logLevel: 1 });
+        const ours = verifyProgram(program, object.maps);
+        const side = `kernel ${uname()}: ${theirs.accepted ? 'accepted' : `refused at insn ${theirs.rejection?.insn}: ${theirs.rejection?.message}`}; ours: ${ours.ok ? 'accepted' : `refused at insn ${ours.error?.insn}: ${ours.error?.message}`}`;
+        expect(ours.ok, side).toBe(false);
+        expect(theirs.accepted, side).toBe(false);
+        expect(theirs.rejection!.message, side).toContain(ours.error!.message.split('\n')[0]!);
       });
     }
   });
