@@ -52,7 +52,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--json', 'machine-readable summary')
     .option('--maps-in <file>', 'load map contents from JSON before the replay')
     .option('--maps-out <file>', 'save map contents as JSON after the replay')
-    .option('--cpus <n>', 'possible CPUs; packets are spread over them round robin', '1')
+    .option('--cpus <n>', 'possible CPUs; packets are spread over them round robin (default: 1 on the host engines; with --engine kernel, the kernel\'s possible CPUs, and only that number)')
     .option('--seed <n>', 'seed of bpf_get_prandom_u32', '0')
     .option('--routes <file>', 'routing table (JSON) for bpf_fib_lookup')
     .option('--budget <n>', 'instructions allowed per packet before the run is stopped', '1000000')

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { XdpError } from '../../xdp/errors.js';
 import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
+import { possibleCpus } from '../../xdp/kernel/bpf-syscall.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
 import { formatJson } from '../../xdp/maps/json-text.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
@@ -32,7 +33,7 @@ export interface RunOptions extends LoadInputOptions {
   json?: boolean;
   mapsIn?: string;
   mapsOut?: string;
-  cpus: string;
+  cpus?: string;
   seed: string;
   routes?: string;
   budget: string;
@@ -57,10 +58,22 @@ function readText(file: string): string {
   }
 }
 
+/**
+ * The kernel engine's CPUs: the kernel's per-CPU values have one slot per possible CPU, so --cpus
+ * can only name that number there.
+ */
+function kernelCpus(text: string | undefined): number {
+  const possible = possibleCpus();
+  if (text !== undefined && positiveInt(text, '--cpus', 1024) !== possible) {
+    throw new UsageError(`--cpus ${text} with --engine kernel: the kernel's per-CPU maps hold one value per possible CPU, and this machine has ${possible} (/sys/devices/system/cpu/possible)`);
+  }
+  return possible;
+}
+
 export async function runCommand(file: string, opts: RunOptions, io: Io): Promise<number> {
   const engineName = ENGINES[opts.engine];
   if (!engineName) throw new UsageError(`--engine expects host, interp or kernel, got '${opts.engine}'`);
-  const cpus = positiveInt(opts.cpus, '--cpus', 1024);
+  const cpus = engineName === 'kernel' ? kernelCpus(opts.cpus) : positiveInt(opts.cpus ?? '1', '--cpus', 1024);
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed expects an integer in 0..4294967295, got '${opts.seed}'`);
   const budget = positiveInt(opts.budget, '--budget');

@@ -165,26 +165,88 @@ export function mapCreate(o: MapCreateOptions): number {
 }
 
 /**
- * BPF_MAP_LOOKUP_ELEM: `valueBytes` is value_size, or for per-CPU maps
- * round_up(value_size, 8) × possible CPUs (see `perCpuValueBytes`). A missing
- * key is a KernelError with errno ENOENT.
+ * BPF_OBJ_GET_INFO_BY_FD for a map. struct bpf_map_info offsets: type 0, id 4, key_size 8,
+ * value_size 12, max_entries 16, map_flags 20, name[16] 24.
  */
-export function mapLookup(fd: number, key: Uint8Array, valueBytes: number, flags = 0): Uint8Array {
+export interface MapInfo {
+  readonly type: number;
+  readonly id: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly name: string;
+}
+
+const MAP_INFO_SIZE = 40;
+
+export function mapInfo(fd: number): MapInfo {
+  return withArena((arena, c) => {
+    const a = arena.alloc(ATTR_SIZE.INFO);
+    const info = arena.alloc(MAP_INFO_SIZE);
+    u32(a, 0, fd);
+    u32(a, 4, MAP_INFO_SIZE);
+    ptr(a, 8, info);
+    call(c, 'OBJ_GET_INFO_BY_FD', a, ATTR_SIZE.INFO, `map fd ${fd}`);
+    const v = info.view;
+    return {
+      type: v.getUint32(0, true), id: v.getUint32(4, true), keySize: v.getUint32(8, true), valueSize: v.getUint32(12, true),
+      maxEntries: v.getUint32(16, true), flags: v.getUint32(20, true), name: cString(info.bytes.subarray(24, 40)),
+    };
+  });
+}
+
+/** Map types whose user-space value holds one slot per possible CPU (bpf_percpu_*_copy). */
+const PER_CPU_MAP_TYPES: ReadonlySet<number> = new Set([5, 6, 10, 21]); // PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH, PERCPU_CGROUP_STORAGE
+
+/**
+ * The bytes a lookup writes and an update reads for map `fd`, from the kernel's own numbers: its
+ * value_size, and for per-CPU maps round_up(value_size, 8) × the possible CPUs.
+ */
+export function mapValueBytes(fd: number): { readonly keySize: number; readonly valueBytes: number } {
+  const info = mapInfo(fd);
+  const valueBytes = PER_CPU_MAP_TYPES.has(info.type) ? perCpuValueBytes(info.valueSize, possibleCpus()) : info.valueSize;
+  return { keySize: info.keySize, valueBytes };
+}
+
+/** A buffer handed to bpf() that is not the size the kernel will read or write: a bug here, never the user's. */
+export class BufferSizeError extends Error {
+  constructor(what: string, fd: number, got: number, want: number) {
+    super(`${what} for map fd ${fd}: ${got} bytes, the kernel uses ${want}`);
+    this.name = 'BufferSizeError';
+  }
+}
+
+/**
+ * BPF_MAP_LOOKUP_ELEM. The value buffer is sized from the map's own numbers (mapValueBytes), and a
+ * caller's `valueBytes` that differs is refused before the call: the kernel would write past it.
+ * A missing key is a KernelError with errno ENOENT.
+ */
+export function mapLookup(fd: number, key: Uint8Array, valueBytes?: number, flags = 0): Uint8Array {
+  const want = mapValueBytes(fd);
+  if (key.length !== want.keySize) throw new BufferSizeError('lookup key', fd, key.length, want.keySize);
+  if (valueBytes !== undefined && valueBytes !== want.valueBytes) throw new BufferSizeError('lookup value', fd, valueBytes, want.valueBytes);
   return withArena((arena, c) => {
     const a = arena.alloc(ATTR_SIZE.MAP_ELEM);
     const k = arena.copyIn(key);
-    const v = arena.alloc(valueBytes);
+    const v = arena.alloc(want.valueBytes);
     u32(a, 0, fd);
     ptr(a, 8, k);
     ptr(a, 16, v);
     u64(a, 24, BigInt(flags));
     call(c, 'MAP_LOOKUP_ELEM', a, ATTR_SIZE.MAP_ELEM);
-    return v.bytes.slice(0, valueBytes);
+    return v.bytes.slice(0, want.valueBytes);
   });
 }
 
-/** BPF_MAP_UPDATE_ELEM with BPF_ANY / BPF_NOEXIST / BPF_EXIST (full HASH map: E2BIG; existing key with NOEXIST: EEXIST). */
+/**
+ * BPF_MAP_UPDATE_ELEM with BPF_ANY / BPF_NOEXIST / BPF_EXIST (full HASH map: E2BIG; existing key
+ * with NOEXIST: EEXIST). Key and value must be the sizes the kernel reads (mapValueBytes).
+ */
 export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+  const want = mapValueBytes(fd);
+  if (key.length !== want.keySize) throw new BufferSizeError('update key', fd, key.length, want.keySize);
+  if (value.length !== want.valueBytes) throw new BufferSizeError('update value', fd, value.length, want.valueBytes);
   withArena((arena, c) => {
     const a = arena.alloc(ATTR_SIZE.MAP_ELEM);
     u32(a, 0, fd);
@@ -197,6 +259,8 @@ export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags 
 
 /** BPF_MAP_DELETE_ELEM (missing key: ENOENT; array maps: EINVAL). */
 export function mapDelete(fd: number, key: Uint8Array): void {
+  const want = mapValueBytes(fd);
+  if (key.length !== want.keySize) throw new BufferSizeError('delete key', fd, key.length, want.keySize);
   withArena((arena, c) => {
     const a = arena.alloc(ATTR_SIZE.MAP_ELEM);
     u32(a, 0, fd);
@@ -210,6 +274,8 @@ export function mapDelete(fd: number, key: Uint8Array): void {
  * undefined, or when `key` is not in a hash map), undefined after the last.
  */
 export function mapGetNextKey(fd: number, key: Uint8Array | undefined, keySize: number): Uint8Array | undefined {
+  const want = mapValueBytes(fd);
+  if (keySize !== want.keySize || (key && key.length !== want.keySize)) throw new BufferSizeError('next key', fd, key?.length ?? keySize, want.keySize);
   return withArena((arena, c) => {
     const a = arena.alloc(ATTR_SIZE.MAP_ELEM);
     const next = arena.alloc(keySize);

@@ -124,7 +124,10 @@ export function kernelAvailable(): KernelAvailability {
 export interface KernelLoadOptions {
   /** The program to run: a program name or a section (as `--section`). Default: the only entry program. */
   readonly program?: string;
-  /** Number of possible CPUs for per-CPU values; default from /sys/devices/system/cpu/possible. */
+  /**
+   * CPUs the caller expects per-CPU values for. The kernel's per-CPU values always hold one slot per
+   * possible CPU (/sys/devices/system/cpu/possible), so any other number is refused.
+   */
   readonly cpus?: number;
   /** Verifier log level for the programs (0 none, 1 default, 2 every instruction). */
   readonly logLevel?: number;
@@ -281,11 +284,13 @@ function chooseProgram(obj: LoadedObject, wanted: string | undefined): Program {
 
 function load(obj: LoadedObject, opts: KernelLoadOptions, fds: FdSet): KernelObject {
   const chosen = chooseProgram(obj, opts.program);
-  const cpus = opts.cpus ?? possibleCpus();
+  const cpus = possibleCpus();
   const where = { file: obj.file };
+  if (opts.cpus !== undefined && opts.cpus !== cpus) {
+    throw new XdpError(`the kernel's per-CPU maps hold one value per possible CPU, and this machine has ${cpus} (/sys/devices/system/cpu/possible), not ${opts.cpus}`, where);
+  }
   requireMapSizes(obj);
-  // libbpf sizes a PERF_EVENT_ARRAY left at 0 to the possible CPUs of this machine, whatever `cpus` says.
-  const machineCpus = possibleCpus();
+  // libbpf sizes a PERF_EVENT_ARRAY left at 0 to the possible CPUs of this machine.
   let kernelFuncs: KernelFuncs | undefined;
   const kfuncIds = (p: Program): number[] =>
     p.kfuncs ? resolveKfuncs(p, (kernelFuncs ??= readKernelFuncs()), obj.file) : [];
@@ -312,7 +317,7 @@ function load(obj: LoadedObject, opts: KernelLoadOptions, fds: FdSet): KernelObj
   const maps: KernelMap[] = [];
   for (const def of obj.maps) {
     const kernelName = def.origin === 'global-data' ? globalDataName(obj.file, def.name) : kernelObjectName(def.name);
-    const fd = fds.add(createMap(libbpfMapDef(def, machineCpus), kernelName, btfFd, fds));
+    const fd = fds.add(createMap(libbpfMapDef(def, cpus), kernelName, btfFd, fds));
     maps.push({ def, kernelName, fd });
     if (def.initialValue) {
       mapUpdate(fd, u32Key(0), def.initialValue, BPF_ANY);
