@@ -5,7 +5,8 @@
  * reason — never lost. Packets leave as the program left them, into one pcap
  * per action; a JSON line per packet can be traced.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { makeOutputDir } from '../output/output-paths.js';
 import { join } from 'node:path';
 import { openCapture } from '../pcap/capture.js';
 import type { CaptureStats } from '../pcap/capture-record.js';
@@ -76,7 +77,7 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     if (trace !== undefined && traceBuf.length > 0) writeSync(trace, traceBuf.join(''));
     traceBuf = [];
   };
-  if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });
+  if (opts.outDir) makeOutputDir(opts.outDir);
   if (opts.traceFile) trace = openSync(opts.traceFile, 'w');
   const cpus = opts.cpus ?? 1;
   const every = opts.progressEvery ?? 10000;
