@@ -111,7 +111,8 @@ export function loadProfileFile(path: string): CardProfile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new CapsError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CapsError(code === 'EISDIR' ? 'is a directory, not a profile (JSON)' : `cannot read: ${code ?? (e as Error).message}`, { file: path });
   }
   let doc: unknown;
   try {
@@ -129,6 +130,7 @@ export function resolveProfile(arg: string, cwd = process.cwd()): { profile: Car
     const path = join(capsDir(), 'profiles', `${arg}.json`);
     return { profile: loadProfileFile(path), source: arg };
   }
+  if (arg.trim() === '') throw new CapsError(`--caps expects a profile name (${shipped.join(', ')}) or a JSON file, got ''`);
   const path = resolve(cwd, arg);
   if (!existsSync(path)) {
     throw new CapsError(`no such profile or file (shipped profiles: ${shipped.join(', ')})`, { file: arg });

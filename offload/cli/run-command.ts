@@ -9,6 +9,7 @@ import cliProgress from 'cli-progress';
 import { XdpError } from '../../xdp/errors.js';
 import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
 import { possibleCpus } from '../../xdp/kernel/bpf-syscall.js';
+import { checkOutputFile, makeOutputDir } from '../../xdp/output/output-paths.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
 import { formatJson } from '../../xdp/maps/json-text.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
@@ -77,6 +78,9 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed expects an integer in 0..4294967295, got '${opts.seed}'`);
   const budget = positiveInt(opts.budget, '--budget');
+  // Every output is proved writable before the replay, so that none is lost after it.
+  if (opts.out) makeOutputDir(opts.out);
+  for (const f of [opts.trace, opts.mapsOut, opts.tracePrintk]) if (f !== undefined) checkOutputFile(f);
   const obj = loadInput(file, opts);
   const program = selectProgram(obj, opts.section);
   requireMapSizes(obj);
@@ -145,8 +149,18 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     close();
   }
   const trace = traceLines();
-  if (opts.mapsOut) writeFileSync(opts.mapsOut, `${formatJson(maps, 2)}\n`);
-  if (opts.tracePrintk) writeFileSync(opts.tracePrintk, trace.map((t) => `packet ${t.packet} cpu ${t.cpu}: ${t.text}\n`).join(''));
+  // Each output on its own: one that fails (the disk filled up since the check) loses no other.
+  const failed: string[] = [];
+  const save = (path: string | undefined, text: () => string) => {
+    if (path === undefined) return;
+    try {
+      writeFileSync(path, text());
+    } catch (e) {
+      failed.push(`${path}: cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  save(opts.mapsOut, () => `${formatJson(maps, 2)}\n`);
+  save(opts.tracePrintk, () => trace.map((t) => `packet ${t.packet} cpu ${t.cpu}: ${t.text}\n`).join(''));
   const ran = summary.packets - summary.skipped;
   const pps = summary.elapsedMs > 0 ? Math.round(ran / (summary.elapsedMs / 1000)) : 0;
   if (opts.json) {
@@ -181,5 +195,6 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     ];
     io.stdout.write(`${lines.join('\n')}\n`);
   }
-  return summary.captureError ? 1 : 0;
+  for (const f of failed) io.stderr.write(`offload: ${f}\n`);
+  return summary.captureError || failed.length > 0 ? 1 : 0;
 }

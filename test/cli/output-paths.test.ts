@@ -4,7 +4,7 @@
  * exit 1, before any work is done.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,61 @@ describe('output files', () => {
     expect(() => checkOutputFile(dir)).toThrow(`${dir}: is a directory`);
     expect(() => checkOutputFile(join(dir, 'nowhere', 'x.json'))).toThrow(/x\.json: its directory .*nowhere does not exist/);
     expect(() => checkOutputFile('/proc/offload-x.json')).toThrow(/\/proc\/offload-x\.json: cannot be written/);
+  });
+});
+
+describe('user mistakes in run and check: one line naming the path, exit 1, never a stack trace', () => {
+  const cases: [string, string[], string][] = [
+    ['--out naming a file', ['--out', '/etc/passwd'], 'offload: /etc/passwd: exists and is not a directory\n'],
+    ['--trace under /proc', ['--trace', '/proc/offload-t.jsonl'], 'offload: /proc/offload-t.jsonl: cannot be written: cannot be created here (no such directory, or a file system that makes none)\n'],
+    ['--trace naming a directory', ['--trace', '/tmp'], 'offload: /tmp: is a directory\n'],
+    ['--maps-out in a missing directory', ['--maps-out', '/nonexistent-dir/m.json'], 'offload: /nonexistent-dir/m.json: its directory /nonexistent-dir does not exist\n'],
+    ['--trace-printk under /proc', ['--trace-printk', '/proc/offload-p.txt'], 'offload: /proc/offload-p.txt: cannot be written: cannot be created here (no such directory, or a file system that makes none)\n'],
+  ];
+  for (const [label, args, err] of cases) {
+    it(label, () => {
+      const r = run(...args, '--json');
+      expect([r.code, r.err, r.out]).toEqual([1, err, '']);
+    });
+  }
+
+  it('--pcap naming a directory', () => {
+    const r = spawnSync(process.execPath, [join(REPO, 'bin', 'offload.js'), 'run', join(FIXTURE_OBJ, 'basic_actions.o'), '-s', 'xdp_pass_all', '--pcap', '/tmp', '--no-progress'], { encoding: 'utf8', timeout: 20_000 });
+    expect([r.status, r.stderr]).toEqual([1, 'offload: /tmp: is a directory, not a capture file\n']);
+  });
+
+  it('--caps empty or naming a directory', () => {
+    const check = (caps: string) => spawnSync(process.execPath, [join(REPO, 'bin', 'offload.js'), 'check', join(FIXTURE_OBJ, 'basic_actions.o'), '-s', 'xdp_pass_all', '--caps', caps], { encoding: 'utf8', timeout: 20_000 });
+    expect([check('').status, check('').stderr]).toEqual([1, "offload: --caps expects a profile name (hxdp, minimal, nfp-4000) or a JSON file, got ''\n"]);
+    expect([check('/tmp').status, check('/tmp').stderr]).toEqual([1, 'offload: /tmp: is a directory, not a profile (JSON)\n']);
+  });
+});
+
+describe('no lost results', () => {
+  it('--out always holds the five captures of this run, whatever was there before', () => {
+    const out = join(dir, 'reused');
+    expect(run('--out', out).code).toBe(0);
+    const pass = statSync(join(out, 'pass.pcap')).size;
+    expect(pass).toBeGreaterThan(24);
+    const drop = spawnSync(process.execPath, [join(REPO, 'bin', 'offload.js'), 'run', join(FIXTURE_OBJ, 'basic_actions.o'), '-s', 'xdp_drop_all',
+      '--pcap', join(REPO, 'fixtures', 'pcap', 'mixed.pcap'), '--no-progress', '--out', out], { encoding: 'utf8', timeout: 20_000 });
+    expect(drop.status).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['aborted.pcap', 'drop.pcap', 'pass.pcap', 'redirect.pcap', 'tx.pcap']);
+    // An empty capture is its 24-byte header; the previous run's passed packets are gone.
+    expect(statSync(join(out, 'pass.pcap')).size).toBe(24);
+    expect(statSync(join(out, 'drop.pcap')).size).toBe(pass);
+  });
+
+  it('an output that fails after the replay loses neither the summary nor the other outputs', () => {
+    if (!existsSync('/dev/full')) return void console.log('SKIP /dev/full is absent');
+    const traceFile = join(dir, 'trace.jsonl');
+    const printk = join(dir, 'printk.txt');
+    const r = run('--json', '--maps-out', '/dev/full', '--trace', traceFile, '--trace-printk', printk);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('offload: /dev/full: cannot be written: ENOSPC\n');
+    const doc = JSON.parse(r.out);
+    expect(doc.actions.XDP_PASS).toBeGreaterThan(0);
+    expect(readFileSync(traceFile, 'utf8').trim().split('\n').length).toBe(doc.packets - doc.skipped);
+    expect(existsSync(printk)).toBe(true);
   });
 });

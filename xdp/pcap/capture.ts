@@ -41,6 +41,9 @@ function readLead(path: string, name: string): Uint8Array {
     const lead = new Uint8Array(4);
     const n = readSync(fd, lead, 0, 4, 0);
     return lead.subarray(0, n);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CaptureError(code === 'EISDIR' ? 'is a directory, not a capture file' : `cannot read: ${code ?? (e as Error).message}`, { file: name });
   } finally {
     closeSync(fd);
   }

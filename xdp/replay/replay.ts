@@ -5,7 +5,7 @@
  * reason — never lost. Packets leave as the program left them, into one pcap
  * per action; a JSON line per packet can be traced.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { makeOutputDir } from '../output/output-paths.js';
 import { join } from 'node:path';
 import { openCapture } from '../pcap/capture.js';
@@ -77,7 +77,13 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     if (trace !== undefined && traceBuf.length > 0) writeSync(trace, traceBuf.join(''));
     traceBuf = [];
   };
-  if (opts.outDir) makeOutputDir(opts.outDir);
+  // All five captures are written, empty ones included, under temporary names renamed at the end, so
+  // a reused directory never mixes two runs' files.
+  const tmpName = (a: ActionName) => join(opts.outDir!, `.${OUTPUT_FILES[a]}.${process.pid}.tmp`);
+  if (opts.outDir) {
+    makeOutputDir(opts.outDir);
+    for (const a of XDP_ACTION_NAMES) writers.set(a, openPcapFile(tmpName(a), { linkType: LINKTYPE_ETHERNET, nanosecond: true }));
+  }
   if (opts.traceFile) trace = openSync(opts.traceFile, 'w');
   const cpus = opts.cpus ?? 1;
   const every = opts.progressEvery ?? 10000;
@@ -115,11 +121,7 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
         redirects[key] = (redirects[key] ?? 0) + 1;
       }
       if (opts.outDir) {
-        let w = writers.get(result.actionName);
-        if (!w) {
-          w = openPcapFile(join(opts.outDir, OUTPUT_FILES[result.actionName]), { linkType: LINKTYPE_ETHERNET, nanosecond: true });
-          writers.set(result.actionName, w);
-        }
+        const w = writers.get(result.actionName)!;
         const [sec, ns] = pcapTime(rec.tsSec, rec.tsNsec);
         w.write(result.bytes(), sec, ns, result.length);
       }
@@ -135,13 +137,18 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     }
   } catch (e) {
     const cerr = (capture.stats as CaptureStats).errors[0];
-    if (!cerr) throw e;
+    if (!cerr) {
+      // A failed replay leaves no half-written captures behind.
+      if (opts.outDir) for (const a of XDP_ACTION_NAMES) rmSync(tmpName(a), { force: true });
+      throw e;
+    }
     captureError = cerr.message;
   } finally {
     flushTrace();
     if (trace !== undefined) closeSync(trace);
     for (const w of writers.values()) w.close();
   }
+  if (opts.outDir) for (const a of XDP_ACTION_NAMES) renameSync(tmpName(a), join(opts.outDir, OUTPUT_FILES[a]));
   const stats = capture.stats as CaptureStats;
   const ours = Object.values(skippedByReason).reduce((a, b) => a + b, 0);
   if (stats.read !== run + ours) {
