@@ -3,7 +3,8 @@
  * profile in full, and what differs between two (by JSON path). NAME may be a
  * shipped profile or a JSON file, as for `check --caps`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { checkOutputFile, writeOutputFile } from '../../xdp/output/output-paths.js';
 import { CapsError } from '../../caps/caps-error.js';
 import { resolveProfile, shippedProfiles } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
@@ -101,9 +102,11 @@ export function capsRead(opts: ReadOptions, io: Io): number {
 
 /** `caps write NAME --tlv F --bar F`: the capability area and BAR a card with this profile exposes. */
 export function capsWrite(name: string, opts: { tlv: string; bar: string }, io: Io): number {
+  checkOutputFile(opts.tlv);
+  checkOutputFile(opts.bar);
   const area = encodeCardArea(resolveProfile(name).profile);
-  writeFileSync(opts.tlv, area.tlv);
-  writeFileSync(opts.bar, area.bar);
+  writeOutputFile(opts.tlv, area.tlv);
+  writeOutputFile(opts.bar, area.bar);
   io.stdout.write(`${opts.tlv}: ${area.tlv.length} bytes of capability records; ${opts.bar}: ${area.bar.length} bytes of control BAR\n`);
   return 0;
 }

@@ -4,12 +4,12 @@
  * reference interpreter) or through the running kernel, and report what each
  * packet became, the maps at the end, and the rate.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { XdpError } from '../../xdp/errors.js';
 import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
 import { possibleCpus } from '../../xdp/kernel/bpf-syscall.js';
-import { checkOutputFile, makeOutputDir } from '../../xdp/output/output-paths.js';
+import { checkOutputFile, makeOutputDir, OutputError, writeOutputFile } from '../../xdp/output/output-paths.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
 import { formatJson } from '../../xdp/maps/json-text.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
@@ -154,9 +154,10 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   const save = (path: string | undefined, text: () => string) => {
     if (path === undefined) return;
     try {
-      writeFileSync(path, text());
+      writeOutputFile(path, text());
     } catch (e) {
-      failed.push(`${path}: cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if (!(e instanceof OutputError)) throw e;
+      failed.push(e.message);
     }
   };
   save(opts.mapsOut, () => `${formatJson(maps, 2)}\n`);

@@ -78,6 +78,13 @@ describe('user mistakes in run and check: one line naming the path, exit 1, neve
     expect([r.status, r.stderr]).toEqual([1, 'offload: /tmp: is a directory, not a capture file\n']);
   });
 
+  it('caps write to a place it cannot write', () => {
+    const w = (tlv: string) => spawnSync(process.execPath, [join(REPO, 'bin', 'offload.js'), 'caps', 'write', 'nfp-4000', '--tlv', tlv, '--bar', join(dir, 'bar.bin')], { encoding: 'utf8', timeout: 20_000 });
+    expect([w('/tmp').status, w('/tmp').stderr]).toEqual([1, 'offload: /tmp: is a directory\n']);
+    expect(w('/proc/offload.tlv').stderr).toBe('offload: /proc/offload.tlv: cannot be written: cannot be created here (no such directory, or a file system that makes none)\n');
+    expect(existsSync(join(dir, 'bar.bin'))).toBe(false);
+  });
+
   it('--caps empty or naming a directory', () => {
     const check = (caps: string) => spawnSync(process.execPath, [join(REPO, 'bin', 'offload.js'), 'check', join(FIXTURE_OBJ, 'basic_actions.o'), '-s', 'xdp_pass_all', '--caps', caps], { encoding: 'utf8', timeout: 20_000 });
     expect([check('').status, check('').stderr]).toEqual([1, "offload: --caps expects a profile name (hxdp, minimal, nfp-4000) or a JSON file, got ''\n"]);
@@ -106,7 +113,7 @@ describe('no lost results', () => {
     const printk = join(dir, 'printk.txt');
     const r = run('--json', '--maps-out', '/dev/full', '--trace', traceFile, '--trace-printk', printk);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('offload: /dev/full: cannot be written: ENOSPC\n');
+    expect(r.err).toBe('offload: /dev/full: cannot be written: no space left on the device\n');
     const doc = JSON.parse(r.out);
     expect(doc.actions.XDP_PASS).toBeGreaterThan(0);
     expect(readFileSync(traceFile, 'utf8').trim().split('\n').length).toBe(doc.packets - doc.skipped);

@@ -5,7 +5,7 @@
  * opened once to prove it can be written. Every failure is an OutputError that
  * names the path and what is wrong with it.
  */
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { XdpError } from '../errors.js';
 
@@ -79,5 +79,14 @@ export function checkOutputFile(path: string): void {
     } catch {
       // A file system that let us create it but not remove it: the empty file stays.
     }
+  }
+}
+
+/** Write file `path` whole; a failure is an OutputError naming it. */
+export function writeOutputFile(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (e) {
+    throw new OutputError(`cannot be written: ${reason(e)}`, { file: path });
   }
 }
