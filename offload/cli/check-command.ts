@@ -4,6 +4,7 @@
  * `offload` (exit 0), `host` (exit 3), `reject` (exit 2) — with every reason
  * (instruction, C line, rule, suggestion) and what it uses of the card.
  */
+import { isGplCompatible } from '../verifier/license.js';
 import { resolveProfile } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
 import { selectProgram } from '../../xdp/object/load-object.js';
@@ -20,7 +21,6 @@ export interface CheckOptions extends LoadInputOptions {
   json?: boolean;
 }
 
-const GPL = /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/;
 
 const VERDICT_TEXT = {
   offload: (p: CardProfile) => `offload — ${p.name} can run it`,
@@ -62,7 +62,7 @@ export async function checkCommand(file: string, opts: CheckOptions, io: Io): Pr
   requireMapSizes(obj);
   noticeTypes([program], io);
   const report = decideOffload(obj, program, profile, {
-    privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: obj.license !== undefined && GPL.test(obj.license),
+    privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: isGplCompatible(obj.license),
   });
   const v = report.verifier;
   if (opts.json) {

@@ -58,6 +58,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--budget <n>', 'instructions allowed per packet before the run is stopped', '1000000')
     .option('--trace-printk <file>', 'save bpf_trace_printk lines to a file')
     .option('--no-progress', 'no progress bar')
+    .option('--no-verify', 'run a program the verifier refuses (for debugging; says so on stderr)')
     .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
     .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
     .action(async (file: string, opts: RunOptions) => {

@@ -6,9 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { XdpError } from '../../xdp/errors.js';
 import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
 import { possibleCpus } from '../../xdp/kernel/bpf-syscall.js';
+import { verifyProgram } from '../verifier/verifier.js';
+import { runningKernelFunctions } from '../verifier/kfunc-protos.js';
+import { UnsupportedError, XdpError } from '../../xdp/errors.js';
+import { isGplCompatible } from '../verifier/license.js';
 import { checkOutputFile, makeOutputDir, OutputError, writeOutputFile } from '../../xdp/output/output-paths.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
 import { formatJson } from '../../xdp/maps/json-text.js';
@@ -35,6 +38,8 @@ export interface RunOptions extends LoadInputOptions {
   mapsIn?: string;
   mapsOut?: string;
   cpus?: string;
+  /** false with --no-verify. */
+  verify?: boolean;
   seed: string;
   routes?: string;
   budget: string;
@@ -85,6 +90,21 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   const program = selectProgram(obj, opts.section);
   requireMapSizes(obj);
   noticeTypes([program], io);
+  // A kfunc the running kernel lacks stops libbpf's loader before any verifier sees the program.
+  const kernelFuncs = program.kfuncs?.length ? runningKernelFunctions() : undefined;
+  const lacking = kernelFuncs && program.kfuncs?.find((k) => !k.weak && !kernelFuncs.proto(k.name));
+  if (lacking) throw new UnsupportedError(`extern (func ksym) '${lacking.name}': not found in kernel or module BTFs; program '${program.name}' calls it`, { file, section: program.section });
+  // The kernel would refuse the program: so does run, unless asked to run it anyway (for debugging).
+  const verdict = verifyProgram(program, obj.maps, { gplCompatible: isGplCompatible(obj.license) });
+  if (!verdict.ok) {
+    const e = verdict.error!;
+    const refusal = `the verifier refuses ${program.name}${e.insn >= 0 ? ` at insn ${e.insn}` : ''}: ${e.message.split('\n').join(' / ')}`;
+    if (opts.verify !== false) {
+      io.stderr.write(`offload: ${file}: ${refusal} (the kernel would not load it; --no-verify runs it anyway)\n`);
+      return 2;
+    }
+    io.stderr.write(`offload: warning: --no-verify: ${refusal}; running it anyway\n`);
+  }
   const kfunc = program.kfuncs?.[0];
   if (kfunc && engineName !== 'kernel') throw new UsageError(kfuncOnHostMessage(kfunc.name));
   const kernelOnly = program.insns.find((insn) => {

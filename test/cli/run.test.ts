@@ -85,12 +85,24 @@ describe('offload run', () => {
   });
 
   it('a program that loops without end is stopped per packet by the budget, counted as aborted with the reason', async () => {
-    const r = JSON.parse((await run('run', obj('reject_unbounded_loop'), '--section', 'xdp_repeat_from_packet', '--budget', '10000',
+    const r = JSON.parse((await run('run', obj('reject_unbounded_loop'), '--section', 'xdp_repeat_from_packet', '--budget', '10000', '--no-verify',
       '--pcap', pcap('mixed'), '--json')).out);
     expect(r.actions.XDP_ABORTED).toBeGreaterThan(300);
     const [reason, count] = Object.entries(r.abortReasons as Record<string, number>)[0]!;
     expect(reason).toMatch(/insn \d+: instruction budget of 10000 exhausted/);
     expect(count).toBe(r.actions.XDP_ABORTED);
+  });
+
+  it('a program the verifier refuses is refused as the kernel would (exit 2); --no-verify runs it and says so', async () => {
+    for (const engine of ['host', 'interp']) {
+      const r = await run('run', obj('reject_unchecked_read'), '--pcap', pcap('mixed'), '--engine', engine, '--json');
+      expect([r.code, r.out]).toEqual([2, '']);
+      expect(r.err).toBe(`offload: ${obj('reject_unchecked_read')}: the verifier refuses xdp_reject_unchecked_read at insn 1: invalid access to packet, off=12 size=1, R1(id=0,off=12,r=0) / R1 offset is outside of the packet (the kernel would not load it; --no-verify runs it anyway)\n`);
+    }
+    const anyway = await run('run', obj('reject_unchecked_read'), '--pcap', pcap('mixed'), '--json', '--no-verify');
+    expect(anyway.code).toBe(0);
+    expect(anyway.err).toMatch(/^offload: warning: --no-verify: the verifier refuses xdp_reject_unchecked_read at insn 1: .*; running it anyway\n$/);
+    expect(JSON.parse(anyway.out).packets).toBeGreaterThan(300);
   });
 
   it('bad input: one line, exit 1, naming the file', async () => {
