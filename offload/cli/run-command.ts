@@ -23,7 +23,7 @@ import { kindOf } from '../../xdp/isa/kind.js';
 import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import { replayCapture, type PacketEngine, type ReplaySummary } from '../../xdp/replay/replay.js';
-import type { EngineName } from '../../xdp/runtime/engine.js';
+import { DEFAULT_BUDGET, type EngineName } from '../../xdp/runtime/engine.js';
 import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import { UsageError, type Io } from './io.js';
@@ -40,9 +40,9 @@ export interface RunOptions extends LoadInputOptions {
   cpus?: string;
   /** false with --no-verify. */
   verify?: boolean;
-  seed: string;
+  seed?: string;
   routes?: string;
-  budget: string;
+  budget?: string;
   tracePrintk?: string;
   progress: boolean;
 }
@@ -65,6 +65,20 @@ function readText(file: string): string {
 }
 
 /**
+ * Options only the host engines can honour: refused under --engine kernel, each with why, rather
+ * than silently ignored.
+ */
+function refuseHostOnly(opts: RunOptions): void {
+  const why: [string | undefined, string][] = [
+    [opts.budget, '--budget: the kernel runs only programs its verifier proved to end, and has no per-packet budget'],
+    [opts.routes, '--routes: the kernel\'s bpf_fib_lookup answers from this machine\'s own routing tables'],
+    [opts.tracePrintk, '--trace-printk: the kernel writes bpf_trace_printk lines to its trace buffer (/sys/kernel/tracing/trace_pipe), not to the tool'],
+    [opts.seed, '--seed: the kernel\'s bpf_get_prandom_u32 is not seeded from user space'],
+  ];
+  for (const [given, message] of why) if (given !== undefined) throw new UsageError(`${message}; it applies to --engine host and interp`);
+}
+
+/**
  * The kernel engine's CPUs: the kernel's per-CPU values have one slot per possible CPU, so --cpus
  * can only name that number there.
  */
@@ -80,9 +94,10 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   const engineName = ENGINES[opts.engine];
   if (!engineName) throw new UsageError(`--engine expects host, interp or kernel, got '${opts.engine}'`);
   const cpus = engineName === 'kernel' ? kernelCpus(opts.cpus) : positiveInt(opts.cpus ?? '1', '--cpus', 1024);
-  const seed = Number(opts.seed);
+  const seed = Number(opts.seed ?? 0);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed expects an integer in 0..4294967295, got '${opts.seed}'`);
-  const budget = positiveInt(opts.budget, '--budget');
+  const budget = positiveInt(opts.budget ?? String(DEFAULT_BUDGET), '--budget');
+  if (engineName === 'kernel') refuseHostOnly(opts);
   // Every output is proved writable before the replay, so that none is lost after it.
   if (opts.out) makeOutputDir(opts.out);
   for (const f of [opts.trace, opts.mapsOut, opts.tracePrintk]) if (f !== undefined) checkOutputFile(f);
@@ -194,6 +209,8 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       skippedByReason: summary.skippedByReason,
       abortReasons: summary.abortReasons,
       redirects: summary.redirects,
+      // The kernel engine reports the action only: where redirected packets went is not known there.
+      redirectTargetsKnown: engineName !== 'kernel',
       ...(summary.captureError ? { captureError: summary.captureError } : {}),
       elapsedMs: Math.round(summary.elapsedMs * 1000) / 1000,
       packetsPerSecond: pps,
@@ -208,6 +225,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       ...Object.entries(summary.skippedByReason).map(([r, n]) => `  skipped: ${r}: ${n}`),
       ...Object.entries(summary.abortReasons).map(([r, n]) => `  aborted: ${r}: ${n}`),
       ...Object.entries(summary.redirects).map(([r, n]) => `  redirected to ${r}: ${n}`),
+      ...(engineName === 'kernel' && summary.actions.XDP_REDIRECT > 0 ? ['  redirect targets: not known (BPF_PROG_TEST_RUN reports the action only)'] : []),
       ...(summary.captureError ? [`  reading stopped: ${summary.captureError}`] : []),
       `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms (${pps} packets/s)`,
       ...(trace.length > 0 && !opts.tracePrintk ? ['trace_printk:', ...trace.slice(0, 20).map((t) => `  packet ${t.packet} cpu ${t.cpu}: ${t.text}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (save them with --trace-printk FILE)`] : [])] : []),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../offload/cli/main.js';
 import { openCapture } from '../../xdp/pcap/capture.js';
+import { kernelAvailable } from '../../xdp/kernel/kernel-oracle.js';
 import { FIXTURE_OBJ, REPO, hasCommand } from '../support/paths.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -17,6 +18,8 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 const obj = (n: string) => join(FIXTURE_OBJ, `${n}.o`);
 const pcap = (n: string) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`);
 const countPackets = (file: string) => [...openCapture(file)].length;
+const kernelState = kernelAvailable();
+const kernelUsable = kernelState.ok && kernelState.privileged;
 
 describe('offload run', () => {
   it('--json: packets = actions + skipped, target host, per-action pcaps and a trace line per packet', async () => {
@@ -103,6 +106,32 @@ describe('offload run', () => {
     expect(anyway.code).toBe(0);
     expect(anyway.err).toMatch(/^offload: warning: --no-verify: the verifier refuses xdp_reject_unchecked_read at insn 1: .*; running it anyway\n$/);
     expect(JSON.parse(anyway.out).packets).toBeGreaterThan(300);
+  });
+
+  it('the budget stops both host engines at the same instruction, with the same effects', async () => {
+    const reasons = await Promise.all(['host', 'interp'].map(async (engine) => {
+      const r = JSON.parse((await run('run', obj('reject_unbounded_loop'), '--section', 'xdp_repeat_from_packet', '--budget', '10000', '--no-verify',
+        '--pcap', pcap('mixed'), '--json', '--engine', engine)).out);
+      return [r.abortReasons, r.maps];
+    }));
+    expect(Object.keys(reasons[0]![0])).toEqual([expect.stringMatching(/insn \d+: instruction budget of 10000 exhausted/)]);
+    expect(reasons[1]).toEqual(reasons[0]);
+  });
+
+  it.skipIf(!kernelUsable)('options only the host engines honour are refused under --engine kernel, each with why', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--budget', '5'], /^offload: --budget: the kernel runs only programs its verifier proved to end/],
+      [['--routes', 'r.json'], /^offload: --routes: the kernel's bpf_fib_lookup answers from this machine's own routing tables/],
+      [['--trace-printk', join(tmpdir(), 'tp.txt')], /^offload: --trace-printk: the kernel writes bpf_trace_printk lines to its trace buffer/],
+      [['--seed', '3'], /^offload: --seed: the kernel's bpf_get_prandom_u32 is not seeded from user space/],
+    ];
+    for (const [args, err] of cases) {
+      const r = await run('run', obj('basic_actions'), '--section', 'xdp_pass_all', '--pcap', pcap('mixed'), '--engine', 'kernel', '--no-progress', ...args);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.err, args[0]).toMatch(err);
+    }
+    const redirect = JSON.parse((await run('run', obj('redirect_devmap'), '--pcap', pcap('mixed'), '--engine', 'kernel', '--no-progress', '--json')).out);
+    expect(redirect.redirectTargetsKnown).toBe(false);
   });
 
   it('bad input: one line, exit 1, naming the file', async () => {

@@ -13,6 +13,7 @@
  * Semantics are those of the interpreter (interpreter.ts), which the tests hold
  * it to; the instruction budget is charged per basic block.
  */
+import { blockCost, blockStarts } from './blocks.js';
 import type { InsnKind } from '../isa/kind.js';
 import * as alu from './alu64.js';
 import { atomicOp } from './atomic.js';
@@ -54,23 +55,6 @@ const CMP32: Record<string, [string, boolean]> = {
 };
 
 /** Slots that start a basic block inside [start, end): the entry, jump targets, and slots after jumps/calls/exits. */
-function blockStarts(p: ExecProgram, start: number, end: number): Set<number> {
-  const starts = new Set<number>([start]);
-  for (let s = start; s < end; s++) {
-    const k = p.kinds[s];
-    if (!k) continue;
-    const next = s + (k.k === 'lddw' ? 2 : 1);
-    if (k.k === 'ja' || k.k === 'jcond' || k.k === 'maygoto') {
-      const off = k.k === 'ja' && k.long ? p.imm[s]! : p.off[s]!;
-      starts.add(s + off + 1);
-      if (next < end) starts.add(next);
-    } else if (k.k === 'exit' || k.k === 'call') {
-      if (next < end) starts.add(next);
-    }
-  }
-  return starts;
-}
-
 const L = (r: number) => `L${r}`;
 const H = (r: number) => `H${r}`;
 
@@ -275,11 +259,7 @@ function compileFunction(p: ExecProgram, fn: number, opts: CompileOptions): stri
     const k = p.kinds[s];
     if (starts.has(s)) {
       // Charge the whole block on entry.
-      let n = 0;
-      for (let t = s; t < end; t += p.kinds[t]?.k === 'lddw' ? 2 : 1) {
-        if (t !== s && starts.has(t)) break;
-        n++;
-      }
+      const n = blockCost(p, starts, s, end);
       lines.push(`case ${s}: if ((BU -= ${n}) < 0) throw B(vm, ${s});`);
     }
     if (!k) {

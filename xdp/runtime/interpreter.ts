@@ -5,6 +5,7 @@
  * operation code per slot, derived once per program) rather than strings, so
  * that it stays above a million packets a second.
  */
+import { blockCosts } from './blocks.js';
 import type { ExecProgram } from './exec-program.js';
 import type { InsnKind } from '../isa/kind.js';
 import {
@@ -29,6 +30,8 @@ const enum J { JEQ, JGT, JGE, JSET, JNE, JSGT, JSGE, JLT, JLE, JSLT, JSLE }
 interface Codes {
   readonly kind: Uint8Array;
   readonly op: Uint8Array;
+  /** Budget charged on entering the block that starts at a slot (0 elsewhere). */
+  readonly blockCost: Int32Array;
 }
 
 function codesOf(prog: ExecProgram): Codes {
@@ -40,7 +43,7 @@ function codesOf(prog: ExecProgram): Codes {
     if (k.k === 'alu') op[s] = ALU_OPS.indexOf(k.op);
     else if (k.k === 'jcond') op[s] = JMP_OPS.indexOf(k.op);
   });
-  return { kind, op };
+  return { kind, op, blockCost: blockCosts(prog) };
 }
 
 /** An interpreter for `prog`: the dispatch codes are derived once, then every run reuses them. */
@@ -70,7 +73,9 @@ export function interpret(prog: ExecProgram, vm: Vm, codes: Codes = codesOf(prog
       if (pc < 0 || pc >= prog.length) throw new ExecFault(`jump or fall-through to slot ${pc}, outside the program`, pc, prog.name);
       const k = prog.kinds[pc];
       if (k === undefined) throw new ExecFault('jump into the middle of an lddw', pc, prog.name);
-      if (--vm.budget < 0) throw new ExecFault(budgetExhausted(vm.budgetLimit), pc, prog.name);
+      // The budget is charged a block at a time, on entering it, as the compiled engine charges it.
+      const cost = codes.blockCost[pc]!;
+      if (cost > 0 && (vm.budget -= cost) < 0) throw new ExecFault(budgetExhausted(vm.budgetLimit), pc, prog.name);
       const d = prog.dst[pc]! * 2;
       const s = prog.src[pc]! * 2;
       const off = prog.off[pc]!;
