@@ -50,6 +50,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--out <dir>', 'write {pass,tx,redirect,drop,aborted}.pcap with the packets as the program left them')
     .option('--trace <file>', 'one JSON line per packet')
     .option('--json', 'machine-readable summary')
+    .option('--maps', 'show the maps at the end, after the summary')
     .option('--maps-in <file>', 'load map contents from JSON before the replay')
     .option('--maps-out <file>', 'save map contents as JSON after the replay')
     .option('--cpus <n>', 'possible CPUs; packets are spread over them round robin (default: 1 on the host engines; with --engine kernel, the kernel\'s possible CPUs, and only that number)')

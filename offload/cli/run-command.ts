@@ -38,6 +38,8 @@ export interface RunOptions extends LoadInputOptions {
   mapsIn?: string;
   mapsOut?: string;
   cpus?: string;
+  /** Show the maps at the end after the summary. */
+  maps?: boolean;
   /** false with --no-verify. */
   verify?: boolean;
   seed?: string;
@@ -215,7 +217,8 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       elapsedMs: Math.round(summary.elapsedMs * 1000) / 1000,
       packetsPerSecond: pps,
       tracePrintk: trace.length,
-      maps,
+      // The maps at the end, one entry per map (what --maps-out writes under its "maps").
+      maps: maps.maps,
     }, 2)}\n`);
   } else {
     const lines = [
@@ -229,8 +232,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       ...(summary.captureError ? [`  reading stopped: ${summary.captureError}`] : []),
       `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms (${pps} packets/s)`,
       ...(trace.length > 0 && !opts.tracePrintk ? ['trace_printk:', ...trace.slice(0, 20).map((t) => `  packet ${t.packet} cpu ${t.cpu}: ${t.text}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (save them with --trace-printk FILE)`] : [])] : []),
-      'maps at the end:',
-      formatJson(maps, 2),
+      ...(opts.maps ? ['maps at the end:', formatJson(maps, 2)] : []),
     ];
     io.stdout.write(`${lines.join('\n')}\n`);
   }

@@ -66,8 +66,8 @@ describe('offload run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
     const first = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json', '--maps-out', join(dir, 'm.json'))).out);
     const second = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json', '--maps-in', join(dir, 'm.json'))).out);
-    const udp = (doc: { maps: { maps: { entries: { key: number; value: { packets: number } }[] }[] } }) =>
-      doc.maps.maps[0]!.entries.find((e) => e.key === 17)!.value.packets;
+    const udp = (doc: { maps: { entries: { key: number; value: { packets: number } }[] }[] }) =>
+      doc.maps[0]!.entries.find((e) => e.key === 17)!.value.packets;
     expect(udp(first)).toBeGreaterThan(0);
     expect(udp(second)).toBe(2 * udp(first));
   });
@@ -132,6 +132,17 @@ describe('offload run', () => {
     }
     const redirect = JSON.parse((await run('run', obj('redirect_devmap'), '--pcap', pcap('mixed'), '--engine', 'kernel', '--no-progress', '--json')).out);
     expect(redirect.redirectTargetsKnown).toBe(false);
+  });
+
+  it('the summary comes first; the maps follow only with --maps; --json keeps them in one array under "maps"', async () => {
+    const plain = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--no-progress');
+    expect(plain.out).not.toContain('maps at the end');
+    expect(plain.out.trim().split('\n').at(-1)).toMatch(/^  \d+ packets in [\d.]+ ms \(\d+ packets\/s\)$/);
+    const withMaps = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--no-progress', '--maps');
+    expect(withMaps.out.indexOf('maps at the end:')).toBeGreaterThan(withMaps.out.indexOf('packets in'));
+    const doc = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json')).out);
+    expect(Array.isArray(doc.maps)).toBe(true);
+    expect(doc.maps.map((m: { name: string }) => m.name)).toEqual(['proto_stats']);
   });
 
   it('bad input: one line, exit 1, naming the file', async () => {

@@ -62,7 +62,7 @@ describe.skipIf(why !== undefined)('buffers handed to bpf()', () => {
     const ok = cli();
     expect([ok.status, ok.signal, ok.stderr]).toEqual([0, null, '']);
     const doc = JSON.parse(ok.stdout);
-    const entry = doc.maps.maps[0].entries.find((e: { key: number }) => e.key === 17);
+    const entry = doc.maps[0].entries.find((e: { key: number }) => e.key === 17);
     expect(entry.values.length).toBe(possibleCpus());
     const bad = cli('--cpus', String(possibleCpus() + 1));
     expect(bad.status).toBe(1);
