@@ -216,3 +216,35 @@ describe('loadMaps refuses bad input with the file and JSON path', () => {
     expect(parseJson(formatJson(dumpMaps(maps, obj.btf)))).toMatchObject({ maps: [{ entries: [{ value: { first_seen_ns: 18446744073709551615n } }] }] });
   });
 });
+
+describe('global data by variable name (issue 10.8)', () => {
+  it('dumps .rodata/.data/.bss as bpftool shows a DATASEC, and loads them back by name', () => {
+    const { obj, maps } = fixtureMaps('rodata_config', 1);
+    const doc = dumpMaps(maps, obj.btf);
+    expect(doc.maps.map((m) => [m.name, m.entries[0]!.value])).toEqual([
+      ['.rodata', { '.rodata': [{ blocked_port: 23 }] }],
+      ['.data', { '.data': [{ filter_enabled: 1 }] }],
+      ['.bss', { '.bss': [{ seen_packets: 0 }, { dropped_packets: 0 }] }],
+    ]);
+    loadMaps(maps, { maps: [{ name: '.rodata', entries: [{ key: ['0x00', '0x00', '0x00', '0x00'], value: { '.rodata': [{ blocked_port: 22 }] } }] }] }, obj.btf, FILE);
+    expect([...maps[0]!.read(u32(0))![0]!]).toEqual([22, 0]);
+    // Raw bytes still load, and what was dumped loads back to the same bytes.
+    loadMaps(maps, JSON.parse(formatJson(doc)), obj.btf, FILE);
+    expect([...maps[0]!.read(u32(0))![0]!]).toEqual([23, 0]);
+  });
+
+  it('takes bpftool -j entries (raw bytes plus "formatted")', () => {
+    const { obj, maps } = fixtureMaps('rodata_config', 1);
+    const bpftool = { key: ['0x00', '0x00', '0x00', '0x00'], value: ['0x01', '0x00', '0x00', '0x00'], formatted: { value: { '.data': [{ filter_enabled: 1 }] } } };
+    loadMaps(maps, { maps: [{ name: '.data', entries: [bpftool, { key: ['0x00', '0x00', '0x00', '0x00'], formatted: { value: { '.data': [{ filter_enabled: 7 }] } } }] }] }, obj.btf, FILE);
+    expect([...maps[1]!.read(u32(0))![0]!]).toEqual([7, 0, 0, 0]);
+  });
+
+  it('a wrong variable is named by its JSON path', () => {
+    const { obj, maps } = fixtureMaps('rodata_config', 1);
+    const bad = { maps: [{ name: '.rodata', entries: [{ key: ['0x00', '0x00', '0x00', '0x00'], value: { '.rodata': [{ blocked_port: 'x' }] } }] }] };
+    expect(() => loadMaps(maps, bad, obj.btf, FILE)).toThrow(/state\.json, maps\["\.rodata"\]\.entries\[0\]\.value\["\.rodata"\]\[0\]\.blocked_port: expected .*an integer 0\.\.65535, got the string "x"/);
+    const wrongSection = { maps: [{ name: '.rodata', entries: [{ key: ['0x00', '0x00', '0x00', '0x00'], value: { '.data': [] } }] }] };
+    expect(() => loadMaps(maps, wrongSection, obj.btf, FILE)).toThrow(/value: expected an object with the one key "\.rodata"/);
+  });
+});

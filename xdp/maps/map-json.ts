@@ -103,6 +103,19 @@ function show(btf: Btf | undefined, id: number | undefined, bytes: Uint8Array, p
   }
 }
 
+/**
+ * A global-data value as bpftool shows a DATASEC: `{ ".rodata": [ { "var": value }, ... ] }`, each
+ * variable read at its symbol's offset.
+ */
+function dataSection(btf: Btf, def: MapDef, bytes: Uint8Array, path: string): unknown {
+  try {
+    return { [def.section]: def.dataVars!.map((v) => btfToJson(btf, v.varTypeId, bytes, v.offset)) };
+  } catch (e) {
+    if (e instanceof BtfValueError) throw new MapJsonError(e.detail, undefined, path);
+    throw e;
+  }
+}
+
 /** One map as a document entry. */
 export function dumpMap(map: BpfMap, btf?: Btf): MapJson {
   const def = map.def;
@@ -111,7 +124,8 @@ export function dumpMap(map: BpfMap, btf?: Btf): MapJson {
   const valueType = btfTypeFor(def, 'value', btf, undefined);
   const entries: MapEntryJson[] = [];
   const keyJson = (key: Uint8Array, j: number): unknown => show(btf, keyType, key, `${mp}.entries[${j}].key`);
-  const valueJson = (value: Uint8Array, path: string): unknown => show(btf, valueType, value, path);
+  const valueJson = (value: Uint8Array, path: string): unknown =>
+    btf && def.dataVars ? dataSection(btf, def, value, path) : show(btf, valueType, value, path);
 
   if (map instanceof QueueStackMap) {
     for (const v of map.contents()) entries.push({ value: valueJson(v, `${mp}.entries[${entries.length}].value`) });
@@ -195,8 +209,35 @@ class Loader {
     });
   }
 
+  /**
+   * A global-data value given by variable (`{ ".rodata": [ { "var": value }, ... ] }`): each variable
+   * written at its offset over `base` (what the map holds), so bytes no variable covers stay as they were.
+   */
+  dataValue(def: MapDef, v: Obj, path: string, base: Uint8Array): Uint8Array {
+    const btf = this.btf!;
+    const vars = def.dataVars!;
+    const keys = Object.keys(v);
+    if (keys.length !== 1 || keys[0] !== def.section) this.expect(path, `an object with the one key "${def.section}" (or the value's ${def.valueSize} bytes)`, v);
+    const list = v[def.section];
+    const lp = jsonPathMember(path, def.section);
+    if (!Array.isArray(list) || list.length !== vars.length) this.expect(lp, `an array of the section's ${vars.length} variables, in order`, list);
+    const out = base.slice();
+    vars.forEach((dv, k) => {
+      try {
+        out.set(jsonToBtf(btf, dv.varTypeId, list[k], `${lp}[${k}]`, this.file), dv.offset);
+      } catch (e) {
+        if (e instanceof BtfValueError) throw new MapJsonError(e.detail, this.file, e.path || `${lp}[${k}]`);
+        throw e;
+      }
+    });
+    return out;
+  }
+
   /** Bytes of a key or value: through BTF when the map has the type, else raw bytes. */
-  bytes(def: MapDef, part: 'key' | 'value', v: unknown, path: string): Uint8Array {
+  bytes(def: MapDef, part: 'key' | 'value', v: unknown, path: string, base?: Uint8Array): Uint8Array {
+    if (part === 'value' && def.dataVars && this.btf && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      return this.dataValue(def, v as Obj, path, base ?? new Uint8Array(def.valueSize));
+    }
     const size = part === 'key' ? def.keySize : def.valueSize;
     const id = btfTypeFor(def, part, this.btf, this.file);
     if (this.btf === undefined || id === undefined) return this.rawBytes(v, size, path);
@@ -274,7 +315,15 @@ class Loader {
       return;
     }
     const percpu = PERCPU_TYPES.has(def.type);
-    const o = this.object(e, ep, percpu ? ['key', 'value', 'values'] : ['key', 'value'], percpu ? 'an entry { "key", "values": [ { "cpu", "value" } ] }' : 'an entry { "key", "value" }');
+    // bpftool's -j entries carry "formatted" too: the same key and value through BTF, used where the
+    // raw ones are absent.
+    const raw = this.object(e, ep, percpu ? ['key', 'value', 'values', 'formatted'] : ['key', 'value', 'formatted'], percpu ? 'an entry { "key", "values": [ { "cpu", "value" } ] }' : 'an entry { "key", "value" }');
+    const o: Obj = { ...raw };
+    delete o.formatted;
+    if ('formatted' in raw) {
+      const f = this.object(raw.formatted, `${ep}.formatted`, ['key', 'value', 'values'], '{ "key", "value" } through BTF');
+      for (const k of ['key', 'value', 'values'] as const) if (!(k in o) && k in f) o[k] = f[k];
+    }
     if (!('key' in o)) this.fail(ep, 'missing "key"');
     const key = this.bytes(def, 'key', o.key, `${ep}.key`);
     if ('value' in o && 'values' in o) this.fail(ep, 'give "value" (every CPU) or "values" (one per CPU), not both');
@@ -318,7 +367,7 @@ class Loader {
       }
       values = byCpu as Uint8Array[];
     } else {
-      values = [this.bytes(def, 'value', o.value, `${ep}.value`)];
+      values = [this.bytes(def, 'value', o.value, `${ep}.value`, map.read(key)?.[0])];
     }
     const rc = map.write(key, values, UpdateFlag.ANY);
     if (rc === -Errno.EINVAL && values.length > 1) this.fail(`${ep}.values`, `expected one value per CPU (${values.length} given)`);

@@ -35,6 +35,12 @@ export interface MapDef {
   readonly section: string;
   /** Initial contents of a global-data map (its single value). */
   readonly initialValue?: Uint8Array;
+  /**
+   * A global-data map's variables, from its BTF DATASEC with each variable's offset taken from its
+   * symbol (clang leaves the DATASEC's offsets 0; libbpf fixes them the same way): the value shown and
+   * read by name, as bpftool shows it.
+   */
+  readonly dataVars?: readonly { readonly varTypeId: number; readonly offset: number }[];
 }
 
 export interface SourcePosition {

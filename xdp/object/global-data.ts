@@ -4,8 +4,10 @@
  * the section's bytes (zeros for `.bss`); `.rodata` maps are read-only for the
  * program (BPF_F_RDONLY_PROG).
  */
+import type { Btf } from '../btf/btf-types.js';
+import { findDatasec, sizeOf } from '../btf/btf-resolve.js';
 import { ObjectFormatError } from '../errors.js';
-import { SHF_EXECINSTR, SHT, type ElfSection } from '../elf/elf.js';
+import { SHF_EXECINSTR, SHT, STT, type ElfSection, type ElfSymbol } from '../elf/elf.js';
 import { BPF_F_RDONLY_PROG, MAP_TYPE } from '../maps/map-types.js';
 import type { MapDef } from './bpf-object.js';
 
@@ -20,7 +22,7 @@ export function isGlobalDataSection(s: ElfSection): boolean {
  */
 export const MAX_GLOBAL_DATA_BYTES = 4 << 20;
 
-export function globalDataMap(s: ElfSection, file: string): Omit<MapDef, 'index'> {
+export function globalDataMap(s: ElfSection, file: string, btf?: Btf, symbols: readonly ElfSymbol[] = []): Omit<MapDef, 'index'> {
   if (s.size > MAX_GLOBAL_DATA_BYTES) {
     throw new ObjectFormatError(`global data section of ${s.size} bytes exceeds the kernel's ${MAX_GLOBAL_DATA_BYTES}-byte map value limit`, {
       file, section: s.name,
@@ -38,7 +40,26 @@ export function globalDataMap(s: ElfSection, file: string): Omit<MapDef, 'index'
     origin: 'global-data',
     section: s.name,
     initialValue: s.type === SHT.NOBITS ? new Uint8Array(s.size) : s.data.slice(),
+    ...dataVarsOf(btf, s, symbols),
   };
+}
+
+/**
+ * The section's variables as its DATASEC lists them, placed by their symbols (btf_fixup_datasec in
+ * libbpf does the same). None when there is no DATASEC or a variable has no symbol there.
+ */
+function dataVarsOf(btf: Btf | undefined, s: ElfSection, symbols: readonly ElfSymbol[]): Pick<MapDef, 'dataVars'> {
+  const sec = btf ? findDatasec(btf, s.name) : undefined;
+  if (!btf || !sec || sec.vars.length === 0) return {};
+  const vars: { varTypeId: number; offset: number }[] = [];
+  for (const v of sec.vars) {
+    const t = btf.types[v.type];
+    if (t?.kind !== 'VAR') return {};
+    const sym = symbols.find((x) => x.shndx === s.index && x.name === t.name && x.type !== STT.SECTION);
+    if (!sym || sym.value + sizeOf(btf, t.type) > s.size) return {};
+    vars.push({ varTypeId: v.type, offset: sym.value });
+  }
+  return { dataVars: vars.sort((a, b) => a.offset - b.offset) };
 }
 
 /**

@@ -154,7 +154,7 @@ function collectMaps(elf: ElfFile, btf: Btf | undefined, code: ReadonlyMap<numbe
     readBtfMapSection(elf, btf, btfMaps, add, byOffset, maps, code);
   }
   for (const s of elf.sections) {
-    if (isGlobalDataSection(s) && s.size > 0) dataIndex.set(s.index, add(globalDataMap(s, elf.file)));
+    if (isGlobalDataSection(s) && s.size > 0) dataIndex.set(s.index, add(globalDataMap(s, elf.file, btf, elf.symbols)));
   }
 
   const resolveData = (sym: ElfSymbol, addend: number): DataRef | undefined => {
