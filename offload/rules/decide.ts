@@ -54,8 +54,41 @@ function located(program: Program, object: ObjectMaps, r: Omit<ReportedReason, '
   if (r.insn === undefined) return r;
   const index = program.slots.indexOf(r.insn);
   if (index < 0) return r;
-  const source = program.lines[index];
+  const source = realLine(program, index);
   return { ...r, text: describeInsn(program, index, object.maps), ...(source ? { source } : {}) };
+}
+
+/**
+ * The C line of instruction `index`: its line_info record's, or where that says line 0 (clang's "no
+ * line", as for code it merged, such as one bpf_tail_call serving several), the closest earlier
+ * instruction's real line in the same function.
+ */
+function realLine(program: Program, index: number): SourcePosition | undefined {
+  const fnStart = Math.max(0, ...program.funcs.map((f) => f.start).filter((s) => s <= index));
+  for (let i = index; i >= fnStart; i--) {
+    const pos = program.lines[i];
+    if (pos && pos.line > 0) return pos;
+  }
+  return undefined;
+}
+
+/** Reasons of one rule about one instruction become one, their messages (and suggestions) joined. */
+function onePerInsnAndRule(reasons: readonly Reason[]): Reason[] {
+  const out: Reason[] = [];
+  const at = new Map<string, number>();
+  for (const r of reasons) {
+    const key = r.slot === undefined ? undefined : `${r.slot}/${r.rule}`;
+    const i = key === undefined ? undefined : at.get(key);
+    if (i === undefined) {
+      if (key !== undefined) at.set(key, out.length);
+      out.push(r);
+      continue;
+    }
+    const prev = out[i]!;
+    const suggestion = [prev.suggestion, r.suggestion].filter((x): x is string => x !== undefined && x !== '').join('; ');
+    out[i] = { ...prev, message: `${prev.message}; ${r.message}`, ...(suggestion ? { suggestion } : {}) };
+  }
+  return out;
 }
 
 /** Decide where `program` of `object` runs with `profile`. */
@@ -76,7 +109,7 @@ export function decideOffload(
     const reason = located(program, object, { rule: 'verifier', ...(e.pass === 'walk' || e.insn >= 0 ? { insn: e.insn } : {}), message: e.message });
     return { verdict: 'reject', reasons: [reason], resources, verifier: result };
   }
-  const reasons = checkOffload({ program, maps, profile, facts }).map((r: Reason) =>
+  const reasons = onePerInsnAndRule(checkOffload({ program, maps, profile, facts })).map((r: Reason) =>
     located(program, object, { rule: r.rule, ...(r.slot !== undefined ? { insn: r.slot } : {}), message: r.message, ...(r.suggestion ? { suggestion: r.suggestion } : {}) }));
   if (reasons.length === 0) return { verdict: 'offload', reasons, resources, verifier: result };
   // The host kernel verifies without a device: what only a device allows (rx_queue_index stores) fails there.

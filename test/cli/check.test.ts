@@ -99,12 +99,26 @@ describe('offload check --caps: every fixture on every shipped profile', () => {
         const rules = [...new Set((doc.reasons as { rule: string }[]).map((r) => r.rule))].sort().join(' ');
         expect(rules ? `${doc.verdict}: ${rules}` : doc.verdict).toBe(verdicts[i]);
         expect(code).toBe(EXIT[doc.verdict]);
+        // Every reason about an instruction names a real C line (never line 0), once per rule.
+        const located = (doc.reasons as { rule: string; insn?: number; source?: { line: number } }[]).filter((r) => r.insn !== undefined);
+        for (const r of located) expect(r.source?.line ?? 0, `${r.rule} at insn ${r.insn}`).toBeGreaterThan(0);
+        const keys = located.map((r) => `${r.insn}/${r.rule}`);
+        expect(new Set(keys).size, keys.join(' ')).toBe(keys.length);
       });
     });
   }
 });
 
 describe('offload check report', () => {
+  it('a merged bpf_tail_call (line 0 in line_info) is tied to the closest real C line, unprivileged too', async () => {
+    for (const extra of [[], ['--unprivileged']]) {
+      const { out } = await run('check', join(FIXTURE_OBJ, 'tail_call.o'), '--section', 'xdp_dispatch', '--json', ...extra);
+      const tail = (JSON.parse(out).reasons as { insn?: number; source?: { line: number; text: string } }[]).filter((r) => r.insn !== undefined);
+      expect(tail.length).toBeGreaterThan(0);
+      for (const r of tail) expect(r.source!.line).toBeGreaterThan(0);
+    }
+  });
+
   it('text: the verdict, each reason with instruction, C line and suggestion, and the resources', async () => {
     const { code, out } = await run('check', join(FIXTURE_OBJ, 'proto_count_percpu.o'));
     expect(code).toBe(3);
