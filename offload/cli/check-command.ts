@@ -28,10 +28,15 @@ const VERDICT_TEXT = {
   reject: () => 'reject — it cannot be loaded',
 } as const;
 
-function reasonLines(r: ReportedReason): string[] {
+/** Where a reason points: `insn 17 (tail_call.c:72)`, or `program`. */
+function reasonPlace(r: ReportedReason): string {
   const head = r.insn !== undefined ? `insn ${r.insn}` : 'program';
-  const where = r.source ? ` (${r.source.file.split('/').pop()}:${r.source.line})` : '';
-  const out = [`  ${`${head}${where}`.padEnd(28)} ${r.rule.padEnd(13)} ${r.message.split('\n')[0]}`];
+  return `${head}${r.source ? ` (${r.source.file.split('/').pop()}:${r.source.line})` : ''}`;
+}
+
+/** One reason's lines; `width` is the widest place of the report, so the rule column stays aligned. */
+function reasonLines(r: ReportedReason, width: number): string[] {
+  const out = [`  ${reasonPlace(r).padEnd(width)} ${r.rule.padEnd(13)} ${r.message.split('\n')[0]}`];
   const indent = ' '.repeat(4);
   if (r.text) out.push(`${indent}${r.text}`);
   if (r.source) out.push(`${indent}; ${r.source.text.trim()}`);
@@ -77,7 +82,8 @@ export async function checkCommand(file: string, opts: CheckOptions, io: Io): Pr
   if (level > 0) out.push(v.log.trimEnd(), '');
   out.push(`${file}: ${program.name} (section ${program.section}) on ${profile.name} (${profile.model})`);
   out.push(`verdict: ${VERDICT_TEXT[report.verdict](profile)}`);
-  if (report.reasons.length > 0) out.push(`reasons (${report.reasons.length}):`, ...report.reasons.flatMap(reasonLines));
+  const width = Math.max(28, ...report.reasons.map((r) => reasonPlace(r).length));
+  if (report.reasons.length > 0) out.push(`reasons (${report.reasons.length}):`, ...report.reasons.flatMap((r) => reasonLines(r, width)));
   out.push(...resourceLines(report));
   const summary = v.log.trimEnd().split('\n').pop() ?? '';
   out.push(`verifier: ${v.ok ? 'accepted' : 'refused'} (${opts.unprivileged ? 'unprivileged' : 'privileged'} loader); ${summary}; ${(v.timeNs / 1e3).toFixed(0)} usec`);

@@ -11,7 +11,7 @@ import type { MapDef, Program, SourcePosition } from '../../xdp/object/bpf-objec
 import { describeInsn } from '../../xdp/object/program-listing.js';
 import { verifyProgram, verifierMaps, type VerifyOptions, type VerifyResult } from '../verifier/verifier.js';
 import { collectFacts } from './facts.js';
-import { checkOffload, estimatedCardInsns, stackUse, type Reason, type RuleId } from './offload-rules.js';
+import { cardMaps, checkOffload, estimatedCardInsns, stackUse, type Reason, type RuleId } from './offload-rules.js';
 
 export type Verdict = 'offload' | 'host' | 'reject';
 
@@ -97,10 +97,12 @@ export function decideOffload(
 ): OffloadReport {
   const { result, facts } = collectFacts(program, object.maps, { ...opts, offloaded: true });
   const maps = verifierMaps(object.maps).maps;
-  const entries = [...facts.maps].reduce((n, i) => n + (maps[i]?.maxEntries ?? 0), 0);
+  // Counted as the map rules count them: only the maps the card itself would hold.
+  const held = cardMaps(facts, profile, maps);
+  const entries = held.reduce((n, m) => n + m.maxEntries, 0);
   const resources = {
     stack: { used: stackUse(facts, profile.stack.frameBytes), limit: profile.stack.bytes, frameBytes: profile.stack.frameBytes },
-    maps: { used: facts.maps.size, limit: profile.maps.maxMaps },
+    maps: { used: held.length, limit: profile.maps.maxMaps },
     mapEntries: { used: entries, limit: profile.maps.maxEntries },
     programSize: { used: estimatedCardInsns(program, profile), limit: profile.maxInsns, estimate: true, ebpfInsns: program.insns.length },
   };

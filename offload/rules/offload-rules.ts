@@ -222,6 +222,21 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
   return out;
 }
 
+/**
+ * The maps the card itself would hold (what its map count and entry limits apply to): the program's
+ * maps less those that stay on the host (with a helper the card offers for them) and those of a type
+ * the card lacks (reported as map-type instead).
+ */
+export function cardMaps(facts: ProgramFacts, profile: CardProfile, maps: readonly MapDef[]): MapDef[] {
+  const offered = new Set(profile.helpers.map((h) => h.id));
+  return [...facts.maps].sort((a, b) => a - b).map((i) => maps[i]).filter((m): m is MapDef => {
+    if (!m) return false;
+    const type = mapTypeName(m.type);
+    const host = HOST_MAPS[type];
+    return !(host !== undefined && offered.has(host)) && profile.maps.types.includes(type);
+  });
+}
+
 function mapRules({ facts, profile: p, maps }: RuleInput): Reason[] {
   const out: Reason[] = [];
   let count = 0;

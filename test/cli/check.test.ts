@@ -104,12 +104,28 @@ describe('offload check --caps: every fixture on every shipped profile', () => {
         for (const r of located) expect(r.source?.line ?? 0, `${r.rule} at insn ${r.insn}`).toBeGreaterThan(0);
         const keys = located.map((r) => `${r.insn}/${r.rule}`);
         expect(new Set(keys).size, keys.join(' ')).toBe(keys.length);
+        // A resource over its limit always has its reason (a refused program has the verifier's).
+        const RULE_OF: Record<string, string> = { stack: 'stack-size', maps: 'map-limit', mapEntries: 'map-limit', programSize: 'program-size' };
+        const ruleSet = new Set((doc.reasons as { rule: string }[]).map((r) => r.rule));
+        for (const [name, res] of Object.entries(doc.resources as Record<string, { used: number; limit: number }>)) {
+          if (res.used > res.limit && doc.verdict !== 'reject') expect(ruleSet.has(RULE_OF[name]!), `${name} ${res.used} > ${res.limit}`).toBe(true);
+        }
       });
     });
   }
 });
 
 describe('offload check report', () => {
+  it('the rule column stays aligned when a place is wider than usual', async () => {
+    const text = (await run('check', join(FIXTURE_OBJ, 'rw_large_lb.o'))).out;
+    const doc = JSON.parse((await run('check', join(FIXTURE_OBJ, 'rw_large_lb.o'), '--json')).out);
+    const heads = text.split('\n').filter((l) => /^  (insn \d+|program)/.test(l));
+    expect(heads.length).toBe(doc.reasons.length);
+    const columns = heads.map((l, i) => l.indexOf(` ${doc.reasons[i].rule} `) + 1);
+    expect(Math.min(...columns)).toBeGreaterThan(29);
+    expect(new Set(columns).size).toBe(1);
+  });
+
   it('a merged bpf_tail_call (line 0 in line_info) is tied to the closest real C line, unprivileged too', async () => {
     for (const extra of [[], ['--unprivileged']]) {
       const { out } = await run('check', join(FIXTURE_OBJ, 'tail_call.o'), '--section', 'xdp_dispatch', '--json', ...extra);
