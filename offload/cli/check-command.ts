@@ -4,6 +4,8 @@
  * `offload` (exit 0), `host` (exit 3), `reject` (exit 2) — with every reason
  * (instruction, C line, rule, suggestion) and what it uses of the card.
  */
+import pc from 'picocolors';
+import type { Colors } from 'picocolors/types.js';
 import { isGplCompatible } from '../verifier/license.js';
 import { resolveProfile } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
@@ -11,7 +13,7 @@ import { selectProgram } from '../../xdp/object/load-object.js';
 import { requireMapSizes } from '../../xdp/object/map-sizes.js';
 import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 import { decideOffload, verdictExitCode, type OffloadReport, type ReportedReason } from '../rules/decide.js';
-import { UsageError, type Io } from './io.js';
+import { UsageError, useColour, type Io } from './io.js';
 
 export interface CheckOptions extends LoadInputOptions {
   section?: string;
@@ -35,8 +37,8 @@ function reasonPlace(r: ReportedReason): string {
 }
 
 /** One reason's lines; `width` is the widest place of the report, so the rule column stays aligned. */
-function reasonLines(r: ReportedReason, width: number): string[] {
-  const out = [`  ${reasonPlace(r).padEnd(width)} ${r.rule.padEnd(13)} ${r.message.split('\n')[0]}`];
+function reasonLines(r: ReportedReason, width: number, c: Colors): string[] {
+  const out = [`  ${reasonPlace(r).padEnd(width)} ${c.cyan(r.rule.padEnd(13))} ${r.message.split('\n')[0]}`];
   const indent = ' '.repeat(4);
   if (r.text) out.push(`${indent}${r.text}`);
   if (r.source) out.push(`${indent}; ${r.source.text.trim()}`);
@@ -45,10 +47,10 @@ function reasonLines(r: ReportedReason, width: number): string[] {
   return out;
 }
 
-function resourceLines(report: OffloadReport): string[] {
+function resourceLines(report: OffloadReport, c: Colors): string[] {
   const r = report.resources;
   const row = (name: string, used: number, limit: number, unit: string, note = '') =>
-    `  ${name.padEnd(14)} ${String(used).padStart(8)} / ${String(limit).padEnd(8)} ${unit}${used > limit ? '  OVER' : ''}${note ? `  (${note})` : ''}`;
+    `  ${name.padEnd(14)} ${String(used).padStart(8)} / ${String(limit).padEnd(8)} ${unit}${used > limit ? c.red('  OVER') : ''}${note ? `  (${note})` : ''}`;
   return [
     'resources:',
     row('stack', r.stack.used, r.stack.limit, 'bytes', `deepest call chain, frames of ${r.stack.frameBytes}`),
@@ -78,13 +80,15 @@ export async function checkCommand(file: string, opts: CheckOptions, io: Io): Pr
     }, null, 2)}\n`);
     return verdictExitCode(report.verdict);
   }
+  const c = pc.createColors(useColour(io));
+  const verdictColour = { offload: c.green, host: c.yellow, reject: c.red }[report.verdict];
   const out: string[] = [];
   if (level > 0) out.push(v.log.trimEnd(), '');
   out.push(`${file}: ${program.name} (section ${program.section}) on ${profile.name} (${profile.model})`);
-  out.push(`verdict: ${VERDICT_TEXT[report.verdict](profile)}`);
+  out.push(`verdict: ${verdictColour(c.bold(VERDICT_TEXT[report.verdict](profile)))}`);
   const width = Math.max(28, ...report.reasons.map((r) => reasonPlace(r).length));
-  if (report.reasons.length > 0) out.push(`reasons (${report.reasons.length}):`, ...report.reasons.flatMap((r) => reasonLines(r, width)));
-  out.push(...resourceLines(report));
+  if (report.reasons.length > 0) out.push(`reasons (${report.reasons.length}):`, ...report.reasons.flatMap((r) => reasonLines(r, width, c)));
+  out.push(...resourceLines(report, c));
   const summary = v.log.trimEnd().split('\n').pop() ?? '';
   out.push(`verifier: ${v.ok ? 'accepted' : 'refused'} (${opts.unprivileged ? 'unprivileged' : 'privileged'} loader); ${summary}; ${(v.timeNs / 1e3).toFixed(0)} usec`);
   io.stdout.write(`${out.join('\n')}\n`);

@@ -116,6 +116,27 @@ describe('offload check --caps: every fixture on every shipped profile', () => {
 });
 
 describe('offload check report', () => {
+  it('colour on a terminal only, and never with NO_COLOR', async () => {
+    const on = async (isTTY: boolean) => {
+      let out = '';
+      await main(['check', join(FIXTURE_OBJ, 'rodata_config.o'), '--caps', 'minimal'], { stdout: { write: (t: string) => (out += t), isTTY }, stderr: { write: () => true } });
+      return out;
+    };
+    // eslint-disable-next-line no-control-regex
+    const ansi = /\u001b\[/;
+    const saved = process.env.NO_COLOR;
+    try {
+      delete process.env.NO_COLOR;
+      expect(await on(true)).toMatch(ansi);
+      expect(await on(false)).not.toMatch(ansi);
+      process.env.NO_COLOR = '1';
+      expect(await on(true)).not.toMatch(ansi);
+    } finally {
+      if (saved === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = saved;
+    }
+  });
+
   it('the rule column stays aligned when a place is wider than usual', async () => {
     const text = (await run('check', join(FIXTURE_OBJ, 'rw_large_lb.o'))).out;
     const doc = JSON.parse((await run('check', join(FIXTURE_OBJ, 'rw_large_lb.o'), '--json')).out);
