@@ -180,14 +180,21 @@ export interface MapInfo {
 
 const MAP_INFO_SIZE = 40;
 
-export function mapInfo(fd: number): MapInfo {
+/** BPF_OBJ_GET_INFO_BY_FD into a `size`-byte info struct (the kernel fills at most that much), read by `read`. */
+function objInfo<T>(fd: number, size: number, what: string, read: (info: NativeBlock) => T): T {
   return withArena((arena, c) => {
     const a = arena.alloc(ATTR_SIZE.INFO);
-    const info = arena.alloc(MAP_INFO_SIZE);
+    const info = arena.alloc(size);
     u32(a, 0, fd);
-    u32(a, 4, MAP_INFO_SIZE);
+    u32(a, 4, size);
     ptr(a, 8, info);
-    call(c, 'OBJ_GET_INFO_BY_FD', a, ATTR_SIZE.INFO, `map fd ${fd}`);
+    call(c, 'OBJ_GET_INFO_BY_FD', a, ATTR_SIZE.INFO, `${what} fd ${fd}`);
+    return read(info);
+  });
+}
+
+export function mapInfo(fd: number): MapInfo {
+  return objInfo(fd, MAP_INFO_SIZE, 'map', (info) => {
     const v = info.view;
     return {
       type: v.getUint32(0, true), id: v.getUint32(4, true), keySize: v.getUint32(8, true), valueSize: v.getUint32(12, true),
@@ -628,13 +635,7 @@ export interface ProgInfo {
  * so the kernel fills in only the counts).
  */
 export function progInfo(fd: number): ProgInfo {
-  return withArena((arena, c) => {
-    const a = arena.alloc(ATTR_SIZE.INFO);
-    const info = arena.alloc(PROG_INFO_SIZE);
-    u32(a, 0, fd);
-    u32(a, 4, PROG_INFO_SIZE);
-    ptr(a, 8, info);
-    call(c, 'OBJ_GET_INFO_BY_FD', a, ATTR_SIZE.INFO, `program fd ${fd}`);
+  return objInfo(fd, PROG_INFO_SIZE, 'program', (info) => {
     const v = info.view;
     const xlated = v.getUint32(20, true);
     return {
