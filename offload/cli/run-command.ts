@@ -4,13 +4,13 @@
  * reference interpreter) or through the running kernel, and report what each
  * packet became, the maps at the end, and the rate.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
 import { possibleCpus } from '../../xdp/kernel/bpf-syscall.js';
 import { verifyProgram } from '../verifier/verifier.js';
-import { runningKernelFunctions } from '../verifier/kfunc-protos.js';
-import { UnsupportedError, XdpError } from '../../xdp/errors.js';
+import { XdpError } from '../../xdp/errors.js';
+import { readKernelFuncs, resolveKfuncs, VMLINUX_BTF } from '../../xdp/kernel/kernel-kfuncs.js';
 import { isGplCompatible } from '../verifier/license.js';
 import { checkOutputFile, makeOutputDir, OutputError, writeOutputFile } from '../../xdp/output/output-paths.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
@@ -100,17 +100,12 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed expects an integer in 0..4294967295, got '${opts.seed}'`);
   const budget = positiveInt(opts.budget ?? String(DEFAULT_BUDGET), '--budget');
   if (engineName === 'kernel') refuseHostOnly(opts);
-  // Every output is proved writable before the replay, so that none is lost after it.
-  if (opts.out) makeOutputDir(opts.out);
-  for (const f of [opts.trace, opts.mapsOut, opts.tracePrintk]) if (f !== undefined) checkOutputFile(f);
   const obj = loadInput(file, opts);
   const program = selectProgram(obj, opts.section);
   requireMapSizes(obj);
   noticeTypes([program], io);
   // A kfunc the running kernel lacks stops libbpf's loader before any verifier sees the program.
-  const kernelFuncs = program.kfuncs?.length ? runningKernelFunctions() : undefined;
-  const lacking = kernelFuncs && program.kfuncs?.find((k) => !k.weak && !kernelFuncs.proto(k.name));
-  if (lacking) throw new UnsupportedError(`extern (func ksym) '${lacking.name}': not found in kernel or module BTFs; program '${program.name}' calls it`, { file, section: program.section });
+  if (program.kfuncs?.length && existsSync(VMLINUX_BTF)) resolveKfuncs(program, readKernelFuncs(), file);
   // The kernel would refuse the program: so does run, unless asked to run it anyway (for debugging).
   const verdict = verifyProgram(program, obj.maps, { gplCompatible: isGplCompatible(obj.license) });
   if (!verdict.ok) {
@@ -122,6 +117,10 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     }
     io.stderr.write(`offload: warning: --no-verify: ${refusal}; running it anyway\n`);
   }
+  // Every output is proved writable before the replay, so that none is lost after it (and no
+  // directory is made for a program that is refused).
+  if (opts.out) makeOutputDir(opts.out);
+  for (const f of [opts.trace, opts.mapsOut, opts.tracePrintk]) if (f !== undefined) checkOutputFile(f);
   const kfunc = program.kfuncs?.[0];
   if (kfunc && engineName !== 'kernel') throw new UsageError(kfuncOnHostMessage(kfunc.name));
   const kernelOnly = program.insns.find((insn) => {
