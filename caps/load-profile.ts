@@ -4,7 +4,8 @@
  * with ajv, then for what a schema cannot say (a helper's name matches its id,
  * map types exist, adjust_head parameters come with the helper, the timing
  * model names its own memories, the BAR can hold the packet split). Every
- * problem is reported with its JSON path, all of them at once.
+ * problem is reported with its JSON path, and for a file with its line and
+ * column, all of them at once.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { HELPER_FLAGS_REGISTER } from '../xdp/helpers/helper-flags.js';
 import { helperId, helperName } from '../xdp/helpers/helper-names.js';
+import { JsonSyntaxError, parseJson, textPosition } from '../xdp/maps/json-text.js';
 import { MapType } from '../xdp/maps/map-types.js';
 import { CapsError } from './caps-error.js';
 import type { CardProfile } from './profile.js';
@@ -95,14 +97,38 @@ function semanticProblems(p: CardProfile): string[] {
   return out;
 }
 
-/** A profile from a parsed JSON document; `source` names it in messages. */
-export function profileFromJson(doc: unknown, source: string): CardProfile {
+/** Where the value at a JSON path (or its closest enclosing value) starts in the file, as `line L, column C`. */
+export type Locate = (path: string) => string | undefined;
+
+/** `$.stack.bytes: must be >= 0` → `line 40, column 14: $.stack.bytes: must be >= 0`. */
+function withPosition(problem: string, locate: Locate | undefined): string {
+  const path = /^(\$[^:\s]*):/.exec(problem)?.[1];
+  const where = path !== undefined ? locate?.(path) : undefined;
+  return where !== undefined ? `${where}: ${problem}` : problem;
+}
+
+/** A profile from a parsed JSON document; `source` names it in messages, `locate` places a JSON path in its text. */
+export function profileFromJson(doc: unknown, source: string, locate?: Locate): CardProfile {
   const schemaErrors = validate(doc).map(schemaMessage);
   const problems = schemaErrors.length > 0 ? schemaErrors : semanticProblems(doc as CardProfile);
   if (problems.length > 0) {
-    throw new CapsError(`not a valid card profile:\n  ${[...new Set(problems)].join('\n  ')}`, { file: source });
+    const lines = [...new Set(problems)].map((p) => withPosition(p, locate));
+    throw new CapsError(`not a valid card profile:\n  ${lines.join('\n  ')}`, { file: source });
   }
   return doc as CardProfile;
+}
+
+/** A Locate over `text` from the value positions parseJson recorded: a path not found falls back to its parent. */
+function locator(text: string, positions: Map<string, number>): Locate {
+  return (path) => {
+    for (let p = path; ; ) {
+      const at = positions.get(p);
+      if (at !== undefined) return textPosition(text, at);
+      const parent = p.replace(/(\.[^.[]*|\[[^\]]*\])$/, '');
+      if (parent === p) return undefined;
+      p = parent;
+    }
+  };
 }
 
 /** Read and check a profile file. */
@@ -114,13 +140,15 @@ export function loadProfileFile(path: string): CardProfile {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CapsError(code === 'EISDIR' ? 'is a directory, not a profile (JSON)' : `cannot read: ${code ?? (e as Error).message}`, { file: path });
   }
+  const positions = new Map<string, number>();
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJson(text, path, positions);
   } catch (e) {
-    throw new CapsError(`not JSON: ${(e as Error).message}`, { file: path });
+    if (e instanceof JsonSyntaxError) throw new CapsError(`not JSON: ${e.detail}`, { file: path, path: e.path });
+    throw e;
   }
-  return profileFromJson(doc, path);
+  return profileFromJson(doc, path, locator(text, positions));
 }
 
 /** `--caps` takes a shipped profile's name or a file path. */

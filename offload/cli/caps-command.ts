@@ -8,14 +8,29 @@ import { checkOutputFile, writeOutputFile } from '../../xdp/output/output-paths.
 import { CapsError } from '../../caps/caps-error.js';
 import { resolveProfile, shippedProfiles } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
+import { diffProfiles } from '../../caps/profile-diff.js';
 import { decodeCardArea, encodeCardArea, type CardArea } from '../../caps/tlv.js';
 import { formatJson } from '../../xdp/maps/json-text.js';
 import type { Io } from './io.js';
 
 const mhz = (p: CardProfile) => `${p.timing.clockKHz / 1000} MHz`;
 
-export function capsList(io: Io): number {
-  const rows = shippedProfiles().map((n) => resolveProfile(n).profile).map((p) => [
+/** `caps list --json`: one summary per shipped profile, numbers as numbers. */
+function listEntry(p: CardProfile) {
+  return {
+    name: p.name, vendor: p.vendor, model: p.model, wordBits: p.isa.wordBits,
+    cores: p.timing.cores, threadsPerCore: p.timing.threadsPerCore, clockKHz: p.timing.clockKHz,
+    helpers: p.helpers.map((h) => h.name), mapTypes: p.maps.types, stackBytes: p.stack.bytes, maxInsns: p.maxInsns, actions: p.actions,
+  };
+}
+
+export function capsList(opts: { json?: boolean }, io: Io): number {
+  const profiles = shippedProfiles().map((n) => resolveProfile(n).profile);
+  if (opts.json) {
+    io.stdout.write(`${formatJson(profiles.map(listEntry))}\n`);
+    return 0;
+  }
+  const rows = profiles.map((p) => [
     p.name, p.model, `${p.isa.wordBits}-bit`, `${p.timing.cores}×${p.timing.threadsPerCore} @ ${mhz(p)}`,
     String(p.helpers.length), p.maps.types.join(','), `${p.stack.bytes} B`, String(p.maxInsns), p.actions.join(','),
   ]);
@@ -111,36 +126,38 @@ export function capsWrite(name: string, opts: { tlv: string; bar: string }, io: 
   return 0;
 }
 
-/** Every leaf of a profile by JSON path; arrays of helpers and memories keyed by id and name. */
-function leaves(v: unknown, path: string, out: Map<string, string>): Map<string, string> {
-  if (Array.isArray(v)) {
-    if (v.every((x) => typeof x !== 'object' || x === null)) out.set(path, v.map(String).join(', '));
-    else for (const x of v as Record<string, unknown>[]) leaves(x, `${path}[${String(x.id ?? x.name)}]`, out);
-  } else if (v !== null && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) leaves(x, `${path}.${k}`, out);
-  } else {
-    out.set(path, JSON.stringify(v));
-  }
-  return out;
+/** A profile value in one line: plain lists as `[a, b]`, records and strings as JSON. */
+function shown(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return `[${v.join(', ')}]`;
+  return formatJson(v, 0);
 }
 
+/** For two plain lists, what one has that the other lacks: `(+redirect −tx)`. */
+function listChange(a: unknown, b: unknown): string {
+  if (!Array.isArray(a) || !Array.isArray(b)) return '';
+  const added = b.filter((x) => !a.includes(x)).map((x) => `+${String(x)}`);
+  const removed = a.filter((x) => !b.includes(x)).map((x) => `−${String(x)}`);
+  const both = [...added, ...removed];
+  return both.length > 0 ? `  (${both.join(' ')})` : '';
+}
+
+/**
+ * `caps diff A B`, exit status as diff(1) gives it: 0 when the profiles are the same, 1 when they
+ * differ (the caller turns an error into 2).
+ */
 export function capsDiff(a: string, b: string, opts: { json?: boolean }, io: Io): number {
   const pa = resolveProfile(a).profile;
   const pb = resolveProfile(b).profile;
-  const la = leaves(pa, '$', new Map());
-  const lb = leaves(pb, '$', new Map());
-  const paths = [...new Set([...la.keys(), ...lb.keys()])].sort();
-  const diffs = paths.filter((p) => la.get(p) !== lb.get(p)).map((p) => ({ path: p, [pa.name]: la.get(p) ?? null, [pb.name]: lb.get(p) ?? null }));
+  const diffs = diffProfiles(pa, pb);
   if (opts.json) {
-    io.stdout.write(`${JSON.stringify(diffs, null, 2)}\n`);
-    return 0;
-  }
-  if (diffs.length === 0) {
+    io.stdout.write(`${formatJson({ a: pa.name, b: pb.name, same: diffs.length === 0, differences: diffs })}\n`);
+  } else if (diffs.length === 0) {
     io.stdout.write(`${pa.name} and ${pb.name} do not differ\n`);
-    return 0;
+  } else {
+    const w = Math.max(...diffs.map((d) => d.path.length));
+    io.stdout.write(`${diffs.length} difference${diffs.length === 1 ? '' : 's'} (${pa.name} → ${pb.name}):\n${diffs.map((d) =>
+      `  ${d.path.padEnd(w)}  ${shown(d.a)} → ${shown(d.b)}${listChange(d.a, d.b)}`).join('\n')}\n`);
   }
-  const w = Math.max(...diffs.map((d) => d.path.length));
-  io.stdout.write(`${diffs.length} differences (${pa.name} → ${pb.name}):\n${diffs.map((d) =>
-    `  ${d.path.padEnd(w)}  ${la.get(d.path) ?? '(absent)'} → ${lb.get(d.path) ?? '(absent)'}`).join('\n')}\n`);
-  return 0;
+  return diffs.length === 0 ? 0 : 1;
 }

@@ -15,8 +15,8 @@ import { runCommand, type RunOptions } from './run-command.js';
 
 export type { Io } from './io.js';
 
-/** Exit codes shared by every subcommand. */
-export const EXIT = { OK: 0, INPUT: 1 } as const;
+/** Exit codes shared by every subcommand; `caps diff` answers as diff(1) does (1: differ), so its trouble is 2. */
+export const EXIT = { OK: 0, INPUT: 1, DIFF_TROUBLE: 2 } as const;
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let code: number = EXIT.OK;
@@ -82,17 +82,24 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     });
 
   const caps = program.command('caps').description('card capability profiles: list, show, compare, read from a card');
-  caps.command('list').description('the shipped profiles').action(() => {
-    code = capsList(io);
-  });
+  caps.command('list').description('the shipped profiles').option('--json', 'one summary per profile as JSON')
+    .action((opts: { json?: boolean }) => {
+      code = capsList(opts, io);
+    });
   caps.command('show').description('one profile in full').argument('<profile>', 'a shipped name or a JSON file')
     .option('--json', 'the profile as JSON').action((name: string, opts: { json?: boolean }) => {
       code = capsShow(name, opts, io);
     });
-  caps.command('diff').description('what differs between two profiles, by JSON path')
+  caps.command('diff').description('what differs between two profiles, by JSON path; exit 0 when the same, 1 when they differ, 2 on trouble (as diff does)')
     .argument('<a>', 'a shipped name or a JSON file').argument('<b>', 'a shipped name or a JSON file')
     .option('--json', 'the differences as JSON').action((a: string, b: string, opts: { json?: boolean }) => {
-      code = capsDiff(a, b, opts, io);
+      try {
+        code = capsDiff(a, b, opts, io);
+      } catch (e) {
+        if (!(e instanceof XdpError)) throw e;
+        io.stderr.write(`offload: ${e.message}\n`);
+        code = EXIT.DIFF_TROUBLE;
+      }
     });
 
   caps.command('read').description('read a card\'s capabilities (TLV area and control BAR) back into a profile, as the nfp driver does')
@@ -112,7 +119,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      code = e.exitCode === 0 ? EXIT.OK : EXIT.INPUT;
+      const trouble = argv[0] === 'caps' && argv[1] === 'diff' ? EXIT.DIFF_TROUBLE : EXIT.INPUT;
+      code = e.exitCode === 0 ? EXIT.OK : trouble;
     } else if (e instanceof XdpError) {
       io.stderr.write(`offload: ${e.message}\n`);
       code = EXIT.INPUT;

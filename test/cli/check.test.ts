@@ -200,7 +200,7 @@ describe('offload check report', () => {
     writeFileSync(bad, JSON.stringify({ ...resolveProfile('minimal').profile, helpers: [{ id: 1, name: 'bpf_map_lookup_elem', flags: 0 }] }));
     expect((await run('caps', 'show', bad)).err).toContain('$.helpers[0].flags: helper 1 takes no flags argument');
     writeFileSync(bad, '{ "name": ');
-    expect((await run('caps', 'show', bad)).err).toMatch(/bad\.json: not JSON/);
+    expect((await run('caps', 'show', bad)).err).toMatch(/bad\.json, line 1, column 11: not JSON: expected a value, found end of text/);
     const unknown = await run('check', join(FIXTURE_OBJ, 'basic_actions.o'), '--caps', 'nfp-9000');
     expect(unknown).toMatchObject({ code: 1, err: 'offload: nfp-9000: no such profile or file (shipped profiles: hxdp, minimal, nfp-4000)\n' });
   });
@@ -216,8 +216,74 @@ describe('offload caps', () => {
     const diff = await run('caps', 'diff', 'nfp-4000', 'hxdp');
     expect(diff.out).toMatch(/^\d+ differences \(nfp-4000 → hxdp\):/);
     expect(diff.out).toMatch(/\$\.isa\.wordBits\s+32 → 64/);
-    expect(diff.out).toMatch(/\$\.helpers\[69\]|\$\.helpers\[51\]\.name\s+\(absent\) → "bpf_redirect_map"/);
-    expect((await run('caps', 'diff', 'minimal', 'minimal')).out).toBe('minimal and minimal do not differ\n');
+    expect((await run('caps', 'diff', 'minimal', 'minimal'))).toEqual({ code: 0, out: 'minimal and minimal do not differ\n', err: '' });
+  });
+
+  it('diff: helpers as records by name in id order, numbers as numbers, exit 1 when different and 2 on trouble (as diff does)', async () => {
+    const diff = await run('caps', 'diff', 'nfp-4000', 'hxdp');
+    expect(diff.code).toBe(1);
+    const lines = diff.out.split('\n');
+    // A helper only one card has is one difference, named, not a shifted index.
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}\$\.helpers\[bpf_redirect\]\s+\(absent\) → \{"id":23,"name":"bpf_redirect"\}$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}\$\.helpers\[bpf_map_lookup_elem\]\.address\s+4096 → \(absent\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}\$\.actions\s+\[aborted, drop, pass, tx\] → \[aborted, drop, pass, tx, redirect\]\s+\(\+redirect\)$/));
+    expect(diff.out).not.toMatch(/\$\.helpers\[\d+\]/);
+    const ids = lines.map((l) => /\$\.helpers\[(\w+)\]/.exec(l)?.[1]).filter((n): n is string => n !== undefined)
+      .map((n) => resolveProfile('nfp-4000').profile.helpers.concat(resolveProfile('hxdp').profile.helpers).find((h) => h.name === n)!.id);
+    expect(ids.length).toBeGreaterThan(4);
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+
+    const json = await run('caps', 'diff', 'nfp-4000', 'hxdp', '--json');
+    expect(json.code).toBe(1);
+    const doc = JSON.parse(json.out);
+    expect(doc).toMatchObject({ a: 'nfp-4000', b: 'hxdp', same: false });
+    expect(doc.differences).toContainEqual({ path: '$.isa.wordBits', change: 'changed', a: 32, b: 64 });
+    expect(doc.differences).toContainEqual({ path: '$.timing.cores', change: 'changed', a: 60, b: 1 });
+    expect(doc.differences).toContainEqual({ path: '$.helpers[bpf_csum_diff]', change: 'added', b: { id: 28, name: 'bpf_csum_diff' } });
+    expect(doc.differences).toContainEqual({ path: '$.helpers[bpf_perf_event_output]', change: 'removed', a: { id: 25, name: 'bpf_perf_event_output', flags: 4294967295, address: 4288 } });
+    expect(doc.differences).toContainEqual({ path: '$.actions', change: 'changed', a: ['aborted', 'drop', 'pass', 'tx'], b: ['aborted', 'drop', 'pass', 'tx', 'redirect'] });
+    expect(JSON.parse((await run('caps', 'diff', 'hxdp', 'hxdp', '--json')).out)).toEqual({ a: 'hxdp', b: 'hxdp', same: true, differences: [] });
+
+    // One field changed in a copy: exactly that difference.
+    const dir = mkdtempSync(join(tmpdir(), 'capsdiff-'));
+    const edited = structuredClone(resolveProfile('nfp-4000').profile) as unknown as { timing: { memories: { name: string; latencyCycles: number }[] } };
+    edited.timing.memories.find((m) => m.name === 'ctm')!.latencyCycles = 90;
+    writeFileSync(join(dir, 'slow.json'), JSON.stringify(edited));
+    expect(JSON.parse((await run('caps', 'diff', 'nfp-4000', join(dir, 'slow.json'), '--json')).out).differences)
+      .toEqual([{ path: '$.timing.memories[ctm].latencyCycles', change: 'changed', a: 75, b: 90 }]);
+
+    const trouble = await run('caps', 'diff', 'nfp-4000', join(dir, 'missing.json'));
+    expect(trouble).toMatchObject({ code: 2, out: '' });
+    expect(trouble.err).toContain('missing.json: no such profile or file');
+    expect((await run('caps', 'diff', 'nfp-4000')).code).toBe(2);
+  });
+
+  it('list --json: one summary per shipped profile, numbers as numbers', async () => {
+    const { code, out } = await run('caps', 'list', '--json');
+    expect(code).toBe(0);
+    const doc = JSON.parse(out) as { name: string; cores: number; helpers: string[]; maxInsns: number }[];
+    expect(doc.map((p) => p.name)).toEqual(['hxdp', 'minimal', 'nfp-4000']);
+    const nfp = doc.find((p) => p.name === 'nfp-4000')!;
+    const profile = resolveProfile('nfp-4000').profile;
+    expect(nfp).toMatchObject({ model: 'NFP-4000', wordBits: 32, cores: 60, threadsPerCore: 8, clockKHz: 800000, stackBytes: 512, maxInsns: 8192, mapTypes: ['ARRAY', 'HASH'] });
+    expect(nfp.helpers).toEqual(profile.helpers.map((h) => h.name));
+  });
+
+  it('a bad profile file: syntax and schema errors with line and column', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capsjson-'));
+    const file = join(dir, 'card.json');
+    writeFileSync(file, '{\n  "name": "x",\n  "maps": [1,]\n}\n');
+    expect(await run('caps', 'show', file)).toMatchObject({ code: 1, err: `offload: ${file}, line 3, column 14: not JSON: expected a value, found ']'\n` });
+    const doc = structuredClone(resolveProfile('nfp-4000').profile) as unknown as Record<string, Record<string, unknown>>;
+    doc.stack!.bytes = -64;
+    const text = JSON.stringify(doc, null, 2);
+    writeFileSync(file, text);
+    const lines = text.split('\n');
+    const line = lines.findIndex((l) => l.includes('"bytes": -64')) + 1;
+    const column = lines[line - 1]!.indexOf('-64') + 1;
+    const r = await run('check', join(FIXTURE_OBJ, 'basic_actions.o'), '--caps', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`  line ${line}, column ${column}: $.stack.bytes: must be >= 0`);
   });
 
   it('read a card back: profile → capability area → profile, and a damaged area by offset', async () => {

@@ -4,38 +4,56 @@
  * round. parseJson gives integers beyond Number.MAX_SAFE_INTEGER as bigint and
  * says where a syntax error is (line and column); formatJson writes bigint as
  * digits. Duplicate object keys are refused rather than silently dropped.
+ * On request it records where each value starts (by JSON path, `$.a[0].b`),
+ * so a document checked later (a card profile) can name the line of a bad value.
  */
 import { MapJsonError } from './map-errors.js';
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
-export function parseJson(text: string, file?: string): JsonValue {
+/** `line L, column C` (both from 1) of character offset `at` in `text`. */
+export function textPosition(text: string, at: number): string {
+  let line = 1;
+  let col = 1;
+  for (let k = 0; k < at && k < text.length; k++) {
+    if (text[k] === '\n') {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return `line ${line}, column ${col}`;
+}
+
+/** Text that is not JSON: `detail` says what is wrong, `path` is `line L, column C`. */
+export class JsonSyntaxError extends MapJsonError {
+  readonly detail: string;
+  constructor(detail: string, file: string | undefined, position: string) {
+    super(`invalid JSON: ${detail}`, file, position);
+    this.detail = detail;
+  }
+}
+
+/**
+ * Parse JSON text. `positions`, when given, receives the character offset where
+ * each value starts, keyed by its JSON path (`$`, `$.maps[0].name`).
+ */
+export function parseJson(text: string, file?: string, positions?: Map<string, number>): JsonValue {
   let i = 0;
-  const where = (at: number): string => {
-    let line = 1;
-    let col = 1;
-    for (let k = 0; k < at && k < text.length; k++) {
-      if (text[k] === '\n') {
-        line++;
-        col = 1;
-      } else col++;
-    }
-    return `line ${line}, column ${col}`;
-  };
   const fail = (msg: string, at = i): never => {
-    throw new MapJsonError(`invalid JSON: ${msg}`, file, where(at));
+    throw new JsonSyntaxError(msg, file, textPosition(text, at));
   };
   const ws = (): void => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
   };
   const describe = (): string => (i >= text.length ? 'end of text' : `'${text[i]}'`);
 
-  const value = (depth: number): JsonValue => {
+  const value = (depth: number, path: string): JsonValue => {
     if (depth > 512) fail('nested more than 512 levels deep');
     ws();
+    positions?.set(path, i);
     const c = text[i];
-    if (c === '{') return object(depth);
-    if (c === '[') return array(depth);
+    if (c === '{') return object(depth, path);
+    if (c === '[') return array(depth, path);
     if (c === '"') return string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
     for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
@@ -47,7 +65,7 @@ export function parseJson(text: string, file?: string): JsonValue {
     return fail(`expected a value, found ${describe()}`);
   };
 
-  const object = (depth: number): JsonValue => {
+  const object = (depth: number, path: string): JsonValue => {
     const out: { [key: string]: JsonValue } = {};
     i++;
     ws();
@@ -64,7 +82,7 @@ export function parseJson(text: string, file?: string): JsonValue {
       ws();
       if (text[i] !== ':') fail(`expected ':' after key "${key}", found ${describe()}`);
       i++;
-      Object.defineProperty(out, key, { value: value(depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, { value: value(depth + 1, positions ? `${path}.${key}` : path), enumerable: true, writable: true, configurable: true });
       ws();
       if (text[i] === ',') {
         i++;
@@ -78,7 +96,7 @@ export function parseJson(text: string, file?: string): JsonValue {
     }
   };
 
-  const array = (depth: number): JsonValue => {
+  const array = (depth: number, path: string): JsonValue => {
     const out: JsonValue[] = [];
     i++;
     ws();
@@ -87,7 +105,7 @@ export function parseJson(text: string, file?: string): JsonValue {
       return out;
     }
     for (;;) {
-      out.push(value(depth + 1));
+      out.push(value(depth + 1, positions ? `${path}[${out.length}]` : path));
       ws();
       if (text[i] === ',') {
         i++;
@@ -143,7 +161,7 @@ export function parseJson(text: string, file?: string): JsonValue {
     return Number(m[0]);
   };
 
-  const result = value(0);
+  const result = value(0, '$');
   ws();
   if (i < text.length) fail(`unexpected ${describe()} after the document`);
   return result;
