@@ -11,7 +11,7 @@ import { resolveProfile } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
 import { selectProgram } from '../../xdp/object/load-object.js';
 import { requireMapSizes } from '../../xdp/object/map-sizes.js';
-import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
+import { hintLineInfo, loadInput, noticeTypes, withoutLineInfo, type LoadInputOptions } from './load-input.js';
 import { decideOffload, verdictExitCode, type OffloadReport, type ReportedReason } from '../rules/decide.js';
 import { UsageError, useColour, type Io } from './io.js';
 
@@ -72,9 +72,11 @@ export async function checkCommand(file: string, opts: CheckOptions, io: Io): Pr
     privileged: !opts.unprivileged, logLevel: level as 0 | 1 | 2, gplCompatible: isGplCompatible(obj.license),
   });
   const v = report.verifier;
+  // C lines are what the reasons (and the verifier's log) are read by.
+  if (report.reasons.some((r) => r.insn !== undefined) || level > 0) hintLineInfo(file, [program], io);
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({
-      file, program: program.name, section: program.section, caps: profile.name,
+      file, program: program.name, section: program.section, caps: profile.name, lineInfo: withoutLineInfo([program]).length === 0,
       verdict: report.verdict, reasons: report.reasons, resources: report.resources,
       verifier: { ok: v.ok, stats: v.stats, verificationMs: v.timeNs / 1e6, ...(level > 0 ? { log: v.log } : {}) },
     }, null, 2)}\n`);

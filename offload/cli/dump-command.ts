@@ -11,7 +11,8 @@ import { mapFlagsText, mapTypeName } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
 import { findPrograms, type LoadedObject } from '../../xdp/object/load-object.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
-import { loadInput, type LoadInputOptions } from './load-input.js';
+import type { Io } from './io.js';
+import { hintLineInfo, loadInput, type LoadInputOptions } from './load-input.js';
 import { objdumpListing } from '../../xdp/object/objdump.js';
 import { describeInsn, programListing } from '../../xdp/object/program-listing.js';
 
@@ -130,7 +131,8 @@ export function dumpJson(obj: LoadedObject, opts: DumpOptions): string {
   }, null, 2)}\n`;
 }
 
-export function runDump(path: string, opts: DumpOptions): string {
+export function runDump(path: string, opts: DumpOptions, io: Io): string {
   const obj = loadInput(path, opts);
+  if (!opts.json && !opts.objdump && (opts.source ?? true)) hintLineInfo(path, findPrograms(obj, opts.section), io);
   return opts.json ? dumpJson(obj, opts) : dumpText(obj, opts);
 }

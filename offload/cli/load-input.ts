@@ -3,7 +3,8 @@
  * (bpftool's `prog load ... type xdp`: every program is XDP whatever its
  * section), `--map-size NAME=N` (bpf_map__set_max_entries before load), and
  * the one-line notice for a program whose type was assumed from a pre-1.0
- * section name, as libbpf before 1.0 matched "xdp" as a prefix.
+ * section name, as libbpf before 1.0 matched "xdp" as a prefix, and the hint
+ * to rebuild with -g when a command needs C lines the object does not carry.
  */
 import { FORCED_TYPES, typeNotice, type ForcedType } from '../../xdp/object/program-type.js';
 import { loadObjectFile, type LoadedObject } from '../../xdp/object/load-object.js';
@@ -39,4 +40,18 @@ export function noticeTypes(programs: readonly Program[], io: Io): void {
     const notice = typeNotice(p);
     if (notice) io.stderr.write(`offload: notice: ${notice}\n`);
   }
+}
+
+/** The programs without a single line of BTF line info (built without -g, or .BTF.ext stripped). */
+export function withoutLineInfo(programs: readonly Program[]): Program[] {
+  return programs.filter((p) => p.lines.every((l) => l === undefined));
+}
+
+/** When C lines are wanted and some programs have none: one hint naming them and how to get them. */
+export function hintLineInfo(file: string, programs: readonly Program[], io: Io): void {
+  const bare = withoutLineInfo(programs);
+  if (bare.length === 0) return;
+  const names = bare.map((p) => p.name).join(', ');
+  io.stderr.write(`offload: hint: ${file}: no line info for ${names} (built without -g, or its .BTF.ext stripped), so no C source lines; ` +
+    'rebuild with clang -g -O2 -target bpf to see them\n');
 }

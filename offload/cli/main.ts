@@ -37,7 +37,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
     .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
     .action((file: string, opts: DumpOptions) => {
-      io.stdout.write(runDump(file, opts));
+      io.stdout.write(runDump(file, opts, io));
     });
 
   program

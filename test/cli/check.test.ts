@@ -74,6 +74,7 @@ const VERDICTS: Readonly<Record<string, readonly [string, string, string]>> = {
   'rw_tail_dispatch/xdp_ttl_verdict': ['offload', 'host: insn-class', 'host: insn-class'],
   'rw_tail_dispatch/xdp_dispatch_by_proto': ['host: helper insn-class map-type', 'host: helper insn-class map-type', 'host: helper insn-class map-type'],
   'rw_max_entries_zero/xdp_new_flows': ['host: helper map-type', 'host: helper map-type', 'host: atomic helper map-type program-size'],
+  'rw_no_debug_info/xdp_v6_redirect': ['host: helper', 'offload', 'host: helper'],
 };
 /** Fixture programs `check` cannot judge as they stand, and where their behaviour is tested instead. */
 const NOT_IN_TABLE: Readonly<Record<string, string>> = {
@@ -94,14 +95,16 @@ describe('offload check --caps: every fixture on every shipped profile', () => {
     PROFILES.forEach((caps, i) => {
       it(`${key} on ${caps}: ${verdicts[i]}`, async () => {
         const { code, out, err } = await run('check', join(FIXTURE_OBJ, `${file}.o`), '--section', section, '--caps', caps, '--json');
-        expect(err).toBe('');
         const doc = JSON.parse(out);
+        // An object built without -g has no C lines to give: it says so, once, and how to get them.
+        expect(err).toEqual(doc.lineInfo || doc.reasons.length === 0 ? '' : expect.stringMatching(/^offload: hint: .* rebuild with clang -g -O2 -target bpf to see them\n$/));
         const rules = [...new Set((doc.reasons as { rule: string }[]).map((r) => r.rule))].sort().join(' ');
         expect(rules ? `${doc.verdict}: ${rules}` : doc.verdict).toBe(verdicts[i]);
         expect(code).toBe(EXIT[doc.verdict]);
         // Every reason about an instruction names a real C line (never line 0), once per rule.
         const located = (doc.reasons as { rule: string; insn?: number; source?: { line: number } }[]).filter((r) => r.insn !== undefined);
-        for (const r of located) expect(r.source?.line ?? 0, `${r.rule} at insn ${r.insn}`).toBeGreaterThan(0);
+        if (doc.lineInfo) for (const r of located) expect(r.source?.line ?? 0, `${r.rule} at insn ${r.insn}`).toBeGreaterThan(0);
+        else expect(located.filter((r) => r.source !== undefined)).toEqual([]);
         const keys = located.map((r) => `${r.insn}/${r.rule}`);
         expect(new Set(keys).size, keys.join(' ')).toBe(keys.length);
         // A resource over its limit always has its reason (a refused program has the verifier's).
@@ -116,6 +119,21 @@ describe('offload check --caps: every fixture on every shipped profile', () => {
 });
 
 describe('offload check report', () => {
+  it('an object built without -g: the reasons name instructions, and a hint says how to get C lines', async () => {
+    const file = join(FIXTURE_OBJ, 'rw_no_debug_info.o');
+    const text = await run('check', file, '-s', 'xdp_v6_redirect');
+    expect(text.code).toBe(3);
+    expect(text.out).toMatch(/insn 14 +helper +bpf_redirect \(id 23\) is not available on nfp-4000/);
+    expect(text.err).toBe(`offload: hint: ${file}: no line info for xdp_v6_redirect (built without -g, or its .BTF.ext stripped), so no C source lines; rebuild with clang -g -O2 -target bpf to see them\n`);
+    // Nothing to tie to a line, nothing to hint; an object with line info never gets it.
+    expect((await run('check', file, '-s', 'xdp_v6_redirect', '--caps', 'hxdp')).err).toBe('');
+    expect((await run('check', join(FIXTURE_OBJ, 'tail_call.o'), '-s', 'xdp_dispatch')).err).toBe('');
+    const dump = await run('dump', file);
+    expect(dump.err).toContain('no line info for xdp_v6_redirect (built without -g');
+    expect((await run('dump', file, '--no-source')).err).toBe('');
+    expect((await run('dump', join(FIXTURE_OBJ, 'basic_actions.o'))).err).toBe('');
+  });
+
   it('colour on a terminal only, and never with NO_COLOR', async () => {
     const on = async (isTTY: boolean) => {
       let out = '';

@@ -9,7 +9,7 @@ import { mapTypeName } from '../../xdp/maps/map-types.js';
 import { libbpfMapDef } from '../../xdp/maps/map-validate.js';
 import { possibleCpus } from '../../xdp/kernel/bpf-syscall.js';
 import { findPrograms, loadObjectFile, selectProgram } from '../../xdp/object/load-object.js';
-import { FIXTURE_OBJ, REPO, fixtureObjects, hasCommand } from '../support/paths.js';
+import { FIXTURE_OBJ, REPO, builtWithoutDebugInfo, fixtureObjects, hasCommand } from '../support/paths.js';
 
 const fixture = (name: string) => loadObjectFile(join(FIXTURE_OBJ, `${name}.o`));
 
@@ -19,6 +19,12 @@ describe('object loader on the fixtures', () => {
   it.each(objects.map((p) => [basename(p), p]))('%s: every instruction has the C line BTF says, matching the source file', (_n, path) => {
     const obj = loadObjectFile(path);
     expect(obj.programs.length).toBeGreaterThan(0);
+    if (builtWithoutDebugInfo(path)) {
+      // Built without -g: no BTF, no line info, and none made up.
+      expect([obj.hasBtf, obj.hasLineInfo]).toEqual([false, false]);
+      for (const p of obj.programs) expect(p.lines.filter((l) => l !== undefined)).toEqual([]);
+      return;
+    }
     expect(obj.hasLineInfo).toBe(true);
     for (const p of obj.programs) {
       let covered = 0;

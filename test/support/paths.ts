@@ -1,6 +1,6 @@
 /** Locations of the project's fixtures and of the shared test material beside the checkout. */
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
@@ -19,3 +19,9 @@ export function hasCommand(cmd: string, args: readonly string[] = ['--version'])
 }
 
 export const sharedExists = (sub: string): boolean => existsSync(join(SHARED, sub));
+
+/** A fixture built with `// cflags: -g0` (no BTF, no line info), by object path or name. */
+export function builtWithoutDebugInfo(object: string): boolean {
+  const src = join(REPO, 'fixtures', 'src', `${basename(object, '.o')}.c`);
+  return /^\s*\/\/\s*cflags:.*(^|\s)-g0(\s|$)/m.test(readFileSync(src, 'utf8').split('\n').slice(0, 10).join('\n'));
+}
