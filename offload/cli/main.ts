@@ -12,6 +12,7 @@ import { runDump, type DumpOptions } from './dump-command.js';
 import type { Io } from './io.js';
 import { collect } from './load-input.js';
 import { runCommand, type RunOptions } from './run-command.js';
+import { versionText } from './version.js';
 
 export type { Io } from './io.js';
 
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const program = new Command()
     .name('offload')
     .description('SmartNIC offload toolchain and card simulator for XDP programs')
+    .version(versionText(), '-V, --version', 'the version of offload, Node.js and the kernel')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 

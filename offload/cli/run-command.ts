@@ -163,21 +163,31 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   }
 
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true && opts.progress && !opts.json;
-  const bar = tty ? new cliProgress.SingleBar({ format: 'replay {value} packets  {rate} pkt/s', stream: io.stderr as NodeJS.WritableStream }, cliProgress.Presets.shades_classic) : undefined;
+  // On a terminal: how far into the capture (bytes read of its size), the time left at the rate so far, packets and rate.
+  const bar = tty ? new cliProgress.SingleBar({
+    format: 'replay [{bar}] {percentage}% | ETA {eta_formatted} | {packets} packets, {rate} pkt/s',
+    stream: io.stderr as NodeJS.WritableStream, etaBuffer: 50, fps: 5,
+  }, cliProgress.Presets.shades_classic) : undefined;
   let summary: ReplaySummary;
   try {
-    bar?.start(0, 0, { rate: 0 });
+    bar?.start(1, 0, { packets: 0, rate: 0 });
     const started = performance.now();
     summary = replayCapture(engine, {
       capture: opts.pcap, cpus,
       ...(opts.out ? { outDir: opts.out } : {}),
       ...(opts.trace ? { traceFile: opts.trace } : {}),
-      ...(bar ? { onProgress: (n: number) => bar.update(n, { rate: Math.round(n / ((performance.now() - started) / 1000)) }) } : {}),
+      ...(bar ? {
+        progressEvery: 1000,
+        onProgress: (n: number, position: number, size: number) => {
+          bar.setTotal(Math.max(size, 1));
+          bar.update(position, { packets: n, rate: Math.round(n / Math.max((performance.now() - started) / 1000, 1e-6)) });
+        },
+      } : {}),
     });
-    bar?.stop();
   } finally {
     bar?.stop();
   }
+  if (summary.captureWarning) io.stderr.write(`offload: warning: ${opts.pcap}: ${summary.captureWarning}\n`);
   let maps: ReturnType<typeof dumpMaps>;
   try {
     maps = dumpMaps(finalMaps(), obj.btf);
@@ -213,6 +223,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       // The kernel engine reports the action only: where redirected packets went is not known there.
       redirectTargetsKnown: engineName !== 'kernel',
       ...(summary.captureError ? { captureError: summary.captureError } : {}),
+      ...(summary.captureWarning ? { captureWarning: summary.captureWarning } : {}),
       elapsedMs: Math.round(summary.elapsedMs * 1000) / 1000,
       packetsPerSecond: pps,
       tracePrintk: trace.length,

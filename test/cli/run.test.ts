@@ -145,6 +145,67 @@ describe('offload run', () => {
     expect(doc.maps.map((m: { name: string }) => m.name)).toEqual(['proto_stats']);
   });
 
+  it('progress on a terminal: how far into the capture, the time left, packets and rate; none when piped, with --json or --no-progress', async () => {
+    const onTerminal = async (...extra: string[]) => {
+      let err = '';
+      const code = await main(['run', obj('parse_l3'), '--pcap', pcap('mixed'), ...extra], {
+        stdout: { write: () => true }, stderr: { write: (t: string) => (err += t), isTTY: true },
+      });
+      return { code, err };
+    };
+    const tty = await onTerminal();
+    expect(tty.code).toBe(0);
+    expect(tty.err).toMatch(/replay \[[█░]+\] 0% \| ETA \S+ \| 0 packets, 0 pkt\/s/);
+    expect(tty.err).toMatch(/replay \[█+\] 100% \| ETA 0s \| 344 packets, \d+ pkt\/s/);
+    expect((await onTerminal('--no-progress')).err).toBe('');
+    expect((await onTerminal('--json')).err).toBe('');
+    expect((await run('run', obj('parse_l3'), '--pcap', pcap('mixed'))).err).toBe('');
+  });
+
+  it('the replay reports how far into the file it has read, ending at the file size', async () => {
+    const { replayCapture } = await import('../../xdp/replay/replay.js');
+    const { XdpMachine } = await import('../../xdp/runtime/xdp-machine.js');
+    const { loadObjectFile, selectProgram } = await import('../../xdp/object/load-object.js');
+    const o = loadObjectFile(obj('parse_l3'));
+    const machine = new XdpMachine(o, selectProgram(o), { engine: 'compiled', cpus: 1 });
+    const seen: [number, number, number][] = [];
+    replayCapture(machine, { capture: pcap('mixed'), progressEvery: 50, onProgress: (n, at, size) => seen.push([n, at, size]) });
+    const size = readFileSync(pcap('mixed')).length;
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.at(-1)).toEqual([344, size, size]);
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]![0]).toBeGreaterThanOrEqual(seen[i - 1]![0]);
+      expect(seen[i]![1]).toBeGreaterThanOrEqual(seen[i - 1]![1]);
+    }
+    // Before the end, the position is inside the file, not at 0 or at its end.
+    expect(seen[0]![1]).toBeGreaterThan(24);
+    expect(seen[0]![1]).toBeLessThan(size);
+  });
+
+  it('a capture cut inside its last record: a warning on stderr naming the file and offset, the summary kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const whole = readFileSync(pcap('mixed'));
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, whole.length - 10));
+    const text = await run('run', obj('parse_l3'), '--pcap', cut);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('skipped: capture: truncated: 1');
+    expect(text.err).toMatch(new RegExp(`^offload: warning: ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the file ends inside a record at offset 0x[0-9a-f]+ \\(\\d+ of its \\d+ bytes\\): it was cut short .*that packet is not replayed\n$`));
+    const json = await run('run', obj('parse_l3'), '--pcap', cut, '--json');
+    expect(JSON.parse(json.out).captureWarning).toMatch(/^the file ends inside a record at offset/);
+    expect(json.err).toContain('offload: warning:');
+    expect((await run('run', obj('parse_l3'), '--pcap', pcap('mixed'))).err).toBe('');
+  });
+
+  it('--version: the version, Node.js and the kernel', async () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { name: string; version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await run(flag);
+      expect(r.code).toBe(0);
+      expect(r.out.split('\n')).toEqual([`offload ${pkg.version} (${pkg.name})`, `node ${process.version}`, expect.stringMatching(/^kernel \S+$/), '']);
+    }
+  });
+
   it('bad input: one line, exit 1, naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
     const junk = join(dir, 'junk.pcap');

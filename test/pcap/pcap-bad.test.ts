@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../xdp/pcap/capture.js';
-import { CaptureError } from '../../xdp/pcap/capture-record.js';
+import { CaptureError, describeCut } from '../../xdp/pcap/capture-record.js';
 import { openPcap } from '../../xdp/pcap/pcap-reader.js';
 import { openPcapng } from '../../xdp/pcap/pcapng-reader.js';
 import {
@@ -216,6 +216,9 @@ describe('classic pcap: bad files', () => {
     expect(r.records.length).toBe(2);
     expect(r.skipped).toEqual({ truncated: 1 });
     expect(r.error).toBeUndefined();
+    // Where the cut record starts and how much of it is there: 16-byte header + 60 bytes, 10 missing.
+    expect(r.cut).toEqual({ offset: 24 + 2 * 76, have: 66, need: 76, packet: true });
+    expect(describeCut(r.cut!)).toBe('the file ends inside a record at offset 0xb0 (66 of its 76 bytes): it was cut short (a capture still being written, or an interrupted copy); that packet is not replayed');
   });
 
   it('a partial record header at the end: counted skip truncated', async () => {
@@ -223,6 +226,8 @@ describe('classic pcap: bad files', () => {
     const r = await readBoth(file(concatBytes(whole, Uint8Array.of(1, 2, 3, 4, 5))));
     expect(r.records.length).toBe(2);
     expect(r.skipped).toEqual({ truncated: 1 });
+    expect(r.cut).toEqual({ offset: whole.length, have: 5, packet: true });
+    expect(describeCut(r.cut!)).toContain('(5 bytes, less than its header)');
   });
 
   it('only the file header and half a record header', async () => {
@@ -428,8 +433,10 @@ describe('pcapng: bad files', () => {
     const whole = concatBytes(head, good, good);
     const cut = await readBoth(ng(whole.subarray(0, whole.length - 5)), false);
     expect([cut.read, cut.skipped]).toEqual([1, { truncated: 1 }]);
+    expect(cut.cut).toEqual({ offset: head.length + good.length, have: good.length - 5, need: good.length, packet: true });
     const headerOnly = await readBoth(ng(concatBytes(head, good, good.subarray(0, 6))), false);
     expect([headerOnly.read, headerOnly.skipped]).toEqual([1, { truncated: 1 }]);
+    expect(headerOnly.cut).toEqual({ offset: head.length + good.length, have: 6, packet: true });
   });
 
   it('a non-packet block cut short at the end is counted among other blocks, not records', async () => {
@@ -438,6 +445,7 @@ describe('pcapng: bad files', () => {
     expect(r.read).toBe(1);
     expect(r.skippedTotal).toBe(0);
     expect(r.otherBlocks).toEqual({ truncated: 1 });
+    expect(r.cut).toEqual({ offset: head.length + good.length, have: 20, need: 52, packet: false });
   });
 
   it('the trailing length differs from the leading one: error at the trailer', async () => {

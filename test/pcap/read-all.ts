@@ -1,7 +1,7 @@
 /** Reads a whole capture with one of the readers into plain values the tests can compare. */
 import { expect } from 'vitest';
 import { openCapture } from '../../xdp/pcap/capture.js';
-import { CaptureError, skippedTotal, type CaptureRecord, type CaptureStats, type SkipReason } from '../../xdp/pcap/capture-record.js';
+import { CaptureError, skippedTotal, type CaptureRecord, type CaptureStats, type CutRecord, type SkipReason } from '../../xdp/pcap/capture-record.js';
 import { readWithPcapParser } from '../../xdp/pcap/pcap-parser-reader.js';
 
 export interface PlainRecord {
@@ -22,6 +22,8 @@ export interface ReadResult {
   skipped: Partial<Record<SkipReason, number>>;
   skippedTotal: number;
   otherBlocks: Record<string, number>;
+  /** The record or block the file ends inside (the fast readers only). */
+  cut: CutRecord | undefined;
   /** The CaptureError that stopped reading, if one did. */
   error: CaptureError | undefined;
 }
@@ -47,6 +49,7 @@ function result(records: PlainRecord[], stats: CaptureStats | undefined, error: 
     skipped: { ...(stats?.skipped ?? {}) },
     skippedTotal: stats === undefined ? 0 : skippedTotal(stats),
     otherBlocks: { ...(stats?.otherBlocks ?? {}) },
+    cut: stats?.cut,
     error,
   };
 }

@@ -324,6 +324,16 @@ export class CaptureReader implements Iterable<CaptureRecord>, AsyncIterable<Cap
     this.fd = -1;
   }
 
+  /** File offset up to which records have been decoded: with `size`, how far a replay has got. */
+  get position(): number {
+    return this.finished ? this.window.size : this.window.offsetOf(this.window.pos);
+  }
+
+  /** Size of the file when it was opened. */
+  get size(): number {
+    return this.window.size;
+  }
+
   /** True once the end was reached, reading failed, or close() was called. */
   get closed(): boolean {
     return this.finished;

@@ -99,10 +99,32 @@ export interface CaptureStats {
    * final block that was not a packet block. Always empty for classic pcap.
    */
   otherBlocks: Record<string, number>;
+  /** The file ends inside this record or block (a cut capture): where, and how much of it is there. */
+  cut?: CutRecord;
+}
+
+/** The record or block a cut capture ends inside. */
+export interface CutRecord {
+  /** File offset where the record (or block) starts. */
+  readonly offset: number;
+  /** Bytes of it in the file. */
+  readonly have: number;
+  /** Bytes its header says it has, when the header itself is whole. */
+  readonly need?: number;
+  /** A packet record (counted as skipped `truncated`), or another pcapng block (`otherBlocks.truncated`). */
+  readonly packet: boolean;
 }
 
 export function newStats(): CaptureStats {
   return { read: 0, skipped: {}, errors: [], otherBlocks: {} };
+}
+
+/** One line for a cut capture: where it ends and what is lost. */
+export function describeCut(cut: CutRecord): string {
+  const what = cut.packet ? 'record' : 'block';
+  const size = cut.need !== undefined ? `${cut.have} of its ${cut.need} bytes` : `${cut.have} bytes, less than its header`;
+  return `the file ends inside a ${what} at offset 0x${cut.offset.toString(16)} (${size}): it was cut short ` +
+    `(a capture still being written, or an interrupted copy)${cut.packet ? '; that packet is not replayed' : ''}`;
 }
 
 /** Total records skipped, all reasons together. */

@@ -71,5 +71,5 @@ export function openCapture(path: string, options: CaptureReadOptions = {}): Cap
   }
 }
 
-export { CaptureError, type CaptureReadOptions } from './capture-record.js';
-export type { CaptureRecord, CaptureStats, SkipReason } from './capture-record.js';
+export { CaptureError, describeCut, type CaptureReadOptions } from './capture-record.js';
+export type { CaptureRecord, CaptureStats, CutRecord, SkipReason } from './capture-record.js';

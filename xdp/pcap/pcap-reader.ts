@@ -208,6 +208,7 @@ class PcapDecoder implements RecordDecoder {
         if (avail === 0) return END;
         // Fewer bytes than a record header at the end: a record cut short.
         this.skip('truncated');
+        this.stats.cut = { offset: w.offsetOf(pos), have: avail, packet: true };
         w.pos = w.end;
         return END;
       }
@@ -224,6 +225,7 @@ class PcapDecoder implements RecordDecoder {
       if (total > avail) {
         if (!w.eof) return NEED_MORE;
         this.skip('truncated');
+        this.stats.cut = { offset: w.offsetOf(pos), have: avail, need: total, packet: true };
         w.pos = w.end;
         return END;
       }

@@ -198,6 +198,7 @@ class PcapngDecoder implements RecordDecoder {
         const type = avail >= 4 ? w.view.getUint32(pos, this.le) : -1;
         if (isPacketBlock(type)) this.skip('truncated');
         else this.other('truncated');
+        this.stats.cut = { offset: w.offsetOf(pos), have: avail, packet: isPacketBlock(type) };
         w.pos = w.end;
         return END;
       }
@@ -223,6 +224,7 @@ class PcapngDecoder implements RecordDecoder {
         // The file ends inside this block: its last block, cut short.
         if (isPacketBlock(type)) this.skip('truncated');
         else this.other('truncated');
+        this.stats.cut = { offset, have: avail, need: len, packet: isPacketBlock(type) };
         w.pos = w.end;
         return END;
       }

@@ -8,7 +8,7 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { makeOutputDir } from '../output/output-paths.js';
 import { join } from 'node:path';
-import { openCapture } from '../pcap/capture.js';
+import { describeCut, openCapture } from '../pcap/capture.js';
 import type { CaptureStats } from '../pcap/capture-record.js';
 import { LINKTYPE_ETHERNET, openPcapFile, type PcapFileWriter } from '../pcap/pcap-writer.js';
 import { XDP_ACTION_NAMES } from '../runtime/helpers/xdp-helpers.js';
@@ -28,8 +28,11 @@ export interface ReplayOptions {
   readonly traceFile?: string;
   /** Packets are spread over this many CPUs, round robin (per-CPU maps, get_smp_processor_id). */
   readonly cpus?: number;
-  /** Called every `progressEvery` packets with the count so far. */
-  readonly onProgress?: (packets: number) => void;
+  /**
+   * Called every `progressEvery` packets, and once at the end, with the packets run so far and how
+   * far into the capture file the replay has read (bytes of `size`).
+   */
+  readonly onProgress?: (packets: number, position: number, size: number) => void;
   readonly progressEvery?: number;
 }
 
@@ -48,6 +51,8 @@ export interface ReplaySummary {
   elapsedMs: number;
   /** Reading stopped early at this error (the packets before it are counted). */
   captureError?: string;
+  /** The capture was cut short inside its last record (that record is counted as skipped). */
+  captureWarning?: string;
 }
 
 const OUTPUT_FILES: Readonly<Record<ActionName, string>> = {
@@ -133,7 +138,7 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
         })}\n`);
         if (traceBuf.length >= 4096) flushTrace();
       }
-      if (opts.onProgress && run % every === 0) opts.onProgress(run);
+      if (opts.onProgress && run % every === 0) opts.onProgress(run, capture.position, capture.size);
     }
   } catch (e) {
     const cerr = (capture.stats as CaptureStats).errors[0];
@@ -149,6 +154,7 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     for (const w of writers.values()) w.close();
   }
   if (opts.outDir) for (const a of XDP_ACTION_NAMES) renameSync(tmpName(a), join(opts.outDir, OUTPUT_FILES[a]));
+  opts.onProgress?.(run, capture.position, capture.size);
   const stats = capture.stats as CaptureStats;
   const ours = Object.values(skippedByReason).reduce((a, b) => a + b, 0);
   if (stats.read !== run + ours) {
@@ -161,5 +167,6 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     actions, skipped, skippedByReason, abortReasons, redirects,
     elapsedMs: performance.now() - started,
     ...(captureError ? { captureError } : {}),
+    ...(stats.cut ? { captureWarning: describeCut(stats.cut) } : {}),
   };
 }
