@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO, hasCommand } from '../support/paths.js';
+import { REPO, tcpdumpUnusable } from '../support/paths.js';
 import { openCapture } from '../../xdp/pcap/capture.js';
 import { SKIP_REASONS } from '../../xdp/pcap/capture-record.js';
 import { firstDifference, readFast, readOracle, type ReadResult } from './read-all.js';
@@ -66,8 +66,9 @@ function readManifest(): ManifestRow[] {
 
 const haveCorpus = existsSync(join(CORPUS, 'MANIFEST.tsv'));
 if (!haveCorpus) console.log(`pcap differential: ${CORPUS}/MANIFEST.tsv not found; the tcpdump-corpus comparisons are skipped`);
-const haveTcpdump = hasCommand('tcpdump');
-if (!haveTcpdump) console.log('pcap differential: tcpdump not found (apt-get install tcpdump); the pcapng comparisons are skipped');
+const noTcpdump = tcpdumpUnusable();
+const haveTcpdump = noTcpdump === undefined;
+if (!haveTcpdump) console.log(`SKIP pcap differential, pcapng comparisons: ${noTcpdump}`);
 
 function addSkips(into: Record<string, number>, r: ReadResult): void {
   for (const reason of SKIP_REASONS) {

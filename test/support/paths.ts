@@ -25,3 +25,14 @@ export function builtWithoutDebugInfo(object: string): boolean {
   const src = join(REPO, 'fixtures', 'src', `${basename(object, '.o')}.c`);
   return /^\s*\/\/\s*cflags:.*(^|\s)-g0(\s|$)/m.test(readFileSync(src, 'utf8').split('\n').slice(0, 10).join('\n'));
 }
+
+/**
+ * Why `tcpdump -r` cannot read a capture here (its own last line of error), or undefined when it can.
+ * Installed is not enough: without CAP_SETUID Debian's tcpdump fails when it drops to its own user.
+ */
+export function tcpdumpUnusable(): string | undefined {
+  const r = spawnSync('tcpdump', ['-n', '-r', join(REPO, 'fixtures', 'pcap', 'short-frames.pcap')], { encoding: 'utf8' });
+  if (r.error !== undefined) return 'tcpdump not found (apt-get install tcpdump)';
+  if (r.status !== 0 || /Couldn't|Operation not permitted/.test(r.stderr)) return r.stderr.trim().split('\n').pop() ?? `tcpdump exited ${r.status}`;
+  return undefined;
+}
