@@ -196,7 +196,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   }
   const trace = traceLines();
   // Each output on its own: one that fails (the disk filled up since the check) loses no other.
-  const failed: string[] = [];
+  const failed: string[] = [...summary.outputFailures];
   const save = (path: string | undefined, text: () => string) => {
     if (path === undefined) return;
     try {

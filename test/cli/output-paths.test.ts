@@ -119,4 +119,34 @@ describe('no lost results', () => {
     expect(readFileSync(traceFile, 'utf8').trim().split('\n').length).toBe(doc.packets - doc.skipped);
     expect(existsSync(printk)).toBe(true);
   });
+
+  it.skipIf(!devFull)(`an output that fails during the replay (the trace) stops alone: the replay, its summary and the captures go on${devFull ? '' : ' (skipped: /dev/full is absent)'}`, () => {
+    const out = join(dir, 'during');
+    const r = run('--json', '--trace', '/dev/full', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('offload: /dev/full: cannot be written: no space left on the device; the trace holds only the first 0 packets run\n');
+    const doc = JSON.parse(r.out);
+    expect(doc.actions.XDP_PASS).toBe(344);
+    expect(readdirSync(out).sort()).toEqual(['aborted.pcap', 'drop.pcap', 'pass.pcap', 'redirect.pcap', 'tx.pcap']);
+  });
+
+  // A full file system under --out: a tmpfs of 16 KiB takes the empty captures but not 97 KB of jumbo frames.
+  const tiny = join(dir, 'tiny');
+  const canMount = process.getuid?.() === 0 && (() => {
+    spawnSync('mkdir', ['-p', tiny]);
+    return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', tiny]).status === 0;
+  })();
+  afterAll(() => {
+    if (canMount) spawnSync('umount', [tiny]);
+  });
+  it.skipIf(!canMount)(`a capture under --out that fills the disk is named and dropped; the others are written${canMount ? '' : ' (skipped: needs root to mount a tmpfs)'}`, () => {
+    const out = join(tiny, 'o');
+    const r = spawnSync(process.execPath, [join(REPO, 'bin', 'offload.js'), 'run', join(FIXTURE_OBJ, 'basic_actions.o'), '-s', 'xdp_pass_all',
+      '--pcap', join(REPO, 'fixtures', 'pcap', 'jumbo.pcap'), '--json', '--out', out], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`offload: ${join(out, 'pass.pcap')}: cannot be written: no space left on the device; not written\n`);
+    expect(JSON.parse(r.stdout).actions.XDP_PASS).toBe(13);
+    // No half-written capture, no temporary file left behind.
+    expect(readdirSync(out).sort()).toEqual(['aborted.pcap', 'drop.pcap', 'redirect.pcap', 'tx.pcap']);
+  });
 });

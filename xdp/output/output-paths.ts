@@ -87,6 +87,12 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
   try {
     writeFileSync(path, data);
   } catch (e) {
-    throw new OutputError(`cannot be written: ${reason(e)}`, { file: path });
+    throw writeFailure(path, e);
   }
+}
+
+/** A write to `path` failed with `e` (an errno error such as ENOSPC): the error to report; anything else is rethrown. */
+export function writeFailure(path: string, e: unknown): OutputError {
+  if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+  return new OutputError(`cannot be written: ${reason(e)}`, { file: path });
 }

@@ -198,8 +198,11 @@ export function openPcapFile(target: string | number, options: PcapWriterOptions
     close() {
       if (closed) return;
       closed = true;
-      flush();
-      if (ownsFd) closeSync(fd);
+      try {
+        flush();
+      } finally {
+        if (ownsFd) closeSync(fd);
+      }
     },
   };
 }

@@ -6,7 +6,7 @@
  * per action; a JSON line per packet can be traced.
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { makeOutputDir } from '../output/output-paths.js';
+import { makeOutputDir, writeFailure } from '../output/output-paths.js';
 import { join } from 'node:path';
 import { describeCut, openCapture } from '../pcap/capture.js';
 import type { CaptureStats } from '../pcap/capture-record.js';
@@ -53,6 +53,11 @@ export interface ReplaySummary {
   captureError?: string;
   /** The capture was cut short inside its last record (that record is counted as skipped). */
   captureWarning?: string;
+  /**
+   * Outputs that failed while the replay ran (a full disk): each names its file and what was lost.
+   * The replay goes on without them; the other outputs and the counts are unaffected.
+   */
+  outputFailures: string[];
 }
 
 const OUTPUT_FILES: Readonly<Record<ActionName, string>> = {
@@ -75,16 +80,36 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   const redirects: Record<string, number> = {};
   const skip = (reason: string) => (skippedByReason[reason] = (skippedByReason[reason] ?? 0) + 1);
   const capture = openCapture(opts.capture);
+  const outputFailures: string[] = [];
   const writers = new Map<ActionName, PcapFileWriter>();
   let trace: number | undefined;
   let traceBuf: string[] = [];
+  let run = 0;
   const flushTrace = () => {
-    if (trace !== undefined && traceBuf.length > 0) writeSync(trace, traceBuf.join(''));
+    if (trace !== undefined && traceBuf.length > 0) {
+      try {
+        writeSync(trace, traceBuf.join(''));
+      } catch (e) {
+        outputFailures.push(`${writeFailure(opts.traceFile!, e).message}; the trace holds only the first ${run - traceBuf.length} packets run`);
+        closeQuietly(trace);
+        trace = undefined;
+      }
+    }
     traceBuf = [];
   };
   // All five captures are written, empty ones included, under temporary names renamed at the end, so
-  // a reused directory never mixes two runs' files.
+  // a reused directory never mixes two runs' files. One that fails (a full disk) is dropped and reported.
   const tmpName = (a: ActionName) => join(opts.outDir!, `.${OUTPUT_FILES[a]}.${process.pid}.tmp`);
+  const dropWriter = (a: ActionName, e: unknown) => {
+    outputFailures.push(`${writeFailure(join(opts.outDir!, OUTPUT_FILES[a]), e).message}; not written`);
+    try {
+      writers.get(a)?.close();
+    } catch {
+      // the same failure again: already reported
+    }
+    writers.delete(a);
+    rmSync(tmpName(a), { force: true });
+  };
   if (opts.outDir) {
     makeOutputDir(opts.outDir);
     for (const a of XDP_ACTION_NAMES) writers.set(a, openPcapFile(tmpName(a), { linkType: LINKTYPE_ETHERNET, nanosecond: true }));
@@ -93,7 +118,6 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   const cpus = opts.cpus ?? 1;
   const every = opts.progressEvery ?? 10000;
   const started = performance.now();
-  let run = 0;
   let captureError: string | undefined;
   try {
     for (const rec of capture) {
@@ -125,10 +149,14 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
         const key = r.kind === 'ifindex' ? `ifindex ${r.ifindex}` : `${r.map}[${r.key}]`;
         redirects[key] = (redirects[key] ?? 0) + 1;
       }
-      if (opts.outDir) {
-        const w = writers.get(result.actionName)!;
+      const w = writers.get(result.actionName);
+      if (w !== undefined) {
         const [sec, ns] = pcapTime(rec.tsSec, rec.tsNsec);
-        w.write(result.bytes(), sec, ns, result.length);
+        try {
+          w.write(result.bytes(), sec, ns, result.length);
+        } catch (e) {
+          dropWriter(result.actionName, e);
+        }
       }
       if (trace !== undefined) {
         traceBuf.push(`${JSON.stringify({
@@ -151,9 +179,15 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   } finally {
     flushTrace();
     if (trace !== undefined) closeSync(trace);
-    for (const w of writers.values()) w.close();
+    for (const [a, w] of [...writers]) {
+      try {
+        w.close();
+      } catch (e) {
+        dropWriter(a, e);
+      }
+    }
   }
-  if (opts.outDir) for (const a of XDP_ACTION_NAMES) renameSync(tmpName(a), join(opts.outDir, OUTPUT_FILES[a]));
+  for (const a of writers.keys()) renameSync(tmpName(a), join(opts.outDir!, OUTPUT_FILES[a]));
   opts.onProgress?.(run, capture.position, capture.size);
   const stats = capture.stats as CaptureStats;
   const ours = Object.values(skippedByReason).reduce((a, b) => a + b, 0);
@@ -168,5 +202,14 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     elapsedMs: performance.now() - started,
     ...(captureError ? { captureError } : {}),
     ...(stats.cut ? { captureWarning: describeCut(stats.cut) } : {}),
+    outputFailures,
   };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closing after a failed write: the failure is what gets reported
+  }
 }
