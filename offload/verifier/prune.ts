@@ -21,6 +21,11 @@ export interface CompareOptions {
   readonly live: (frame: number) => number;
   /** Without CAP_PERFMON the stack may not be read uninitialised, so invalid bytes are not misc. */
   readonly privileged: boolean;
+  /**
+   * Every scalar counts as precise (as for a loader without CAP_BPF, whose scalars the kernel marks
+   * precise from the start): a state is pruned only within one already walked, values included.
+   */
+  readonly allPrecise?: boolean;
 }
 
 /** Ids in `old` and `cur` must correspond one to one (check_ids). */
@@ -59,7 +64,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, opts: Compar
     if (fo.callsite !== fc.callsite) return false;
     const live = opts.live(i);
     for (let r = 0; r < 11; r++) {
-      if ((live >> r) & 1 && !regSafe(fo.regs[r]!, fc.regs[r]!, ids, opts, hasReg(old.precise, i, r))) return false;
+      if ((live >> r) & 1 && !regSafe(fo.regs[r]!, fc.regs[r]!, ids, opts, opts.allPrecise === true || hasReg(old.precise, i, r))) return false;
     }
     if (!stackSafe(old, fo, fc, i, ids, opts)) return false;
   }
@@ -118,7 +123,7 @@ function stackSafe(old: VerifierState, fo: FuncState, fc: FuncState, frame: numb
       const so = slotScalar(fo, k, opts.privileged);
       const sc = slotScalar(fc, k, opts.privileged);
       if (so && sc) {
-        if (!regSafe(so, sc, ids, opts, hasSlot(old.precise, frame, k))) return false;
+        if (!regSafe(so, sc, ids, opts, opts.allPrecise === true || hasSlot(old.precise, frame, k))) return false;
         continue;
       }
     }
@@ -136,7 +141,7 @@ function stackSafe(old: VerifierState, fo: FuncState, fc: FuncState, frame: numb
         if (so !== sc) return false;
         continue;
       }
-      if (!regSafe(so, sc, ids, opts, hasSlot(old.precise, frame, k))) return false;
+      if (!regSafe(so, sc, ids, opts, opts.allPrecise === true || hasSlot(old.precise, frame, k))) return false;
     }
   }
   return true;

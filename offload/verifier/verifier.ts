@@ -61,6 +61,13 @@ export interface VerifyOptions {
    */
   observe?: (slot: number, state: VerifierState) => void;
   /**
+   * Take every scalar as precise when pruning (as the kernel does for a loader without CAP_BPF), so a
+   * path is cut only where an explored state covers its values too. What `observe` then sees at an
+   * instruction, joined, holds on every path — what a translator may rely on. Verdicts are the same;
+   * the walk is longer than the kernel's, so its counts are not the kernel's.
+   */
+  preciseScalars?: boolean;
+  /**
    * The kernel whose functions (kfuncs) the program calls: by default the running one's BTF
    * (/sys/kernel/btf/vmlinux), read when the first kfunc call is met; null for a kernel without BTF.
    */
@@ -194,7 +201,9 @@ export class Walk {
     this.attach = opts.attach ?? 'XDP';
     this.offloaded = opts.offloaded ?? false;
     this.observe = opts.observe;
+    this.allPrecise = opts.preciseScalars ?? false;
   }
+  readonly allPrecise: boolean;
   readonly offloaded: boolean;
   readonly observe: VerifyOptions['observe'];
   readonly attach: string;
@@ -421,7 +430,7 @@ export class Walk {
         // run-time budget ends it (is_state_visited's may_goto case). Marks of an open state are not
         // final, so this path's checkpoints take every scalar as precise and every slot as read.
         if (this.forcePoints[pc] && e.state.mayGotoDepth !== st.mayGotoDepth &&
-          statesEqual(e.state, st, { exact: false, rangeWithin: true, live, privileged: this.privileged })) {
+          statesEqual(e.state, st, { exact: false, rangeWithin: true, live, privileged: this.privileged, allPrecise: this.allPrecise })) {
           e.hits++;
           markAllPrecise(st);
           st.frames.forEach((_, fr) => {
@@ -431,13 +440,13 @@ export class Walk {
           return true;
         }
         // Still being explored: the same state again means a loop that never changes anything.
-        if (e.state.mayGotoDepth === st.mayGotoDepth && statesEqual(e.state, st, { exact: true, live, privileged: this.privileged })) {
+        if (e.state.mayGotoDepth === st.mayGotoDepth && statesEqual(e.state, st, { exact: true, live, privileged: this.privileged, allPrecise: this.allPrecise })) {
           this.infiniteLoop = [this.regsText(curFrame(st)), this.regsText(curFrame(e.state))];
           throw new VerifyError(`infinite loop detected at insn ${pc}`, pc);
         }
         // Inside a loop, keep states less often: iterations differ and rarely prune each other.
         if (!force && this.jumps - this.jumpsAtLastState < 20 && this.processed - this.processedAtLastState < 100) add = false;
-      } else if (statesEqual(e.state, st, { exact: false, live, privileged: this.privileged })) {
+      } else if (statesEqual(e.state, st, { exact: false, live, privileged: this.privileged, allPrecise: this.allPrecise })) {
         e.hits++;
         propagateReads(e.state, st);
         this.propagatePrecision(e.state, st, live);
