@@ -11,8 +11,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
-import { HELPER_FLAGS_REGISTER } from '../xdp/helpers/helper-flags.js';
-import { helperId, helperName } from '../xdp/helpers/helper-names.js';
+import { HelperId, helperId, helperName, helperSpec } from '../xdp/helpers/helper-registry.js';
 import { JsonSyntaxError, parseJson, textPosition } from '../xdp/maps/json-text.js';
 import { MapType } from '../xdp/maps/map-types.js';
 import { CapsError } from './caps-error.js';
@@ -72,14 +71,14 @@ function semanticProblems(p: CardProfile): string[] {
       out.push(`$.helpers[${i}].name: '${h.name}' ${other === undefined ? 'is not a helper name' : `is helper ${other}`}; helper ${h.id} is '${known}'`);
     }
     if (ids.has(h.id)) out.push(`$.helpers[${i}].id: helper ${h.id} listed twice`);
-    if (h.flags !== undefined && HELPER_FLAGS_REGISTER[h.id] === undefined) out.push(`$.helpers[${i}].flags: helper ${h.id} takes no flags argument`);
+    if (h.flags !== undefined && helperSpec(h.id)?.flagsArg === undefined) out.push(`$.helpers[${i}].flags: helper ${h.id} takes no flags argument`);
     ids.add(h.id);
   });
   p.maps.types.forEach((t, i) => {
     if (MapType[t] === undefined) out.push(`$.maps.types[${i}]: '${t}' is not a map type (BPF_MAP_TYPE_ without the prefix, e.g. ARRAY)`);
   });
-  if (ids.has(44) && !p.adjustHead) out.push(`$.adjustHead: missing, but bpf_xdp_adjust_head (44) is listed`);
-  if (!ids.has(44) && p.adjustHead) out.push(`$.adjustHead: present, but bpf_xdp_adjust_head (44) is not listed in $.helpers`);
+  if (ids.has(HelperId.XDP_ADJUST_HEAD) && !p.adjustHead) out.push(`$.adjustHead: missing, but bpf_xdp_adjust_head (${HelperId.XDP_ADJUST_HEAD}) is listed`);
+  if (!ids.has(HelperId.XDP_ADJUST_HEAD) && p.adjustHead) out.push(`$.adjustHead: present, but bpf_xdp_adjust_head (${HelperId.XDP_ADJUST_HEAD}) is not listed in $.helpers`);
   if (p.adjustHead && p.adjustHead.offMin > p.adjustHead.offMax) out.push(`$.adjustHead.offMin: ${p.adjustHead.offMin} is above offMax ${p.adjustHead.offMax}`);
   if ((p.packetSplitBytes + 32) % 64 !== 0) {
     out.push(`$.packetSplitBytes: ${p.packetSplitBytes} is not 64·n − 32 (the control BAR holds n: ${Math.floor((p.packetSplitBytes + 32) / 64) * 64 - 32} or ${Math.ceil((p.packetSplitBytes + 32) / 64) * 64 - 32})`);

@@ -24,7 +24,7 @@ import {
   type IsaCaps, type MemoryLevel, type TimingModel, type XdpActionName,
 } from './profile.js';
 import { MAP_TYPE_NAMES } from '../xdp/maps/map-types.js';
-import { helperName } from '../xdp/helpers/helper-names.js';
+import { HelperId, helperName } from '../xdp/helpers/helper-registry.js';
 
 export interface CardArea {
   /** The capability TLV area (a sequence of le32 type, le32 length, value; length excludes the 8-byte header). */
@@ -120,20 +120,15 @@ export const ABI_MIN = 2;
 export const ABI_MAX = 3;
 export const ABI_DEFAULT = 2;
 
-/** Helper ids (enum bpf_func_id) with NFP records. */
-export const HELPER_ID = {
-  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, get_prandom_u32: 7, perf_event_output: 25,
-  xdp_adjust_head: 44, xdp_adjust_tail: 65,
-} as const;
 /** The helpers whose FUNC record the driver reads (nfp_bpf_parse_cap_func); it ignores FUNC for any other id. */
 export const FUNC_HELPERS: ReadonlySet<number> = new Set([
-  HELPER_ID.map_lookup_elem, HELPER_ID.map_update_elem, HELPER_ID.map_delete_elem, HELPER_ID.perf_event_output,
+  HelperId.MAP_LOOKUP_ELEM, HelperId.MAP_UPDATE_ELEM, HelperId.MAP_DELETE_ELEM, HelperId.PERF_EVENT_OUTPUT,
 ]);
 /** Helpers that exist exactly when their NFP record does; a HELPER record only adds flags/address to them. */
 const RECORD_HELPERS: ReadonlyMap<number, CapTypeName> = new Map([
-  [HELPER_ID.get_prandom_u32, 'RANDOM'],
-  [HELPER_ID.xdp_adjust_head, 'ADJUST_HEAD'],
-  [HELPER_ID.xdp_adjust_tail, 'ADJUST_TAIL'],
+  [HelperId.GET_PRANDOM_U32, 'RANDOM'],
+  [HelperId.XDP_ADJUST_HEAD, 'ADJUST_HEAD'],
+  [HelperId.XDP_ADJUST_TAIL, 'ADJUST_TAIL'],
 ] as const);
 
 /** Enumerations of our records: the index in each list is the number written. */
@@ -353,9 +348,9 @@ export function encodeCardArea(p: CardProfile): CardArea {
 /** Each helper in profile order: its NFP record if it has one, then a HELPER record for whatever that does not carry. */
 function encodeHelpers(w: AreaWriter, p: CardProfile): void {
   const seen = new Set<number>();
-  const has44 = p.helpers.some((h) => h.id === HELPER_ID.xdp_adjust_head);
-  if (has44 !== (p.adjustHead !== undefined)) {
-    throw new CapsError('adjustHead must be present exactly when helper 44 (bpf_xdp_adjust_head) is listed', { path: '$.adjustHead' });
+  const hasAdjustHead = p.helpers.some((h) => h.id === HelperId.XDP_ADJUST_HEAD);
+  if (hasAdjustHead !== (p.adjustHead !== undefined)) {
+    throw new CapsError(`adjustHead must be present exactly when helper ${HelperId.XDP_ADJUST_HEAD} (bpf_xdp_adjust_head) is listed`, { path: '$.adjustHead' });
   }
   p.helpers.forEach((h, i) => {
     const path = `$.helpers[${i}]`;
@@ -373,13 +368,13 @@ function encodeHelpers(w: AreaWriter, p: CardProfile): void {
     if (FUNC_HELPERS.has(h.id) && h.address !== undefined) {
       w.record(CapType.FUNC, values().u32(h.id, `${path}.id`).u32(h.address, `${path}.address`).build());
       addressDone = nfpRecord = true;
-    } else if (h.id === HELPER_ID.get_prandom_u32) {
+    } else if (h.id === HelperId.GET_PRANDOM_U32) {
       w.record(CapType.RANDOM);
       nfpRecord = true;
-    } else if (h.id === HELPER_ID.xdp_adjust_tail) {
+    } else if (h.id === HelperId.XDP_ADJUST_TAIL) {
       w.record(CapType.ADJUST_TAIL);
       nfpRecord = true;
-    } else if (h.id === HELPER_ID.xdp_adjust_head && p.adjustHead !== undefined) {
+    } else if (h.id === HelperId.XDP_ADJUST_HEAD && p.adjustHead !== undefined) {
       const a = p.adjustHead;
       w.record(CapType.ADJUST_HEAD, values()
         .u32(a.noMeta ? ADJUST_HEAD_NO_META : 0, '$.adjustHead.noMeta')
@@ -522,7 +517,8 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
     const addr = s.word(r, 1);
     if (!FUNC_HELPERS.has(id)) {
       s.warnings.push(`FUNC record at offset ${hex(r.offset)} for helper ${id}` +
-        `${helperName(id) ? ` (${helperName(id)})` : ''} ignored: the driver reads FUNC only for helpers 1, 2, 3 and 25`);
+        `${helperName(id) ? ` (${helperName(id)})` : ''} ignored: the driver reads FUNC only for helpers ` +
+        `${HelperId.MAP_LOOKUP_ELEM}, ${HelperId.MAP_UPDATE_ELEM}, ${HelperId.MAP_DELETE_ELEM} and ${HelperId.PERF_EVENT_OUTPUT}`);
       return;
     }
     s.funcAddress.set(id, addr);
@@ -532,7 +528,7 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
     const [flags = 0, min = 0, max = 0, sub = 0, add = 0] = s.words(r, 5);
     const offMin = min | 0;
     const offMax = max | 0;
-    s.mention(HELPER_ID.xdp_adjust_head);
+    s.mention(HelperId.XDP_ADJUST_HEAD);
     if (offMin > offMax) s.fail(`invalid ADJUST_HEAD record: off_min ${offMin} > off_max ${offMax}`, r.offset);
     if (offMin < 0 || offMin > UR_REG_IMM_MAX || offMax < 0 || offMax > UR_REG_IMM_MAX) {
       s.warnings.push(`ADJUST_HEAD record at offset ${hex(r.offset)}: off_min ${offMin} / off_max ${offMax} do not fit ` +
@@ -551,14 +547,14 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   }],
   [CapType.RANDOM, (s) => {
     s.random = true;
-    s.mention(HELPER_ID.get_prandom_u32);
+    s.mention(HelperId.GET_PRANDOM_U32);
   }],
   [CapType.QUEUE_SELECT, (s) => {
     s.queueSelect = true;
   }],
   [CapType.ADJUST_TAIL, (s) => {
     s.adjustTail = true;
-    s.mention(HELPER_ID.xdp_adjust_tail);
+    s.mention(HelperId.XDP_ADJUST_TAIL);
   }],
   [CapType.ABI_VERSION, (s, r) => {
     const v = s.word(r, 0);
@@ -713,10 +709,10 @@ function finish(s: DecodeState, bar: BarFields): CardProfile {
     const recordName = RECORD_HELPERS.get(id);
     let listed: boolean;
     if (recordName !== undefined) {
-      listed = id === HELPER_ID.get_prandom_u32 ? s.random
-        : id === HELPER_ID.xdp_adjust_tail ? s.adjustTail
+      listed = id === HelperId.GET_PRANDOM_U32 ? s.random
+        : id === HelperId.XDP_ADJUST_TAIL ? s.adjustTail
           : s.adjustHead != null;
-      const disabledHead = id === HELPER_ID.xdp_adjust_head && s.adjustHead === null;
+      const disabledHead = id === HelperId.XDP_ADJUST_HEAD && s.adjustHead === null;
       if (!listed && note !== undefined && !disabledHead) {
         s.fail(`HELPER record for ${helperName(id)} without a ${recordName} record`, note.offset);
       }

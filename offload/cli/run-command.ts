@@ -18,7 +18,7 @@ import { formatJson } from '../../xdp/maps/json-text.js';
 import { dumpMaps, loadMaps } from '../../xdp/maps/map-json.js';
 import { selectProgram } from '../../xdp/object/load-object.js';
 import { requireMapSizes } from '../../xdp/object/map-sizes.js';
-import { helperOnHostMessage, kfuncOnHostMessage, KERNEL_ONLY_HELPERS } from '../../xdp/runtime/kernel-only.js';
+import { helperOnHostMessage, isKernelOnlyHelper, kfuncOnHostMessage } from '../../xdp/runtime/kernel-only.js';
 import { kindOf } from '../../xdp/isa/kind.js';
 import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
@@ -125,7 +125,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   if (kfunc && engineName !== 'kernel') throw new UsageError(kfuncOnHostMessage(kfunc.name));
   const kernelOnly = program.insns.find((insn) => {
     const k = kindOf(insn);
-    return k.k === 'call' && k.target === 'helper' && KERNEL_ONLY_HELPERS[insn.imm] !== undefined;
+    return k.k === 'call' && k.target === 'helper' && isKernelOnlyHelper(insn.imm);
   });
   if (kernelOnly && engineName !== 'kernel') throw new UsageError(helperOnHostMessage(kernelOnly.imm));
 

@@ -11,11 +11,9 @@
  */
 import type { CardProfile, XdpActionName } from '../../caps/profile.js';
 import { XDP_ACTION_NAMES } from '../../caps/profile.js';
-import { HELPER_FLAGS_REGISTER } from '../../xdp/helpers/helper-flags.js';
-import { helperName } from '../../xdp/helpers/helper-names.js';
+import { HelperId, helperName, helperSpec } from '../../xdp/helpers/helper-registry.js';
 import { mapTypeName } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
-import { HELPER_PROTOS } from '../verifier/helper-protos.js';
 import type { RegState } from '../verifier/reg-state.js';
 import { constValue, isConst } from '../verifier/scalar.js';
 import type { ProgramFacts } from './facts.js';
@@ -49,7 +47,7 @@ const MAP_SUBSTITUTES: Readonly<Record<string, string>> = {
   PERCPU_ARRAY: 'ARRAY', PERCPU_HASH: 'HASH', LRU_HASH: 'HASH', LRU_PERCPU_HASH: 'HASH', DEVMAP_HASH: 'DEVMAP',
 };
 /** Maps that stay on the host and are only reached through a helper the card offers. */
-const HOST_MAPS: Readonly<Record<string, number>> = { PERF_EVENT_ARRAY: 25 };
+const HOST_MAPS: Readonly<Record<string, number>> = { PERF_EVENT_ARRAY: HelperId.PERF_EVENT_OUTPUT };
 const BPF_F_CURRENT_CPU = 0xffffffff;
 const RX_QUEUE_INDEX = 16;
 /** xdp_md fields a card reads even without `isa.ctxAllFields` (the NFP's mem_ldx_xdp). */
@@ -62,7 +60,7 @@ const CTX_FIELD_NAMES: Readonly<Record<number, string>> = {
  * pick the CPU (BPF_F_INDEX_MASK) while the upper 32 carry the sample length (BPF_F_CTXLEN_MASK),
  * so the NFP checks only the low half (nfp_bpf_check_helper_call). Whole register elsewhere.
  */
-const FLAGS_MASK: Readonly<Record<number, bigint>> = { 25: 0xffff_ffffn };
+const FLAGS_MASK: Readonly<Record<number, bigint>> = { [HelperId.PERF_EVENT_OUTPUT]: 0xffff_ffffn };
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
@@ -79,7 +77,7 @@ function insnClass({ facts, profile: p, program }: RuleInput): Reason[] {
     if (k.k === 'end' && k.order === 'bswap' && !isa.bswap) no('bswap (cpu v4)', 'compile with -mcpu=v3 or lower');
     if (k.k === 'alu' && (k.op === 'sdiv' || k.op === 'smod') && !isa.signedDiv) no(`signed ${k.op === 'sdiv' ? 'division' : 'modulo'} (cpu v4)`);
     if (k.k === 'call' && k.target === 'local' && !isa.calls) no('a bpf-to-bpf call', 'mark the function __always_inline');
-    if (k.k === 'call' && k.target === 'helper' && insn.imm === 12 && !isa.tailCalls) no('a tail call (bpf_tail_call)');
+    if (k.k === 'call' && k.target === 'helper' && insn.imm === HelperId.TAIL_CALL && !isa.tailCalls) no('a tail call (bpf_tail_call)');
     if (k.k === 'call' && k.target === 'kfunc') {
       const name = program.kfuncs?.[insn.imm]?.name ?? `#${insn.imm}`;
       out.push({ rule: 'kfunc', slot, message: `kernel function ${name} runs only in the host kernel, not on ${p.name}` });
@@ -187,7 +185,7 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
       continue;
     }
     if (cap.flags !== undefined) {
-      const reg = HELPER_FLAGS_REGISTER[id];
+      const reg = helperSpec(id)?.flagsArg;
       const mask = FLAGS_MASK[id] ?? 0xffff_ffff_ffff_ffffn;
       const pinned = (r: RegState): boolean =>
         r.type === 'scalar' && (r.s.var.mask & mask) === 0n && (r.s.var.value & mask) === BigInt(cap.flags!);
@@ -200,12 +198,13 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
       }
     }
     // Map keys and values (the prototype's key/value arguments) come from the stack (nfp_bpf_stack_arg_ok).
-    const keyValueArgs = (HELPER_PROTOS[id]?.args ?? []).flatMap((t, a) => (t === 'key' || t === 'value' || t === 'uninit_value' ? [a] : []));
+    const proto = helperSpec(id)?.proto;
+    const keyValueArgs = (proto?.args ?? []).flatMap((t, a) => (t === 'key' || t === 'value' || t === 'uninit_value' ? [a] : []));
     for (const a of keyValueArgs) {
       const bad = args[a]!.states.find((r) => r.type !== 'fp' || !isConst(r.s) || (r.off + Number(BigInt.asIntN(64, constValue(r.s)))) % 4 !== 0);
       if (bad) {
         out.push({
-          rule: 'helper-arg', slot, message: `${name}: the ${HELPER_PROTOS[id]!.args[a] === 'key' ? 'key' : 'value'} must be on the stack at a constant 4-byte aligned offset on ${p.name} (it is ${bad.type === 'fp' ? 'a variable or unaligned stack pointer' : `a ${bad.type} pointer`})`,
+          rule: 'helper-arg', slot, message: `${name}: the ${proto!.args[a] === 'key' ? 'key' : 'value'} must be on the stack at a constant 4-byte aligned offset on ${p.name} (it is ${bad.type === 'fp' ? 'a variable or unaligned stack pointer' : `a ${bad.type} pointer`})`,
           suggestion: 'copy it into a local variable first',
         });
       }
@@ -213,9 +212,9 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
     // The nfp driver offloads adjust_head only when the firmware advertises a window (off_max > 0) and
     // keeps no metadata in front of the packet; offsets beyond the guaranteed ones are checked at run
     // time (the call then fails), not refused.
-    if (id === 44 && p.adjustHead && p.adjustHead.offMax === 0) {
+    if (id === HelperId.XDP_ADJUST_HEAD && p.adjustHead && p.adjustHead.offMax === 0) {
       out.push({ rule: 'adjust-head', slot, message: `${p.name}'s firmware gives bpf_xdp_adjust_head no room (off_max 0): not supported` });
-    } else if (id === 44 && p.adjustHead && !p.adjustHead.noMeta) {
+    } else if (id === HelperId.XDP_ADJUST_HEAD && p.adjustHead && !p.adjustHead.noMeta) {
       out.push({ rule: 'adjust-head', slot, message: `${p.name}'s firmware keeps metadata in front of the packet; bpf_xdp_adjust_head cannot be offloaded then` });
     }
   }

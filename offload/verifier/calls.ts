@@ -7,11 +7,9 @@
  */
 import type { Insn } from '../../xdp/isa/insn.js';
 import type { InsnKind } from '../../xdp/isa/kind.js';
-import { helperName } from '../../xdp/helpers/helper-names.js';
-import { XDP_ALLOWED_HELPERS } from '../../xdp/helpers/xdp-allowed-helpers.js';
+import { HelperId, MAP_ONLY_FOR, helperSpec, type ArgType } from '../../xdp/helpers/helper-registry.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
 import type { MapDef } from '../../xdp/object/bpf-object.js';
-import { HELPER_PROTOS, MAP_ONLY_FOR, type ArgType } from './helper-protos.js';
 import { checkCtxUnmodified, checkHelperMem } from './mem-checks.js';
 import {
   NOT_INIT, isPacket, isPointer, pointerReg, scalarReg, typeName, unknownReg, type RegState,
@@ -43,14 +41,14 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
   if (k.target === 'kfunc') return kfuncCall(w, pc, insn, st);
   if (k.target !== 'helper') throw new VerifyError('unknown opcode 8d', pc);
   const id = insn.imm;
-  const proto = HELPER_PROTOS[id];
+  const spec = helperSpec(id);
+  const proto = spec?.proto;
   if (!proto || (proto.perfmon && !w.privileged)) {
-    const name = helperName(id);
-    if (!name) throw new VerifyError(`invalid func unknown#${id}`, pc);
-    if (proto || !XDP_ALLOWED_HELPERS.has(id)) throw new VerifyError(`program of this type cannot use helper ${name}#${id}`, pc);
-    throw new VerifyError(`helper ${name}#${id}: the kernel allows it in XDP programs, but this verifier does not model it`, pc);
+    if (!spec) throw new VerifyError(`invalid func unknown#${id}`, pc);
+    if (proto || !spec.xdp) throw new VerifyError(`program of this type cannot use helper ${spec.name}#${id}`, pc);
+    throw new VerifyError(`helper ${spec.name}#${id}: the kernel allows it in XDP programs, but this verifier does not model it`, pc);
   }
-  const name = helperName(id)!;
+  const name = spec!.name;
   if (proto.gplOnly && !w.gpl) throw new VerifyError(`cannot call GPL-restricted function from non-GPL compatible program`, pc);
   const ctx = w.memContext(st, pc);
   let map: MapDef | undefined;
@@ -77,7 +75,7 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
         map = w.maps[reg.map]!;
         const allowed = proto.mapTypes;
         const only = MAP_ONLY_FOR[map.type];
-        if (id === 12 && map.type !== MAP_TYPE.PROG_ARRAY) throw new VerifyError('expected prog array map for tail call', pc);
+        if (id === HelperId.TAIL_CALL && map.type !== MAP_TYPE.PROG_ARRAY) throw new VerifyError('expected prog array map for tail call', pc);
         if ((allowed && !allowed.includes(map.type)) || (only && !only.includes(id))) {
           throw new VerifyError(`cannot pass map_type ${map.type} into func ${name}#${id}`, pc);
         }
@@ -145,7 +143,7 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
   });
   // record_func_key: a tail call's index known to be in the PROG_ARRAY is remembered (so the kernel can
   // patch a direct jump), which makes it precise.
-  if (id === 12) {
+  if (id === HelperId.TAIL_CALL) {
     const index = f.regs[3]!;
     if (index.type === 'scalar' && isConst(index.s) && constValue(index.s) < BigInt(map!.maxEntries)) w.needPrecise(st, [3]);
   }
@@ -182,7 +180,7 @@ export function call(w: Walk, pc: number, insn: Insn, k: Extract<InsnKind, { k: 
       break;
     }
   }
-  if (id === 12) f.regs[0] = NOT_INIT; // bpf_tail_call returns nothing the program may read
+  if (id === HelperId.TAIL_CALL) f.regs[0] = NOT_INIT; // bpf_tail_call returns nothing the program may read
   return pc + 1;
 }
 

@@ -5,9 +5,9 @@
  * State pruning ignores registers that are dead where the states are
  * compared, so paths that differ only in dead values meet.
  */
+import { helperProto } from '../../xdp/helpers/helper-registry.js';
 import { jumpOffset } from '../../xdp/isa/kind.js';
 import type { SlotProgram } from './cfg.js';
-import { HELPER_PROTOS } from './helper-protos.js';
 
 const bit = (r: number) => 1 << r;
 const R1_R5 = 0b111110;
@@ -36,7 +36,7 @@ export function useDef(p: SlotProgram, s: number, kfuncArity?: KfuncArity): [num
       return [d | src, k.fetch ? src : 0];
     case 'call': {
       if (k.target === 'helper') {
-        const n = HELPER_PROTOS[insn.imm]?.args.length ?? 5;
+        const n = helperProto(insn.imm)?.args.length ?? 5;
         return [(1 << (n + 1)) - 2, 1 | R1_R5];
       }
       if (k.target === 'kfunc' && kfuncArity) return [(1 << (kfuncArity(insn.imm) + 1)) - 2, 1 | R1_R5];

@@ -8,7 +8,7 @@
 import type { Insn } from '../../xdp/isa/insn.js';
 import { formatInsn } from '../../xdp/isa/disasm.js';
 import type { InsnKind } from '../../xdp/isa/kind.js';
-import { helperName } from '../../xdp/helpers/helper-names.js';
+import { helperName } from '../../xdp/helpers/helper-registry.js';
 
 const rel = (n: number): string => `pc${n >= 0 ? '+' : ''}${n}`;
 const hex = (v: number): string => (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);

@@ -16,7 +16,7 @@ import {
   ATOMIC_OP_NAMES, XDP_ACTION_NAMES, type AdjustHeadCaps, type CardProfile, type HelperCap, type MemoryLevel,
 } from '../../caps/profile.js';
 import { CapType, decodeCardArea, encodeCardArea, type CardArea } from '../../caps/tlv.js';
-import { HELPER_NAMES, helperName } from '../../xdp/helpers/helper-names.js';
+import { HelperId, helperIds, helperName } from '../../xdp/helpers/helper-registry.js';
 import { MAP_TYPE_NAMES } from '../../xdp/maps/map-types.js';
 import { REPO } from '../support/paths.js';
 
@@ -153,10 +153,13 @@ const small = fc.integer({ min: 0, max: 4096 });
 const u32 = fc.oneof(small, fc.integer({ min: 0, max: 0xffffffff }));
 const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 const text = fc.string({ unit: 'binary', minLength: 1, maxLength: 24 });
-const HELPER_IDS = HELPER_NAMES.map((_, i) => i).filter((i) => i > 0);
+const HELPER_IDS = helperIds();
 
 const arbHelperIds = fc.uniqueArray(
-  fc.oneof(fc.constantFrom(1, 2, 3, 7, 25, 44, 65), fc.constantFrom(...HELPER_IDS)),
+  fc.oneof(fc.constantFrom<number>(
+    HelperId.MAP_LOOKUP_ELEM, HelperId.MAP_UPDATE_ELEM, HelperId.MAP_DELETE_ELEM, HelperId.GET_PRANDOM_U32,
+    HelperId.PERF_EVENT_OUTPUT, HelperId.XDP_ADJUST_HEAD, HelperId.XDP_ADJUST_TAIL,
+  ), fc.constantFrom(...HELPER_IDS)),
   { maxLength: 12 },
 );
 

@@ -13,9 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { release } from 'node:os';
 import { verifyProgram } from '../../offload/verifier/verifier.js';
-import { HELPER_PROTOS } from '../../offload/verifier/helper-protos.js';
-import { HELPER_NAMES, helperName } from '../../xdp/helpers/helper-names.js';
-import { XDP_ALLOWED_HELPERS } from '../../xdp/helpers/xdp-allowed-helpers.js';
+import { helperIds, helperName, helperSpec } from '../../xdp/helpers/helper-registry.js';
 import { kernelAvailable } from '../../xdp/kernel/kernel-oracle.js';
 import { kernelVerdict } from '../../xdp/kernel/load-program.js';
 import { PROVIDED_HELPERS } from '../../xdp/runtime/helpers/xdp-helpers.js';
@@ -30,21 +28,23 @@ const probe = (id: number) =>
 
 const NOT_FOR_XDP = /program of this type cannot use helper|invalid func unknown#/;
 const NOT_MODELLED = /the kernel allows it in XDP programs, but this verifier does not model it/;
-const ids = HELPER_NAMES.map((_, id) => id).filter((id) => id > 0);
+const ids = helperIds();
+const xdp = (id: number) => helperSpec(id)!.xdp;
+const modelled = (id: number) => helperSpec(id)!.proto !== undefined;
 
 describe('the helper registry', () => {
   it('models only helpers the kernel allows XDP programs, and runs only modelled ones', () => {
-    for (const id of Object.keys(HELPER_PROTOS).map(Number)) expect(XDP_ALLOWED_HELPERS.has(id), helperName(id)).toBe(true);
-    for (const id of PROVIDED_HELPERS) expect(HELPER_PROTOS[id], `engine helper ${helperName(id)}`).toBeDefined();
+    for (const id of ids.filter(modelled)) expect(xdp(id), helperName(id)).toBe(true);
+    for (const id of PROVIDED_HELPERS) expect(modelled(id), `engine helper ${helperName(id)}`).toBe(true);
   });
 
   it('refuses every other helper by name, saying whether the kernel allows it', () => {
     for (const id of ids) {
-      if (HELPER_PROTOS[id]) continue;
+      if (modelled(id)) continue;
       const { object, program } = probe(id);
       const r = verifyProgram(program, object.maps);
       expect(r.ok, helperName(id)).toBe(false);
-      expect(r.error!.message, helperName(id)).toMatch(XDP_ALLOWED_HELPERS.has(id) ? NOT_MODELLED : NOT_FOR_XDP);
+      expect(r.error!.message, helperName(id)).toMatch(xdp(id) ? NOT_MODELLED : NOT_FOR_XDP);
     }
   });
 });
@@ -67,12 +67,12 @@ describe.skipIf(why !== undefined)('the helper registry against the running kern
       const kernelRefusesType = !k.accepted && NOT_FOR_XDP.test(k.log);
       if (kernelRefusesType) {
         counts.notForXdp++;
-        if (XDP_ALLOWED_HELPERS.has(id)) problems.push(`${name}: the kernel does not allow it, our list does`);
+        if (xdp(id)) problems.push(`${name}: the kernel does not allow it, our list does`);
         if (ours.ok || !k.rejection?.message.includes(ours.error!.message)) problems.push(`${name}: kernel ${kernelSays}; ours ${oursSays}`);
         continue;
       }
-      if (!XDP_ALLOWED_HELPERS.has(id)) problems.push(`${name}: the kernel allows it, our list does not (kernel ${kernelSays})`);
-      if (!HELPER_PROTOS[id]) {
+      if (!xdp(id)) problems.push(`${name}: the kernel allows it, our list does not (kernel ${kernelSays})`);
+      if (!modelled(id)) {
         counts.notModelled++;
         if (!NOT_MODELLED.test(oursSays)) problems.push(`${name}: not modelled, but ours ${oursSays}`);
         continue;

@@ -8,7 +8,7 @@ import { formatInsn } from '../isa/disasm.js';
 import { lddwValue, type Insn } from '../isa/insn.js';
 import { jumpOffset, kindOf } from '../isa/kind.js';
 import { LddwSrc } from '../isa/opcodes.js';
-import { helperName } from '../helpers/helper-names.js';
+import { helperName } from '../helpers/helper-registry.js';
 import type { MapDef, Program, SourcePosition } from './bpf-object.js';
 
 /** Instruction text with what the linked program knows: map names, helper names, call targets. */

@@ -13,6 +13,7 @@
  * Semantics are those of the interpreter (interpreter.ts), which the tests hold
  * it to; the instruction budget is charged per basic block.
  */
+import { HelperId } from '../helpers/helper-registry.js';
 import { blockCost, blockStarts } from './blocks.js';
 import type { InsnKind } from '../isa/kind.js';
 import * as alu from './alu64.js';
@@ -210,7 +211,7 @@ function emitInsn(p: ExecProgram, slot: number, ctx: CtxMasks | undefined, r1Map
       if (k.target === 'helper') {
         const call = `if (HF[${imm}] === undefined) throw M.noHelper(${imm}, ${slot}); ` +
           `${spill([1, 2, 3, 4, 5])} M.call(vm, ${imm}, ${slot}); ${L(0)} = R[0]; ${H(0)} = R[1]; if (vm.tailCall !== undefined) { vm.budget = BU; return; }`;
-        if (imm !== 1 || !r1Map) return call;
+        if (imm !== HelperId.MAP_LOOKUP_ELEM || !r1Map) return call;
         // bpf_map_lookup_elem on a plain array: the u32 key, a bounds check, the value's address.
         return `o = L2; g = RG[H2]; if (g !== undefined && o >= g.lo && o + 4 <= g.hi && g.kind !== ${RegionKind.CTX}) { ` +
           `T = g.view.getUint32(o, true); if (T < ${r1Map.maxEntries}) { L0 = T * ${r1Map.stride}; H0 = ${r1Map.region}; } else { L0 = 0; H0 = 0; } ` +

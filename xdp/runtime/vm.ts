@@ -4,8 +4,8 @@
  * write r0 here), the address space, the helper table, the instruction budget
  * and a pending tail call.
  */
-import { helperName } from '../helpers/helper-names.js';
-import { helperOnHostMessage, KERNEL_ONLY_HELPERS } from './kernel-only.js';
+import { helperName } from '../helpers/helper-registry.js';
+import { helperOnHostMessage, isKernelOnlyHelper } from './kernel-only.js';
 import { MemoryFault, RegionKind, type Memory, type Region } from './memory.js';
 import type { XdpBuff } from './xdp-buff.js';
 
@@ -53,7 +53,7 @@ export function faultAt(e: unknown, slot: number, program: string): unknown {
 
 /** The refusal of a helper this engine does not provide, by id and name (and why, when only the kernel can). */
 export const missingHelper = (id: number): string =>
-  KERNEL_ONLY_HELPERS[id] !== undefined
+  isKernelOnlyHelper(id)
     ? helperOnHostMessage(id)
     : `call to helper ${id} (${helperName(id) ?? 'unknown'}), which the host engine does not provide`;
 

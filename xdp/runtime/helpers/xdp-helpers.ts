@@ -1,11 +1,14 @@
 /**
  * The BPF helpers the kernel allows XDP programs and this host engine
- * provides, as a table from helper id (include/uapi/linux/bpf.h) to an
- * implementation over the Vm's registers and memory. Semantics and return
+ * provides, as a table from helper id (HelperId, xdp/helpers/helper-registry.ts)
+ * to an implementation over the Vm's registers and memory. Semantics and return
  * codes follow the kernel's implementations (kernel/bpf/helpers.c,
  * net/core/filter.c, kernel/bpf/ringbuf.c, kernel/trace/bpf_trace.c); any other
  * helper id is refused by the engines with its name.
  */
+import {
+  BPF_F_BROADCAST, HelperId, REDIRECT_MAP_ACTION_MASK, helperSpec,
+} from '../../helpers/helper-registry.js';
 import { Errno, type BpfMap, type ValueRef } from '../../maps/bpf-map.js';
 import { MAP_TYPE } from '../../maps/map-types.js';
 import { MemoryFault, RegionKind } from '../memory.js';
@@ -21,8 +24,8 @@ export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as
 export const XDP_ACTION_NAMES = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'] as const;
 
 const BPF_F_CURRENT_CPU = 0xffffffff;
-const BPF_F_BROADCAST = 1 << 3;
-const BPF_F_EXCLUDE_INGRESS = 1 << 4;
+/** What bpf_redirect_map accepts in its flags (above it: XDP_ABORTED). */
+const REDIRECT_MAP_FLAGS = helperSpec(HelperId.REDIRECT_MAP)!.allowedFlags!;
 const BPF_FIB_LOOKUP_SKIP_NEIGH = 1 << 4;
 
 /** Map operations some map types add to the BpfMap contract. */
@@ -50,7 +53,7 @@ const keyOf = (vm: Vm, map: BpfMap, n: number) => argBytes(vm, n, map.def.keySiz
 type Factory = (env: HelperEnv) => HelperFn;
 
 const HELPERS: Readonly<Record<number, Factory>> = {
-  /* map_lookup_elem */ 1: (env) => (vm) => {
+  [HelperId.MAP_LOOKUP_ELEM]: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     const at = argLo(vm, 2);
     const key = vm.memory.resolve(argHi(vm, 2), at, map.def.keySize, false);
@@ -58,28 +61,28 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     // The value pointer lands straight in r0 (offset, region); a miss is NULL.
     if (!map.lookupAt(key.bytes, at, env.cpu, vm.regs)) retPtr(vm, 0, 0);
   },
-  /* map_update_elem */ 2: (env) => (vm) => {
+  [HelperId.MAP_UPDATE_ELEM]: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     ret(vm, map.update(keyOf(vm, map, 2), argBytes(vm, 3, map.def.valueSize), argNum(vm, 4), env.cpu));
   },
-  /* map_delete_elem */ 3: (env) => (vm) => {
+  [HelperId.MAP_DELETE_ELEM]: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     ret(vm, map.delete(keyOf(vm, map, 2), env.cpu));
   },
-  /* ktime_get_ns */ 5: (env) => (vm) => retBig(vm, nowNs(env)),
-  /* trace_printk */ 6: (env) => (vm) => {
+  [HelperId.KTIME_GET_NS]: (env) => (vm) => retBig(vm, nowNs(env)),
+  [HelperId.TRACE_PRINTK]: (env) => (vm) => {
     const size = argU32(vm, 2);
     const fmt = argBytes(vm, 1, size);
     const text = formatTracePrintk(vm, fmt);
     env.trace.push({ packet: env.packet, cpu: env.cpu, text });
     ret(vm, text.length + 1);
   },
-  /* get_prandom_u32 */ 7: (env) => (vm) => {
+  [HelperId.GET_PRANDOM_U32]: (env) => (vm) => {
     vm.regs[0] = env.random() | 0;
     vm.regs[1] = 0;
   },
-  /* get_smp_processor_id */ 8: (env) => (vm) => ret(vm, env.cpu),
-  /* tail_call */ 12: (env) => (vm) => {
+  [HelperId.GET_SMP_PROCESSOR_ID]: (env) => (vm) => ret(vm, env.cpu),
+  [HelperId.TAIL_CALL]: (env) => (vm) => {
     const map = argMap(vm, env, 2);
     if (map.def.type !== MAP_TYPE.PROG_ARRAY) throw new MemoryFault(`bpf_tail_call on map '${map.def.name}', which is not a PROG_ARRAY`);
     const index = argU32(vm, 3);
@@ -92,7 +95,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     env.tailCalls++;
     vm.tailCall = target;
   },
-  /* redirect */ 23: (env) => (vm) => {
+  [HelperId.REDIRECT]: (env) => (vm) => {
     if (argNum(vm, 2) !== 0) {
       ret(vm, XdpAction.ABORTED);
       return;
@@ -100,7 +103,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     env.redirect = { kind: 'ifindex', ifindex: argU32(vm, 1) };
     ret(vm, XdpAction.REDIRECT);
   },
-  /* perf_event_output */ 25: (env) => (vm) => {
+  [HelperId.PERF_EVENT_OUTPUT]: (env) => (vm) => {
     const map = argMap(vm, env, 2);
     const flagsLo = argU32(vm, 3);
     const ctxLen = argHi(vm, 3) & 0xfffff;
@@ -119,7 +122,7 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     const index = flagsLo === BPF_F_CURRENT_CPU ? env.cpu : flagsLo;
     ret(vm, ops<PerfOps>(map, 'output', 'bpf_perf_event_output').output(index, env.cpu, sample));
   },
-  /* csum_diff */ 28: () => (vm) => {
+  [HelperId.CSUM_DIFF]: () => (vm) => {
     const fromSize = argU32(vm, 2);
     const toSize = argU32(vm, 4);
     if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > 512) {
@@ -141,15 +144,15 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     vm.regs[0] = sum;
     vm.regs[1] = 0;
   },
-  /* get_numa_node_id */ 42: () => (vm) => ret(vm, 0),
-  /* xdp_adjust_head */ 44: () => (vm) => ret(vm, adjustHead(xdpOf(vm), argLo(vm, 2))),
-  /* redirect_map */ 51: (env) => (vm) => {
+  [HelperId.GET_NUMA_NODE_ID]: () => (vm) => ret(vm, 0),
+  [HelperId.XDP_ADJUST_HEAD]: () => (vm) => ret(vm, adjustHead(xdpOf(vm), argLo(vm, 2))),
+  [HelperId.REDIRECT_MAP]: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     const key = argU32(vm, 2);
     const flags = argNum(vm, 3);
     const redirectable = [MAP_TYPE.DEVMAP, MAP_TYPE.DEVMAP_HASH, MAP_TYPE.CPUMAP, MAP_TYPE.XSKMAP] as readonly number[];
     if (!redirectable.includes(map.def.type)) throw new MemoryFault(`bpf_redirect_map on map '${map.def.name}', which is not a DEVMAP, DEVMAP_HASH, CPUMAP or XSKMAP`);
-    if (flags < 0 || flags > (3 | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) {
+    if (flags < 0 || flags > REDIRECT_MAP_FLAGS) {
       ret(vm, XdpAction.ABORTED);
       return;
     }
@@ -157,42 +160,42 @@ const HELPERS: Readonly<Record<number, Factory>> = {
     new DataView(keyBytes.buffer).setUint32(0, key, true);
     const broadcast = (flags & BPF_F_BROADCAST) !== 0;
     if (!broadcast && map.read(keyBytes) === undefined) {
-      ret(vm, flags & 3);
+      ret(vm, flags & REDIRECT_MAP_ACTION_MASK);
       return;
     }
     env.redirect = { kind: 'map', map: map.def.name, mapType: map.def.type, key, flags };
     ret(vm, XdpAction.REDIRECT);
   },
-  /* xdp_adjust_meta */ 54: () => (vm) => ret(vm, adjustMeta(xdpOf(vm), argLo(vm, 2))),
-  /* xdp_adjust_tail */ 65: () => (vm) => ret(vm, adjustTail(xdpOf(vm), argLo(vm, 2))),
-  /* fib_lookup */ 69: (env) => (vm) => ret(vm, fib(vm, env)),
-  /* map_push_elem */ 87: (env) => (vm) => {
+  [HelperId.XDP_ADJUST_META]: () => (vm) => ret(vm, adjustMeta(xdpOf(vm), argLo(vm, 2))),
+  [HelperId.XDP_ADJUST_TAIL]: () => (vm) => ret(vm, adjustTail(xdpOf(vm), argLo(vm, 2))),
+  [HelperId.FIB_LOOKUP]: (env) => (vm) => ret(vm, fib(vm, env)),
+  [HelperId.MAP_PUSH_ELEM]: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     ret(vm, map.push(argBytes(vm, 2, map.def.valueSize), argNum(vm, 3)));
   },
-  /* map_pop_elem */ 88: (env) => (vm) => popPeek(vm, env, false),
-  /* map_peek_elem */ 89: (env) => (vm) => popPeek(vm, env, true),
-  /* spin_lock */ 93: () => (vm) => spin(vm, true),
-  /* spin_unlock */ 94: () => (vm) => spin(vm, false),
-  /* ktime_get_boot_ns */ 125: (env) => (vm) => retBig(vm, nowNs(env)),
-  /* ringbuf_output */ 130: (env) => (vm) => {
+  [HelperId.MAP_POP_ELEM]: (env) => (vm) => popPeek(vm, env, false),
+  [HelperId.MAP_PEEK_ELEM]: (env) => (vm) => popPeek(vm, env, true),
+  [HelperId.SPIN_LOCK]: () => (vm) => spin(vm, true),
+  [HelperId.SPIN_UNLOCK]: () => (vm) => spin(vm, false),
+  [HelperId.KTIME_GET_BOOT_NS]: (env) => (vm) => retBig(vm, nowNs(env)),
+  [HelperId.RINGBUF_OUTPUT]: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     ret(vm, ops<RingbufOps>(map, 'output', 'bpf_ringbuf_output').output(argBytes(vm, 2, argU32(vm, 3)), argNum(vm, 4)));
   },
-  /* ringbuf_reserve */ 131: (env) => (vm) => {
+  [HelperId.RINGBUF_RESERVE]: (env) => (vm) => {
     const map = argMap(vm, env, 1);
     const ref = ops<RingbufOps>(map, 'reserve', 'bpf_ringbuf_reserve').reserve(argU32(vm, 2), argNum(vm, 3));
     if (ref) retPtr(vm, ref.region.id, ref.offset);
     else retPtr(vm, 0, 0);
   },
-  /* ringbuf_submit */ 132: (env) => (vm) => commit(vm, env, false),
-  /* ringbuf_discard */ 133: (env) => (vm) => commit(vm, env, true),
-  /* ringbuf_query */ 134: () => (vm) => ret(vm, 0),
-  /* ktime_get_coarse_ns */ 160: (env) => (vm) => retBig(vm, nowNs(env)),
-  /* xdp_get_buff_len */ 188: () => (vm) => ret(vm, buffLength(xdpOf(vm))),
-  /* xdp_load_bytes */ 189: () => (vm) => ret(vm, xdpBytes(vm, false)),
-  /* xdp_store_bytes */ 190: () => (vm) => ret(vm, xdpBytes(vm, true)),
-  /* ktime_get_tai_ns */ 208: (env) => (vm) => retBig(vm, nowNs(env)),
+  [HelperId.RINGBUF_SUBMIT]: (env) => (vm) => commit(vm, env, false),
+  [HelperId.RINGBUF_DISCARD]: (env) => (vm) => commit(vm, env, true),
+  [HelperId.RINGBUF_QUERY]: () => (vm) => ret(vm, 0),
+  [HelperId.KTIME_GET_COARSE_NS]: (env) => (vm) => retBig(vm, nowNs(env)),
+  [HelperId.XDP_GET_BUFF_LEN]: () => (vm) => ret(vm, buffLength(xdpOf(vm))),
+  [HelperId.XDP_LOAD_BYTES]: () => (vm) => ret(vm, xdpBytes(vm, false)),
+  [HelperId.XDP_STORE_BYTES]: () => (vm) => ret(vm, xdpBytes(vm, true)),
+  [HelperId.KTIME_GET_TAI_NS]: (env) => (vm) => retBig(vm, nowNs(env)),
 };
 
 /**
