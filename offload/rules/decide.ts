@@ -10,7 +10,7 @@ import type { CardProfile } from '../../caps/profile.js';
 import type { MapDef, Program, SourcePosition } from '../../xdp/object/bpf-object.js';
 import { describeInsn } from '../../xdp/object/program-listing.js';
 import { verifyProgram, verifierMaps, type VerifyOptions, type VerifyResult } from '../verifier/verifier.js';
-import { collectFacts } from './facts.js';
+import { buildRecords } from '../verifier/insn-records.js';
 import { cardMaps, checkOffload, estimatedCardInsns, stackUse, type Reason, type RuleId } from './offload-rules.js';
 
 export type Verdict = 'offload' | 'host' | 'reject';
@@ -95,13 +95,13 @@ function onePerInsnAndRule(reasons: readonly Reason[]): Reason[] {
 export function decideOffload(
   object: ObjectMaps, program: Program, profile: CardProfile, opts: Omit<VerifyOptions, 'observe' | 'offloaded'> = {},
 ): OffloadReport {
-  const { result, facts } = collectFacts(program, object.maps, { ...opts, offloaded: true });
+  const { result, records } = buildRecords(program, object.maps, { ...opts, offloaded: true });
   const maps = verifierMaps(object.maps).maps;
   // Counted as the map rules count them: only the maps the card itself would hold.
-  const held = cardMaps(facts, profile, maps);
+  const held = cardMaps(records, profile, maps);
   const entries = held.reduce((n, m) => n + m.maxEntries, 0);
   const resources = {
-    stack: { used: stackUse(facts, profile.stack.frameBytes), limit: profile.stack.bytes, frameBytes: profile.stack.frameBytes },
+    stack: { used: stackUse(records, profile.stack.frameBytes), limit: profile.stack.bytes, frameBytes: profile.stack.frameBytes },
     maps: { used: held.length, limit: profile.maps.maxMaps },
     mapEntries: { used: entries, limit: profile.maps.maxEntries },
     programSize: { used: estimatedCardInsns(program, profile), limit: profile.maxInsns, estimate: true, ebpfInsns: program.insns.length },
@@ -111,7 +111,7 @@ export function decideOffload(
     const reason = located(program, object, { rule: 'verifier', ...(e.pass === 'walk' || e.insn >= 0 ? { insn: e.insn } : {}), message: e.message });
     return { verdict: 'reject', reasons: [reason], resources, verifier: result };
   }
-  const reasons = onePerInsnAndRule(checkOffload({ program, maps, profile, facts })).map((r: Reason) =>
+  const reasons = onePerInsnAndRule(checkOffload({ program, maps, profile, records })).map((r: Reason) =>
     located(program, object, { rule: r.rule, ...(r.slot !== undefined ? { insn: r.slot } : {}), message: r.message, ...(r.suggestion ? { suggestion: r.suggestion } : {}) }));
   if (reasons.length === 0) return { verdict: 'offload', reasons, resources, verifier: result };
   // The host kernel verifies without a device: what only a device allows (rx_queue_index stores) fails there.

@@ -1,6 +1,7 @@
 /**
  * The offload rules: after the verifier accepts a program, can this card run
- * it? Each rule looks at the program's facts (facts.ts) and the card profile
+ * it? Each rule looks at the program's instruction records (the verifier's
+ * facts per instruction, offload/verifier/insn-records.ts) and the card profile
  * and gives every reason it cannot, not just the first. The rules follow what
  * the Linux NFP driver refuses (drivers/net/ethernet/netronome/nfp/bpf/
  * verifier.c and offload.c: helpers and their arguments, map types and limits,
@@ -16,7 +17,7 @@ import { mapTypeName } from '../../xdp/maps/map-types.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
 import type { RegState } from '../verifier/reg-state.js';
 import { constValue, isConst } from '../verifier/scalar.js';
-import type { ProgramFacts } from './facts.js';
+import { IMM, type InsnRecord, type ProgramRecords, type Seen } from '../verifier/insn-records.js';
 
 export type RuleId =
   | 'insn-class' | 'mul' | 'div' | 'atomic' | 'helper' | 'helper-arg' | 'map-type' | 'map-limit' | 'pointer-type'
@@ -33,11 +34,16 @@ export interface Reason {
 
 export interface RuleInput {
   readonly program: Program;
-  /** The verifier's map list (object maps, then inner-map templates): what `facts.maps` indexes. */
+  /** The verifier's map list (object maps, then inner-map templates): what `records.maps` indexes. */
   readonly maps: readonly MapDef[];
   readonly profile: CardProfile;
-  readonly facts: ProgramFacts;
+  readonly records: ProgramRecords;
 }
+
+/** The instructions the verifier reached, in program order. */
+const reached = (records: ProgramRecords): InsnRecord[] => records.records.filter((r) => r.visits > 0);
+/** What a load, store or atomic goes through: its base register. */
+const baseOf = (r: InsnRecord): Seen | undefined => r.reads[r.kind.k === 'ldx' ? r.insn.src : r.insn.dst]?.seen;
 
 const U32_MAX = 0xffffffffn;
 /** Pointer types a card's translator handles in loads and stores. */
@@ -66,10 +72,10 @@ const hex = (v: bigint) => `0x${v.toString(16)}`;
 const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
 const rangeText = (r: RegState) => (isConst(r.s) ? String(BigInt.asIntN(64, constValue(r.s))) : `[${r.s.smin}, ${r.s.smax}]`);
 
-function insnClass({ facts, profile: p, program }: RuleInput): Reason[] {
+function insnClass({ records, profile: p, program }: RuleInput): Reason[] {
   const out: Reason[] = [];
   const isa = p.isa;
-  for (const [slot, { insn, kind: k }] of facts.reached) {
+  for (const { index: slot, insn, kind: k } of reached(records)) {
     const no = (what: string, suggestion?: string) => out.push({ rule: 'insn-class', slot, message: `${what} is not supported by ${p.name}`, ...(suggestion ? { suggestion } : {}) });
     if (k.k === 'alu' && k.width === 32 && !isa.alu32) no('32-bit ALU (alu32)', 'compile without -mcpu=v3/alu32');
     if (k.k === 'jcond' && k.width === 32 && !isa.jmp32) no('32-bit conditional jump (jmp32)', 'compile with -mcpu=v2');
@@ -88,11 +94,13 @@ function insnClass({ facts, profile: p, program }: RuleInput): Reason[] {
   return out;
 }
 
-function arithmetic({ facts, profile: p }: RuleInput): Reason[] {
+function arithmetic({ records, profile: p }: RuleInput): Reason[] {
   const out: Reason[] = [];
-  for (const [slot, [dst, src]] of facts.operands) {
-    const k = facts.reached.get(slot)!.kind;
-    if (k.k !== 'alu') continue;
+  for (const r of reached(records)) {
+    const { index: slot, kind: k, insn } = r;
+    if (k.k !== 'alu' || !(k.op === 'mul' || k.op === 'div' || k.op === 'mod' || k.op === 'sdiv' || k.op === 'smod')) continue;
+    const dst = r.reads[insn.dst]!.seen;
+    const src = r.reads[k.useReg ? insn.src : IMM]!.seen;
     const wide = k.width === 64;
     if (k.op === 'mul') {
       if (p.isa.mul === 'none') out.push({ rule: 'mul', slot, message: `multiplication is not supported by ${p.name}`, suggestion: 'use shifts and adds' });
@@ -116,10 +124,12 @@ function arithmetic({ facts, profile: p }: RuleInput): Reason[] {
   return out;
 }
 
-function memory({ facts, profile: p }: RuleInput): Reason[] {
+function memory({ records, profile: p }: RuleInput): Reason[] {
   const out: Reason[] = [];
-  for (const [slot, seen] of facts.base) {
-    const { insn, kind: k } = facts.reached.get(slot)!;
+  for (const rec of reached(records)) {
+    const { index: slot, insn, kind: k } = rec;
+    if (k.k !== 'ldx' && k.k !== 'st' && k.k !== 'stx' && k.k !== 'atomic') continue;
+    const seen = baseOf(rec)!;
     const types = [...new Set(seen.states.map((r) => r.type))];
     if (types.length > 1) {
       out.push({ rule: 'pointer-type', slot, message: `this access goes through different pointer types on different paths (${types.join(', ')}): the card needs one per instruction`, suggestion: 'split the access so each path has its own load or store' });
@@ -173,11 +183,14 @@ function memory({ facts, profile: p }: RuleInput): Reason[] {
   return out;
 }
 
-function helpers({ facts, profile: p }: RuleInput): Reason[] {
+function helpers({ records, profile: p }: RuleInput): Reason[] {
   const out: Reason[] = [];
   const offered = new Map(p.helpers.map((h) => [h.id, h]));
-  for (const [slot, args] of facts.args) {
-    const id = facts.reached.get(slot)!.insn.imm;
+  for (const rec of reached(records)) {
+    if (rec.kind.k !== 'call' || rec.kind.target !== 'helper') continue;
+    const slot = rec.index;
+    const args = [1, 2, 3, 4, 5].map((r) => rec.reads[r]!.seen);
+    const id = rec.insn.imm;
     const name = helperName(id) ?? `helper ${id}`;
     const cap = offered.get(id);
     if (!cap) {
@@ -226,9 +239,9 @@ function helpers({ facts, profile: p }: RuleInput): Reason[] {
  * maps less those that stay on the host (with a helper the card offers for them) and those of a type
  * the card lacks (reported as map-type instead).
  */
-export function cardMaps(facts: ProgramFacts, profile: CardProfile, maps: readonly MapDef[]): MapDef[] {
+export function cardMaps(records: ProgramRecords, profile: CardProfile, maps: readonly MapDef[]): MapDef[] {
   const offered = new Set(profile.helpers.map((h) => h.id));
-  return [...facts.maps].sort((a, b) => a - b).map((i) => maps[i]).filter((m): m is MapDef => {
+  return [...records.maps].sort((a, b) => a - b).map((i) => maps[i]).filter((m): m is MapDef => {
     if (!m) return false;
     const type = mapTypeName(m.type);
     const host = HOST_MAPS[type];
@@ -236,12 +249,12 @@ export function cardMaps(facts: ProgramFacts, profile: CardProfile, maps: readon
   });
 }
 
-function mapRules({ facts, profile: p, maps }: RuleInput): Reason[] {
+function mapRules({ records, profile: p, maps }: RuleInput): Reason[] {
   const out: Reason[] = [];
   let count = 0;
   let entries = 0;
   const offered = new Set(p.helpers.map((h) => h.id));
-  for (const i of [...facts.maps].sort((a, b) => a - b)) {
+  for (const i of [...records.maps].sort((a, b) => a - b)) {
     const m = maps[i];
     if (!m) continue;
     const type = mapTypeName(m.type);
@@ -267,12 +280,14 @@ function mapRules({ facts, profile: p, maps }: RuleInput): Reason[] {
   return out;
 }
 
-function actions({ facts, profile: p }: RuleInput): Reason[] {
+function actions({ records, profile: p }: RuleInput): Reason[] {
   const out: Reason[] = [];
   const missing = XDP_ACTION_NAMES.map((name, code) => [name, code] as const).filter(([name]) => !p.actions.includes(name as XdpActionName));
   if (missing.length === 0) return out;
-  for (const [slot, seen] of facts.exits) {
-    for (const r of seen.states) {
+  for (const rec of reached(records)) {
+    if (!rec.programExit) continue;
+    const slot = rec.index;
+    for (const r of rec.reads[0]!.seen.states) {
       if (r.type !== 'scalar') continue;
       const may = missing.filter(([, code]) => r.s.umin <= BigInt(code) && BigInt(code) <= r.s.umax);
       if (may.length === 0) continue;
@@ -310,10 +325,10 @@ function attach({ program }: RuleInput): Reason[] {
 }
 
 /** Stack per call chain, each function's frame rounded up to the card's frame size. */
-export function stackUse(facts: ProgramFacts, frameBytes: number): number {
+export function stackUse(records: ProgramRecords, frameBytes: number): number {
   let worst = 0;
-  for (const chain of facts.chains) {
-    const total = chain.split('>').reduce((sum, f) => sum + roundUp(facts.funcDepth.get(Number(f)) ?? 0, frameBytes), 0);
+  for (const chain of records.chains) {
+    const total = chain.split('>').reduce((sum, f) => sum + roundUp(records.funcDepth.get(Number(f)) ?? 0, frameBytes), 0);
     worst = Math.max(worst, total);
   }
   return worst;
@@ -330,9 +345,9 @@ export function estimatedCardInsns(program: Program, p: CardProfile): number {
   return Math.ceil(ebpf * perEbpf);
 }
 
-function limits({ facts, profile: p, program }: RuleInput): Reason[] {
+function limits({ records, profile: p, program }: RuleInput): Reason[] {
   const out: Reason[] = [];
-  const stack = stackUse(facts, p.stack.frameBytes);
+  const stack = stackUse(records, p.stack.frameBytes);
   if (stack > p.stack.bytes) out.push({ rule: 'stack-size', message: `stack of ${stack} bytes on the deepest call chain (frames of ${p.stack.frameBytes}) is over ${p.name}'s ${p.stack.bytes}` });
   const size = estimatedCardInsns(program, p);
   if (size > p.maxInsns) out.push({ rule: 'program-size', message: `about ${size} card instructions (an estimate from ${program.insns.length} eBPF instructions) is over ${p.name}'s ${p.maxInsns}` });
