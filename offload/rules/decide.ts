@@ -10,7 +10,7 @@ import type { CardProfile } from '../../caps/profile.js';
 import type { MapDef, Program, SourcePosition } from '../../xdp/object/bpf-object.js';
 import { describeInsn } from '../../xdp/object/program-listing.js';
 import { verifyProgram, verifierMaps, type VerifyOptions, type VerifyResult } from '../verifier/verifier.js';
-import { buildRecords } from '../verifier/insn-records.js';
+import { buildRecords, type ProgramRecords } from '../verifier/insn-records.js';
 import { cardMaps, checkOffload, estimatedCardInsns, stackUse, type Reason, type RuleId } from './offload-rules.js';
 
 export type Verdict = 'offload' | 'host' | 'reject';
@@ -50,10 +50,10 @@ export const verdictExitCode = (v: Verdict): number => EXIT[v];
 /** What the decision needs of the object: its maps. */
 type ObjectMaps = { readonly maps: readonly MapDef[] };
 
-function located(program: Program, object: ObjectMaps, r: Omit<ReportedReason, 'text' | 'source'>): ReportedReason {
+function located(program: Program, object: ObjectMaps, r: Omit<ReportedReason, 'text' | 'source'>, records: ProgramRecords): ReportedReason {
   if (r.insn === undefined) return r;
-  const index = program.slots.indexOf(r.insn);
-  if (index < 0) return r;
+  const index = records.at(r.insn)?.pos;
+  if (index === undefined) return r;
   const source = realLine(program, index);
   return { ...r, text: describeInsn(program, index, object.maps), ...(source ? { source } : {}) };
 }
@@ -108,17 +108,17 @@ export function decideOffload(
   };
   if (!result.ok) {
     const e = result.error!;
-    const reason = located(program, object, { rule: 'verifier', ...(e.pass === 'walk' || e.insn >= 0 ? { insn: e.insn } : {}), message: e.message });
+    const reason = located(program, object, { rule: 'verifier', ...(e.pass === 'walk' || e.insn >= 0 ? { insn: e.insn } : {}), message: e.message }, records);
     return { verdict: 'reject', reasons: [reason], resources, verifier: result };
   }
   const reasons = onePerInsnAndRule(checkOffload({ program, maps, profile, records })).map((r: Reason) =>
-    located(program, object, { rule: r.rule, ...(r.slot !== undefined ? { insn: r.slot } : {}), message: r.message, ...(r.suggestion ? { suggestion: r.suggestion } : {}) }));
+    located(program, object, { rule: r.rule, ...(r.slot !== undefined ? { insn: r.slot } : {}), message: r.message, ...(r.suggestion ? { suggestion: r.suggestion } : {}) }, records));
   if (reasons.length === 0) return { verdict: 'offload', reasons, resources, verifier: result };
   // The host kernel verifies without a device: what only a device allows (rx_queue_index stores) fails there.
   const host = reasons.some((r) => r.rule === 'ctx-store') ? verifyProgram(program, object.maps, { ...opts, offloaded: false }) : result;
   if (!host.ok) {
     const e = host.error!;
-    const why = located(program, object, { rule: 'verifier', insn: e.insn, message: `on the host CPU: ${e.message}` });
+    const why = located(program, object, { rule: 'verifier', insn: e.insn, message: `on the host CPU: ${e.message}` }, records);
     return { verdict: 'reject', reasons: [...reasons, why], resources, verifier: host };
   }
   return { verdict: 'host', reasons, resources, verifier: result };

@@ -194,6 +194,8 @@ export class Walk {
     this.maps = maps;
     this.innerOf = innerOf;
     this.p = slotProgram(program);
+    this.posAt = new Int32Array(this.p.length).fill(-1);
+    program.slots.forEach((slot, i) => (this.posAt[slot] = i));
     this.privileged = opts.privileged ?? true;
     this.logLevel = opts.logLevel ?? 0;
     this.gpl = opts.gplCompatible ?? true;
@@ -204,6 +206,8 @@ export class Walk {
     this.allPrecise = opts.preciseScalars ?? false;
   }
   readonly allPrecise: boolean;
+  /** Position in Program.insns of the instruction at each slot (-1 inside an lddw). */
+  readonly posAt: Int32Array;
   readonly offloaded: boolean;
   readonly observe: VerifyOptions['observe'];
   readonly attach: string;
@@ -339,8 +343,7 @@ export class Walk {
       if (this.observe) this.observe(pc, st);
       let line = '';
       if (this.logLevel > 0) {
-        const idx = this.program.slots.indexOf(pc);
-        const pos = idx >= 0 ? this.program.lines[idx] : undefined;
+        const pos = this.program.lines[this.posAt[pc]!];
         if (pos && pos.line > 0 && pos.line !== lastLine) this.log(`; ${pos.text.trim()} @ ${pos.file.split('/').pop()}:${pos.line}`);
         if (pos) lastLine = pos.line;
         line = `${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${kernelInsnText(insn, k, this.mapName)}`;
