@@ -1,0 +1,35 @@
+/**
+ * What one instruction's execution sees: the state, its PC and a `fail` that raises a
+ * `CoreError` about it (the instruction's text is made only then), and the LM
+ * post-modifications to apply once the instruction is done (docs/nic-isa.md: "All
+ * operands are read before anything is written; LM post-modifications happen after
+ * the instruction").
+ */
+import { disasmInsn } from '../isa/disasm.js';
+import type { Insn } from '../isa/instructions.js';
+import { CoreError, type CoreErrorKind } from './errors.js';
+import type { CoreState } from './state.js';
+
+export interface Exec {
+  readonly s: CoreState;
+  readonly pc: number;
+  readonly insn: Insn;
+  /** Pointer index → total byte step (±4 per post-modified operand), applied after the instruction. */
+  readonly postMods: Map<number, number>;
+  fail(kind: CoreErrorKind, reason: string): never;
+}
+
+export function makeExec(s: CoreState, pc: number, insn: Insn): Exec {
+  return {
+    s,
+    pc,
+    insn,
+    postMods: new Map(),
+    fail(kind, reason) {
+      throw new CoreError(kind, reason, pc, disasmInsn(insn));
+    },
+  };
+}
+
+/** The text of an instruction for an error raised outside its execution. */
+export const insnText = (insn: Insn | undefined): string => (insn ? disasmInsn(insn) : '');

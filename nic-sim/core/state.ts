@@ -1,0 +1,91 @@
+/**
+ * The machine state one card thread runs on (docs/nic-isa.md "Machine model"), as
+ * plain typed values: GPR banks A and B, transfer-in/out registers, the four LM
+ * pointers with their pending-write delay, the condition codes, the previous-ALU
+ * state, the multiplier, the CSR-read latch and the PC; plus the core's local memory
+ * and the memory regions commands reach. Nothing here is global: create one per run
+ * (or share `lm` / `mem` between the threads of one core on purpose).
+ */
+import { GPR_COUNT, LM_BYTES, LM_INDEX_COUNT, XFER_COUNT, type MemTarget, type MulSize } from '../isa/tables.js';
+
+/** The memory regions CMD instructions reach, each a byte array the caller owns. */
+export type Memories = Record<MemTarget, Uint8Array>;
+
+export interface Flags {
+  z: boolean;
+  n: boolean;
+  c: boolean;
+  v: boolean;
+}
+
+/** Where a multiply sequence stands (docs/nic-isa.md "mul_step"): what may come next. */
+export type MulPhase =
+  | { readonly k: 'idle' }
+  | { readonly k: 'started' }
+  | { readonly k: 'step'; readonly size: MulSize; readonly done: number }
+  | { readonly k: 'after-last'; readonly size: MulSize };
+
+export interface CoreState {
+  readonly gprA: Uint32Array;
+  readonly gprB: Uint32Array;
+  /** Transfer-in: filled by memory reads, read as `$xfer_n` sources. */
+  readonly xferIn: Uint32Array;
+  /** Transfer-out: written as `$xfer_n` destinations, sent by memory writes. */
+  readonly xferOut: Uint32Array;
+  /** ACT_LM_ADDR0..3, each a multiple of 4 below 4096. */
+  readonly lmAddr: Uint32Array;
+  /** Per LM pointer: instructions still to run (this one included) before the pointer may be used after a write. */
+  readonly lmDelay: Uint8Array;
+  /** The core's local memory (4 KiB); byte b is lane b mod 4 (bits 8(b mod 4)+7..) of word b/4. */
+  readonly lm: Uint8Array;
+  readonly mem: Memories;
+  readonly flags: Flags;
+  /** The last `alu` instruction's A-field operand. */
+  prevA: number;
+  /** The last `alu` or `immed` result. */
+  prevResult: number;
+  /** The multiplier's 64-bit product. */
+  product: bigint;
+  mul: MulPhase;
+  /** A `local_csr_rd` value waiting for the next instruction (an `immed[dst, 0]`), or undefined. */
+  csrRead: number | undefined;
+  /** The pseudo-random generator behind PSEUDO_RND_NUM (xorshift32 state, never 0). */
+  rng: number;
+  pc: number;
+}
+
+export interface CoreStateOptions {
+  /** Memory regions; each defaults to an empty array (every access then fails). */
+  readonly mem?: Partial<Memories>;
+  /** The core's local memory, to share it between threads; a fresh 4 KiB otherwise. */
+  readonly lm?: Uint8Array;
+  /** Seed of the PSEUDO_RND_NUM generator (0 is taken as 1). */
+  readonly seed?: number;
+}
+
+export function createCoreState(opts: CoreStateOptions = {}): CoreState {
+  const m = opts.mem ?? {};
+  return {
+    gprA: new Uint32Array(GPR_COUNT),
+    gprB: new Uint32Array(GPR_COUNT),
+    xferIn: new Uint32Array(XFER_COUNT),
+    xferOut: new Uint32Array(XFER_COUNT),
+    lmAddr: new Uint32Array(LM_INDEX_COUNT),
+    lmDelay: new Uint8Array(LM_INDEX_COUNT),
+    lm: opts.lm ?? new Uint8Array(LM_BYTES),
+    mem: {
+      ctm: m.ctm ?? new Uint8Array(0),
+      cls: m.cls ?? new Uint8Array(0),
+      imem: m.imem ?? new Uint8Array(0),
+      emem: m.emem ?? new Uint8Array(0),
+    },
+    flags: { z: false, n: false, c: false, v: false },
+    prevA: 0,
+    prevResult: 0,
+    product: 0n,
+    mul: { k: 'idle' },
+    csrRead: undefined,
+    rng: (opts.seed ?? 1) >>> 0 || 1,
+    pc: 0,
+  };
+}
