@@ -1,0 +1,146 @@
+/**
+ * The emitter the lowerings share (the kernel's `emit_alu`, `emit_shf`, `wrp_immed`,
+ * `emit_br` in jit.c): a context value that collects card instructions, the source
+ * map (the eBPF instruction index each came from) and the branch relocations the
+ * translator resolves once every address is known. Nothing here is module state:
+ * each translation creates its own context.
+ *
+ * Operand placement follows the assembler's rule (docs/nic-isa.md "Operand
+ * placement"): the logical left operand goes in the A field and the right one in B,
+ * swapped (SW) when the left is a bank-B GPR or the right a bank-A GPR.
+ */
+import type { AluInsn, AluShfInsn, BrInsn, Insn } from '../../../nic-sim/isa/instructions.js';
+import { gprA, gprB, imm, type Bank, type Dst, type Gpr, type GprDst, type Src } from '../../../nic-sim/isa/operands.js';
+import type { AluOp, BrCond, ShfOp, ShiftClass } from '../../../nic-sim/isa/tables.js';
+import { JitError } from '../errors.js';
+import { IMM_GPR, MAX_MAPPED_REG, gprOf, type Word } from './regs.js';
+
+/** Source-map entry of shared code (the outro and the prefetch pad): no eBPF instruction. */
+export const NO_SOURCE = -1;
+
+/** Labels of the shared code the outro defines. */
+export type OutroLabel = 'outro' | 'abort' | 'end';
+
+/** Where a branch goes: an eBPF instruction (by kernel index) or a label of the shared code. */
+export type BranchTarget = { readonly k: 'insn'; readonly index: number } | { readonly k: 'label'; readonly name: OutroLabel };
+
+export interface Reloc {
+  /** Card address of the branch. */
+  readonly at: number;
+  /** The eBPF instruction that emitted it (for errors). */
+  readonly from: number;
+  readonly target: BranchTarget;
+}
+
+export interface EmitCtx {
+  readonly out: Insn[];
+  /** Parallel to `out`: the eBPF instruction index, or NO_SOURCE. */
+  readonly sourceMap: number[];
+  readonly relocs: Reloc[];
+  readonly labels: Map<OutroLabel, number>;
+  /** The eBPF instruction being lowered (NO_SOURCE while emitting shared code). */
+  index: number;
+}
+
+export const createEmitCtx = (): EmitCtx => ({ out: [], sourceMap: [], relocs: [], labels: new Map(), index: NO_SOURCE });
+
+/** A table entry for what is not lowered: the reason the translator gives. */
+export interface Refusal {
+  readonly refuse: string;
+}
+export const refuse = (why: string): Refusal => ({ refuse: why });
+
+export const unsupported = (ctx: EmitCtx, why: string): JitError => new JitError('unsupported', ctx.index, why);
+
+export function emit(ctx: EmitCtx, insn: Insn): void {
+  ctx.out.push(insn);
+  ctx.sourceMap.push(ctx.index);
+}
+
+/** The left operand an operation does not read ("--"): GPR 0 of the A field. */
+export const NONE_SRC: Gpr = gprA(0);
+
+function place(l: Src, r: Src): { a: Src; b: Src; swap: boolean } {
+  const swap = (l.k === 'gpr' && l.bank === 'b') || (r.k === 'gpr' && r.bank === 'a');
+  return swap ? { a: r, b: l, swap } : { a: l, b: r, swap };
+}
+
+/** `alu[dst, l, op, r]`. */
+export function alu(ctx: EmitCtx, dst: Dst, l: Src, op: AluOp, r: Src): void {
+  const insn: AluInsn = { cls: 'alu', op, dst, ...place(l, r) };
+  emit(ctx, insn);
+}
+
+/** `alu_shf[dst, l, op, r, shift]` (restricted operands: GPRs here). */
+export function shf(ctx: EmitCtx, dst: Dst, l: Src, op: ShfOp, r: Src, sc: ShiftClass, shift: number | 'indirect'): void {
+  const insn: AluShfInsn = { cls: 'alu_shf', op, dst, sc, shift, ...place(l, r) };
+  emit(ctx, insn);
+}
+
+/** The value, as a 16-bit field and a byte shift, if `v` is such a value shifted (the `immed` fast path). */
+function immed16(v: number): { value: number; shift: number } | undefined {
+  for (const shift of [0, 1, 2]) {
+    const value = v >>> (8 * shift);
+    if (value <= 0xffff && ((value << (8 * shift)) >>> 0) === v) return { value, shift };
+  }
+  return undefined;
+}
+
+/**
+ * Load a 32-bit constant into a destination (the kernel's `wrp_immed`): one `immed`
+ * when the value, or its inverse, is a 16-bit value at some byte shift; else
+ * `immed` of the low half then `immed_w` of the high half.
+ */
+export function loadImm32(ctx: EmitCtx, dst: GprDst | Dst, v: number): void {
+  const u = v >>> 0;
+  const direct = immed16(u);
+  if (direct) return emit(ctx, { cls: 'immed', dst, width: 'all', invert: false, ...direct });
+  const inverse = immed16(~u >>> 0);
+  if (inverse) return emit(ctx, { cls: 'immed', dst, width: 'all', invert: true, ...inverse });
+  emit(ctx, { cls: 'immed', dst, value: u & 0xffff, width: 'all', invert: false, shift: 0 });
+  emit(ctx, { cls: 'immed', dst, value: u >>> 16, width: 'word', invert: false, shift: 2 });
+}
+
+/** Largest immediate an unrestricted operand field holds (UR_REG_IMM_MAX). */
+export const UR_IMM_MAX = 0xff;
+
+/**
+ * A 32-bit constant as an ALU operand in the given bank: the immediate itself when
+ * it fits the field, else the immediate scratch register of that bank, loaded now
+ * (the kernel's `ur_load_imm_any`). Call it right before the instruction that reads it.
+ */
+export function immOperand(ctx: EmitCtx, v: number, bank: Bank): Src {
+  const u = v >>> 0;
+  if (u <= UR_IMM_MAX) return imm(u);
+  const scratch = bank === 'a' ? gprA(IMM_GPR) : gprB(IMM_GPR);
+  loadImm32(ctx, { k: 'gpr', bank, n: IMM_GPR }, u);
+  return scratch;
+}
+
+/** A branch whose target the translator fills in (the kernel's `emit_br` + relocation). */
+export function branch(ctx: EmitCtx, cond: BrCond, target: BranchTarget): void {
+  ctx.relocs.push({ at: ctx.out.length, from: ctx.index, target });
+  const insn: BrInsn = { cls: 'br', cond, target: 0, defer: 0 };
+  emit(ctx, insn);
+}
+
+/** Check that an eBPF register is one this slice maps. */
+export function mappedReg(ctx: EmitCtx, reg: number): number {
+  if (reg === 10) throw unsupported(ctx, 'r10 (the frame pointer) needs the stack, which this translator does not map yet');
+  if (reg < 0 || reg > MAX_MAPPED_REG) throw unsupported(ctx, `register r${reg} does not exist`);
+  return reg;
+}
+
+/** The second operand of an eBPF ALU or jump instruction: a register, or imm sign-extended to 64 bits. */
+export type Source = { readonly k: 'reg'; readonly reg: number } | { readonly k: 'imm'; readonly lo: number; readonly hi: number };
+
+export function sourceOf(ctx: EmitCtx, insn: { readonly src: number; readonly imm: number }, useReg: boolean): Source {
+  if (useReg) return { k: 'reg', reg: mappedReg(ctx, insn.src) };
+  return { k: 'imm', lo: insn.imm >>> 0, hi: insn.imm < 0 ? 0xffffffff : 0 };
+}
+
+/** One word of a source as an operand read from `bank` (an immediate may load the scratch register first). */
+export function sourceWord(ctx: EmitCtx, s: Source, w: Word, bank: Bank): Src {
+  if (s.k === 'reg') return { k: 'gpr', bank, n: gprOf(s.reg, w) };
+  return immOperand(ctx, w === 0 ? s.lo : s.hi, bank);
+}

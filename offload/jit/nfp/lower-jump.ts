@@ -1,0 +1,85 @@
+/**
+ * Lowering of eBPF jumps (the kernel JIT's `cmp_imm`/`cmp_reg` with its
+ * `jmp_code_map`, `jeq_imm`, `jset_imm`, `jump`, `goto_out` in
+ * drivers/net/ethernet/netronome/nfp/bpf/jit.c):
+ *
+ * - Ordered compares subtract and branch on the codes: 64-bit SUB (low words) then
+ *   SUB_C (high words), 32-bit a single SUB; unsigned BLO/BHS, signed BLT/BGE. JGT,
+ *   JLE, JSGT and JSLE swap the operands (jmp_code_map's `swap`): then the source is
+ *   read from bank A and the destination register from bank B.
+ * - JEQ/JNE and JSET: 32-bit one SUB (or AND) then BEQ/BNE; 64-bit XOR (or AND) each
+ *   word into the scratch GPR 20 (bank B for the low word, bank A for the high
+ *   word), OR the two, and branch on Z.
+ * - JA: one `br`. EXIT: one `br` to the shared outro.
+ *
+ * Branch targets are eBPF instruction indexes here; the translator turns them into
+ * card addresses once the whole program is emitted.
+ */
+import { NO_DST, gprA, gprB } from '../../../nic-sim/isa/operands.js';
+import type { AluOp, BrCond } from '../../../nic-sim/isa/tables.js';
+import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
+import type { InsnKind, JmpName } from '../../../xdp/isa/kind.js';
+import { alu, branch, mappedReg, sourceOf, sourceWord, type EmitCtx, type Source } from './emit.js';
+import { TMP_GPR, left, right } from './regs.js';
+
+type JcondKind = Extract<InsnKind, { k: 'jcond' }>;
+
+/** How one eBPF condition is tested on the card. */
+export type JumpLowering =
+  /** dst − src (or src − dst when swapped) over the width, then branch on `cond`. */
+  | { readonly k: 'ordered'; readonly cond: BrCond; readonly swap: boolean }
+  /** Combine the words with `op` (XOR: equality, AND: bit test), branch on `cond` of the result's Z. */
+  | { readonly k: 'bitwise'; readonly op: AluOp; readonly cond: 'eq' | 'ne' };
+
+/** jmp_code_map, one entry per eBPF condition: the compiler checks that none is missing. */
+export const JUMP_LOWERINGS = {
+  jeq: { k: 'bitwise', op: 'xor', cond: 'eq' },
+  jne: { k: 'bitwise', op: 'xor', cond: 'ne' },
+  jset: { k: 'bitwise', op: 'and', cond: 'ne' },
+  jgt: { k: 'ordered', cond: 'lo', swap: true },
+  jge: { k: 'ordered', cond: 'hs', swap: false },
+  jlt: { k: 'ordered', cond: 'lo', swap: false },
+  jle: { k: 'ordered', cond: 'hs', swap: true },
+  jsgt: { k: 'ordered', cond: 'lt', swap: true },
+  jsge: { k: 'ordered', cond: 'ge', swap: false },
+  jslt: { k: 'ordered', cond: 'lt', swap: false },
+  jsle: { k: 'ordered', cond: 'ge', swap: true },
+} as const satisfies Record<JmpName, JumpLowering>;
+
+function ordered(ctx: EmitCtx, d: number, s: Source, width: 32 | 64, swap: boolean): void {
+  const words = width === 64 ? ([0, 1] as const) : ([0] as const);
+  for (const w of words) {
+    const op: AluOp = w === 0 ? 'sub' : 'sub_c';
+    if (swap) alu(ctx, NO_DST, sourceWord(ctx, s, w, 'a'), op, right(d, w));
+    else alu(ctx, NO_DST, left(d, w), op, sourceWord(ctx, s, w, 'b'));
+  }
+}
+
+function bitwise(ctx: EmitCtx, d: number, s: Source, width: 32 | 64, op: AluOp): void {
+  if (width === 32) {
+    // Equality as a subtraction (Z either way); a bit test as AND.
+    alu(ctx, NO_DST, left(d, 0), op === 'xor' ? 'sub' : op, sourceWord(ctx, s, 0, 'b'));
+    return;
+  }
+  alu(ctx, { k: 'gpr', bank: 'b', n: TMP_GPR }, left(d, 0), op, sourceWord(ctx, s, 0, 'b'));
+  alu(ctx, { k: 'gpr', bank: 'a', n: TMP_GPR }, left(d, 1), op, sourceWord(ctx, s, 1, 'b'));
+  alu(ctx, NO_DST, gprA(TMP_GPR), 'or', gprB(TMP_GPR));
+}
+
+export function lowerJcond(ctx: EmitCtx, insn: EbpfInsn, kind: JcondKind): void {
+  const d = mappedReg(ctx, insn.dst);
+  const s = sourceOf(ctx, insn, kind.useReg);
+  const how: JumpLowering = JUMP_LOWERINGS[kind.op];
+  if (how.k === 'ordered') ordered(ctx, d, s, kind.width, how.swap);
+  else bitwise(ctx, d, s, kind.width, how.op);
+  branch(ctx, how.cond, { k: 'insn', index: ctx.index + insn.off + 1 });
+}
+
+export function lowerJa(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'ja' }>): void {
+  branch(ctx, 'always', { k: 'insn', index: ctx.index + (kind.long ? insn.imm : insn.off) + 1 });
+}
+
+/** `exit`: to the shared outro, which maps r0 to the action (the kernel's `goto_out`). */
+export function lowerExit(ctx: EmitCtx): void {
+  branch(ctx, 'always', { k: 'label', name: 'outro' });
+}

@@ -1,0 +1,46 @@
+/**
+ * The register map of the NFP lowering (the kernel's drivers/net/ethernet/netronome/
+ * nfp/bpf/jit.c and main.h), for register-only programs:
+ *
+ * - eBPF Rn (n = 0..9) lives in the GPR pair 2n (low word) and 2n + 1 (high word).
+ *   Every write goes to **both banks** (`gprAB_k`, the WR_AB bit), as the kernel's
+ *   `reg_both()` does, so either bank holds the current value and an ALU instruction
+ *   can take one eBPF register from bank A and the other from bank B. Reads follow
+ *   one fixed rule: the instruction's destination register (and any register on
+ *   the left of an operation) is read from bank A, its source register from bank B.
+ * - R10 (the frame pointer) is refused here: it belongs to the stack slice, where
+ *   the kernel keeps it in STATIC_REG_STACK (gprA_22) rather than in the pair 20/21.
+ * - GPR 21 is the immediate scratch register (the kernel's STATIC_REG_IMM 21): a
+ *   constant that does not fit an operand field is loaded into gprB_21 by `immed`
+ *   right before the instruction that needs it.
+ * - GPR 20 (both banks, separately) is a second scratch register for the 64-bit
+ *   equality and bit-test compares, which combine two words; it is free because R10
+ *   never occupies its pair.
+ * - The outro leaves the NFP action code in gprA_0 (the kernel's outro writes
+ *   `reg_a(0)` too). It overwrites only the bank-A copy of R0's low word: R0 stays
+ *   whole in gprB_0/gprB_1.
+ */
+import { gprA, gprAB, gprB, type Gpr, type GprDst } from '../../../nic-sim/isa/operands.js';
+
+/** eBPF registers the register-only JIT maps (R0..R9). */
+export const MAX_MAPPED_REG = 9;
+/** The kernel's STATIC_REG_IMM. */
+export const IMM_GPR = 21;
+/** Second scratch, GPR 20 (R10's pair, unused by this slice). */
+export const TMP_GPR = 20;
+/** Where the outro leaves the action code: bank A, GPR 0. */
+export const ACTION_GPR: Gpr = gprA(0);
+
+export const loGpr = (reg: number): number => reg * 2;
+export const hiGpr = (reg: number): number => reg * 2 + 1;
+
+/** Word 0 (low) or 1 (high) of an eBPF register. */
+export type Word = 0 | 1;
+export const gprOf = (reg: number, word: Word): number => reg * 2 + word;
+
+/** A word of an eBPF register as a left operand (bank A). */
+export const left = (reg: number, word: Word): Gpr => gprA(gprOf(reg, word));
+/** A word of an eBPF register as a right operand (bank B). */
+export const right = (reg: number, word: Word): Gpr => gprB(gprOf(reg, word));
+/** A word of an eBPF register as a destination: both banks. */
+export const dest = (reg: number, word: Word): GprDst => gprAB(gprOf(reg, word));

@@ -1,0 +1,97 @@
+/**
+ * The JIT's driver for the NFP-shaped card (the kernel's `nfp_translate` and
+ * `nfp_bpf_relo_for_vnic` in drivers/net/ethernet/netronome/nfp/bpf/jit.c): run the
+ * lowering table over the instruction records in order, emit the shared outro and
+ * the prefetch pad, then resolve every branch — an eBPF instruction index becomes
+ * the card address where that instruction's code starts, a label an address in the
+ * outro.
+ *
+ * This slice translates register-only programs: ALU/ALU64 (no multiply, divide or
+ * register shifts), `lddw` of a constant, conditional jumps, `ja` and `exit`;
+ * everything else is refused with a `JitError` naming the eBPF instruction index
+ * (nfp/lower-table.ts lists the reasons). The register map is in nfp/regs.ts.
+ *
+ * The result is the card program, the source map (card address → eBPF index, or
+ * NO_SOURCE for the outro and the pad), where each eBPF instruction starts on the
+ * card, and `endPc`: the address the executor's `run` stops at, after which the
+ * action code is in gprA_0 and r0 in gprB_0 (low) / gprB_1 (high).
+ */
+import type { BrInsn, Insn } from '../../nic-sim/isa/instructions.js';
+import { MAX_TARGET } from '../../nic-sim/isa/tables.js';
+import { slotIndices, type Insn as EbpfInsn } from '../../xdp/isa/insn.js';
+import { kindOf, type InsnKind } from '../../xdp/isa/kind.js';
+import { JitError } from './errors.js';
+import { NO_SOURCE, createEmitCtx, type Reloc } from './nfp/emit.js';
+import { lowerInsn } from './nfp/lower-table.js';
+import { emitOutro } from './nfp/outro.js';
+
+export { NO_SOURCE } from './nfp/emit.js';
+export { ACTION_GPR } from './nfp/regs.js';
+export { nfpActionOf, NfpAction, XdpAction } from './nfp/outro.js';
+export { JitError, type JitErrorKind } from './errors.js';
+
+/** What the translator needs of a record (offload/verifier/insn-records.ts `InsnRecord` has it). */
+export interface JitRecord {
+  /** The kernel's instruction index (8-byte slots). */
+  readonly index: number;
+  readonly insn: EbpfInsn;
+  readonly kind: InsnKind;
+}
+
+export interface CardProgram {
+  readonly insns: readonly Insn[];
+  /** Per card address: the eBPF instruction index it came from, or NO_SOURCE. */
+  readonly sourceMap: readonly number[];
+  /** eBPF instruction index → card address of its first instruction. */
+  readonly addressOf: ReadonlyMap<number, number>;
+  /** Start of the shared outro. */
+  readonly outroPc: number;
+  /** Where a run ends (pass it to `run` as `endPc`); the prefetch pad follows. */
+  readonly endPc: number;
+}
+
+/** Records for a bare instruction list (no verifier walk): index and kind only. */
+export function recordsFromInsns(insns: readonly EbpfInsn[]): JitRecord[] {
+  const slots = slotIndices(insns);
+  return insns.map((insn, pos) => ({ index: slots[pos]!, insn, kind: kindOf(insn) }));
+}
+
+function resolve(r: Reloc, addressOf: ReadonlyMap<number, number>, labels: ReadonlyMap<string, number>): number {
+  if (r.target.k === 'label') {
+    const at = labels.get(r.target.name);
+    if (at === undefined) throw new Error(`JIT: outro label ${r.target.name} was never defined`);
+    return at;
+  }
+  const at = addressOf.get(r.target.index);
+  if (at === undefined) {
+    throw new JitError('bad-target', r.from, `jump to ${r.target.index}, which is not the start of an instruction`);
+  }
+  return at;
+}
+
+export function translate(records: readonly JitRecord[]): CardProgram {
+  const ctx = createEmitCtx();
+  const addressOf = new Map<number, number>();
+  for (const rec of records) {
+    ctx.index = rec.index;
+    addressOf.set(rec.index, ctx.out.length);
+    lowerInsn(ctx, rec.insn, rec.kind);
+  }
+  ctx.index = NO_SOURCE;
+  emitOutro(ctx);
+  if (ctx.out.length - 1 > MAX_TARGET) {
+    const last = records.length ? records[records.length - 1]!.index : 0;
+    throw new JitError('too-large', last, `the card image needs ${ctx.out.length} instructions; branch targets reach ${MAX_TARGET + 1}`);
+  }
+  for (const r of ctx.relocs) {
+    const br = ctx.out[r.at] as BrInsn;
+    ctx.out[r.at] = { ...br, target: resolve(r, addressOf, ctx.labels) };
+  }
+  return {
+    insns: ctx.out,
+    sourceMap: ctx.sourceMap,
+    addressOf,
+    outroPc: ctx.labels.get('outro')!,
+    endPc: ctx.labels.get('end')!,
+  };
+}
