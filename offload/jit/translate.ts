@@ -4,15 +4,18 @@
  * lowering table over the instruction records in order, emit the shared outro and
  * the prefetch pad, then resolve every branch — an eBPF instruction index becomes
  * the card address where that instruction's code starts, a label an address in the
- * outro.
+ * outro, a local target (a block inside one instruction's code) its own address.
  *
- * This slice translates register-only programs: ALU/ALU64 (no multiply, divide or
- * register shifts), `lddw` of a constant, conditional jumps, `ja` and `exit`;
- * everything else is refused with a `JitError` naming the eBPF instruction index
- * (nfp/lower-table.ts lists the reasons). The register map is in nfp/regs.ts.
+ * This slice translates ALU/ALU64 (shifts by a constant or a register, multiply; no
+ * divide or modulo), `lddw` of a constant, conditional jumps, `ja`, `exit`, and
+ * loads and stores of 1, 2, 4, 8 bytes at constant offsets from r10 (the stack in
+ * local memory, nfp/lower-stack.ts, whose prologue comes first when the program has
+ * such an access); everything else is refused with a `JitError` naming the eBPF
+ * instruction index (nfp/lower-table.ts lists the reasons). The register map is in
+ * nfp/regs.ts.
  *
  * The result is the card program, the source map (card address → eBPF index, or
- * NO_SOURCE for the outro and the pad), where each eBPF instruction starts on the
+ * NO_SOURCE for the stack prologue, the outro and the pad), where each eBPF instruction starts on the
  * card, and `endPc`: the address the executor's `run` stops at, after which the
  * action code is in gprA_0 and r0 in gprB_0 (low) / gprB_1 (high).
  */
@@ -24,6 +27,7 @@ import { JitError } from './errors.js';
 import { NO_SOURCE, createEmitCtx, type Reloc } from './nfp/emit.js';
 import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro } from './nfp/outro.js';
+import { emitStackPrologue, usesStack } from './nfp/lower-stack.js';
 
 export { NO_SOURCE } from './nfp/emit.js';
 export { ACTION_GPR } from './nfp/regs.js';
@@ -62,6 +66,10 @@ function resolve(r: Reloc, addressOf: ReadonlyMap<number, number>, labels: Reado
     if (at === undefined) throw new Error(`JIT: outro label ${r.target.name} was never defined`);
     return at;
   }
+  if (r.target.k === 'local') {
+    if (r.target.addr < 0) throw new Error(`JIT: a local branch of instruction ${r.from} never landed`);
+    return r.target.addr;
+  }
   const at = addressOf.get(r.target.index);
   if (at === undefined) {
     throw new JitError('bad-target', r.from, `jump to ${r.target.index}, which is not the start of an instruction`);
@@ -72,6 +80,7 @@ function resolve(r: Reloc, addressOf: ReadonlyMap<number, number>, labels: Reado
 export function translate(records: readonly JitRecord[]): CardProgram {
   const ctx = createEmitCtx();
   const addressOf = new Map<number, number>();
+  if (records.some((r) => usesStack(r.insn, r.kind))) emitStackPrologue(ctx);
   for (const rec of records) {
     ctx.index = rec.index;
     addressOf.set(rec.index, ctx.out.length);

@@ -11,7 +11,7 @@ import { encodeProgram } from '../../nic-sim/isa/encode.js';
 import { translate, recordsFromInsns, ACTION_GPR, type CardProgram } from '../../offload/jit/translate.js';
 import { makeInsn, makeLddw, type Insn } from '../../xdp/isa/insn.js';
 import type { JmpName } from '../../xdp/isa/kind.js';
-import { AluOp, Class, JmpOp, Src } from '../../xdp/isa/opcodes.js';
+import { AluOp, Class, JmpOp, Mode, Size, Src } from '../../xdp/isa/opcodes.js';
 import { toBig } from '../../xdp/runtime/alu64.js';
 import { DEFAULT_BUDGET, makeRunner } from '../../xdp/runtime/engine.js';
 import { prepareProgram } from '../../xdp/runtime/exec-program.js';
@@ -19,11 +19,11 @@ import { Memory } from '../../xdp/runtime/memory.js';
 import { programFromInsns } from '../../xdp/runtime/raw-program.js';
 import { createVm } from '../../xdp/runtime/vm.js';
 
-export type AluOpName = 'add' | 'sub' | 'and' | 'or' | 'xor' | 'mov' | 'neg' | 'lsh' | 'rsh' | 'arsh' | 'mul';
+export type AluOpName = 'add' | 'sub' | 'and' | 'or' | 'xor' | 'mov' | 'neg' | 'lsh' | 'rsh' | 'arsh' | 'mul' | 'div';
 
 const ALU_CODE: Record<AluOpName, number> = {
   add: AluOp.ADD, sub: AluOp.SUB, and: AluOp.AND, or: AluOp.OR, xor: AluOp.XOR, mov: AluOp.MOV, neg: AluOp.NEG,
-  lsh: AluOp.LSH, rsh: AluOp.RSH, arsh: AluOp.ARSH, mul: AluOp.MUL,
+  lsh: AluOp.LSH, rsh: AluOp.RSH, arsh: AluOp.ARSH, mul: AluOp.MUL, div: AluOp.DIV,
 };
 const JMP_CODE: Record<JmpName, number> = {
   jeq: JmpOp.JEQ, jne: JmpOp.JNE, jgt: JmpOp.JGT, jge: JmpOp.JGE, jlt: JmpOp.JLT, jle: JmpOp.JLE, jsgt: JmpOp.JSGT,
@@ -44,6 +44,16 @@ export function jmpInsn(width: 32 | 64, op: JmpName, dst: number, src: { reg: nu
   if ('reg' in src) return makeInsn(cls | JMP_CODE[op] | Src.X, dst, src.reg, off, 0);
   return makeInsn(cls | JMP_CODE[op] | Src.K, dst, 0, off, src.imm);
 }
+const SIZE_CODE: Record<1 | 2 | 4 | 8, number> = { 1: Size.B, 2: Size.H, 4: Size.W, 8: Size.DW };
+/** `*(size *)(base + off) = src`. */
+export const stxInsn = (size: 1 | 2 | 4 | 8, base: number, off: number, src: number): Insn =>
+  makeInsn(Class.STX | Mode.MEM | SIZE_CODE[size], base, src, off, 0);
+/** `*(size *)(base + off) = imm`. */
+export const stInsn = (size: 1 | 2 | 4 | 8, base: number, off: number, value: number): Insn =>
+  makeInsn(Class.ST | Mode.MEM | SIZE_CODE[size], base, 0, off, value);
+/** `dst = *(size *)(base + off)`. */
+export const ldxInsn = (size: 1 | 2 | 4 | 8, dst: number, base: number, off: number): Insn =>
+  makeInsn(Class.LDX | Mode.MEM | SIZE_CODE[size], dst, base, off, 0);
 export const jaInsn = (off: number): Insn => makeInsn(Class.JMP | JmpOp.JA, 0, 0, off, 0);
 export const exitInsn = (): Insn => makeInsn(Class.JMP | JmpOp.EXIT);
 

@@ -12,7 +12,9 @@ import {
 } from '../../offload/jit/translate.js';
 import { makeInsn, type Insn } from '../../xdp/isa/insn.js';
 import { Class, Mode, Size } from '../../xdp/isa/opcodes.js';
-import { aluInsn, exitInsn, jaInsn, jmpInsn, lddwInsn, runCard, runHost } from './harness.js';
+import {
+  aluInsn, exitInsn, jaInsn, jmpInsn, lddwInsn, ldxInsn, runCard, runHost, stInsn, stxInsn,
+} from './harness.js';
 
 const jit = (insns: readonly Insn[]) => translate(recordsFromInsns(insns));
 /** The card code of the program's own instructions (before the outro), as text. */
@@ -96,6 +98,134 @@ describe('lowerings', () => {
     expect(body([jmpInsn(32, 'jsge', 1, { imm: 5 }, 0), exitInsn()]).slice(0, 2)).toEqual(['alu[--, gprA_2, -, 5]', 'bge[.2]']);
   });
 
+  it('a 32-bit arsh by a register: amount & 31 in gprA_20, OR with the word (prevA and sign), ASHR >>indirect', () => {
+    expect(body([aluInsn(32, 'arsh', 1, { reg: 2 }), exitInsn()])).toEqual([
+      'alu[gprA_20, gprA_4, AND, 0x1f]',
+      'alu[--, gprA_20, OR, gprB_2]',
+      'alu_shf[gprAB_2, --, ASHR, gprB_2, >>indirect]',
+      'immed[gprAB_3, 0]',
+      'br[.5]',
+    ]);
+  });
+
+  it('a 64-bit rsh by a register: bit 5 of the amount picks the block; >>dbl indirect below 32', () => {
+    expect(body([aluInsn(64, 'rsh', 1, { reg: 2 }), exitInsn()])).toEqual([
+      'alu[--, gprA_4, AND, 0x20]',
+      'bne[.5]',
+      'alu_shf[gprAB_2, gprA_3, B, gprB_2, >>dbl indirect]',
+      'alu_shf[gprAB_3, --, B, gprB_3, >>indirect]',
+      'br[.7]',
+      'alu_shf[gprAB_2, --, B, gprB_3, >>indirect]',
+      'immed[gprAB_3, 0]',
+      'br[.8]',
+    ]);
+  });
+
+  it('64-bit lsh and arsh by a register agree with the interpreter at every amount 0..63 (and above: masked)', () => {
+    for (const op of ['lsh', 'rsh', 'arsh'] as const) {
+      for (const width of [32, 64] as const) {
+        for (const n of [...Array(64).keys(), 64, 100, -1]) {
+          const insns = [aluInsn(width, op, 1, { reg: 2 }), aluInsn(64, 'mov', 0, { reg: 1 }), exitInsn()];
+          const init = [0n, 0x8765_4321_f0e1_d2c3n, BigInt.asUintN(64, BigInt(n))];
+          expect(runCard(insns, init).regs).toEqual(runHost(insns, init));
+        }
+      }
+    }
+  });
+
+  it('the stack: a prologue sets LM pointer 0 to the top window (3 nops); 8-byte store word by word, 2-byte load by ld_field_w_clr', () => {
+    expect(body([stxInsn(8, 10, -8, 1), ldxInsn(2, 0, 10, -6), exitInsn()])).toEqual([
+      'immed[gprB_21, 0x1e0]',
+      'local_csr_wr[ACT_LM_ADDR0, gprB_21]',
+      'nop',
+      'nop',
+      'nop',
+      'alu[*l$index0[6], --, B, gprB_2]',
+      'alu[*l$index0[7], --, B, gprB_3]',
+      'ld_field_w_clr[gprAB_0, 0011, *l$index0[6], >>16]',
+      'immed[gprAB_1, 0]',
+      'br[.10]',
+    ]);
+  });
+
+  it('the stack below the top window: LM pointer 3 set per access, the constant loaded in the write delay', () => {
+    const p = jit([stInsn(2, 10, -300, 0x1234), ldxInsn(1, 0, 10, -299), exitInsn()]);
+    expect(disasmProgram(p.insns.slice(5, p.outroPc))).toEqual([
+      'local_csr_wr[ACT_LM_ADDR3, 0xc0]',
+      'immed[gprB_21, 0x1234]',
+      'nop',
+      'nop',
+      'ld_field[*l$index3[5], 0011, gprB_21]',
+      'local_csr_wr[ACT_LM_ADDR3, 0xc0]',
+      'nop',
+      'nop',
+      'nop',
+      'ld_field_w_clr[gprAB_0, 0001, *l$index3[5], >>8]',
+      'immed[gprAB_1, 0]',
+      'br[.17]',
+    ]);
+    expect(p.sourceMap.slice(0, 5).every((i) => i === NO_SOURCE)).toBe(true);
+    expect(p.addressOf.get(0)).toBe(5);
+  });
+
+  it('stack bytes are little-endian: an 8-byte store read back in every size and place', () => {
+    const v = 0x0102_0304_0506_0708n;
+    for (const off of [-8, -16, -256, -512]) {
+      for (const size of [1, 2, 4, 8] as const) {
+        for (let sub = 0; sub < 8; sub += size) {
+          const insns = [stxInsn(8, 10, off, 1), ldxInsn(size, 0, 10, off + sub), exitInsn()];
+          const want = (v >> BigInt(8 * sub)) & ((1n << BigInt(8 * size)) - 1n);
+          expect(runHost(insns, [0n, v])[0]).toBe(want);
+          expect(runCard(insns, [0n, v]).regs[0]).toBe(want);
+        }
+      }
+    }
+  });
+
+  it('a 32-bit mul: start, four 32x32 steps, last into the low word, immed[hi, 0]', () => {
+    expect(body([aluInsn(32, 'mul', 1, { reg: 2 }), exitInsn()])).toEqual([
+      'mul_step[gprA_2, gprB_4], start',
+      'mul_step[gprA_2, gprB_4], 32x32_step1',
+      'mul_step[gprA_2, gprB_4], 32x32_step2',
+      'mul_step[gprA_2, gprB_4], 32x32_step3',
+      'mul_step[gprA_2, gprB_4], 32x32_step4',
+      'mul_step[gprAB_2, --], 32x32_last',
+      'immed[gprAB_3, 0]',
+      'br[.8]',
+    ]);
+  });
+
+  it('a 64-bit mul by a small constant: dh·sl and dl·sl (its high word 0 drops dl·sh), low words summed into dh', () => {
+    const steps = (l: string, r: string): string[] =>
+      ['start', '32x32_step1', '32x32_step2', '32x32_step3', '32x32_step4'].map((st) => `mul_step[${l}, ${r}], ${st}`);
+    expect(body([aluInsn(64, 'mul', 1, { imm: 7 }), exitInsn()])).toEqual([
+      ...steps('gprA_3', '7'),
+      'mul_step[gprB_20, --], 32x32_last',
+      ...steps('gprA_2', '7'),
+      'mul_step[gprAB_2, --], 32x32_last',
+      'mul_step[gprA_21, --], 32x32_last2',
+      'alu[gprAB_3, gprA_21, +, gprB_20]',
+      'br[.15]',
+    ]);
+  });
+
+  it('64-bit and 32-bit mul keep the low bits of the product, r = r·r included', () => {
+    const vals = [0n, 1n, 0xffff_ffffn, 1n << 32n, (1n << 64n) - 1n, 0x8765_4321_f0e1_d2c3n, 0x1234_5678_9abc_def0n];
+    for (const a of vals) {
+      for (const b of vals) {
+        for (const width of [32, 64] as const) {
+          for (const insns of [
+            [aluInsn(width, 'mul', 1, { reg: 2 }), exitInsn()],
+            [aluInsn(width, 'mul', 2, { reg: 2 }), exitInsn()],
+            [aluInsn(width, 'mul', 1, { imm: Number(BigInt.asIntN(32, b)) }), exitInsn()],
+          ]) {
+            expect(runCard(insns, [0n, a, b]).regs).toEqual(runHost(insns, [0n, a, b]));
+          }
+        }
+      }
+    }
+  });
+
   it('branch targets are card addresses of eBPF indexes (an lddw is two slots)', () => {
     const insns = [jaInsn(2), lddwInsn(0, 1n << 40n), exitInsn()];
     const p = jit(insns);
@@ -122,19 +252,32 @@ describe('the image', () => {
 });
 
 describe('refusals name the eBPF instruction index and why', () => {
-  it('a memory load after an lddw is refused at index 2', () => {
+  it('a memory load through a register other than r10, after an lddw, is refused at index 2', () => {
     const ldx = makeInsn(Class.LDX | Mode.MEM | Size.W, 0, 1, 0, 0);
     const e = refusal([lddwInsn(1, 5n), ldx, exitInsn()]);
     expect(e.kind).toBe('unsupported');
     expect(e.index).toBe(2);
-    expect(e.message).toMatch(/^insn 2: eBPF instruction 2: ldx: memory loads are not lowered yet/);
+    expect(e.message).toMatch(/^insn 2: eBPF instruction 2: ldx \(4 bytes\) through r1: only stack accesses at a constant offset from r10/);
   });
 
-  it('multiply, register shifts, r10 and map references are refused with their reasons', () => {
-    expect(refusal([aluInsn(64, 'mul', 1, { reg: 2 }), exitInsn()]).reason).toMatch(/ALU64 mul: multiply/);
-    expect(refusal([aluInsn(64, 'mov', 0, { imm: 0 }), aluInsn(32, 'lsh', 1, { reg: 2 }), exitInsn()]).message)
-      .toMatch(/eBPF instruction 1: 32-bit lsh by a register/);
-    expect(refusal([aluInsn(64, 'mov', 1, { reg: 10 }), exitInsn()]).reason).toMatch(/r10 \(the frame pointer\)/);
+  it('stack accesses outside the 512 bytes, misaligned, sign-extending, and atomics are refused', () => {
+    expect(refusal([stxInsn(8, 10, -520, 1), exitInsn()]).reason).toMatch(/^stx \(8 bytes\) at r10-520: outside the 512-byte stack/);
+    expect(refusal([stInsn(4, 10, 0, 1), exitInsn()]).reason).toMatch(/at r10\+0: outside the 512-byte stack/);
+    expect(refusal([ldxInsn(4, 0, 10, -6), exitInsn()]).reason).toMatch(/^ldx \(4 bytes\) at r10-6: not aligned to its size 4/);
+    expect(refusal([stxInsn(4, 1, -8, 2), exitInsn()]).reason).toMatch(/^stx \(4 bytes\) through r1/);
+    const ldsx = makeInsn(Class.LDX | Mode.MEMSX | Size.W, 0, 10, -8, 0);
+    expect(refusal([ldsx, exitInsn()]).reason).toMatch(/sign-extending loads/);
+    const atomic = makeInsn(Class.STX | Mode.ATOMIC | Size.W, 10, 1, -8, 0);
+    expect(refusal([atomic, exitInsn()]).reason).toMatch(/^atomic: atomic operations are not lowered yet/);
+  });
+
+  it('divide, constant shifts out of range, r10 and map references are refused with their reasons', () => {
+    expect(refusal([aluInsn(64, 'div', 1, { reg: 2 }), exitInsn()]).reason).toMatch(/^ALU64 div: divide/);
+    expect(refusal([aluInsn(64, 'mov', 0, { imm: 0 }), aluInsn(32, 'lsh', 1, { imm: 32 }), exitInsn()]).message)
+      .toMatch(/eBPF instruction 1: 32-bit lsh by 32: out of range/);
+    expect(refusal([aluInsn(64, 'mov', 1, { reg: 10 }), exitInsn()]).reason)
+      .toMatch(/r10 \(the frame pointer\) is lowered only as the base of a stack load or store/);
+    expect(refusal([stxInsn(8, 10, -8, 10), exitInsn()]).reason).toMatch(/r10 \(the frame pointer\)/);
     expect(refusal([lddwInsn(1, 0n), exitInsn()].map((i, k) => (k === 0 ? { ...i, src: 1 } : i))).reason)
       .toMatch(/map reference/);
   });

@@ -21,8 +21,15 @@ export const NO_SOURCE = -1;
 /** Labels of the shared code the outro defines. */
 export type OutroLabel = 'outro' | 'abort' | 'end';
 
-/** Where a branch goes: an eBPF instruction (by kernel index) or a label of the shared code. */
-export type BranchTarget = { readonly k: 'insn'; readonly index: number } | { readonly k: 'label'; readonly name: OutroLabel };
+/**
+ * Where a branch goes: an eBPF instruction (by kernel index), a label of the shared
+ * code, or a card address inside the current instruction's own code (`local`: set
+ * once that place is emitted, see `forwardBranch`).
+ */
+export type BranchTarget =
+  | { readonly k: 'insn'; readonly index: number }
+  | { readonly k: 'label'; readonly name: OutroLabel }
+  | { readonly k: 'local'; addr: number };
 
 export interface Reloc {
   /** Card address of the branch. */
@@ -60,7 +67,8 @@ export function emit(ctx: EmitCtx, insn: Insn): void {
 /** The left operand an operation does not read ("--"): GPR 0 of the A field. */
 export const NONE_SRC: Gpr = gprA(0);
 
-function place(l: Src, r: Src): { a: Src; b: Src; swap: boolean } {
+/** The fields of logical operands (l, r): A, B and the swap bit. */
+export function place(l: Src, r: Src): { a: Src; b: Src; swap: boolean } {
   const swap = (l.k === 'gpr' && l.bank === 'b') || (r.k === 'gpr' && r.bank === 'a');
   return swap ? { a: r, b: l, swap } : { a: l, b: r, swap };
 }
@@ -124,9 +132,24 @@ export function branch(ctx: EmitCtx, cond: BrCond, target: BranchTarget): void {
   emit(ctx, insn);
 }
 
+/**
+ * A forward branch to a place later in the current instruction's own code (the
+ * kernel's local labels in its multi-block sequences): returns `land`, to call where
+ * the branch should arrive.
+ */
+export function forwardBranch(ctx: EmitCtx, cond: BrCond): () => void {
+  const target: BranchTarget & { k: 'local' } = { k: 'local', addr: -1 };
+  branch(ctx, cond, target);
+  return () => {
+    target.addr = ctx.out.length;
+  };
+}
+
 /** Check that an eBPF register is one this slice maps. */
 export function mappedReg(ctx: EmitCtx, reg: number): number {
-  if (reg === 10) throw unsupported(ctx, 'r10 (the frame pointer) needs the stack, which this translator does not map yet');
+  if (reg === 10) {
+    throw unsupported(ctx, 'r10 (the frame pointer) is lowered only as the base of a stack load or store (ldx/st/stx at a constant offset); other uses are not');
+  }
   if (reg < 0 || reg > MAX_MAPPED_REG) throw unsupported(ctx, `register r${reg} does not exist`);
   return reg;
 }

@@ -15,21 +15,34 @@
  *   the double shift (`>>dbl`) for the word that takes bits from the other, as
  *   `shl_imm64`/`shr_imm64` do; an arithmetic shift first passes the word through
  *   `alu` so that its sign is the previous ALU result (`ashr_imm64`).
+ * - Shifts by a register (`shl_reg64`, `shr_reg*`, `ashr_reg*`): the amount reaches the
+ *   shifter as the previous ALU instruction's A operand (`alu[--, amount, OR, 0]`,
+ *   then `alu_shf[..., >>indirect]`); the card takes it & 31, which is eBPF's 32-bit
+ *   mask. ASHR needs the sign as the previous ALU result too: one `alu[--, gprA_20,
+ *   OR, word]` with gprA_20 = amount & 31 gives both. 64-bit (amount & 63): bit 5 of
+ *   the amount branches, at run time, between a block for 0..31 (a double shift for
+ *   the word that takes bits from the other; a left shift by n is `>>dbl` by 32 − n)
+ *   and one for 32..63 (one word shifted into the other, the other 0 or the sign).
+ *   32-bit: 3 instructions (4 for arsh); 64-bit: 8 to 10 emitted, at most 7 run.
+ * - Multiply with `mul_step` (32x32: start, 4 steps, last, [last2]): 32-bit is one
+ *   sequence; 64-bit keeps the low 64 bits of the full product from three 32×32
+ *   products (`mul` below): no range facts are needed (the records carry none).
  *
- * Refused here (each with its reason): shifts by a register (the indirect shift
- * sequences come with a later slice), multiply, divide and modulo, sign-extending
- * moves, and every register beyond r9.
+ * Refused here (each with its reason): divide and modulo, sign-extending moves,
+ * constant shifts by the width or more, and every register beyond r9 (r10 is only a
+ * stack base, nfp/lower-stack.ts).
  */
-import { NO_DST, imm } from '../../../nic-sim/isa/operands.js';
+import type { MulInsn } from '../../../nic-sim/isa/instructions.js';
+import { NO_DST, gprA, gprB, imm, type Dst, type Src } from '../../../nic-sim/isa/operands.js';
 import type { AluOp } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import { lddwValue } from '../../../xdp/isa/insn.js';
 import type { AluName, InsnKind } from '../../../xdp/isa/kind.js';
 import {
-  NONE_SRC, alu, loadImm32, mappedReg, refuse, shf, sourceOf, sourceWord, unsupported,
+  NONE_SRC, alu, emit, forwardBranch, loadImm32, place, mappedReg, refuse, shf, sourceOf, sourceWord, unsupported,
   type EmitCtx, type Refusal,
 } from './emit.js';
-import { dest, left, right } from './regs.js';
+import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
 
 type AluKind = Extract<InsnKind, { k: 'alu' }>;
 type AluLowering = (ctx: EmitCtx, insn: EbpfInsn, kind: AluKind) => void;
@@ -70,7 +83,6 @@ type ShiftName = 'lsh' | 'rsh' | 'arsh';
 
 /** The shift amount of a constant shift, checked against the width (the verifier's "invalid shift"). */
 function shiftAmount(ctx: EmitCtx, insn: EbpfInsn, kind: AluKind): number {
-  if (kind.useReg) throw unsupported(ctx, `${kind.width}-bit ${kind.op} by a register: indirect shifts are not lowered yet`);
   if (insn.imm < 0 || insn.imm >= kind.width) throw unsupported(ctx, `${kind.width}-bit ${kind.op} by ${insn.imm}: out of range`);
   return insn.imm;
 }
@@ -125,14 +137,125 @@ function shift64(ctx: EmitCtx, name: ShiftName, d: number, n: number): void {
   shf(ctx, dest(d, 1), NONE_SRC, 'ashr', right(d, 1), 'shr', 31);
 }
 
+/** `alu[--, gprA_s, OR, 0]`: the low word of the amount register becomes `prevA` (the indirect amount). */
+const amountOf = (ctx: EmitCtx, s: number): void => alu(ctx, NO_DST, left(s, 0), 'or', imm(0));
+
+/** gprA_20 = amount & 31 (bit 31 clear, so that OR with a word keeps that word's sign). */
+const maskedAmount = (ctx: EmitCtx, s: number): void => alu(ctx, gprA(TMP_GPR), left(s, 0), 'and', imm(31));
+
+/** ASHR's two inputs at once: `prevA` = gprA_20 (the amount), `prevResult` bit 31 = the word's sign. */
+const amountAndSign = (ctx: EmitCtx, d: number, w: 0 | 1): void => alu(ctx, NO_DST, gprA(TMP_GPR), 'or', right(d, w));
+
+/** 32-bit shift by a register: the card's own indirect shift masks the amount to 31, as eBPF does. */
+function shift32Reg(ctx: EmitCtx, name: ShiftName, d: number, s: number): void {
+  if (name === 'arsh') {
+    maskedAmount(ctx, s);
+    amountAndSign(ctx, d, 0);
+    shf(ctx, dest(d, 0), NONE_SRC, 'ashr', right(d, 0), 'shr', 'indirect');
+  } else {
+    amountOf(ctx, s);
+    shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), name === 'lsh' ? 'shl' : 'shr', 'indirect');
+  }
+  zext(ctx, d);
+}
+
+/**
+ * 64-bit shift by a register (amount & 63): bit 5 of the amount picks one of two
+ * blocks at run time, as the kernel's `shl_reg64`/`shr_reg64`/`ashr_reg64` do when the
+ * verifier cannot bound the amount. Below 32 the word that takes bits from the other
+ * is a double shift (`>>dbl indirect`, amount & 63 < 32; a left shift by n is the
+ * double shift by 32 − n, 32 for n = 0); from 32 on, one word is the other shifted
+ * by amount & 31 (which the single shifts take) and the other is 0 or the sign.
+ */
+function shift64Reg(ctx: EmitCtx, name: ShiftName, d: number, s: number): void {
+  if (name === 'arsh') maskedAmount(ctx, s);
+  alu(ctx, NO_DST, left(s, 0), 'and', imm(32)); // prevA = the amount; Z = (amount & 32) === 0
+  const toBig = forwardBranch(ctx, 'ne');
+  if (name === 'lsh') {
+    alu(ctx, gprA(TMP_GPR), imm(32), 'sub', right(s, 0));
+    alu(ctx, NO_DST, gprA(TMP_GPR), 'or', imm(0)); // prevA = 32 − amount (& 63: 1..32)
+    shf(ctx, dest(d, 1), left(d, 1), 'none', right(d, 0), 'dshr', 'indirect');
+    amountOf(ctx, s); // s's low word is intact: only d's high word was written
+    shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), 'shl', 'indirect');
+  } else {
+    shf(ctx, dest(d, 0), left(d, 1), 'none', right(d, 0), 'dshr', 'indirect');
+    if (name === 'rsh') shf(ctx, dest(d, 1), NONE_SRC, 'none', right(d, 1), 'shr', 'indirect');
+    else {
+      amountAndSign(ctx, d, 1);
+      shf(ctx, dest(d, 1), NONE_SRC, 'ashr', right(d, 1), 'shr', 'indirect');
+    }
+  }
+  const toDone = forwardBranch(ctx, 'always');
+  toBig();
+  if (name === 'lsh') {
+    shf(ctx, dest(d, 1), NONE_SRC, 'none', right(d, 0), 'shl', 'indirect');
+    loadImm32(ctx, dest(d, 0), 0);
+  } else if (name === 'rsh') {
+    shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 1), 'shr', 'indirect');
+    loadImm32(ctx, dest(d, 1), 0);
+  } else {
+    amountAndSign(ctx, d, 1);
+    shf(ctx, dest(d, 0), NONE_SRC, 'ashr', right(d, 1), 'shr', 'indirect');
+    shf(ctx, dest(d, 1), NONE_SRC, 'ashr', right(d, 1), 'shr', 31);
+  }
+  toDone();
+}
+
 function shift(name: ShiftName): AluLowering {
   return (ctx, insn, kind) => {
     const d = mappedReg(ctx, insn.dst);
+    if (kind.useReg) {
+      const s = mappedReg(ctx, insn.src);
+      if (kind.width === 64) shift64Reg(ctx, name, d, s);
+      else shift32Reg(ctx, name, d, s);
+      return;
+    }
     const n = shiftAmount(ctx, insn, kind);
     if (kind.width === 64) shift64(ctx, name, d, n);
     else shift32(ctx, name, d, n);
   };
 }
+
+/**
+ * `mul_step[l, r], start`, `32x32_step1..4`, `32x32_last` into `lo` and, when given,
+ * `32x32_last2` into `hi` (the kernel's `wrp_mul_u32`). The operands are read at every
+ * step, so they must stay put: nothing else may run inside the sequence.
+ */
+function mul32x32(ctx: EmitCtx, l: Src, r: Src, lo: Dst, hi?: Dst): void {
+  const ops = place(l, r);
+  emit(ctx, { cls: 'mul', step: 'start', ...ops } satisfies MulInsn);
+  for (const step of [1, 2, 3, 4] as const) emit(ctx, { cls: 'mul', step, size: '32x32', ...ops } satisfies MulInsn);
+  emit(ctx, { cls: 'mul', step: 'last', size: '32x32', dst: lo } satisfies MulInsn);
+  if (hi) emit(ctx, { cls: 'mul', step: 'last2', size: '32x32', dst: hi } satisfies MulInsn);
+}
+
+/**
+ * Multiply, the low 64 (or 32) bits of the product as eBPF keeps them. 32-bit: one
+ * 32×32 sequence into the low word, then `immed[hi, 0]` (7 instructions). 64-bit,
+ * from 32×32 partial products (d = dh:dl, s = sh:sl):
+ *   dl·sh (low word) → gprB_20; dh·sl (low word) → gprA_20; their sum → gprB_20;
+ *   dl·sl → low word straight into dl (last), high word into gprA_21 (last2);
+ *   dh = gprA_21 + gprB_20.
+ * The cross products come first, so that d = s (and d's own words) are read before
+ * anything of d is written. A constant source's word goes through gprB_21 (loaded
+ * before its sequence) unless it fits the operand field; a constant's high word is 0
+ * or ~0, and a 0 high word drops dl·sh. 21 instructions (15 for a small constant).
+ */
+const mul: AluLowering = (ctx, insn, kind) => {
+  const d = mappedReg(ctx, insn.dst);
+  const s = sourceOf(ctx, insn, kind.useReg);
+  if (kind.width === 32) {
+    mul32x32(ctx, left(d, 0), sourceWord(ctx, s, 0, 'b'), dest(d, 0));
+    zext(ctx, d);
+    return;
+  }
+  const crossHigh = s.k === 'reg' || s.hi !== 0;
+  if (crossHigh) mul32x32(ctx, left(d, 0), sourceWord(ctx, s, 1, 'b'), gprB(TMP_GPR));
+  mul32x32(ctx, left(d, 1), sourceWord(ctx, s, 0, 'b'), crossHigh ? gprA(TMP_GPR) : gprB(TMP_GPR));
+  if (crossHigh) alu(ctx, gprB(TMP_GPR), gprA(TMP_GPR), 'add', gprB(TMP_GPR));
+  mul32x32(ctx, left(d, 0), sourceWord(ctx, s, 0, 'b'), dest(d, 0), gprA(IMM_GPR));
+  alu(ctx, dest(d, 1), gprA(IMM_GPR), 'add', gprB(TMP_GPR));
+};
 
 /** One entry per eBPF ALU operation: the compiler checks that none is missing. */
 export const ALU_LOWERINGS = {
@@ -146,7 +269,7 @@ export const ALU_LOWERINGS = {
   lsh: shift('lsh'),
   rsh: shift('rsh'),
   arsh: shift('arsh'),
-  mul: refuse('multiply: the mul_step sequences are not lowered yet'),
+  mul,
   div: refuse('divide: offloadable only by a u32 constant, not lowered yet'),
   sdiv: refuse('signed divide: the NFP offload refuses it'),
   mod: refuse('modulo: not lowered yet'),

@@ -9,6 +9,7 @@ import type { InsnKind } from '../../../xdp/isa/kind.js';
 import { refuse, unsupported, type EmitCtx, type Refusal } from './emit.js';
 import { lowerAlu, lowerLddw } from './lower-alu.js';
 import { lowerExit, lowerJa, lowerJcond } from './lower-jump.js';
+import { lowerLdx, lowerSt, lowerStx } from './lower-stack.js';
 
 export type KindName = InsnKind['k'];
 export type Lowering<K extends KindName> = (ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: K }>) => void;
@@ -24,10 +25,10 @@ export const LOWERINGS = {
   maygoto: refuse('may_goto: loops are not offloaded'),
   call: refuse('calls (helpers, subprograms) are not lowered yet'),
   ldpkt: refuse('legacy packet loads (BPF_ABS/BPF_IND) are not offloaded'),
-  ldx: refuse('memory loads are not lowered yet (register-only translator)'),
-  st: refuse('memory stores are not lowered yet (register-only translator)'),
-  stx: refuse('memory stores are not lowered yet (register-only translator)'),
-  atomic: refuse('atomic operations are not lowered yet (register-only translator)'),
+  ldx: lowerLdx,
+  st: lowerSt,
+  stx: lowerStx,
+  atomic: refuse('atomic operations are not lowered yet'),
   invalid: (ctx, _insn, kind) => {
     throw unsupported(ctx, `invalid instruction: ${kind.reason}`);
   },

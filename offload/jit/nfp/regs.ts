@@ -1,6 +1,6 @@
 /**
  * The register map of the NFP lowering (the kernel's drivers/net/ethernet/netronome/
- * nfp/bpf/jit.c and main.h), for register-only programs:
+ * nfp/bpf/jit.c and main.h) (the stack is local memory, nfp/lower-stack.ts):
  *
  * - eBPF Rn (n = 0..9) lives in the GPR pair 2n (low word) and 2n + 1 (high word).
  *   Every write goes to **both banks** (`gprAB_k`, the WR_AB bit), as the kernel's
@@ -8,25 +8,28 @@
  *   can take one eBPF register from bank A and the other from bank B. Reads follow
  *   one fixed rule: the instruction's destination register (and any register on
  *   the left of an operation) is read from bank A, its source register from bank B.
- * - R10 (the frame pointer) is refused here: it belongs to the stack slice, where
- *   the kernel keeps it in STATIC_REG_STACK (gprA_22) rather than in the pair 20/21.
+ * - R10 (the frame pointer) has no register: it is lowered only as the base of a
+ *   stack load or store at a constant offset, which becomes a local-memory operand
+ *   (nfp/lower-stack.ts); any other use of r10 is refused.
  * - GPR 21 is the immediate scratch register (the kernel's STATIC_REG_IMM 21): a
  *   constant that does not fit an operand field is loaded into gprB_21 by `immed`
  *   right before the instruction that needs it.
- * - GPR 20 (both banks, separately) is a second scratch register for the 64-bit
- *   equality and bit-test compares, which combine two words; it is free because R10
- *   never occupies its pair.
+ * - GPR 20 (both banks, separately) is a second scratch register: the 64-bit
+ *   equality and bit-test compares combine two words in it, register shifts keep
+ *   amounts in gprA_20, a 64-bit multiply its partial products in gprA_20/gprB_20
+ *   (and the high word of dl·sl in gprA_21). It is free because R10 never occupies
+ *   its pair.
  * - The outro leaves the NFP action code in gprA_0 (the kernel's outro writes
  *   `reg_a(0)` too). It overwrites only the bank-A copy of R0's low word: R0 stays
  *   whole in gprB_0/gprB_1.
  */
 import { gprA, gprAB, gprB, type Gpr, type GprDst } from '../../../nic-sim/isa/operands.js';
 
-/** eBPF registers the register-only JIT maps (R0..R9). */
+/** eBPF registers the JIT maps to GPRs (R0..R9). */
 export const MAX_MAPPED_REG = 9;
 /** The kernel's STATIC_REG_IMM. */
 export const IMM_GPR = 21;
-/** Second scratch, GPR 20 (R10's pair, unused by this slice). */
+/** Second scratch, GPR 20 (R10's pair, which R10 does not use). */
 export const TMP_GPR = 20;
 /** Where the outro leaves the action code: bank A, GPR 0. */
 export const ACTION_GPR: Gpr = gprA(0);

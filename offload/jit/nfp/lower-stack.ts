@@ -1,0 +1,171 @@
+/**
+ * The eBPF stack in the card's local memory (the kernel JIT's `mem_ldx_stack`,
+ * `mem_stx_stack`, `mem_op_stack` and the ACT_LM_ADDR prologue in drivers/net/
+ * ethernet/netronome/nfp/bpf/jit.c), for loads and stores at a constant offset from
+ * r10.
+ *
+ * Layout:
+ *
+ *   LM bytes 0 .. 511   the 512-byte eBPF stack (MAX_BPF_STACK); r10 is LM byte 512,
+ *                       so the eBPF address r10 + off (off in −512..−1) is LM byte
+ *                       512 + off. Bytes are little-endian within a word (LM byte b is
+ *                       bits 8(b mod 4)+7..8(b mod 4) of word ⌊b/4⌋, docs/nic-isa.md),
+ *                       which is eBPF's memory order: an 8-byte slot holds the low
+ *                       word at its lower address.
+ *   32-byte windows     an access names its word as `*l$indexN[k]`, k = 0..7 (the
+ *                       restricted LM offsets `ld_field` takes; the offset is ORed into
+ *                       a pointer aligned to 32 bytes). LM pointer 0 is set once, in the
+ *                       prologue, to the top window (LM 480..511, r10 − 32 .. r10 − 1),
+ *                       where a program's locals usually are; an access to any other
+ *                       window first sets LM pointer 3 to that window (`local_csr_wr`,
+ *                       then the three instructions the write takes to apply — the
+ *                       access's own set-up, padded with `nop`).
+ *
+ * The prologue (only in images with a stack access): `immed[gprB_21, 0x1e0]`,
+ * `local_csr_wr[ACT_LM_ADDR0, gprB_21]`, three `nop`s. This is one fixed region: the
+ * machine has no context-number CSR, so images for several threads sharing a core's
+ * LM would need per-thread bases (not done here).
+ *
+ * Accesses (w = the word, lane = byte address mod 4):
+ * - 4 bytes: `alu[lm, --, B, src]` / `alu[dst, --, B, lm]` (+ `immed[hi, 0]` for a load);
+ *   8 bytes: one per word. A constant store (`st`) loads each word with `immed`
+ *   straight into LM.
+ * - 1 and 2 bytes: `ld_field[lm, mask, src, <<8·lane]` replaces only those bytes; a load
+ *   is `ld_field_w_clr[dst, mask, lm, >>8·lane]` (the other bytes zero). A constant
+ *   1/2-byte store first puts the constant in gprB_21.
+ *
+ * Refused, by name: a base register other than r10 (pointers in registers, packet and
+ * map memory), r10 anywhere else, offsets outside −512..−1 or not aligned to the
+ * size, sign-extending loads.
+ */
+import type { LdFieldInsn, LocalCsrWrInsn } from '../../../nic-sim/isa/instructions.js';
+import { NOP } from '../../../nic-sim/isa/instructions.js';
+import { gprB, imm, lm, type Lm, type Src } from '../../../nic-sim/isa/operands.js';
+import { LM_ADDR_WRITE_LATENCY, type CsrName } from '../../../nic-sim/isa/tables.js';
+import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
+import type { AccessSize, InsnKind } from '../../../xdp/isa/kind.js';
+import { NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, mappedReg, unsupported, type EmitCtx } from './emit.js';
+import { IMM_GPR, dest, left, right } from './regs.js';
+
+/** MAX_BPF_STACK. */
+export const STACK_SIZE = 512;
+/** LM byte address of r10 (the stack is LM 0 .. STACK_TOP − 1). */
+export const STACK_TOP = STACK_SIZE;
+/** An LM window: 8 words, the restricted LM offsets 0..7. */
+export const WINDOW = 32;
+/** Where LM pointer 0 points for the whole run: the top window. */
+export const TOP_WINDOW = STACK_TOP - WINDOW;
+/** The frame pointer. */
+export const FP = 10;
+
+/** Does this instruction touch the stack (so that the image needs the prologue)? */
+export function usesStack(insn: EbpfInsn, kind: InsnKind): boolean {
+  if (kind.k === 'ldx') return insn.src === FP;
+  if (kind.k === 'st' || kind.k === 'stx') return insn.dst === FP;
+  return false;
+}
+
+function csrWrite(ctx: EmitCtx, csr: CsrName, v: number): void {
+  let src: Src;
+  if (v <= UR_IMM_MAX) src = imm(v);
+  else {
+    loadImm32(ctx, gprB(IMM_GPR), v);
+    src = gprB(IMM_GPR);
+  }
+  const insn: LocalCsrWrInsn = { cls: 'local_csr', write: true, csr, src };
+  emit(ctx, insn);
+}
+
+/** Point LM pointer 0 at the top window and wait out the write (NO_SOURCE code, before the first instruction). */
+export function emitStackPrologue(ctx: EmitCtx): void {
+  csrWrite(ctx, 'ACT_LM_ADDR0', TOP_WINDOW);
+  for (let i = 0; i < LM_ADDR_WRITE_LATENCY; i++) emit(ctx, NOP);
+}
+
+interface Slot {
+  /** The word as an LM operand. */
+  readonly word: (plus: number) => Lm;
+  /** Byte address mod 4. */
+  readonly lane: number;
+}
+
+/**
+ * Check the access and make its window reachable: pointer 0 for the top window, else
+ * set pointer 3, run `setup` (which must not touch LM) in the write delay, pad with nops.
+ */
+function stackSlot(ctx: EmitCtx, base: number, off: number, size: AccessSize, what: string, setup: () => void): Slot {
+  if (base !== FP) {
+    throw unsupported(ctx, `${what} through r${base}: only stack accesses at a constant offset from r10 are lowered (pointers in registers are not)`);
+  }
+  if (off < -STACK_SIZE || off + size > 0) {
+    throw unsupported(ctx, `${what} at r10${off < 0 ? '' : '+'}${off}: outside the ${STACK_SIZE}-byte stack`);
+  }
+  if (off % size !== 0) throw unsupported(ctx, `${what} at r10${off}: not aligned to its size ${size}`);
+  const addr = STACK_TOP + off;
+  const window = addr & ~(WINDOW - 1);
+  const k = (addr & (WINDOW - 1)) >> 2;
+  let index = 0;
+  if (window === TOP_WINDOW) setup();
+  else {
+    index = 3;
+    csrWrite(ctx, 'ACT_LM_ADDR3', window);
+    const at = ctx.out.length;
+    setup();
+    while (ctx.out.length - at < LM_ADDR_WRITE_LATENCY) emit(ctx, NOP);
+  }
+  return { word: (plus) => lm(index, k + plus), lane: addr & 3 };
+}
+
+const MASK: Record<1 | 2, number> = { 1: 0b0001, 2: 0b0011 };
+
+/** `ld_field[lm, mask, src, <<8·lane]`: store the low 1 or 2 bytes of `src` at their lanes. */
+function storeBytes(ctx: EmitCtx, slot: Slot, size: 1 | 2, src: Src): void {
+  const insn: LdFieldInsn = {
+    cls: 'ld_field', a: slot.word(0), b: src, swap: false, wrBoth: false,
+    byteMask: MASK[size] << slot.lane, zero: false,
+    sc: slot.lane === 0 ? 'rot' : 'shl', shift: 8 * slot.lane,
+  };
+  emit(ctx, insn);
+}
+
+/** `ldx dst, [r10 + off]`: zero-extending loads of 1, 2, 4, 8 bytes. */
+export function lowerLdx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'ldx' }>): void {
+  const what = `ldx (${kind.size} bytes)`;
+  if (kind.signed) throw unsupported(ctx, `${what}: sign-extending loads are not lowered yet`);
+  const d = mappedReg(ctx, insn.dst);
+  const slot = stackSlot(ctx, insn.src, insn.off, kind.size, what, () => {});
+  if (kind.size === 1 || kind.size === 2) {
+    const ld: LdFieldInsn = {
+      cls: 'ld_field', a: left(d, 0), b: slot.word(0), swap: false, wrBoth: true,
+      byteMask: MASK[kind.size], zero: true,
+      sc: slot.lane === 0 ? 'rot' : 'shr', shift: 8 * slot.lane,
+    };
+    emit(ctx, ld);
+  } else alu(ctx, dest(d, 0), NONE_SRC, 'none', slot.word(0));
+  if (kind.size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', slot.word(1));
+  else loadImm32(ctx, dest(d, 1), 0);
+}
+
+/** `stx [r10 + off], src`. */
+export function lowerStx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'stx' }>): void {
+  const what = `stx (${kind.size} bytes)`;
+  const s = mappedReg(ctx, insn.src);
+  const slot = stackSlot(ctx, insn.dst, insn.off, kind.size, what, () => {});
+  if (kind.size === 1 || kind.size === 2) return storeBytes(ctx, slot, kind.size, right(s, 0));
+  alu(ctx, slot.word(0), NONE_SRC, 'none', right(s, 0));
+  if (kind.size === 8) alu(ctx, slot.word(1), NONE_SRC, 'none', right(s, 1));
+}
+
+/** `st [r10 + off], imm` (an 8-byte store sign-extends imm). */
+export function lowerSt(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'st' }>): void {
+  const what = `st (${kind.size} bytes)`;
+  const size = kind.size;
+  if (size === 1 || size === 2) {
+    const v = insn.imm & (size === 1 ? 0xff : 0xffff);
+    const slot = stackSlot(ctx, insn.dst, insn.off, size, what, () => loadImm32(ctx, gprB(IMM_GPR), v));
+    return storeBytes(ctx, slot, size, gprB(IMM_GPR));
+  }
+  const slot = stackSlot(ctx, insn.dst, insn.off, size, what, () => {});
+  loadImm32(ctx, slot.word(0), insn.imm >>> 0);
+  if (size === 8) loadImm32(ctx, slot.word(1), insn.imm < 0 ? 0xffffffff : 0);
+}
