@@ -19,16 +19,24 @@ export interface Exec {
   fail(kind: CoreErrorKind, reason: string): never;
 }
 
-export function makeExec(s: CoreState, pc: number, insn: Insn): Exec {
-  return {
-    s,
-    pc,
-    insn,
-    postMods: new Map(),
-    fail(kind, reason) {
-      throw new CoreError(kind, reason, pc, disasmInsn(insn));
-    },
-  };
+/** One run's execution context, set to each instruction in turn (no allocation per step). */
+export class StepContext implements Exec {
+  pc = 0;
+  insn!: Insn;
+  readonly postMods = new Map<number, number>();
+  constructor(readonly s: CoreState) {}
+
+  /** The context for the instruction at `pc`, with no post-modifications pending. */
+  at(pc: number, insn: Insn): this {
+    this.pc = pc;
+    this.insn = insn;
+    this.postMods.clear();
+    return this;
+  }
+
+  fail(kind: CoreErrorKind, reason: string): never {
+    throw new CoreError(kind, reason, this.pc, disasmInsn(this.insn));
+  }
 }
 
 /** The text of an instruction for an error raised outside its execution. */

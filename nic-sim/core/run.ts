@@ -33,7 +33,7 @@ import type { Insn, InsnOf } from '../isa/instructions.js';
 import { MAX_TARGET } from '../isa/tables.js';
 import type { BranchOutcome } from './branch.js';
 import { EXEC, isBranch, type ExecFn } from './classes.js';
-import { makeExec, insnText } from './context.js';
+import { StepContext, insnText } from './context.js';
 import { createCounters, type RunCounters } from './counters.js';
 import { CoreError } from './errors.js';
 import { mulOpen } from './mul.js';
@@ -73,6 +73,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
   const limit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
   const firmware = opts.firmware;
   const counters = createCounters();
+  const step = new StepContext(s);
   let pc = opts.startPc ?? s.pc;
   /** Defer slots still to run, the instruction that opened them, and the taken branch's target. */
   let slots = 0;
@@ -107,7 +108,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
     if (counters.steps >= limit) {
       throw new CoreError('step-limit', `step limit of ${limit} instructions reached before the end address ${endPc}`, pc, insnText(insn));
     }
-    const x = makeExec(s, pc, insn);
+    const x = step.at(pc, insn);
     if (slots > 0 && (isBranch(insn) || (insn.cls === 'cmd' && insn.ctxSwap))) {
       x.fail('hazard', `a ${isBranch(insn) ? 'branch' : 'context-swapping command'} in a defer slot of pc ${slotOwner}`);
     }
