@@ -243,7 +243,7 @@ describe('offload caps', () => {
     const lines = diff.out.split('\n');
     // A helper only one card has is one difference, named, not a shifted index.
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}\$\.helpers\[bpf_redirect\]\s+\(absent\) → \{"id":23,"name":"bpf_redirect"\}$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}\$\.helpers\[bpf_map_lookup_elem\]\.address\s+4096 → \(absent\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}\$\.helpers\[bpf_map_lookup_elem\]\.address\s+12288 → \(absent\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}\$\.actions\s+\[aborted, drop, pass, tx\] → \[aborted, drop, pass, tx, redirect\]\s+\(\+redirect\)$/));
     expect(diff.out).not.toMatch(/\$\.helpers\[\d+\]/);
     const ids = lines.map((l) => /\$\.helpers\[(\w+)\]/.exec(l)?.[1]).filter((n): n is string => n !== undefined)
@@ -258,7 +258,7 @@ describe('offload caps', () => {
     expect(doc.differences).toContainEqual({ path: '$.isa.wordBits', change: 'changed', a: 32, b: 64 });
     expect(doc.differences).toContainEqual({ path: '$.timing.cores', change: 'changed', a: 60, b: 1 });
     expect(doc.differences).toContainEqual({ path: '$.helpers[bpf_csum_diff]', change: 'added', b: { id: 28, name: 'bpf_csum_diff' } });
-    expect(doc.differences).toContainEqual({ path: '$.helpers[bpf_perf_event_output]', change: 'removed', a: { id: 25, name: 'bpf_perf_event_output', flags: 4294967295, address: 4288 } });
+    expect(doc.differences).toContainEqual({ path: '$.helpers[bpf_perf_event_output]', change: 'removed', a: { id: 25, name: 'bpf_perf_event_output', flags: 4294967295, address: 12480 } });
     expect(doc.differences).toContainEqual({ path: '$.actions', change: 'changed', a: ['aborted', 'drop', 'pass', 'tx'], b: ['aborted', 'drop', 'pass', 'tx', 'redirect'] });
     expect(JSON.parse((await run('caps', 'diff', 'hxdp', 'hxdp', '--json')).out)).toEqual({ a: 'hxdp', b: 'hxdp', same: true, differences: [] });
 
