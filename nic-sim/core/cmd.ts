@@ -2,7 +2,7 @@
  * Memory commands (docs/nic-isa.md "Memory commands (CMD)"): the address from the A
  * and B operands by mode (32b: A + B mod 2³²; 40b_AB, 40b_BA), the length (the
  * instruction's, or from `prevResult` with `indirect_ref` and CMD_OVE_LEN), then
- * read32 / write32 / read8 / write8 / add32 between the named region and the
+ * read32 / write32 / read8 / write8 / add32 / add64 between the named region and the
  * transfer registers, big-endian or `_swap` little-endian. The functional executor
  * completes the command when it is issued; the swap is only counted.
  */
@@ -11,6 +11,7 @@ import {
   CMD_OVE_LEN, CMD_OV_LEN_MASK, CMD_OV_LEN_SHIFT, XFER_COUNT, type CmdAction, type CmdMode,
 } from '../isa/tables.js';
 import type { Exec } from './context.js';
+import { xferWords } from '../isa/codec-cmd.js';
 import { checkRange, getWord, putWord } from './memory.js';
 import { readSrc } from './operands.js';
 
@@ -61,6 +62,15 @@ const ACTIONS: Readonly<Record<CmdAction, (x: Exec, mv: Move) => void>> = {
       putWord(m, a, (getWord(m, a, le) + (x.s.xferOut[x0 + i] as number)) >>> 0, le);
     }
   },
+  add64(x, { m, addr, n, x0, le }) {
+    for (let i = 0; i < n; i++) {
+      // Low word first in memory when little-endian, high word first when big-endian.
+      const lo = addr + 8 * i + (le ? 0 : 4), hi = addr + 8 * i + (le ? 4 : 0);
+      const sumLo = getWord(m, lo, le) + (x.s.xferOut[x0 + 2 * i] as number);
+      putWord(m, lo, sumLo >>> 0, le);
+      putWord(m, hi, (getWord(m, hi, le) + (x.s.xferOut[x0 + 2 * i + 1] as number) + (sumLo > 0xffffffff ? 1 : 0)) >>> 0, le);
+    }
+  },
 };
 
 const isByteAction = (a: CmdAction): boolean => a === 'read8' || a === 'write8';
@@ -69,11 +79,11 @@ export function execCmd(x: Exec, i: CmdInsn): void {
   const addr = ADDRESS[i.mode](readSrc(x, i.a), readSrc(x, i.b));
   const n = cmdLength(x, i);
   const bytes = isByteAction(i.action);
-  const regs = bytes ? Math.ceil(n / 4) : n;
+  const regs = xferWords(i.action, n);
   if (i.xfer + regs > XFER_COUNT) {
     x.fail('memory', `$xfer_${i.xfer} + ${n} ${bytes ? 'bytes' : 'words'} runs past $xfer_${XFER_COUNT - 1}`);
   }
   const m = x.s.mem[i.target];
-  checkRange(x, i.target, addr, bytes ? n : 4 * n, m.length);
+  checkRange(x, i.target, addr, bytes ? n : 4 * regs, m.length);
   ACTIONS[i.action](x, { m, addr, n, x0: i.xfer, le: i.byteSwap });
 }

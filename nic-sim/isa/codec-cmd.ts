@@ -15,7 +15,7 @@ const f = CMD.fields;
 
 /** Transfer registers a command of this action and length uses. */
 export const xferWords = (action: CmdAction, length: number): number =>
-  action === 'read8' || action === 'write8' ? Math.ceil(length / 4) : length;
+  action === 'read8' || action === 'write8' ? Math.ceil(length / 4) : action === 'add64' ? 2 * length : length;
 
 export const cmdCodec: Codec<'cmd'> = {
   encode(i, fail) {

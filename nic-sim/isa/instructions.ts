@@ -119,7 +119,7 @@ export interface CmdInsn {
   readonly byteSwap: boolean;
   /** First transfer register. */
   readonly xfer: number;
-  /** Words (read32, write32, add32) or bytes (read8, write8): 1..8. */
+  /** Words (read32, write32, add32), 64-bit values (add64) or bytes (read8, write8): 1..8. */
   readonly length: number;
   /** Address operands, A field then B field (restricted; no swap in this class). */
   readonly a: Src;

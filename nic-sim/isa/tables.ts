@@ -95,7 +95,7 @@ export type CmdMode = keyof typeof CMD_MODES.code;
 export const CMD_TARGETS = codeTable({ ctm: 0, cls: 1, imem: 2, emem: 3 });
 export type MemTarget = keyof typeof CMD_TARGETS.code;
 /** This project's command actions: the low 4 bits of TGT_CMD. */
-export const CMD_ACTIONS = codeTable({ read32: 0, write32: 1, read8: 2, write8: 3, add32: 4 });
+export const CMD_ACTIONS = codeTable({ read32: 0, write32: 1, read8: 2, write8: 3, add32: 4, add64: 5 });
 export type CmdAction = keyof typeof CMD_ACTIONS.code;
 /** TGT_CMD = target << CMD_TARGET_SHIFT | action (this project's layout of the 7-bit field). */
 export const CMD_TARGET_SHIFT = 4;

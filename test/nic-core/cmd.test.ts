@@ -73,6 +73,19 @@ describe('atomic add, address modes, indirect length', () => {
     expect(r.counters.commands.emem.add32).toBe(2);
   });
 
+  it('add64 carries from the low word into the high word, in both byte orders', () => {
+    const emem = new Uint8Array(64);
+    emem.set([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0], 0x10); // little-endian 0x1_ffffffff
+    emem.set([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], 0x20); // big-endian 0xffffffff (high word first)
+    const r = runAsm(`emem[add64_swap, $xfer_0, gprA_1, 0, 1], ctx_swap[sig1]
+                      emem[add64, $xfer_2, gprA_2, 0, 1], ctx_swap[sig2]`, (s) => {
+      s.gprA[1] = 0x10; s.gprA[2] = 0x20; s.xferOut[0] = 1; s.xferOut[1] = 2; s.xferOut[2] = 1; s.xferOut[3] = 0;
+    }, { mem: { emem } });
+    expect([...emem.subarray(0x10, 0x18)]).toEqual([0, 0, 0, 0, 4, 0, 0, 0]);
+    expect([...emem.subarray(0x20, 0x28)]).toEqual([0, 0, 0, 1, 0, 0, 0, 0]);
+    expect(r.counters.commands.emem.add64).toBe(2);
+  });
+
   it('40-bit addresses: addr40_ba takes the high byte from B, addr40_ab from A', () => {
     const emem = Uint8Array.from({ length: 0x40 }, (_, i) => i);
     const r = runAsm('emem[read32_swap, $xfer_0, gprA_0, gprB_1, 2], ctx_swap[sig1], addr40_ba', (s) => { s.gprA[0] = 0x20; }, { mem: { emem } });

@@ -5,6 +5,7 @@
  * independently of the encoder.
  */
 import fc from 'fast-check';
+import { xferWords } from '../../nic-sim/isa/codec-cmd.js';
 import type { Insn, InsnOf } from '../../nic-sim/isa/instructions.js';
 import type { Dst, Encoding, Src } from '../../nic-sim/isa/operands.js';
 import {
@@ -148,7 +149,7 @@ export const ARBS: { [C in Insn['cls']]: fc.Arbitrary<InsnOf<C>> } = {
       indirect: fc.boolean(),
     })
     .map(({ xferSeed, deferSeed, sigSeed, ...c }) => {
-      const words = c.action === 'read8' || c.action === 'write8' ? Math.ceil(c.length / 4) : c.length;
+      const words = xferWords(c.action, c.length);
       return {
         cls: 'cmd' as const, ...c, xfer: xferSeed % (33 - words), defer: c.ctxSwap ? deferSeed : 0, sig: c.ctxSwap ? sigSeed : 0,
       };
