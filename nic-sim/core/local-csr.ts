@@ -3,7 +3,8 @@
  * A write of ACT_LM_ADDRn sets pointer n to v & 0xffc, usable from the fourth
  * instruction after the write (operands.ts refuses earlier uses). A read latches the
  * CSR's value for the next instruction, which must be `immed[dst, 0]` (run.ts checks,
- * immed.ts writes it). PSEUDO_RND_NUM is an xorshift32 generator seeded per state.
+ * immed.ts writes it). PSEUDO_RND_NUM is an xorshift32 generator seeded per state, or the
+ * state's `random` source when one is given.
  */
 import type { LocalCsrInsn } from '../isa/instructions.js';
 import { CSR_LM_INDEX, CSR_WRITABLE, LM_ADDR_WRITE_LATENCY, type CsrName } from '../isa/tables.js';
@@ -13,6 +14,7 @@ import type { CoreState } from './state.js';
 
 /** The next value of the PSEUDO_RND_NUM generator (xorshift32). */
 export function nextRandom(s: CoreState): number {
+  if (s.random) return s.random() >>> 0;
   let v = s.rng;
   v ^= v << 13;
   v ^= v >>> 17;

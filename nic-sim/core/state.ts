@@ -51,6 +51,8 @@ export interface CoreState {
   csrRead: number | undefined;
   /** The pseudo-random generator behind PSEUDO_RND_NUM (xorshift32 state, never 0). */
   rng: number;
+  /** Where PSEUDO_RND_NUM reads come from instead of `rng`, when set (a validator feeds the host's sequence). */
+  readonly random: (() => number) | undefined;
   pc: number;
 }
 
@@ -61,6 +63,8 @@ export interface CoreStateOptions {
   readonly lm?: Uint8Array;
   /** Seed of the PSEUDO_RND_NUM generator (0 is taken as 1). */
   readonly seed?: number;
+  /** A source of 32-bit values for PSEUDO_RND_NUM instead of the built-in generator. */
+  readonly random?: () => number;
 }
 
 export function createCoreState(opts: CoreStateOptions = {}): CoreState {
@@ -86,6 +90,7 @@ export function createCoreState(opts: CoreStateOptions = {}): CoreState {
     mul: { k: 'idle' },
     csrRead: undefined,
     rng: (opts.seed ?? 1) >>> 0 || 1,
+    random: opts.random,
     pc: 0,
   };
 }

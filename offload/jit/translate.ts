@@ -24,12 +24,16 @@ import { MAX_TARGET } from '../../nic-sim/isa/tables.js';
 import { slotIndices, type Insn as EbpfInsn } from '../../xdp/isa/insn.js';
 import { kindOf, type InsnKind } from '../../xdp/isa/kind.js';
 import { JitError } from './errors.js';
-import { NO_SOURCE, createEmitCtx, type Reloc } from './nfp/emit.js';
+import { branch, type EmitCtx } from './nfp/emit.js';
+
+const branchToAbort = (ctx: EmitCtx): void => branch(ctx, 'always', { k: 'label', name: 'abort' });
+import { NO_SOURCE, createEmitCtx, type CardReloc, type JitRegFacts, type Reloc, type UntypedMemory } from './nfp/emit.js';
+import { baseReg, classifyBase } from './nfp/lower-mem.js';
 import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro } from './nfp/outro.js';
-import { emitStackPrologue, usesStack } from './nfp/lower-stack.js';
+import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 
-export { NO_SOURCE } from './nfp/emit.js';
+export { NO_SOURCE, type CardReloc, type CardRelocKind, type JitRegFacts } from './nfp/emit.js';
 export { ACTION_GPR } from './nfp/regs.js';
 export { nfpActionOf, NfpAction, XdpAction } from './nfp/outro.js';
 export { JitError, type JitErrorKind } from './errors.js';
@@ -40,6 +44,17 @@ export interface JitRecord {
   readonly index: number;
   readonly insn: EbpfInsn;
   readonly kind: InsnKind;
+  /** The verifier's facts of each register the instruction reads (absent: the program was not verified). */
+  readonly reads?: readonly (JitRegFacts | undefined)[];
+  /** Times the verifier reached it (0: dead code). */
+  readonly visits?: number;
+}
+
+export interface TranslateOptions {
+  /** Memory of loads and stores whose base has no verifier type: refused (default), or the packet memory. */
+  readonly untypedMemory?: UntypedMemory;
+  /** The caps' adjust_head window (CTM addresses the packet's start may move within). */
+  readonly adjustHead?: { readonly offMin: number; readonly offMax: number };
 }
 
 export interface CardProgram {
@@ -52,6 +67,8 @@ export interface CardProgram {
   readonly outroPc: number;
   /** Where a run ends (pass it to `run` as `endPc`); the prefetch pad follows. */
   readonly endPc: number;
+  /** Every relocation the image's loader applies, branches included, in address order. */
+  readonly relocs: readonly CardReloc[];
 }
 
 /** Records for a bare instruction list (no verifier walk): index and kind only. */
@@ -77,30 +94,49 @@ function resolve(r: Reloc, addressOf: ReadonlyMap<number, number>, labels: Reado
   return at;
 }
 
-export function translate(records: readonly JitRecord[]): CardProgram {
-  const ctx = createEmitCtx();
+/** Does the record load or store through the stack (so that the image needs the stack's LM pointer)? */
+function touchesStack(r: JitRecord, untyped: UntypedMemory): boolean {
+  const k = r.kind.k;
+  if (k !== 'ldx' && k !== 'st' && k !== 'stx' && k !== 'atomic') return false;
+  const reg = baseReg(r.insn, r.kind);
+  return reg === FP || classifyBase(reg, r.reads?.[reg], r.reads !== undefined, untyped).k === 'stack';
+}
+
+export function translate(records: readonly JitRecord[], opts: TranslateOptions = {}): CardProgram {
+  const untypedMemory = opts.untypedMemory ?? 'refuse';
+  const usesStack = records.some((r) => touchesStack(r, untypedMemory));
+  const ctx = createEmitCtx({ untypedMemory, usesStack, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}) });
   const addressOf = new Map<number, number>();
-  if (records.some((r) => usesStack(r.insn, r.kind))) emitStackPrologue(ctx);
+  if (usesStack) emitStackPrologue(ctx);
   for (const rec of records) {
     ctx.index = rec.index;
+    ctx.reads = rec.reads;
     addressOf.set(rec.index, ctx.out.length);
-    lowerInsn(ctx, rec.insn, rec.kind);
+    // Code the verifier never reached has no facts: it becomes a branch to the abort path.
+    if (rec.visits === 0) branchToAbort(ctx);
+    else lowerInsn(ctx, rec.insn, rec.kind);
   }
+  ctx.reads = undefined;
   ctx.index = NO_SOURCE;
   emitOutro(ctx);
   if (ctx.out.length - 1 > MAX_TARGET) {
     const last = records.length ? records[records.length - 1]!.index : 0;
     throw new JitError('too-large', last, `the card image needs ${ctx.out.length} instructions; branch targets reach ${MAX_TARGET + 1}`);
   }
+  const relocs: CardReloc[] = [...ctx.cardRelocs];
   for (const r of ctx.relocs) {
     const br = ctx.out[r.at] as BrInsn;
-    ctx.out[r.at] = { ...br, target: resolve(r, addressOf, ctx.labels) };
+    const target = resolve(r, addressOf, ctx.labels);
+    ctx.out[r.at] = { ...br, target };
+    relocs.push({ at: r.at, kind: 'branch', target, offset: 0 });
   }
+  relocs.sort((a, b) => a.at - b.at);
   return {
     insns: ctx.out,
     sourceMap: ctx.sourceMap,
     addressOf,
     outroPc: ctx.labels.get('outro')!,
     endPc: ctx.labels.get('end')!,
+    relocs,
   };
 }

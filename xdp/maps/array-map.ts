@@ -73,7 +73,7 @@ export class ArrayMap extends MapBase {
   override update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
     if (!this.progWritable) return -Errno.EACCES;
     const i = this.index(key);
-    if ((flags & ~UpdateFlag.LOCK) > UpdateFlag.EXIST) return -Errno.EINVAL;
+    if (((flags & ~UpdateFlag.LOCK) >>> 0) > UpdateFlag.EXIST) return -Errno.EINVAL;
     if (i >= this.def.maxEntries) return -Errno.E2BIG;
     if ((flags & UpdateFlag.NOEXIST) !== 0) return -Errno.EEXIST;
     if ((flags & UpdateFlag.LOCK) !== 0) return -Errno.EINVAL;
@@ -105,7 +105,7 @@ export class ArrayMap extends MapBase {
     if (!this.userWritable) return -Errno.EPERM;
     const i = this.index(key);
     const mask = this.percpu ? 0 : UpdateFlag.LOCK;
-    if ((flags & ~mask) > UpdateFlag.EXIST) return -Errno.EINVAL;
+    if (((flags & ~mask) >>> 0) > UpdateFlag.EXIST) return -Errno.EINVAL;
     if (i >= this.def.maxEntries) return -Errno.E2BIG;
     if ((flags & UpdateFlag.NOEXIST) !== 0) return -Errno.EEXIST;
     if ((flags & UpdateFlag.LOCK) !== 0) return -Errno.EINVAL;

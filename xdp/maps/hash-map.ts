@@ -137,8 +137,8 @@ export class HashMap extends MapBase {
 
   /** Unknown-flag check of the kernel's update function for this type. */
   private badFlags(flags: number): boolean {
-    if (this.lru || this.percpu) return flags > UpdateFlag.EXIST || flags < 0;
-    return (flags & ~UpdateFlag.LOCK) > UpdateFlag.EXIST || (flags & UpdateFlag.LOCK) !== 0 || flags < 0;
+    if (this.lru || this.percpu) return flags >>> 0 > UpdateFlag.EXIST;
+    return ((flags & ~UpdateFlag.LOCK) >>> 0) > UpdateFlag.EXIST || (flags & UpdateFlag.LOCK) !== 0;
   }
 
   override update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {

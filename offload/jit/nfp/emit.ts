@@ -39,17 +39,66 @@ export interface Reloc {
   readonly target: BranchTarget;
 }
 
+/**
+ * What the image's loader patches (docs/nic-image.md "Relocations"): the kind, the card
+ * address of the instruction, and the target — an image address (branch, immed-addr),
+ * a helper id (helper), or an index into the object's maps (map-id, map-value-*,
+ * whose `offset` is added to the value's address).
+ */
+export type CardRelocKind = 'branch' | 'helper' | 'immed-addr' | 'map-id' | 'map-value-lo' | 'map-value-hi';
+export interface CardReloc {
+  readonly at: number;
+  readonly kind: CardRelocKind;
+  readonly target: number;
+  readonly offset: number;
+}
+
+/** What the translator knows of a register an instruction reads (offload/verifier/insn-records.ts `RegFacts` has it). */
+export interface JitRegFacts {
+  /** The verifier's types of the register on every path that reached the instruction. */
+  readonly types: ReadonlySet<string>;
+  /** Pointers: the fixed offsets seen (a stack pointer's offset from r10). */
+  readonly offMin?: number;
+  readonly offMax?: number;
+}
+
+/** Where memory goes when the instruction records carry no types (programs that were not verified as XDP). */
+export type UntypedMemory = 'refuse' | 'ctm';
+
+export interface EmitOptions {
+  /** Loads and stores through a register of no known type: refused, or taken as packet (CTM) accesses. */
+  readonly untypedMemory: UntypedMemory;
+  /** The caps' adjust_head window: the packet's first byte must stay at a CTM address in [offMin, offMax]. */
+  readonly adjustHead?: { readonly offMin: number; readonly offMax: number };
+  /** Whether the image uses the stack (the prologue points LM pointer 0 at its top window; calls restore it). */
+  readonly usesStack: boolean;
+}
+
 export interface EmitCtx {
   readonly out: Insn[];
   /** Parallel to `out`: the eBPF instruction index, or NO_SOURCE. */
   readonly sourceMap: number[];
   readonly relocs: Reloc[];
+  /** Helper, return-address and map relocations (branches are added when they are resolved). */
+  readonly cardRelocs: CardReloc[];
   readonly labels: Map<OutroLabel, number>;
+  readonly opts: EmitOptions;
   /** The eBPF instruction being lowered (NO_SOURCE while emitting shared code). */
   index: number;
+  /** The verifier's facts of the registers the current instruction reads, when the records carry them. */
+  reads: readonly (JitRegFacts | undefined)[] | undefined;
 }
 
-export const createEmitCtx = (): EmitCtx => ({ out: [], sourceMap: [], relocs: [], labels: new Map(), index: NO_SOURCE });
+export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', usesStack: false };
+
+export const createEmitCtx = (opts: EmitOptions = DEFAULT_EMIT_OPTIONS): EmitCtx => ({
+  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined,
+});
+
+/** Record a relocation of the instruction about to be emitted. */
+export function relocNext(ctx: EmitCtx, kind: CardRelocKind, target: number, offset = 0): void {
+  ctx.cardRelocs.push({ at: ctx.out.length, kind, target, offset });
+}
 
 /** A table entry for what is not lowered: the reason the translator gives. */
 export interface Refusal {
@@ -66,6 +115,11 @@ export function emit(ctx: EmitCtx, insn: Insn): void {
 
 /** The left operand an operation does not read ("--"): GPR 0 of the A field. */
 export const NONE_SRC: Gpr = gprA(0);
+
+/** `alu[dst, --, B, src]`: a move, its unused left operand in the other bank than `src`. */
+export function move(ctx: EmitCtx, dst: Dst, src: Src): void {
+  alu(ctx, dst, src.k === 'gpr' && src.bank === 'a' ? gprB(0) : NONE_SRC, 'none', src);
+}
 
 /** The fields of logical operands (l, r): A, B and the swap bit. */
 export function place(l: Src, r: Src): { a: Src; b: Src; swap: boolean } {
@@ -148,7 +202,7 @@ export function forwardBranch(ctx: EmitCtx, cond: BrCond): () => void {
 /** Check that an eBPF register is one this slice maps. */
 export function mappedReg(ctx: EmitCtx, reg: number): number {
   if (reg === 10) {
-    throw unsupported(ctx, 'r10 (the frame pointer) is lowered only as the base of a stack load or store (ldx/st/stx at a constant offset); other uses are not');
+    throw unsupported(ctx, 'r10 (the frame pointer) is lowered only as the base of a stack load or store or in mov64 (a stack pointer); other uses are not');
   }
   if (reg < 0 || reg > MAX_MAPPED_REG) throw unsupported(ctx, `register r${reg} does not exist`);
   return reg;

@@ -28,20 +28,24 @@
  *   sequence; 64-bit keeps the low 64 bits of the full product from three 32×32
  *   products (`mul` below): no range facts are needed (the records carry none).
  *
+ * `mov64 dst, r10` loads the stack's top LM address (512): stack pointers are LM
+ * addresses on the card.
+ *
  * Refused here (each with its reason): divide and modulo, sign-extending moves,
- * constant shifts by the width or more, and every register beyond r9 (r10 is only a
- * stack base, nfp/lower-stack.ts).
+ * constant shifts by the width or more, and every other use of r10.
  */
-import type { MulInsn } from '../../../nic-sim/isa/instructions.js';
-import { NO_DST, gprA, gprB, imm, type Dst, type Src } from '../../../nic-sim/isa/operands.js';
+import type { ImmedInsn, MulInsn } from '../../../nic-sim/isa/instructions.js';
+import { NO_DST, gprA, gprB, imm, type Dst, type GprDst, type Src } from '../../../nic-sim/isa/operands.js';
 import type { AluOp } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import { lddwValue } from '../../../xdp/isa/insn.js';
+import { LddwSrc } from '../../../xdp/isa/opcodes.js';
 import type { AluName, InsnKind } from '../../../xdp/isa/kind.js';
 import {
-  NONE_SRC, alu, emit, forwardBranch, loadImm32, place, mappedReg, refuse, shf, sourceOf, sourceWord, unsupported,
-  type EmitCtx, type Refusal,
+  NONE_SRC, alu, emit, forwardBranch, loadImm32, place, mappedReg, refuse, relocNext, shf, sourceOf, sourceWord, unsupported,
+  type CardRelocKind, type EmitCtx, type Refusal,
 } from './emit.js';
+import { FP, STACK_TOP } from './lower-stack.js';
 import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
 
 type AluKind = Extract<InsnKind, { k: 'alu' }>;
@@ -63,6 +67,12 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
 
 const mov: AluLowering = (ctx, insn, kind) => {
   const d = mappedReg(ctx, insn.dst);
+  if (kind.useReg && insn.src === FP && kind.width === 64) {
+    // A stack pointer's value is its local-memory address (docs/nic-image.md "Pointers").
+    loadImm32(ctx, dest(d, 0), STACK_TOP);
+    loadImm32(ctx, dest(d, 1), 0);
+    return;
+  }
   const s = sourceOf(ctx, insn, kind.useReg);
   const words = kind.width === 64 ? ([0, 1] as const) : ([0] as const);
   for (const w of words) {
@@ -283,11 +293,45 @@ export function lowerAlu(ctx: EmitCtx, insn: EbpfInsn, kind: AluKind): void {
   entry(ctx, insn, kind);
 }
 
-/** `lddw dst, constant` (pseudo source 0): two 32-bit loads. Map references are refused. */
+/** An `immed[dst, 0]` (or `immed_w[dst, 0, <<16]` for the high half) that a relocation fills. */
+function relocatedImmed(ctx: EmitCtx, d: GprDst, kind: CardRelocKind, map: number, offset: number, high: boolean): void {
+  relocNext(ctx, kind, map, offset);
+  const insn: ImmedInsn = high
+    ? { cls: 'immed', dst: d, value: 0, width: 'word', invert: false, shift: 2 }
+    : { cls: 'immed', dst: d, value: 0, width: 'all', invert: false, shift: 0 };
+  emit(ctx, insn);
+}
+
+/**
+ * `lddw dst, constant` (pseudo source 0): two 32-bit loads. A map (pseudo MAP_FD or
+ * MAP_IDX) becomes its table id, a map value (MAP_VALUE, MAP_IDX_VALUE) the EMEM
+ * address of its value 0 plus the offset in the second slot — both relocations the
+ * image's loader fills (docs/nic-image.md), as the kernel replaces map pointers with
+ * the firmware's table ids when it loads the program.
+ */
 export function lowerLddw(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'lddw' }>): void {
-  if (kind.pseudo !== 0) throw unsupported(ctx, `lddw with pseudo source ${kind.pseudo} (a map reference): maps are not lowered yet`);
   const d = mappedReg(ctx, insn.dst);
-  const v = lddwValue(insn);
-  loadImm32(ctx, dest(d, 0), Number(v & 0xffffffffn));
-  loadImm32(ctx, dest(d, 1), Number(v >> 32n));
+  switch (kind.pseudo) {
+    case LddwSrc.IMM64: {
+      const v = lddwValue(insn);
+      loadImm32(ctx, dest(d, 0), Number(v & 0xffffffffn));
+      loadImm32(ctx, dest(d, 1), Number(v >> 32n));
+      return;
+    }
+    case LddwSrc.MAP_FD:
+    case LddwSrc.MAP_IDX:
+      relocatedImmed(ctx, dest(d, 0), 'map-id', insn.imm, 0, false);
+      loadImm32(ctx, dest(d, 1), 0);
+      return;
+    case LddwSrc.MAP_VALUE:
+    case LddwSrc.MAP_IDX_VALUE: {
+      const offset = insn.next?.imm ?? 0;
+      relocatedImmed(ctx, dest(d, 0), 'map-value-lo', insn.imm, offset, false);
+      relocatedImmed(ctx, dest(d, 0), 'map-value-hi', insn.imm, offset, true);
+      loadImm32(ctx, dest(d, 1), 0);
+      return;
+    }
+    default:
+      throw unsupported(ctx, `lddw with pseudo source ${kind.pseudo} (a BTF object or a function): not offloadable`);
+  }
 }

@@ -2,7 +2,8 @@
  * The eBPF stack in the card's local memory (the kernel JIT's `mem_ldx_stack`,
  * `mem_stx_stack`, `mem_op_stack` and the ACT_LM_ADDR prologue in drivers/net/
  * ethernet/netronome/nfp/bpf/jit.c), for loads and stores at a constant offset from
- * r10.
+ * r10 — through r10 itself, or through a register the verifier proved to hold r10
+ * plus a constant (nfp/lower-mem.ts decides which memory an access goes to).
  *
  * Layout:
  *
@@ -14,7 +15,7 @@
  *                       word at its lower address.
  *   32-byte windows     an access names its word as `*l$indexN[k]`, k = 0..7 (the
  *                       restricted LM offsets `ld_field` takes; the offset is ORed into
- *                       a pointer aligned to 32 bytes). LM pointer 0 is set once, in the
+ *                       a pointer aligned to 32 bytes). LM pointer 1 is set once, in the
  *                       prologue, to the top window (LM 480..511, r10 − 32 .. r10 − 1),
  *                       where a program's locals usually are; an access to any other
  *                       window first sets LM pointer 3 to that window (`local_csr_wr`,
@@ -22,7 +23,9 @@
  *                       access's own set-up, padded with `nop`).
  *
  * The prologue (only in images with a stack access): `immed[gprB_21, 0x1e0]`,
- * `local_csr_wr[ACT_LM_ADDR0, gprB_21]`, three `nop`s. This is one fixed region: the
+ * `local_csr_wr[ACT_LM_ADDR1, gprB_21]`, three `nop`s. (The kernel keeps the stack
+ * at pointer 0; here pointers 0 and 2 carry helper-call keys and values,
+ * docs/nic-image.md, so a call never has to restore the stack's pointer.) This is one fixed region: the
  * machine has no context-number CSR, so images for several threads sharing a core's
  * LM would need per-thread bases (not done here).
  *
@@ -34,17 +37,14 @@
  *   is `ld_field_w_clr[dst, mask, lm, >>8·lane]` (the other bytes zero). A constant
  *   1/2-byte store first puts the constant in gprB_21.
  *
- * Refused, by name: a base register other than r10 (pointers in registers, packet and
- * map memory), r10 anywhere else, offsets outside −512..−1 or not aligned to the
- * size, sign-extending loads.
+ * Refused, by name: offsets outside −512..−1 or not aligned to the size.
  */
 import type { LdFieldInsn, LocalCsrWrInsn } from '../../../nic-sim/isa/instructions.js';
 import { NOP } from '../../../nic-sim/isa/instructions.js';
 import { gprB, imm, lm, type Lm, type Src } from '../../../nic-sim/isa/operands.js';
 import { LM_ADDR_WRITE_LATENCY, type CsrName } from '../../../nic-sim/isa/tables.js';
-import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
-import type { AccessSize, InsnKind } from '../../../xdp/isa/kind.js';
-import { NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, mappedReg, unsupported, type EmitCtx } from './emit.js';
+import type { AccessSize } from '../../../xdp/isa/kind.js';
+import { NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, unsupported, type EmitCtx } from './emit.js';
 import { IMM_GPR, dest, left, right } from './regs.js';
 
 /** MAX_BPF_STACK. */
@@ -53,19 +53,14 @@ export const STACK_SIZE = 512;
 export const STACK_TOP = STACK_SIZE;
 /** An LM window: 8 words, the restricted LM offsets 0..7. */
 export const WINDOW = 32;
-/** Where LM pointer 0 points for the whole run: the top window. */
+/** Where LM pointer 1 points for the whole run: the top window. */
 export const TOP_WINDOW = STACK_TOP - WINDOW;
 /** The frame pointer. */
 export const FP = 10;
+/** The LM pointer that holds the top window for the whole run (pointers 0 and 2 carry helper arguments). */
+export const TOP_POINTER = 1;
 
-/** Does this instruction touch the stack (so that the image needs the prologue)? */
-export function usesStack(insn: EbpfInsn, kind: InsnKind): boolean {
-  if (kind.k === 'ldx') return insn.src === FP;
-  if (kind.k === 'st' || kind.k === 'stx') return insn.dst === FP;
-  return false;
-}
-
-function csrWrite(ctx: EmitCtx, csr: CsrName, v: number): void {
+export function csrWrite(ctx: EmitCtx, csr: CsrName, v: number): void {
   let src: Src;
   if (v <= UR_IMM_MAX) src = imm(v);
   else {
@@ -76,9 +71,9 @@ function csrWrite(ctx: EmitCtx, csr: CsrName, v: number): void {
   emit(ctx, insn);
 }
 
-/** Point LM pointer 0 at the top window and wait out the write (NO_SOURCE code, before the first instruction). */
+/** Point LM pointer 1 at the top window and wait out the write (NO_SOURCE code, before the first instruction). */
 export function emitStackPrologue(ctx: EmitCtx): void {
-  csrWrite(ctx, 'ACT_LM_ADDR0', TOP_WINDOW);
+  csrWrite(ctx, 'ACT_LM_ADDR1', TOP_WINDOW);
   for (let i = 0; i < LM_ADDR_WRITE_LATENCY; i++) emit(ctx, NOP);
 }
 
@@ -90,13 +85,10 @@ interface Slot {
 }
 
 /**
- * Check the access and make its window reachable: pointer 0 for the top window, else
+ * Check the access and make its window reachable: pointer 1 for the top window, else
  * set pointer 3, run `setup` (which must not touch LM) in the write delay, pad with nops.
  */
-function stackSlot(ctx: EmitCtx, base: number, off: number, size: AccessSize, what: string, setup: () => void): Slot {
-  if (base !== FP) {
-    throw unsupported(ctx, `${what} through r${base}: only stack accesses at a constant offset from r10 are lowered (pointers in registers are not)`);
-  }
+function stackSlot(ctx: EmitCtx, off: number, size: AccessSize, what: string, setup: () => void): Slot {
   if (off < -STACK_SIZE || off + size > 0) {
     throw unsupported(ctx, `${what} at r10${off < 0 ? '' : '+'}${off}: outside the ${STACK_SIZE}-byte stack`);
   }
@@ -104,7 +96,7 @@ function stackSlot(ctx: EmitCtx, base: number, off: number, size: AccessSize, wh
   const addr = STACK_TOP + off;
   const window = addr & ~(WINDOW - 1);
   const k = (addr & (WINDOW - 1)) >> 2;
-  let index = 0;
+  let index = TOP_POINTER;
   if (window === TOP_WINDOW) setup();
   else {
     index = 3;
@@ -128,44 +120,37 @@ function storeBytes(ctx: EmitCtx, slot: Slot, size: 1 | 2, src: Src): void {
   emit(ctx, insn);
 }
 
-/** `ldx dst, [r10 + off]`: zero-extending loads of 1, 2, 4, 8 bytes. */
-export function lowerLdx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'ldx' }>): void {
-  const what = `ldx (${kind.size} bytes)`;
-  if (kind.signed) throw unsupported(ctx, `${what}: sign-extending loads are not lowered yet`);
-  const d = mappedReg(ctx, insn.dst);
-  const slot = stackSlot(ctx, insn.src, insn.off, kind.size, what, () => {});
-  if (kind.size === 1 || kind.size === 2) {
+/** A zero-extending load of 1, 2, 4 or 8 bytes at r10 + `fpOff` into eBPF register `d`. */
+export function loadStack(ctx: EmitCtx, d: number, fpOff: number, size: AccessSize, what: string): void {
+  const slot = stackSlot(ctx, fpOff, size, what, () => {});
+  if (size === 1 || size === 2) {
     const ld: LdFieldInsn = {
       cls: 'ld_field', a: left(d, 0), b: slot.word(0), swap: false, wrBoth: true,
-      byteMask: MASK[kind.size], zero: true,
+      byteMask: MASK[size], zero: true,
       sc: slot.lane === 0 ? 'rot' : 'shr', shift: 8 * slot.lane,
     };
     emit(ctx, ld);
   } else alu(ctx, dest(d, 0), NONE_SRC, 'none', slot.word(0));
-  if (kind.size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', slot.word(1));
+  if (size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', slot.word(1));
   else loadImm32(ctx, dest(d, 1), 0);
 }
 
-/** `stx [r10 + off], src`. */
-export function lowerStx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'stx' }>): void {
-  const what = `stx (${kind.size} bytes)`;
-  const s = mappedReg(ctx, insn.src);
-  const slot = stackSlot(ctx, insn.dst, insn.off, kind.size, what, () => {});
-  if (kind.size === 1 || kind.size === 2) return storeBytes(ctx, slot, kind.size, right(s, 0));
+/** A store of eBPF register `s`'s low 1, 2, 4 or 8 bytes at r10 + `fpOff`. */
+export function storeStackReg(ctx: EmitCtx, s: number, fpOff: number, size: AccessSize, what: string): void {
+  const slot = stackSlot(ctx, fpOff, size, what, () => {});
+  if (size === 1 || size === 2) return storeBytes(ctx, slot, size, right(s, 0));
   alu(ctx, slot.word(0), NONE_SRC, 'none', right(s, 0));
-  if (kind.size === 8) alu(ctx, slot.word(1), NONE_SRC, 'none', right(s, 1));
+  if (size === 8) alu(ctx, slot.word(1), NONE_SRC, 'none', right(s, 1));
 }
 
-/** `st [r10 + off], imm` (an 8-byte store sign-extends imm). */
-export function lowerSt(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'st' }>): void {
-  const what = `st (${kind.size} bytes)`;
-  const size = kind.size;
+/** A store of the constant `imm` (sign-extended to 8 bytes) at r10 + `fpOff`. */
+export function storeStackImm(ctx: EmitCtx, imm: number, fpOff: number, size: AccessSize, what: string): void {
   if (size === 1 || size === 2) {
-    const v = insn.imm & (size === 1 ? 0xff : 0xffff);
-    const slot = stackSlot(ctx, insn.dst, insn.off, size, what, () => loadImm32(ctx, gprB(IMM_GPR), v));
+    const v = imm & (size === 1 ? 0xff : 0xffff);
+    const slot = stackSlot(ctx, fpOff, size, what, () => loadImm32(ctx, gprB(IMM_GPR), v));
     return storeBytes(ctx, slot, size, gprB(IMM_GPR));
   }
-  const slot = stackSlot(ctx, insn.dst, insn.off, size, what, () => {});
-  loadImm32(ctx, slot.word(0), insn.imm >>> 0);
-  if (size === 8) loadImm32(ctx, slot.word(1), insn.imm < 0 ? 0xffffffff : 0);
+  const slot = stackSlot(ctx, fpOff, size, what, () => {});
+  loadImm32(ctx, slot.word(0), imm >>> 0);
+  if (size === 8) loadImm32(ctx, slot.word(1), imm < 0 ? 0xffffffff : 0);
 }

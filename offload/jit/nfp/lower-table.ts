@@ -9,7 +9,9 @@ import type { InsnKind } from '../../../xdp/isa/kind.js';
 import { refuse, unsupported, type EmitCtx, type Refusal } from './emit.js';
 import { lowerAlu, lowerLddw } from './lower-alu.js';
 import { lowerExit, lowerJa, lowerJcond } from './lower-jump.js';
-import { lowerLdx, lowerSt, lowerStx } from './lower-stack.js';
+import { lowerCall } from './lower-call.js';
+import { lowerEnd } from './lower-end.js';
+import { lowerAtomic, lowerLdx, lowerSt, lowerStx } from './lower-mem.js';
 
 export type KindName = InsnKind['k'];
 export type Lowering<K extends KindName> = (ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: K }>) => void;
@@ -21,14 +23,14 @@ export const LOWERINGS = {
   jcond: lowerJcond,
   ja: lowerJa,
   exit: lowerExit,
-  end: refuse('byte swap: not lowered yet'),
+  end: lowerEnd,
   maygoto: refuse('may_goto: loops are not offloaded'),
-  call: refuse('calls (helpers, subprograms) are not lowered yet'),
+  call: lowerCall,
   ldpkt: refuse('legacy packet loads (BPF_ABS/BPF_IND) are not offloaded'),
   ldx: lowerLdx,
   st: lowerSt,
   stx: lowerStx,
-  atomic: refuse('atomic operations are not lowered yet'),
+  atomic: lowerAtomic,
   invalid: (ctx, _insn, kind) => {
     throw unsupported(ctx, `invalid instruction: ${kind.reason}`);
   },

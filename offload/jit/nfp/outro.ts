@@ -28,21 +28,9 @@ import { NO_DST, gprA, gprB, imm } from '../../../nic-sim/isa/operands.js';
 import { USTORE_PREFETCH_WINDOW } from '../../../nic-sim/isa/fields.js';
 import { NONE_SRC, alu, branch, emit, loadImm32, shf, type EmitCtx, type OutroLabel } from './emit.js';
 import { ACTION_GPR, IMM_GPR, TMP_GPR } from './regs.js';
+import { ACTION_TABLE, NfpAction, XdpAction } from '../../../nic-sim/card/actions.js';
 
-/** XDP return codes (include/uapi/linux/bpf.h enum xdp_action). */
-export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
-
-/** NFP action codes the outro produces. */
-export const NfpAction = { EXCEPTION_DROP: 0x82, DROP: 0x22, PASS: 0x11, TX: 0x44 } as const;
-
-/** The four offloadable actions by XDP code: byte k of this word is the action of XDP code k. */
-export const ACTION_TABLE = (NfpAction.TX << 24) | (NfpAction.PASS << 16) | (NfpAction.DROP << 8) | NfpAction.EXCEPTION_DROP;
-
-/** The NFP action the outro gives a return value: the reference the tests hold the card to. */
-export function nfpActionOf(r0: bigint | number): number {
-  const code = Number(BigInt.asUintN(32, BigInt(r0)));
-  return code <= XdpAction.TX ? (ACTION_TABLE >>> (8 * code)) & 0xff : NfpAction.EXCEPTION_DROP;
-}
+export { ACTION_TABLE, NfpAction, XdpAction, nfpActionOf } from '../../../nic-sim/card/actions.js';
 
 const label = (ctx: EmitCtx, name: OutroLabel): void => void ctx.labels.set(name, ctx.out.length);
 

@@ -19,6 +19,11 @@
  *   amounts in gprA_20, a 64-bit multiply its partial products in gprA_20/gprB_20
  *   (and the high word of dl·sl in gprA_21). It is free because R10 never occupies
  *   its pair.
+ * - GPRs 22–25 (both banks) hold the packet's context, set by the firmware before
+ *   each packet (docs/nic-image.md "Entry state"): `data` (the packet's CTM address),
+ *   its length, the ingress ifindex and the rx queue index. adjust_head and
+ *   adjust_tail change 22 and 23, and the firmware takes the packet from them after
+ *   the run.
  * - The outro leaves the NFP action code in gprA_0 (the kernel's outro writes
  *   `reg_a(0)` too). It overwrites only the bank-A copy of R0's low word: R0 stays
  *   whole in gprB_0/gprB_1.
@@ -31,6 +36,8 @@ export const MAX_MAPPED_REG = 9;
 export const IMM_GPR = 21;
 /** Second scratch, GPR 20 (R10's pair, which R10 does not use). */
 export const TMP_GPR = 20;
+/** The packet context's registers (both banks). */
+export const CTX_GPR = { data: 22, len: 23, ifindex: 24, rxQueue: 25 } as const;
 /** Where the outro leaves the action code: bank A, GPR 0. */
 export const ACTION_GPR: Gpr = gprA(0);
 
