@@ -56,6 +56,8 @@ export interface RunOptions {
   readonly stepLimit?: number;
   /** Firmware routines by address. */
   readonly firmware?: ReadonlyMap<number, FirmwareRoutine>;
+  /** Count into these (so that a caller still has them when the run fails); fresh ones otherwise. */
+  readonly counters?: RunCounters;
 }
 
 export interface RunResult {
@@ -72,7 +74,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
   const endPc = opts.endPc ?? program.length;
   const limit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
   const firmware = opts.firmware;
-  const counters = createCounters();
+  const counters = opts.counters ?? createCounters();
   const step = new StepContext(s);
   let pc = opts.startPc ?? s.pc;
   /** Defer slots still to run, the instruction that opened them, and the taken branch's target. */

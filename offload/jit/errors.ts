@@ -5,11 +5,13 @@
  *
  * - `unsupported`: an instruction (or an operand of it) this translator does not lower;
  * - `bad-target`: a jump whose target is not the start of an instruction;
- * - `too-large`: the card image would not fit the 14-bit branch-target space.
+ * - `too-large`: the card image would not fit the 14-bit branch-target space;
+ * - `too-long`: the image is over the card's program-size limit (max_instr);
+ * - `refused`: the verifier refused the program, so nothing is translated.
  */
 import { XdpError } from '../../xdp/errors.js';
 
-export type JitErrorKind = 'unsupported' | 'bad-target' | 'too-large';
+export type JitErrorKind = 'unsupported' | 'bad-target' | 'too-large' | 'too-long' | 'refused';
 
 export class JitError extends XdpError {
   readonly kind: JitErrorKind;

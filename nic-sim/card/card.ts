@@ -1,0 +1,128 @@
+/**
+ * One card core running one image, packet by packet (docs/nic-image.md "Entry
+ * state"): the image is loaded for the profile (its maps allocated in EMEM and given
+ * table ids, relocations resolved, firmware routines installed at the caps' FUNC
+ * addresses), and each packet is placed in CTM at PKT_START, its context put in
+ * GPRs 22–25, the image run from its first instruction to its end address, and the
+ * action (gprA_0) and the packet as the image left it (CTM [GPR 22, GPR 22 + GPR 23))
+ * read back. The functional model: no time (the simulator adds it around the
+ * counters this returns).
+ */
+import type { CardProfile } from '../../caps/profile.js';
+import { CoreError, createCoreState, createCounters, run, type CoreState, type RunCounters } from '../core/index.js';
+import type { FirmwareRoutine } from '../core/run.js';
+import { CardMaps } from '../firmware/card-maps.js';
+import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
+import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
+import { LM_BYTES } from '../isa/tables.js';
+import { XdpError } from '../../xdp/errors.js';
+import { NfpAction, nfpActionName } from './actions.js';
+
+/** CTM address of a packet's first byte on entry (inside the caps' adjust_head window, docs/nic-image.md). */
+export const PKT_START = 128;
+/**
+ * Largest packet the functional model holds in CTM (an IP datagram's limit). The real
+ * card keeps only the first packet-split bytes in CTM; the offload rules refuse
+ * programs that reach past them, and the timing model prices the rest.
+ */
+export const CARD_MAX_PACKET = 65535;
+/** The entry-state registers. */
+const GPR = { data: 22, len: 23, ifindex: 24, rxQueue: 25 } as const;
+/** The eBPF stack's bytes in LM (cleared before each packet, as the host engine starts each run with a zeroed stack). */
+const STACK_BYTES = 512;
+
+export interface CardOptions {
+  /** The image file, for messages. */
+  readonly file: string;
+  /** CPU number perf events carry. */
+  readonly cpu?: number;
+  /** PSEUDO_RND_NUM source (a validator feeds the host engine's sequence). */
+  readonly random?: () => number;
+  /** Card instructions one packet may run (default the executor's). */
+  readonly stepLimit?: number;
+}
+
+export interface PacketMeta {
+  readonly ifindex?: number;
+  readonly rxQueue?: number;
+}
+
+export interface CardPacketResult {
+  /** The NFP action code the image left (NfpAction), or an exception drop when the run failed. */
+  readonly action: number;
+  readonly actionName: string;
+  /** The packet as the image left it. */
+  readonly bytes: Uint8Array;
+  readonly counters: RunCounters;
+  /** Why the run failed (an executor or firmware error), when it did. */
+  readonly error?: string;
+}
+
+export class Card {
+  readonly maps: CardMaps;
+  readonly image: LoadedImage;
+  private readonly firmware: ReadonlyMap<number, FirmwareRoutine>;
+  private readonly state: CoreState;
+  private readonly ctm: Uint8Array;
+  /** CTM bytes the last packet may have written (cleared before the next). */
+  private dirtyEnd = 0;
+
+  constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
+    this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })));
+    this.image = loadImage(img, profile, {
+      file: opts.file,
+      mapIds: img.maps.map((_, i) => this.maps.tableId(i)),
+      mapValueAddress: (i) => this.maps.valueAddress(i, 0),
+    });
+    this.firmware = firmwareRoutines(this.maps, profile.helpers, { cpu: opts.cpu ?? 0 });
+    this.ctm = new Uint8Array(PKT_START + CARD_MAX_PACKET);
+    this.state = createCoreState({
+      mem: { ctm: this.ctm, emem: this.maps.emem },
+      ...(opts.random ? { random: opts.random } : {}),
+    });
+  }
+
+  /** Run one packet; the result's bytes are a copy. */
+  runPacket(packet: Uint8Array, meta: PacketMeta = {}): CardPacketResult {
+    if (packet.length > CARD_MAX_PACKET) {
+      throw new XdpError(`${this.opts.file}: a ${packet.length}-byte packet is longer than the card's ${CARD_MAX_PACKET}-byte buffer`);
+    }
+    const s = this.state;
+    this.ctm.fill(0, 0, this.dirtyEnd);
+    this.ctm.set(packet, PKT_START);
+    this.dirtyEnd = PKT_START + packet.length;
+    s.gprA.fill(0);
+    s.gprB.fill(0);
+    s.lm.fill(0, 0, Math.min(STACK_BYTES, LM_BYTES));
+    s.lmDelay.fill(0);
+    s.csrRead = undefined;
+    s.mul = { k: 'idle' };
+    const entry: [number, number][] = [[GPR.data, PKT_START], [GPR.len, packet.length], [GPR.ifindex, meta.ifindex ?? 0], [GPR.rxQueue, meta.rxQueue ?? 0]];
+    for (const [n, v] of entry) {
+      s.gprA[n] = v;
+      s.gprB[n] = v;
+    }
+    const counters = createCounters();
+    try {
+      run(this.image.insns, s, {
+        startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters,
+        ...(this.opts.stepLimit !== undefined ? { stepLimit: this.opts.stepLimit } : {}),
+      });
+      const action = s.gprA[0] as number;
+      return { action, actionName: nfpActionName(action), bytes: this.packetBytes(), counters };
+    } catch (e) {
+      if (!(e instanceof CoreError || e instanceof FirmwareError)) throw e;
+      return {
+        action: NfpAction.EXCEPTION_DROP, actionName: nfpActionName(NfpAction.EXCEPTION_DROP), bytes: packet.slice(),
+        counters, error: e.message,
+      };
+    }
+  }
+
+  private packetBytes(): Uint8Array {
+    const start = this.state.gprA[GPR.data] as number;
+    const len = this.state.gprA[GPR.len] as number;
+    if (start + len > this.ctm.length) throw new XdpError(`${this.opts.file}: the image left a packet of ${len} bytes at CTM ${start}, outside the packet buffer`);
+    return this.ctm.slice(start, start + len);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The JIT's entry for one program of an object (the kernel's `nfp_bpf_translate`
+ * after `nfp_verify_insn` has filled its metadata): verify it as the kernel would for
+ * a device, with every scalar precise so that the records' facts hold on every path;
+ * refuse it if the verifier does; translate the records; write the image; hold it to
+ * the card's program-size limit (max_instr, the 8-instruction prefetch pad counted).
+ */
+import type { CardProfile } from '../../caps/profile.js';
+import type { CardImage } from '../../nic-sim/image/index.js';
+import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
+import { buildRecords, type ProgramRecords } from '../verifier/insn-records.js';
+import { JitError } from './errors.js';
+import { buildImage } from './image-writer.js';
+import { translate, type CardProgram } from './translate.js';
+
+export interface JitResult {
+  readonly records: ProgramRecords;
+  readonly card: CardProgram;
+  readonly image: CardImage;
+}
+
+export interface JitOptions {
+  /** Verify as an unprivileged loader (default privileged, as offload is). */
+  readonly unprivileged?: boolean;
+}
+
+export function jitProgram(obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {}): JitResult {
+  const { result, records } = buildRecords(program, obj.maps, { privileged: !opts.unprivileged, offloaded: true, preciseScalars: true });
+  if (!result.ok) {
+    const e = result.error!;
+    throw new JitError('refused', Math.max(0, e.insn), `the verifier refuses the program, so it is not translated: ${e.message}`);
+  }
+  const card = translate(records.records, {
+    ...(profile.adjustHead ? { adjustHead: { offMin: profile.adjustHead.offMin, offMax: profile.adjustHead.offMax } } : {}),
+  });
+  if (card.insns.length > profile.maxInsns) {
+    const last = records.records.at(-1)?.index ?? 0;
+    throw new JitError('too-long', last, `program too long: ${card.insns.length} card instructions (limit ${profile.maxInsns})`);
+  }
+  return { records, card, image: buildImage(card, program, obj.maps, profile) };
+}
