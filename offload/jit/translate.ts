@@ -32,6 +32,7 @@ import { baseReg, classifyBase } from './nfp/lower-mem.js';
 import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro } from './nfp/outro.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
+import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 
 export { NO_SOURCE, type CardReloc, type CardRelocKind, type JitRegFacts } from './nfp/emit.js';
 export { ACTION_GPR } from './nfp/regs.js';
@@ -105,15 +106,24 @@ function touchesStack(r: JitRecord, untyped: UntypedMemory): boolean {
 export function translate(records: readonly JitRecord[], opts: TranslateOptions = {}): CardProgram {
   const untypedMemory = opts.untypedMemory ?? 'refuse';
   const usesStack = records.some((r) => touchesStack(r, untypedMemory));
-  const ctx = createEmitCtx({ untypedMemory, usesStack, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}) });
+  const { frames, frameOf } = planFunctions(records);
+  const ctx = createEmitCtx({
+    untypedMemory, usesStack, hasCalls: frames.length > 1, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
+  });
   const addressOf = new Map<number, number>();
   if (usesStack) emitStackPrologue(ctx);
   for (const rec of records) {
     ctx.index = rec.index;
     ctx.reads = rec.reads;
+    const frame = frameOf(rec.index);
+    ctx.frameTop = frame.frameTop;
     addressOf.set(rec.index, ctx.out.length);
+    if (frame !== frames[0] && rec.index === frame.start) emitPrologue(ctx, frame);
     // Code the verifier never reached has no facts: it becomes a branch to the abort path.
     if (rec.visits === 0) branchToAbort(ctx);
+    // Subprogram calls and returns need the function layout, which the per-kind table does not see.
+    else if (rec.kind.k === 'call' && rec.kind.target === 'local') emitLocalCall(ctx, rec, frame);
+    else if (rec.kind.k === 'exit' && frame !== frames[0]) emitReturn(ctx, frame);
     else lowerInsn(ctx, rec.insn, rec.kind);
   }
   ctx.reads = undefined;

@@ -70,8 +70,10 @@ export interface EmitOptions {
   readonly untypedMemory: UntypedMemory;
   /** The caps' adjust_head window: the packet's first byte must stay at a CTM address in [offMin, offMax]. */
   readonly adjustHead?: { readonly offMin: number; readonly offMax: number };
-  /** Whether the image uses the stack (the prologue points LM pointer 0 at its top window; calls restore it). */
+  /** Whether the image uses the stack (the prologue points LM pointer 1 at its top window; calls restore it). */
   readonly usesStack: boolean;
+  /** Whether the program has subprograms (then stack pointers in registers are reached at run time, nfp/functions.ts). */
+  readonly hasCalls: boolean;
 }
 
 export interface EmitCtx {
@@ -87,12 +89,17 @@ export interface EmitCtx {
   index: number;
   /** The verifier's facts of the registers the current instruction reads, when the records carry them. */
   reads: readonly (JitRegFacts | undefined)[] | undefined;
+  /** LM address of the current function's r10 (512 in the main program, nfp/functions.ts). */
+  frameTop: number;
 }
 
-export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', usesStack: false };
+export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', usesStack: false, hasCalls: false };
+
+/** LM address of the main program's r10 (MAX_BPF_STACK: the stack is LM 0 … 511). */
+export const MAIN_FRAME_TOP = 512;
 
 export const createEmitCtx = (opts: EmitOptions = DEFAULT_EMIT_OPTIONS): EmitCtx => ({
-  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined,
+  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP,
 });
 
 /** Record a relocation of the instruction about to be emitted. */

@@ -28,8 +28,8 @@
  *   sequence; 64-bit keeps the low 64 bits of the full product from three 32×32
  *   products (`mul` below): no range facts are needed (the records carry none).
  *
- * `mov64 dst, r10` loads the stack's top LM address (512): stack pointers are LM
- * addresses on the card.
+ * `mov64 dst, r10` loads the function's r10 as an LM address (512 in the main
+ * program): stack pointers are LM addresses on the card.
  *
  * Refused here (each with its reason): divide and modulo, sign-extending moves,
  * constant shifts by the width or more, and every other use of r10.
@@ -45,7 +45,7 @@ import {
   NONE_SRC, alu, emit, forwardBranch, loadImm32, place, mappedReg, refuse, relocNext, shf, sourceOf, sourceWord, unsupported,
   type CardRelocKind, type EmitCtx, type Refusal,
 } from './emit.js';
-import { FP, STACK_TOP } from './lower-stack.js';
+import { FP } from './lower-stack.js';
 import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
 
 type AluKind = Extract<InsnKind, { k: 'alu' }>;
@@ -69,7 +69,7 @@ const mov: AluLowering = (ctx, insn, kind) => {
   const d = mappedReg(ctx, insn.dst);
   if (kind.useReg && insn.src === FP && kind.width === 64) {
     // A stack pointer's value is its local-memory address (docs/nic-image.md "Pointers").
-    loadImm32(ctx, dest(d, 0), STACK_TOP);
+    loadImm32(ctx, dest(d, 0), ctx.frameTop);
     loadImm32(ctx, dest(d, 1), 0);
     return;
   }

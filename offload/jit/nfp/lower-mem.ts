@@ -6,7 +6,10 @@
  * the instruction's record: the offload rules require one type on every path.
  *
  * - stack (r10, or a register the verifier proved to be r10 + a constant): local
- *   memory at a static address (nfp/lower-stack.ts).
+ *   memory at a static address (nfp/lower-stack.ts); in a program with subprograms a
+ *   register's stack pointer may point into another function's frame, so it is
+ *   reached through LM pointer 3 set from the register at run time (its byte lane is
+ *   still static: frames are 32-byte aligned).
  * - context (`struct xdp_md`): its fields live in registers (docs/nic-image.md "Entry
  *   state"): `data` = GPR 22, `data_end` = GPR 22 + GPR 23, `data_meta` = `data` (no
  *   metadata on the card), `ingress_ifindex` GPR 24, `rx_queue_index` GPR 25 (also
@@ -22,18 +25,20 @@
  * Programs that were never verified as XDP (the conformance suite's) have no types:
  * with `untypedMemory: 'ctm'` their memory is the packet memory, r10 still the stack.
  */
-import type { CmdInsn } from '../../../nic-sim/isa/instructions.js';
-import { gprA, gprB, imm, xfer, type Src } from '../../../nic-sim/isa/operands.js';
-import type { CmdAction, MemTarget } from '../../../nic-sim/isa/tables.js';
+import { NOP, type CmdInsn } from '../../../nic-sim/isa/instructions.js';
+import { gprA, gprB, imm, lm, xfer, type Src } from '../../../nic-sim/isa/operands.js';
+import { LM_ADDR_WRITE_LATENCY, type CmdAction, type MemTarget } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { AccessSize, InsnKind } from '../../../xdp/isa/kind.js';
-import { NONE_SRC, alu, emit, loadImm32, mappedReg, unsupported, type EmitCtx, type JitRegFacts } from './emit.js';
+import { NONE_SRC, alu, emit, immOperand, loadImm32, mappedReg, unsupported, type EmitCtx, type JitRegFacts } from './emit.js';
 import { FP, loadStack, storeStackImm, storeStackReg } from './lower-stack.js';
-import { CTX_GPR, IMM_GPR, dest, loGpr, right } from './regs.js';
+import { CTX_GPR, IMM_GPR, TMP_GPR, dest, loGpr, right } from './regs.js';
 
 /** Where a base register points. */
 export type MemBase =
   | { readonly k: 'stack'; readonly fpOff: number }
+  /** A stack pointer in a register whose frame is known only at run time (programs with subprograms). */
+  | { readonly k: 'stack-reg'; readonly reg: number; readonly fpOff: number }
   | { readonly k: 'ctx' }
   | { readonly k: 'mem'; readonly target: MemTarget; readonly reg: number }
   | { readonly k: 'refused'; readonly why: string };
@@ -44,7 +49,9 @@ const RE_IMM_MAX = 0x7f;
 const PACKET_TYPES = new Set(['pkt', 'pkt_meta']);
 
 /** What the verifier's types of a base register say about the memory it reaches. */
-export function classifyBase(reg: number, facts: JitRegFacts | undefined, hasFacts: boolean, untyped: 'refuse' | 'ctm'): MemBase {
+export function classifyBase(
+  reg: number, facts: JitRegFacts | undefined, hasFacts: boolean, untyped: 'refuse' | 'ctm', dynamicFrames = false,
+): MemBase {
   if (reg === FP) return { k: 'stack', fpOff: 0 };
   if (!hasFacts || facts === undefined || facts.types.size === 0) {
     if (untyped === 'ctm' && !hasFacts) return { k: 'mem', target: 'ctm', reg };
@@ -57,7 +64,9 @@ export function classifyBase(reg: number, facts: JitRegFacts | undefined, hasFac
       case 'map_value': return { k: 'mem', target: 'emem', reg };
       case 'ctx': return { k: 'ctx' };
       case 'fp':
-        if (facts.offMin !== undefined && facts.offMin === facts.offMax) return { k: 'stack', fpOff: facts.offMin };
+        if (facts.offMin !== undefined && facts.offMin === facts.offMax) {
+          return dynamicFrames ? { k: 'stack-reg', reg, fpOff: facts.offMin } : { k: 'stack', fpOff: facts.offMin };
+        }
         return { k: 'refused', why: `r${reg} points into the stack at a variable offset` };
       default:
     }
@@ -69,7 +78,7 @@ export function classifyBase(reg: number, facts: JitRegFacts | undefined, hasFac
 export const baseReg = (insn: EbpfInsn, kind: InsnKind): number => (kind.k === 'ldx' ? insn.src : insn.dst);
 
 function baseOf(ctx: EmitCtx, reg: number, what: string): Exclude<MemBase, { k: 'refused' }> {
-  const b = classifyBase(reg, ctx.reads?.[reg], ctx.reads !== undefined, ctx.opts.untypedMemory);
+  const b = classifyBase(reg, ctx.reads?.[reg], ctx.reads !== undefined, ctx.opts.untypedMemory, ctx.opts.hasCalls);
   if (b.k === 'refused') throw unsupported(ctx, `${what}: ${b.why}`);
   return b;
 }
@@ -89,6 +98,41 @@ function command(ctx: EmitCtx, target: MemTarget, action: CmdAction, reg: number
     ctxSwap: wait, defer: 0, sig: wait ? 1 : 0, mode: 'addr32', indirect: false,
   };
   emit(ctx, insn);
+}
+
+// ---- stack pointers in registers (programs with subprograms) ----
+
+/** Point LM pointer 3 at the register's address + off (word-aligned: the lane is static) and wait; the byte lane. */
+function dynamicSlot(ctx: EmitCtx, reg: number, fpOff: number, off: number, size: AccessSize, what: string): number {
+  const lane = (fpOff + off) & 3;
+  if (lane % size !== 0) throw unsupported(ctx, `${what} at r10${fpOff + off}: not aligned to its size ${size}`);
+  alu(ctx, gprA(TMP_GPR), gprA(loGpr(reg)), 'add', immOperand(ctx, off, 'b'));
+  emit(ctx, { cls: 'local_csr', write: true, csr: 'ACT_LM_ADDR3', src: gprA(TMP_GPR) });
+  for (let i = 0; i < LM_ADDR_WRITE_LATENCY; i++) emit(ctx, NOP);
+  return lane;
+}
+
+function laneLoad(ctx: EmitCtx, d: number, size: AccessSize, lane: number): void {
+  if (size === 1 || size === 2) {
+    emit(ctx, {
+      cls: 'ld_field', a: gprA(loGpr(d)), b: lm(3, 0), swap: false, wrBoth: true, byteMask: size === 1 ? 1 : 3, zero: true,
+      sc: lane === 0 ? 'rot' : 'shr', shift: 8 * lane,
+    });
+  } else alu(ctx, dest(d, 0), NONE_SRC, 'none', lm(3, 0));
+  if (size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', lm(3, 1));
+  else loadImm32(ctx, dest(d, 1), 0);
+}
+
+function laneStore(ctx: EmitCtx, src: Src, srcHi: Src | undefined, size: AccessSize, lane: number): void {
+  if (size === 1 || size === 2) {
+    emit(ctx, {
+      cls: 'ld_field', a: lm(3, 0), b: src, swap: false, wrBoth: false, byteMask: (size === 1 ? 1 : 3) << lane, zero: false,
+      sc: lane === 0 ? 'rot' : 'shl', shift: 8 * lane,
+    });
+    return;
+  }
+  alu(ctx, lm(3, 0), NONE_SRC, 'none', src);
+  if (size === 8) alu(ctx, lm(3, 1), NONE_SRC, 'none', srcHi!);
 }
 
 // ---- the context ----
@@ -135,6 +179,7 @@ export function lowerLdx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, {
   const d = mappedReg(ctx, insn.dst);
   const base = baseOf(ctx, insn.src, what);
   if (base.k === 'stack') return loadStack(ctx, d, base.fpOff + insn.off, kind.size, what);
+  if (base.k === 'stack-reg') return laneLoad(ctx, d, kind.size, dynamicSlot(ctx, base.reg, base.fpOff, insn.off, kind.size, what));
   if (base.k === 'ctx') return loadCtx(ctx, d, insn.off, kind.size);
   command(ctx, base.target, 'read8', base.reg, insn.off, kind.size, true);
   alu(ctx, dest(d, 0), NONE_SRC, 'none', xfer(0));
@@ -147,6 +192,10 @@ export function lowerStx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, {
   const s = mappedReg(ctx, insn.src);
   const base = baseOf(ctx, insn.dst, what);
   if (base.k === 'stack') return storeStackReg(ctx, s, base.fpOff + insn.off, kind.size, what);
+  if (base.k === 'stack-reg') {
+    const lane = dynamicSlot(ctx, base.reg, base.fpOff, insn.off, kind.size, what);
+    return laneStore(ctx, right(s, 0), right(s, 1), kind.size, lane);
+  }
   if (base.k === 'ctx') return storeCtx(ctx, insn.off, kind.size, right(s, 0), what);
   alu(ctx, xfer(0), NONE_SRC, 'none', right(s, 0));
   if (kind.size === 8) alu(ctx, xfer(1), NONE_SRC, 'none', right(s, 1));
@@ -157,6 +206,12 @@ export function lowerSt(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { 
   const what = `st (${kind.size} bytes)`;
   const base = baseOf(ctx, insn.dst, what);
   if (base.k === 'stack') return storeStackImm(ctx, insn.imm, base.fpOff + insn.off, kind.size, what);
+  if (base.k === 'stack-reg') {
+    const lane = dynamicSlot(ctx, base.reg, base.fpOff, insn.off, kind.size, what);
+    loadImm32(ctx, gprB(IMM_GPR), kind.size === 1 ? insn.imm & 0xff : kind.size === 2 ? insn.imm & 0xffff : insn.imm >>> 0);
+    if (kind.size === 8) loadImm32(ctx, gprB(TMP_GPR), insn.imm < 0 ? 0xffffffff : 0);
+    return laneStore(ctx, gprB(IMM_GPR), gprB(TMP_GPR), kind.size, lane);
+  }
   if (base.k === 'ctx') return storeCtx(ctx, insn.off, kind.size, insn.imm, what);
   loadImm32(ctx, xfer(0), insn.imm >>> 0);
   if (kind.size === 8) loadImm32(ctx, xfer(1), insn.imm < 0 ? 0xffffffff : 0);
@@ -175,9 +230,4 @@ export function lowerAtomic(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind
   command(ctx, base.target, kind.size === 8 ? 'add64' : 'add32', base.reg, insn.off, 1, false);
 }
 
-/** `mov dst, r10`: a stack pointer's value is its LM address (r10 = LM byte 512). */
-export function movFramePointer(ctx: EmitCtx, d: number, stackTop: number): void {
-  loadImm32(ctx, dest(d, 0), stackTop);
-  loadImm32(ctx, dest(d, 1), 0);
-}
 

@@ -44,13 +44,13 @@ import { NOP } from '../../../nic-sim/isa/instructions.js';
 import { gprB, imm, lm, type Lm, type Src } from '../../../nic-sim/isa/operands.js';
 import { LM_ADDR_WRITE_LATENCY, type CsrName } from '../../../nic-sim/isa/tables.js';
 import type { AccessSize } from '../../../xdp/isa/kind.js';
-import { NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, unsupported, type EmitCtx } from './emit.js';
+import { MAIN_FRAME_TOP, NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, unsupported, type EmitCtx } from './emit.js';
 import { IMM_GPR, dest, left, right } from './regs.js';
 
 /** MAX_BPF_STACK. */
 export const STACK_SIZE = 512;
-/** LM byte address of r10 (the stack is LM 0 .. STACK_TOP − 1). */
-export const STACK_TOP = STACK_SIZE;
+/** LM byte address of the main program's r10 (the stack is LM 0 .. STACK_TOP − 1; subprograms' frames follow, nfp/functions.ts). */
+export const STACK_TOP = MAIN_FRAME_TOP;
 /** An LM window: 8 words, the restricted LM offsets 0..7. */
 export const WINDOW = 32;
 /** Where LM pointer 1 points for the whole run: the top window. */
@@ -93,11 +93,11 @@ function stackSlot(ctx: EmitCtx, off: number, size: AccessSize, what: string, se
     throw unsupported(ctx, `${what} at r10${off < 0 ? '' : '+'}${off}: outside the ${STACK_SIZE}-byte stack`);
   }
   if (off % size !== 0) throw unsupported(ctx, `${what} at r10${off}: not aligned to its size ${size}`);
-  const addr = STACK_TOP + off;
+  const addr = ctx.frameTop + off;
   const window = addr & ~(WINDOW - 1);
   const k = (addr & (WINDOW - 1)) >> 2;
   let index = TOP_POINTER;
-  if (window === TOP_WINDOW) setup();
+  if (window === ctx.frameTop - WINDOW) setup();
   else {
     index = 3;
     csrWrite(ctx, 'ACT_LM_ADDR3', window);

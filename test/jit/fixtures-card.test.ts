@@ -1,0 +1,59 @@
+/**
+ * Every fixture program `offload check` calls offloadable on nfp-4000 (the real-world
+ * patterns' included) is translated, loaded as an image and run on the card executor
+ * packet by packet over the project's captures; after every packet the action, the
+ * packet's bytes and the maps must equal the host interpreter's. Packets longer than
+ * the host's linear frame (XDP_MAX_DATA) are left out: the host splits them into
+ * fragments as the kernel's test run does, the card holds them whole.
+ */
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveProfile } from '../../caps/load-profile.js';
+import { Card } from '../../nic-sim/card/card.js';
+import { nfpActionName, nfpActionOf } from '../../nic-sim/card/actions.js';
+import { decodeImage, encodeImage } from '../../nic-sim/image/index.js';
+import { jitProgram } from '../../offload/jit/jit-program.js';
+import { decideOffload } from '../../offload/rules/decide.js';
+import { bytesDifference, mapsDifference } from '../../offload/validate/compare.js';
+import { loadObjectFile, findPrograms } from '../../xdp/object/load-object.js';
+import { openCapture } from '../../xdp/pcap/capture.js';
+import { XDP_MAX_DATA } from '../../xdp/runtime/xdp-buff.js';
+import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
+import { REPO, fixtureObjects } from '../support/paths.js';
+
+const { profile } = resolveProfile('nfp-4000');
+const PCAP_DIR = join(REPO, 'fixtures', 'pcap');
+const packets: Uint8Array[] = readdirSync(PCAP_DIR).filter((f) => f.endsWith('.pcap')).sort()
+  .flatMap((f) => [...openCapture(join(PCAP_DIR, f))].map((r) => r.data.slice()))
+  .filter((p) => p.length <= XDP_MAX_DATA);
+
+const offloadable = fixtureObjects().flatMap((file) => {
+  const obj = loadObjectFile(file);
+  return findPrograms(obj)
+    .filter((p) => decideOffload(obj, p, profile, { privileged: true }).verdict === 'offload')
+    .map((program) => ({ name: `${basename(file)}:${program.name}`, obj, program }));
+});
+
+describe('offloadable fixtures: the card executor and the host interpreter agree packet by packet', () => {
+  it('there are offloadable fixtures and captures to run them on', () => {
+    expect(offloadable.length).toBeGreaterThanOrEqual(24);
+    expect(packets.length).toBeGreaterThan(500);
+  });
+
+  it.each(offloadable)('$name', ({ name, obj, program }) => {
+    const { image } = jitProgram(obj, program, profile);
+    // Through the image's bytes, as `offload jit -o` writes and the card loads.
+    const card = new Card(decodeImage(encodeImage(image), name), profile, { file: name });
+    const host = new XdpMachine(obj, program, { engine: 'interp' });
+    packets.forEach((pkt, i) => {
+      const h = host.run(pkt, i);
+      const c = card.runPacket(pkt);
+      const where = `${name}, packet ${i} (${pkt.length} bytes)`;
+      expect(c.error, where).toBeUndefined();
+      expect(nfpActionName(c.action), where).toBe(nfpActionName(nfpActionOf(h.action)));
+      expect(bytesDifference(h.bytes(), c.bytes), where).toBeUndefined();
+      expect(mapsDifference(host.maps, card.maps), where).toBeUndefined();
+    });
+  });
+});
