@@ -10,6 +10,7 @@ import { capsDiff, capsList, capsRead, capsShow, capsWrite, type ReadOptions } f
 import { checkCommand, type CheckOptions } from './check-command.js';
 import { runDump, type DumpOptions } from './dump-command.js';
 import type { Io } from './io.js';
+import { jitCommand, type JitCommandOptions } from './jit-command.js';
 import { collect } from './load-input.js';
 import { runCommand, type RunOptions } from './run-command.js';
 import { versionText } from './version.js';
@@ -81,6 +82,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
     .action(async (file: string, opts: CheckOptions) => {
       code = await checkCommand(file, opts, io);
+    });
+
+  program
+    .command('jit')
+    .description("translate an offloadable program for the card: its size, an image (-o), each eBPF instruction's card instructions (--annotate)")
+    .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
+    .option('-s, --section <name>', 'the program to translate (section or function name)')
+    .option('--caps <profile>', 'card profile: a shipped name (offload caps list) or a JSON file', 'nfp-4000')
+    .option('-o, --output <prog.img>', 'write the card image (protobuf; docs/nic-image.md)')
+    .option('--annotate', 'each C line, its eBPF instructions and the card instructions they became')
+    .option('--json', 'counts as JSON: {"ebpf_insns", "card_insns", "passes"}')
+    .option('--unprivileged', 'verify as a loader without CAP_SYS_ADMIN/CAP_PERFMON (stricter)')
+    .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
+    .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
+    .action((file: string, opts: JitCommandOptions) => {
+      code = jitCommand(file, opts, io);
     });
 
   const caps = program.command('caps').description('card capability profiles: list, show, compare, read from a card');
