@@ -56,7 +56,9 @@ function resourceLines(report: OffloadReport, c: Colors): string[] {
     row('stack', r.stack.used, r.stack.limit, 'bytes', `deepest call chain, frames of ${r.stack.frameBytes}`),
     row('maps', r.maps.used, r.maps.limit, 'maps'),
     row('map entries', r.mapEntries.used, r.mapEntries.limit, 'entries'),
-    row('program size', r.programSize.used, r.programSize.limit, 'card insns', `estimated from ${r.programSize.ebpfInsns} eBPF instructions until the JIT counts them`),
+    row('program size', r.programSize.used, r.programSize.limit, 'card insns', r.programSize.estimate
+      ? `estimated from ${r.programSize.ebpfInsns} eBPF instructions: the JIT does not translate it for this card`
+      : `the JIT's count for ${r.programSize.ebpfInsns} eBPF instructions, the prefetch pad included`),
   ];
 }
 

@@ -24,7 +24,16 @@ export interface JitOptions {
   readonly unprivileged?: boolean;
 }
 
-export function jitProgram(obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {}): JitResult {
+/** Does this JIT translate for the profile's card (a 32-bit core issuing one instruction a cycle, as the NFP)? */
+export const nfpShaped = (profile: CardProfile): boolean => profile.isa.wordBits === 32 && profile.timing.issueWidth === 1;
+
+/** Verify and translate, without the size limit or the image (what `offload check` counts). */
+export function translateProgram(
+  obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {},
+): { records: ProgramRecords; card: CardProgram } {
+  if (!nfpShaped(profile)) {
+    throw new JitError('unsupported', 0, `${profile.name} is not a 32-bit single-issue card: this JIT translates for NFP-shaped cards only`);
+  }
   const { result, records } = buildRecords(program, obj.maps, { privileged: !opts.unprivileged, offloaded: true, preciseScalars: true });
   if (!result.ok) {
     const e = result.error!;
@@ -33,9 +42,17 @@ export function jitProgram(obj: Pick<BpfObject, 'maps'>, program: Program, profi
   const card = translate(records.records, {
     ...(profile.adjustHead ? { adjustHead: { offMin: profile.adjustHead.offMin, offMax: profile.adjustHead.offMax } } : {}),
   });
+  return { records, card };
+}
+
+/** The message of an image over the card's limit. */
+export const tooLongMessage = (n: number, limit: number): string => `program too long: ${n} card instructions (limit ${limit})`;
+
+export function jitProgram(obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {}): JitResult {
+  const { records, card } = translateProgram(obj, program, profile, opts);
   if (card.insns.length > profile.maxInsns) {
     const last = records.records.at(-1)?.index ?? 0;
-    throw new JitError('too-long', last, `program too long: ${card.insns.length} card instructions (limit ${profile.maxInsns})`);
+    throw new JitError('too-long', last, tooLongMessage(card.insns.length, profile.maxInsns));
   }
   return { records, card, image: buildImage(card, program, obj.maps, profile) };
 }

@@ -12,6 +12,8 @@ import { describeInsn } from '../../xdp/object/program-listing.js';
 import { verifyProgram, verifierMaps, type VerifyOptions, type VerifyResult } from '../verifier/verifier.js';
 import { buildRecords, type ProgramRecords } from '../verifier/insn-records.js';
 import { cardMaps, checkOffload, estimatedCardInsns, stackUse, type Reason, type RuleId } from './offload-rules.js';
+import { JitError } from '../jit/errors.js';
+import { nfpShaped, translateProgram } from '../jit/jit-program.js';
 
 export type Verdict = 'offload' | 'host' | 'reject';
 
@@ -37,7 +39,7 @@ export interface OffloadReport {
     readonly stack: Usage & { readonly frameBytes: number };
     readonly maps: Usage;
     readonly mapEntries: Usage;
-    /** Card instructions: an estimate from the eBPF count until the JIT counts them. */
+    /** Card instructions: the JIT's count, or an estimate from the eBPF count where it does not translate. */
     readonly programSize: Usage & { readonly estimate: boolean; readonly ebpfInsns: number };
   };
   readonly verifier: VerifyResult;
@@ -92,6 +94,18 @@ function onePerInsnAndRule(reasons: readonly Reason[]): Reason[] {
 }
 
 /** Decide where `program` of `object` runs with `profile`. */
+/** The JIT's exact size, or why it could not translate (undefined where it does not translate for the card). */
+function translation(object: ObjectMaps, program: Program, profile: CardProfile, opts: Omit<VerifyOptions, 'observe' | 'offloaded'>):
+  { cardInsns: number } | { failure: JitError } | undefined {
+  if (!nfpShaped(profile)) return undefined;
+  try {
+    return { cardInsns: translateProgram(object, program, profile, { unprivileged: opts.privileged === false }).card.insns.length };
+  } catch (e) {
+    if (e instanceof JitError) return { failure: e };
+    throw e;
+  }
+}
+
 export function decideOffload(
   object: ObjectMaps, program: Program, profile: CardProfile, opts: Omit<VerifyOptions, 'observe' | 'offloaded'> = {},
 ): OffloadReport {
@@ -100,18 +114,27 @@ export function decideOffload(
   // Counted as the map rules count them: only the maps the card itself would hold.
   const held = cardMaps(records, profile, maps);
   const entries = held.reduce((n, m) => n + m.maxEntries, 0);
+  const jit = result.ok ? translation(object, program, profile, opts) : undefined;
+  const cardInsns = jit && 'cardInsns' in jit ? jit.cardInsns : undefined;
   const resources = {
     stack: { used: stackUse(records, profile.stack.frameBytes), limit: profile.stack.bytes, frameBytes: profile.stack.frameBytes },
     maps: { used: held.length, limit: profile.maps.maxMaps },
     mapEntries: { used: entries, limit: profile.maps.maxEntries },
-    programSize: { used: estimatedCardInsns(program, profile), limit: profile.maxInsns, estimate: true, ebpfInsns: program.insns.length },
+    programSize: {
+      used: cardInsns ?? estimatedCardInsns(program, profile), limit: profile.maxInsns, estimate: cardInsns === undefined, ebpfInsns: program.insns.length,
+    },
   };
   if (!result.ok) {
     const e = result.error!;
     const reason = located(program, object, { rule: 'verifier', ...(e.pass === 'walk' || e.insn >= 0 ? { insn: e.insn } : {}), message: e.message }, records);
     return { verdict: 'reject', reasons: [reason], resources, verifier: result };
   }
-  const reasons = onePerInsnAndRule(checkOffload({ program, maps, profile, records })).map((r: Reason) =>
+  const found = checkOffload({ program, maps, profile, records, ...(cardInsns !== undefined ? { cardInsns } : {}) });
+  // A program the rules accept but the JIT cannot translate does not run on the card either.
+  if (found.length === 0 && jit && 'failure' in jit) {
+    found.push({ rule: 'translation', slot: jit.failure.index, message: `the JIT cannot translate it: ${jit.failure.reason}` });
+  }
+  const reasons = onePerInsnAndRule(found).map((r: Reason) =>
     located(program, object, { rule: r.rule, ...(r.slot !== undefined ? { insn: r.slot } : {}), message: r.message, ...(r.suggestion ? { suggestion: r.suggestion } : {}) }, records));
   if (reasons.length === 0) return { verdict: 'offload', reasons, resources, verifier: result };
   // The host kernel verifies without a device: what only a device allows (rx_queue_index stores) fails there.

@@ -22,6 +22,7 @@ import { IMM, type InsnRecord, type ProgramRecords, type Seen } from '../verifie
 export type RuleId =
   | 'insn-class' | 'mul' | 'div' | 'atomic' | 'helper' | 'helper-arg' | 'map-type' | 'map-limit' | 'pointer-type'
   | 'stack-offset' | 'stack-size' | 'ctx-load' | 'ctx-store' | 'packet-split' | 'adjust-head' | 'action' | 'program-size'
+  | 'translation'
   | 'attach' | 'kfunc';
 
 export interface Reason {
@@ -38,6 +39,8 @@ export interface RuleInput {
   readonly maps: readonly MapDef[];
   readonly profile: CardProfile;
   readonly records: ProgramRecords;
+  /** The JIT's exact count of card instructions, where it translated the program. */
+  readonly cardInsns?: number;
 }
 
 /** The instructions the verifier reached, in program order. */
@@ -335,9 +338,10 @@ export function stackUse(records: ProgramRecords, frameBytes: number): number {
 }
 
 /**
- * Card instructions for the program, estimated until the JIT (the next issue) counts them: a
- * 32-bit card needs about 2.5 per eBPF instruction (the NFP's 2-3, DESIGN.md), a VLIW card packs
- * about 2.5 eBPF instructions into one (hXDP's 2-3x fewer).
+ * Card instructions for the program, estimated where the JIT does not count them (a card it does
+ * not translate for, or a program it cannot translate): a 32-bit card needs about 2.5 per eBPF
+ * instruction (the NFP's 2-3, DESIGN.md), a VLIW card packs about 2.5 eBPF instructions into one
+ * (hXDP's 2-3x fewer).
  */
 export function estimatedCardInsns(program: Program, p: CardProfile): number {
   const ebpf = program.insns.length;
@@ -345,10 +349,14 @@ export function estimatedCardInsns(program: Program, p: CardProfile): number {
   return Math.ceil(ebpf * perEbpf);
 }
 
-function limits({ records, profile: p, program }: RuleInput): Reason[] {
+function limits({ records, profile: p, program, cardInsns }: RuleInput): Reason[] {
   const out: Reason[] = [];
   const stack = stackUse(records, p.stack.frameBytes);
   if (stack > p.stack.bytes) out.push({ rule: 'stack-size', message: `stack of ${stack} bytes on the deepest call chain (frames of ${p.stack.frameBytes}) is over ${p.name}'s ${p.stack.bytes}` });
+  if (cardInsns !== undefined) {
+    if (cardInsns > p.maxInsns) out.push({ rule: 'program-size', message: `program too long: ${cardInsns} card instructions (limit ${p.maxInsns})` });
+    return out;
+  }
   const size = estimatedCardInsns(program, p);
   if (size > p.maxInsns) out.push({ rule: 'program-size', message: `about ${size} card instructions (an estimate from ${program.insns.length} eBPF instructions) is over ${p.name}'s ${p.maxInsns}` });
   return out;

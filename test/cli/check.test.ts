@@ -181,7 +181,7 @@ describe('offload check report', () => {
     expect(out).toContain('verdict: host — safe, but nfp-4000 cannot run it: it will run on the host CPU');
     expect(out).toMatch(/map-type\s+map '\w+': PERCPU_ARRAY is not offloadable on nfp-4000\n\s+suggestion: use ARRAY/);
     expect(out).toMatch(/stack\s+\d+ \/ 512\s+bytes/);
-    expect(out).toMatch(/program size\s+\d+ \/ 8192\s+card insns\s+\(estimated from \d+ eBPF instructions/);
+    expect(out).toMatch(/program size\s+\d+ \/ 8192\s+card insns\s+\(the JIT's count for \d+ eBPF instructions, the prefetch pad included\)/);
     const fib = await run('check', join(FIXTURE_OBJ, 'fib_lookup.o'));
     expect(fib.out).toMatch(/insn \d+ \(fib_lookup\.c:\d+\)\s+helper\s+bpf_fib_lookup \(id 69\) is not available on nfp-4000\n\s+call bpf_fib_lookup#69\n\s+; rc = bpf_fib_lookup\(ctx, &fib, sizeof\(fib\), 0\);/);
   });

@@ -75,7 +75,8 @@ describe('offload rules', () => {
       const byConst = [...unknown64, 'and %r1, 0xffff', 'div %r1, 7', 'out:', 'mov %r0, 2', 'exit'];
       const wideDividend = [...unknown64, 'div %r1, 7', 'out:', 'mov %r0, 2', 'exit'];
       expect(decide(byReg, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'div', message: expect.stringContaining('constant') })]);
-      expect(decide(byConst, 'nfp-4000', [ARR]).verdict).toBe('offload');
+      // The rules accept it; the JIT does not lower divide yet, so the card cannot run it (a translation reason, not a div one).
+      expect(decide(byConst, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'translation', message: expect.stringContaining('divide') })]);
       expect(decide(wideDividend, 'nfp-4000', [ARR]).reasons).toEqual([expect.objectContaining({ rule: 'div', message: expect.stringContaining('dividend') })]);
       expect(decide(byReg, 'hxdp', [ARR]).verdict).toBe('offload');
     });
@@ -230,11 +231,14 @@ describe('offload rules', () => {
     });
   });
 
-  it('program size against the card\'s limit (an estimate until the JIT counts)', () => {
+  it('program size against the card\'s limit: the JIT\'s count (prefetch pad included), an estimate where it does not translate', () => {
     const long = ['mov %r0, 2', ...Array.from({ length: 30 }, () => 'add %r0, 0'), 'exit'];
     const r = decide(long, 'minimal');
-    expect(r.reasons).toEqual([expect.objectContaining({ rule: 'program-size', message: expect.stringContaining('estimate') })]);
-    expect(r.resources.programSize).toMatchObject({ used: 80, limit: 64, estimate: true, ebpfInsns: 32 });
+    // 2 (mov: low and high word) + 30 × 2 (add, add with carry) + 1 (exit's branch) + 10 (outro) + 8 (pad).
+    expect(r.reasons).toEqual([expect.objectContaining({ rule: 'program-size', message: 'program too long: 81 card instructions (limit 64)' })]);
+    expect(r.resources.programSize).toMatchObject({ used: 81, limit: 64, estimate: false, ebpfInsns: 32 });
+    const onHxdp = decide(long, 'hxdp');
+    expect(onHxdp.resources.programSize).toMatchObject({ estimate: true, ebpfInsns: 32 });
   });
 
   it('collects every reason, not just the first', () => {

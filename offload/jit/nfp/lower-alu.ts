@@ -68,6 +68,8 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
 const mov: AluLowering = (ctx, insn, kind) => {
   const d = mappedReg(ctx, insn.dst);
   if (kind.useReg && insn.src === FP && kind.width === 64) {
+    // Without the verifier's types a copy of r10 could not be told from a packet pointer later.
+    if (ctx.reads === undefined) throw unsupported(ctx, 'mov64 from r10 in a program the verifier did not type: its loads and stores could not be placed');
     // A stack pointer's value is its local-memory address (docs/nic-image.md "Pointers").
     loadImm32(ctx, dest(d, 0), ctx.frameTop);
     loadImm32(ctx, dest(d, 1), 0);

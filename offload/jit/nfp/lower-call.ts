@@ -53,8 +53,8 @@ function lmPointer(ctx: EmitCtx, csr: CsrName, reg: number): void {
 function firmwareCall(ctx: EmitCtx, id: number, args: FirmwareArgs): void {
   lmPointer(ctx, 'ACT_LM_ADDR0', args.key);
   if (args.value !== undefined) lmPointer(ctx, 'ACT_LM_ADDR2', args.value);
-  // The routine runs after the branch's defer slots: the pointers' write delay is over by then.
-  if (LM_ADDR_WRITE_LATENCY > CALL_DEFER + (args.value !== undefined ? 0 : 1)) throw new Error('JIT: LM write delay longer than a call');
+  // The routine runs after the branch and its defer slots: the last pointer's write delay is over by then.
+  if (LM_ADDR_WRITE_LATENCY > CALL_DEFER + 1) throw new Error('JIT: LM write delay longer than a call');
   relocNext(ctx, 'helper', id);
   const br: BrInsn = { cls: 'br', cond: 'always', target: 0, defer: CALL_DEFER };
   emit(ctx, br);
