@@ -40,6 +40,8 @@ export interface CardOptions {
   readonly random?: () => number;
   /** Card instructions one packet may run (default the executor's). */
   readonly stepLimit?: number;
+  /** Called before each card instruction (a validator's trace). */
+  readonly onStep?: (pc: number, s: CoreState) => void;
 }
 
 export interface PacketMeta {
@@ -97,7 +99,8 @@ export class Card {
     s.lmDelay.fill(0);
     s.csrRead = undefined;
     s.mul = { k: 'idle' };
-    const entry: [number, number][] = [[GPR.data, PKT_START], [GPR.len, packet.length], [GPR.ifindex, meta.ifindex ?? 0], [GPR.rxQueue, meta.rxQueue ?? 0]];
+    // ifindex 1 by default, as the kernel's test run (and the host engine) give.
+    const entry: [number, number][] = [[GPR.data, PKT_START], [GPR.len, packet.length], [GPR.ifindex, meta.ifindex ?? 1], [GPR.rxQueue, meta.rxQueue ?? 0]];
     for (const [n, v] of entry) {
       s.gprA[n] = v;
       s.gprB[n] = v;
@@ -106,6 +109,7 @@ export class Card {
     try {
       run(this.image.insns, s, {
         startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters,
+        ...(this.opts.onStep ? { onStep: this.opts.onStep } : {}),
         ...(this.opts.stepLimit !== undefined ? { stepLimit: this.opts.stepLimit } : {}),
       });
       const action = s.gprA[0] as number;
@@ -117,6 +121,11 @@ export class Card {
         counters, error: e.message,
       };
     }
+  }
+
+  /** The eBPF main stack (LM 0 … 511) and the packet as they are now (a validator's view, from `onStep`). */
+  inspect(): { readonly stack: Uint8Array; packet(): Uint8Array } {
+    return { stack: this.state.lm.subarray(0, STACK_BYTES), packet: () => this.packetBytes() };
   }
 
   private packetBytes(): Uint8Array {

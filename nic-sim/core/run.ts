@@ -58,6 +58,8 @@ export interface RunOptions {
   readonly firmware?: ReadonlyMap<number, FirmwareRoutine>;
   /** Count into these (so that a caller still has them when the run fails); fresh ones otherwise. */
   readonly counters?: RunCounters;
+  /** Called before each instruction runs, with its PC and the state (a validator's trace). */
+  readonly onStep?: (pc: number, s: CoreState) => void;
 }
 
 export interface RunResult {
@@ -74,6 +76,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
   const endPc = opts.endPc ?? program.length;
   const limit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
   const firmware = opts.firmware;
+  const onStep = opts.onStep;
   const counters = opts.counters ?? createCounters();
   const step = new StepContext(s);
   let pc = opts.startPc ?? s.pc;
@@ -110,6 +113,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
     if (counters.steps >= limit) {
       throw new CoreError('step-limit', `step limit of ${limit} instructions reached before the end address ${endPc}`, pc, insnText(insn));
     }
+    if (onStep !== undefined) onStep(pc, s);
     const x = step.at(pc, insn);
     if (slots > 0 && (isBranch(insn) || (insn.cls === 'cmd' && insn.ctxSwap))) {
       x.fail('hazard', `a ${isBranch(insn) ? 'branch' : 'context-swapping command'} in a defer slot of pc ${slotOwner}`);

@@ -11,6 +11,7 @@ import { checkCommand, type CheckOptions } from './check-command.js';
 import { runDump, type DumpOptions } from './dump-command.js';
 import type { Io } from './io.js';
 import { jitCommand, type JitCommandOptions } from './jit-command.js';
+import { validateCommand, type ValidateCommandOptions } from './validate-command.js';
 import { collect } from './load-input.js';
 import { runCommand, type RunOptions } from './run-command.js';
 import { versionText } from './version.js';
@@ -98,6 +99,24 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
     .action((file: string, opts: JitCommandOptions) => {
       code = jitCommand(file, opts, io);
+    });
+
+  program
+    .command('validate')
+    .description('prove the translation packet by packet: host engine, card image and (--oracle kernel) the kernel compared; exit 1 on a mismatch, shown shrunk with the eBPF instruction where the runs part')
+    .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
+    .option('-s, --section <name>', 'the program to validate (section or function name)')
+    .option('--caps <profile>', 'card profile: a shipped name (offload caps list) or a JSON file', 'nfp-4000')
+    .option('--pcap <file>', 'the packets of a capture (pcap or pcapng)')
+    .option('--random <n>', `protocol-aware random packets aimed at the program's branches (default ${1000} without --pcap)`)
+    .option('--seed <n>', 'seed of the random packets and of bpf_get_prandom_u32 on every engine', '1')
+    .option('--oracle <engine>', "a third engine: 'kernel' (BPF_PROG_TEST_RUN)")
+    .option('--no-shrink', 'show a mismatching packet as it is')
+    .option('--json', '{"packets", "mismatches", "engines", "coverage", ...}')
+    .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
+    .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)
+    .action((file: string, opts: ValidateCommandOptions) => {
+      code = validateCommand(file, opts, io);
     });
 
   const caps = program.command('caps').description('card capability profiles: list, show, compare, read from a card');

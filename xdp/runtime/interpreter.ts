@@ -65,12 +65,14 @@ export function interpret(prog: ExecProgram, vm: Vm, codes: Codes = codesOf(prog
   let frames: Frame[] | undefined;
   const { kind, op } = codes;
   const regions = vm.memory.regions;
+  const onInsn = vm.onInsn;
   R[20] = frameTop(0);
   R[21] = vm.stack.id;
   let pc = 0;
   try {
     for (;;) {
       if (pc < 0 || pc >= prog.length) throw new ExecFault(`jump or fall-through to slot ${pc}, outside the program`, pc, prog.name);
+      if (onInsn !== undefined) onInsn(pc, R);
       const k = prog.kinds[pc];
       if (k === undefined) throw new ExecFault('jump into the middle of an lddw', pc, prog.name);
       // The budget is charged a block at a time, on entering it, as the compiled engine charges it.

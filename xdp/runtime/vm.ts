@@ -36,6 +36,11 @@ export interface Vm {
   readonly scratch: Int32Array;
   /** The packet and context of an XDP run (absent when a program runs over plain memory). */
   xdp: XdpBuff | undefined;
+  /**
+   * Called by the reference interpreter before each instruction with its slot and the registers
+   * (a validator's lockstep trace); the compiled engine does not call it.
+   */
+  onInsn: ((slot: number, regs: Int32Array) => void) | undefined;
 }
 
 /** A run that went wrong: carried to the packet's result as `aborted` with this reason. */
@@ -80,5 +85,6 @@ export function createVm(memory: Memory, helpers: readonly (HelperFn | undefined
     tailCall: undefined,
     scratch: new Int32Array(2),
     xdp: undefined,
+    onInsn: undefined,
   };
 }

@@ -14,7 +14,7 @@ import type { FibTable } from './helpers/fib-table.js';
 import { seededRandom, type HelperEnv, type RedirectTarget, type TraceLine } from './helpers/helper-env.js';
 import { XDP_ACTION_NAMES, XdpAction, createHelpers } from './helpers/xdp-helpers.js';
 import { Memory } from './memory.js';
-import { ExecFault, createVm, type Vm } from './vm.js';
+import { ExecFault, MAX_BPF_STACK, createVm, frameTop, type Vm } from './vm.js';
 import { buffLength, createXdpBuff, loadPacket, packetData, packetTooLong, XDP_MAX_PACKET, type XdpBuff } from './xdp-buff.js';
 
 export interface XdpMachineOptions {
@@ -23,9 +23,13 @@ export interface XdpMachineOptions {
   readonly cpus?: number;
   /** Seed of get_prandom_u32. */
   readonly seed?: number;
+  /** The source get_prandom_u32 draws from instead of the seeded one (a validator shares one with the card). */
+  readonly random?: () => number;
   readonly fib?: FibTable;
   /** Instructions allowed per packet before the run is stopped. */
   readonly budget?: number;
+  /** Called before each instruction with its slot and registers (the `interp` engine only: a validator's trace). */
+  readonly onInsn?: (slot: number, regs: Int32Array) => void;
 }
 
 export interface PacketMeta {
@@ -93,7 +97,7 @@ export class XdpMachine {
     const mapEnv: MapEnv = { memory, cpus: options.cpus ?? 1, maps: this.maps };
     for (const def of object.maps) this.maps.push(createMap(def, mapEnv));
     const programs = object.programs;
-    const random = seededRandom(options.seed ?? 0);
+    const random = options.random ?? seededRandom(options.seed ?? 0);
     this.env = {
       maps: this.maps, cpu: 0, packet: 0, nowSec: 0, nowNsec: 0, random, redirect: undefined, trace: this.trace,
       fib: options.fib, tailCalls: 0,
@@ -103,6 +107,7 @@ export class XdpMachine {
       },
     };
     this.vm = createVm(memory, createHelpers(this.env), options.budget ?? DEFAULT_BUDGET);
+    this.vm.onInsn = options.onInsn;
     this.xdp = createXdpBuff(memory);
     this.vm.xdp = this.xdp;
     this.result = new MachineResult(this.xdp);
@@ -124,6 +129,15 @@ export class XdpMachine {
     const m = this.maps[i];
     if (!m) throw new ExecFault(`lddw refers to map ${i}, but the object has ${this.maps.length}`);
     return m;
+  }
+
+  /**
+   * The main program's stack frame (MAX_BPF_STACK bytes below its r10) and the packet as it is now:
+   * what a validator compares with the card's at instruction boundaries, from an `onInsn` hook.
+   */
+  inspect(): { readonly stack: Uint8Array; packet(): Uint8Array } {
+    const top = frameTop(0);
+    return { stack: this.vm.stack.bytes.subarray(top - MAX_BPF_STACK, top), packet: () => packetData(this.xdp) };
   }
 
   /** Run one packet. `index` labels trace lines and events. The result is valid until the next run. */

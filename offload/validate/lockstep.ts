@@ -1,0 +1,145 @@
+/**
+ * Where a translation went wrong: one packet run on the host's reference interpreter
+ * and on the card, both stopped at every eBPF instruction boundary (the card's through
+ * the image's source map: the first card instruction of each eBPF instruction), and
+ * the two traces walked in lockstep. At each boundary the checks are, in order:
+ *
+ * - the same eBPF instruction is next (else the previous one — a jump — went the other way);
+ * - the scalar registers it reads agree (the verifier's types say which are scalars:
+ *   pointers are CTM and LM addresses on the card, region handles on the host); when
+ *   one differs, the instruction that last wrote it is the culprit;
+ * - the main stack frame and the packet bytes agree (else the previous instruction,
+ *   a store, wrote them differently).
+ *
+ * When the traces agree to the end and the results still differ, the program's exit
+ * (the outro's action code) is named. Both sides start from fresh state (maps as
+ * loaded, zeroed stacks), so the packet alone decides the path.
+ */
+import type { CardProfile } from '../../caps/profile.js';
+import { Card } from '../../nic-sim/card/card.js';
+import type { CardImage } from '../../nic-sim/image/index.js';
+import type { InsnKind } from '../../xdp/isa/kind.js';
+import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
+import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
+import type { ProgramRecords } from '../verifier/insn-records.js';
+
+export interface Divergence {
+  /** The eBPF instruction (kernel index) the validator blames. */
+  readonly insn: number;
+  /** What was seen: which register, stack byte or packet byte differed, or the path. */
+  readonly why: string;
+  /** The boundary where it showed (the instruction about to run). */
+  readonly seenAt?: number;
+}
+
+interface Boundary {
+  readonly index: number;
+  readonly regs: Int32Array;
+  readonly stack: Uint8Array;
+  readonly packet: Uint8Array;
+}
+
+/** The registers an instruction writes (for "who last wrote r"). */
+function writes(kind: InsnKind, dst: number): readonly number[] {
+  switch (kind.k) {
+    case 'alu': case 'ldx': case 'lddw': case 'end': return [dst];
+    case 'call': return [0, 1, 2, 3, 4, 5];
+    case 'atomic': return kind.fetch ? [kind.op === 'cmpxchg' ? 0 : dst] : [];
+    default: return [];
+  }
+}
+
+const hex32 = (v: number): string => `0x${(v >>> 0).toString(16)}`;
+
+function firstByteDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+export interface LockstepInput {
+  readonly obj: BpfObject;
+  readonly program: Program;
+  readonly profile: CardProfile;
+  readonly image: CardImage;
+  readonly records: ProgramRecords;
+  readonly file: string;
+  readonly seed: number;
+}
+
+/** Run `packet` on both sides from fresh state and name the first eBPF instruction where they part. */
+export function lockstep(input: LockstepInput, packet: Uint8Array, random: () => () => number): Divergence | undefined {
+  const hostTrace: Boundary[] = [];
+  const cardTrace: Boundary[] = [];
+  // eBPF index per card address, where an instruction's code starts.
+  const startAt = new Map<number, number>();
+  input.image.source.forEach((idx, pc) => {
+    if (idx >= 0 && (pc === 0 || input.image.source[pc - 1] !== idx)) startAt.set(pc, idx);
+  });
+  const translated = new Set(startAt.values());
+
+  const host = new XdpMachine(input.obj, input.program, {
+    engine: 'interp', random: random(),
+    onInsn: (slot, regs) => {
+      if (!translated.has(slot)) return;
+      const view = host.inspect();
+      hostTrace.push({ index: slot, regs: regs.slice(0, 20), stack: view.stack.slice(), packet: view.packet().slice() });
+    },
+  });
+  const card: Card = new Card(input.image, input.profile, {
+    file: input.file, random: random(),
+    onStep: (pc, s) => {
+      const idx = startAt.get(pc - card.image.base);
+      if (idx === undefined) return;
+      const regs = new Int32Array(20);
+      for (let i = 0; i < 20; i++) regs[i] = s.gprB[i] as number;
+      const view = card.inspect();
+      cardTrace.push({ index: idx, regs, stack: view.stack.slice(), packet: view.packet().slice() });
+    },
+  });
+  host.run(packet, 0);
+  card.runPacket(packet);
+
+  const steps = Math.min(hostTrace.length, cardTrace.length);
+  const lastWriter = (k: number, reg: number): number | undefined => {
+    for (let j = k - 1; j >= 0; j--) {
+      const rec = input.records.at(hostTrace[j]!.index);
+      if (rec && writes(rec.kind, rec.insn.dst).includes(reg)) return rec.index;
+    }
+    return undefined;
+  };
+  for (let k = 0; k < steps; k++) {
+    const h = hostTrace[k]!;
+    const c = cardTrace[k]!;
+    const prev = k > 0 ? hostTrace[k - 1]!.index : undefined;
+    if (h.index !== c.index) {
+      return { insn: prev ?? h.index, seenAt: h.index, why: `the host goes on at instruction ${h.index}, the card at ${c.index}` };
+    }
+    const rec = input.records.at(h.index);
+    for (const [reg, facts] of (rec?.reads ?? []).entries()) {
+      if (reg > 9 || !facts || facts.types.size !== 1 || !facts.types.has('scalar')) continue;
+      const [hl, hh, cl, ch] = [h.regs[2 * reg]!, h.regs[2 * reg + 1]!, c.regs[2 * reg]!, c.regs[2 * reg + 1]!];
+      if ((hl >>> 0) !== (cl >>> 0) || (hh >>> 0) !== (ch >>> 0)) {
+        return {
+          insn: lastWriter(k, reg) ?? prev ?? h.index, seenAt: h.index,
+          why: `r${reg} read by instruction ${h.index}: host ${hex32(hh)}:${hex32(hl)}, card ${hex32(ch)}:${hex32(cl)}`,
+        };
+      }
+    }
+    const s = firstByteDifference(h.stack, c.stack);
+    if (s >= 0 && prev !== undefined) {
+      return { insn: prev, seenAt: h.index, why: `stack byte r10-${h.stack.length - s}: host 0x${(h.stack[s] ?? 0).toString(16)}, card 0x${(c.stack[s] ?? 0).toString(16)}` };
+    }
+    const p = firstByteDifference(h.packet, c.packet);
+    if (p >= 0 && prev !== undefined) {
+      return { insn: prev, seenAt: h.index, why: `packet byte ${p}: host ${h.packet[p] === undefined ? '(none)' : `0x${h.packet[p]!.toString(16)}`}, card ${c.packet[p] === undefined ? '(none)' : `0x${c.packet[p]!.toString(16)}`}` };
+    }
+  }
+  if (hostTrace.length !== cardTrace.length) {
+    const k = steps;
+    const last = k > 0 ? hostTrace[k - 1]!.index : 0;
+    return { insn: last, why: `the host ran ${hostTrace.length} instructions, the card ${cardTrace.length}: they part after instruction ${last}` };
+  }
+  const exit = hostTrace.at(-1)?.index;
+  return exit === undefined ? undefined : { insn: exit, why: 'every instruction agrees: the exit (the outro\'s action code) does not' };
+}
