@@ -124,8 +124,8 @@ export class Card {
   }
 
   /** The eBPF main stack (LM 0 … 511) and the packet as they are now (a validator's view, from `onStep`). */
-  inspect(): { readonly stack: Uint8Array; packet(): Uint8Array } {
-    return { stack: this.state.lm.subarray(0, STACK_BYTES), packet: () => this.packetBytes() };
+  inspect(): { readonly stack: Uint8Array; readonly stackTop: number; readonly data: number; packet(): Uint8Array } {
+    return { stack: this.state.lm.subarray(0, STACK_BYTES), stackTop: STACK_BYTES, data: this.state.gprA[GPR.data] as number, packet: () => this.packetBytes() };
   }
 
   private packetBytes(): Uint8Array {

@@ -5,9 +5,12 @@
  * the two traces walked in lockstep. At each boundary the checks are, in order:
  *
  * - the same eBPF instruction is next (else the previous one — a jump — went the other way);
- * - the scalar registers it reads agree (the verifier's types say which are scalars:
- *   pointers are CTM and LM addresses on the card, region handles on the host); when
- *   one differs, the instruction that last wrote it is the culprit;
+ * - the registers it reads agree, each by what the verifier says it is: a scalar by
+ *   its value; a packet pointer by its offset from `data`; a stack pointer by its
+ *   offset from r10 (in programs of one function); a map value pointer by the map,
+ *   the key and the offset it points at, or NULL (pointers are CTM, LM and EMEM
+ *   addresses on the card, region handles on the host); when one differs, the
+ *   instruction that last wrote it is the culprit;
  * - the main stack frame and the packet bytes agree (else the previous instruction,
  *   a store, wrote them differently).
  *
@@ -37,6 +40,71 @@ interface Boundary {
   readonly regs: Int32Array;
   readonly stack: Uint8Array;
   readonly packet: Uint8Array;
+  /** The registers the instruction reads, as values both sides can compare (pointers by what they point at). */
+  readonly seen: ReadonlyMap<number, string>;
+}
+
+/** Maps larger than this are not searched for the key a value pointer points into (the comparison skips the register). */
+const MAX_KEYS_SEARCHED = 4096;
+
+const PACKET = new Set(['pkt', 'pkt_end', 'pkt_meta']);
+const MAP_VALUE = new Set(['map_value', 'map_value_or_null']);
+
+/** One side's view of a register, made comparable: scalars as numbers, pointers as what they point at. */
+type Describe = (type: string, lo: number, hi: number) => string | undefined;
+
+function hostDescriber(host: XdpMachine, oneFrame: boolean): Describe {
+  const view = host.inspect();
+  const memory = host.maps;
+  return (type, lo, hi) => {
+    if (type === 'scalar') return `${hex32(hi)}:${hex32(lo)}`;
+    if (PACKET.has(type)) return `packet+${(lo | 0) - view.data}`;
+    if (type === 'fp') return oneFrame ? `r10${(lo | 0) - view.stackTop}` : undefined;
+    if (!MAP_VALUE.has(type)) return undefined;
+    if (lo === 0 && hi === 0) return 'NULL';
+    for (const m of memory) {
+      const keys = m.keys();
+      if (keys.length > MAX_KEYS_SEARCHED) continue;
+      for (const k of keys) {
+        const v = m.lookup(k, 0);
+        if (v && v.region.id === hi && lo >= v.offset && lo < v.offset + m.def.valueSize) return `${m.def.name}[${Buffer.from(k).toString('hex')}]+${lo - v.offset}`;
+      }
+    }
+    return undefined;
+  };
+}
+
+function cardDescriber(card: Card, oneFrame: boolean): Describe {
+  const view = card.inspect();
+  const maps = card.maps;
+  return (type, lo) => {
+    if (type === 'scalar') return undefined;
+    if (PACKET.has(type)) return `packet+${(lo >>> 0) - view.data}`;
+    if (type === 'fp') return oneFrame ? `r10${(lo >>> 0) - view.stackTop}` : undefined;
+    if (!MAP_VALUE.has(type)) return undefined;
+    if (lo === 0) return 'NULL';
+    for (let i = 0; i < maps.length; i++) {
+      const keys = maps.keys(i);
+      if (keys.length > MAX_KEYS_SEARCHED) continue;
+      for (const k of keys) {
+        const at = maps.lookup(i, k);
+        if (at !== 0 && (lo >>> 0) >= at && (lo >>> 0) < at + maps.defs[i]!.valueSize) return `${maps.defs[i]!.name}[${Buffer.from(k).toString('hex')}]+${(lo >>> 0) - at}`;
+      }
+    }
+    return undefined;
+  };
+}
+
+/** The registers `index` reads (r0–r9) of one type on every path, described. */
+function describeReads(records: ProgramRecords, index: number, regs: Int32Array, describe: Describe): Map<number, string> {
+  const out = new Map<number, string>();
+  const rec = records.at(index);
+  (rec?.reads ?? []).forEach((facts, reg) => {
+    if (reg > 9 || !facts || facts.types.size !== 1) return;
+    const d = describe([...facts.types][0]!, regs[2 * reg]!, regs[2 * reg + 1]!);
+    if (d !== undefined) out.set(reg, d);
+  });
+  return out;
 }
 
 /** The registers an instruction writes (for "who last wrote r"). */
@@ -78,12 +146,14 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
   });
   const translated = new Set(startAt.values());
 
+  const oneFrame = input.program.funcs.length <= 1;
   const host = new XdpMachine(input.obj, input.program, {
     engine: 'interp', random: random(),
     onInsn: (slot, regs) => {
       if (!translated.has(slot)) return;
       const view = host.inspect();
-      hostTrace.push({ index: slot, regs: regs.slice(0, 20), stack: view.stack.slice(), packet: view.packet().slice() });
+      const r = regs.slice(0, 20);
+      hostTrace.push({ index: slot, regs: r, stack: view.stack.slice(), packet: view.packet().slice(), seen: describeReads(input.records, slot, r, hostDescriber(host, oneFrame)) });
     },
   });
   const card: Card = new Card(input.image, input.profile, {
@@ -94,7 +164,9 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
       const regs = new Int32Array(20);
       for (let i = 0; i < 20; i++) regs[i] = s.gprB[i] as number;
       const view = card.inspect();
-      cardTrace.push({ index: idx, regs, stack: view.stack.slice(), packet: view.packet().slice() });
+      const describe = cardDescriber(card, oneFrame);
+      const seen = describeReads(input.records, idx, regs, (t, lo, hi) => (t === 'scalar' ? `${hex32(hi)}:${hex32(lo)}` : describe(t, lo, hi)));
+      cardTrace.push({ index: idx, regs, stack: view.stack.slice(), packet: view.packet().slice(), seen });
     },
   });
   host.run(packet, 0);
@@ -115,16 +187,10 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
     if (h.index !== c.index) {
       return { insn: prev ?? h.index, seenAt: h.index, why: `the host goes on at instruction ${h.index}, the card at ${c.index}` };
     }
-    const rec = input.records.at(h.index);
-    for (const [reg, facts] of (rec?.reads ?? []).entries()) {
-      if (reg > 9 || !facts || facts.types.size !== 1 || !facts.types.has('scalar')) continue;
-      const [hl, hh, cl, ch] = [h.regs[2 * reg]!, h.regs[2 * reg + 1]!, c.regs[2 * reg]!, c.regs[2 * reg + 1]!];
-      if ((hl >>> 0) !== (cl >>> 0) || (hh >>> 0) !== (ch >>> 0)) {
-        return {
-          insn: lastWriter(k, reg) ?? prev ?? h.index, seenAt: h.index,
-          why: `r${reg} read by instruction ${h.index}: host ${hex32(hh)}:${hex32(hl)}, card ${hex32(ch)}:${hex32(cl)}`,
-        };
-      }
+    for (const [reg, hv] of h.seen) {
+      const cv = c.seen.get(reg);
+      if (cv === undefined || cv === hv) continue;
+      return { insn: lastWriter(k, reg) ?? prev ?? h.index, seenAt: h.index, why: `r${reg} read by instruction ${h.index}: host ${hv}, card ${cv}` };
     }
     const s = firstByteDifference(h.stack, c.stack);
     if (s >= 0 && prev !== undefined) {

@@ -135,9 +135,9 @@ export class XdpMachine {
    * The main program's stack frame (MAX_BPF_STACK bytes below its r10) and the packet as it is now:
    * what a validator compares with the card's at instruction boundaries, from an `onInsn` hook.
    */
-  inspect(): { readonly stack: Uint8Array; packet(): Uint8Array } {
+  inspect(): { readonly stack: Uint8Array; readonly stackTop: number; readonly data: number; packet(): Uint8Array } {
     const top = frameTop(0);
-    return { stack: this.vm.stack.bytes.subarray(top - MAX_BPF_STACK, top), packet: () => packetData(this.xdp) };
+    return { stack: this.vm.stack.bytes.subarray(top - MAX_BPF_STACK, top), stackTop: top, data: this.xdp.data, packet: () => packetData(this.xdp) };
   }
 
   /** Run one packet. `index` labels trace lines and events. The result is valid until the next run. */
