@@ -40,6 +40,7 @@ export function translateProgram(
     throw new JitError('refused', Math.max(0, e.insn), `the verifier refuses the program, so it is not translated: ${e.message}`);
   }
   const card = translate(records.records, {
+    u32Return: true,
     ...(profile.adjustHead ? { adjustHead: { offMin: profile.adjustHead.offMin, offMax: profile.adjustHead.offMax } } : {}),
   });
   return { records, card };

@@ -33,8 +33,12 @@ import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro } from './nfp/outro.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
+import { PASSES, type PassName } from './nfp/passes.js';
+import { skippedInsns } from './nfp/skip-insns.js';
+import { highLiveOut } from './nfp/high-liveness.js';
 
 export { NO_SOURCE, type CardReloc, type CardRelocKind, type JitRegFacts } from './nfp/emit.js';
+export { PASSES, isPassName, type PassName } from './nfp/passes.js';
 export { ACTION_GPR } from './nfp/regs.js';
 export { nfpActionOf, NfpAction, XdpAction } from './nfp/outro.js';
 export { JitError, type JitErrorKind } from './errors.js';
@@ -56,6 +60,10 @@ export interface TranslateOptions {
   readonly untypedMemory?: UntypedMemory;
   /** The caps' adjust_head window (CTM addresses the packet's start may move within). */
   readonly adjustHead?: { readonly offMin: number; readonly offMax: number };
+  /** The optimisations to run (nfp/passes.ts); default all. */
+  readonly passes?: ReadonlySet<PassName>;
+  /** The program's result is a 32-bit value (an XDP action): its exit does not read r0's high word. */
+  readonly u32Return?: boolean;
 }
 
 export interface CardProgram {
@@ -107,9 +115,12 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const untypedMemory = opts.untypedMemory ?? 'refuse';
   const usesStack = records.some((r) => touchesStack(r, untypedMemory));
   const { frames, frameOf } = planFunctions(records);
+  const passes: ReadonlySet<PassName> = opts.passes ?? new Set(PASSES);
   const ctx = createEmitCtx({
-    untypedMemory, usesStack, hasCalls: frames.length > 1, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
+    untypedMemory, usesStack, hasCalls: frames.length > 1, passes, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
+  const skip = skippedInsns(records, passes);
+  const hiLive = highLiveOut(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false);
   const addressOf = new Map<number, number>();
   if (usesStack) emitStackPrologue(ctx);
   for (const rec of records) {
@@ -117,9 +128,11 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
     ctx.reads = rec.reads;
     const frame = frameOf(rec.index);
     ctx.frameTop = frame.frameTop;
+    ctx.hiLive = hiLive.get(rec.index) ?? ~0;
     addressOf.set(rec.index, ctx.out.length);
     if (frame !== frames[0] && rec.index === frame.start) emitPrologue(ctx, frame);
-    // Code the verifier never reached has no facts: it becomes a branch to the abort path.
+    if (skip.has(rec.index)) continue;
+    // Code the verifier never reached has no facts: it becomes a branch to the abort path (or nothing, dead-code).
     if (rec.visits === 0) branchToAbort(ctx);
     // Subprogram calls and returns need the function layout, which the per-kind table does not see.
     else if (rec.kind.k === 'call' && rec.kind.target === 'local') emitLocalCall(ctx, rec, frame);

@@ -1,6 +1,7 @@
 /**
  * Every fixture program `offload check` calls offloadable on nfp-4000 (the real-world
- * patterns' included) is translated, loaded as an image and run on the card executor
+ * patterns' included) is translated (with every optimisation, and with none), loaded as
+ * an image and run on the card executor
  * packet by packet over the project's captures; after every packet the action, the
  * packet's bytes and the maps must equal the host interpreter's. Packets longer than
  * the host's linear frame (XDP_MAX_DATA) are left out: the host splits them into
@@ -13,7 +14,9 @@ import { resolveProfile } from '../../caps/load-profile.js';
 import { Card } from '../../nic-sim/card/card.js';
 import { nfpActionName, nfpActionOf } from '../../nic-sim/card/actions.js';
 import { decodeImage, encodeImage } from '../../nic-sim/image/index.js';
+import { buildImage } from '../../offload/jit/image-writer.js';
 import { jitProgram } from '../../offload/jit/jit-program.js';
+import { translate } from '../../offload/jit/translate.js';
 import { decideOffload } from '../../offload/rules/decide.js';
 import { bytesDifference, mapsDifference } from '../../offload/validate/compare.js';
 import { loadObjectFile, findPrograms } from '../../xdp/object/load-object.js';
@@ -41,8 +44,11 @@ describe('offloadable fixtures: the card executor and the host interpreter agree
     expect(packets.length).toBeGreaterThan(500);
   });
 
-  it.each(offloadable)('$name', ({ name, obj, program }) => {
-    const { image } = jitProgram(obj, program, profile);
+  const variants = offloadable.flatMap((f) => [{ ...f, passes: 'all' as const }, { ...f, passes: 'none' as const }]);
+  it.each(variants)('$name, passes: $passes', ({ name, obj, program, passes }) => {
+    const jit = jitProgram(obj, program, profile);
+    const card0 = passes === 'all' ? jit.card : translate(jit.records.records, { passes: new Set(), u32Return: true, adjustHead: profile.adjustHead! });
+    const image = buildImage(card0, program, obj.maps, profile);
     // Through the image's bytes, as `offload jit -o` writes and the card loads.
     const card = new Card(decodeImage(encodeImage(image), name), profile, { file: name });
     const host = new XdpMachine(obj, program, { engine: 'interp' });

@@ -86,8 +86,11 @@ export interface CardRun {
   readonly steps: number;
 }
 
-/** Translate and run on the card's executor with r0..r9 set in both banks. */
-export function runCard(insns: readonly Insn[], init: Regs, program = translate(recordsFromInsns(insns))): CardRun {
+/**
+ * Translate (by default with no optimisations, so that every register ends as the host's) and run on
+ * the card's executor with r0..r9 set in both banks.
+ */
+export function runCard(insns: readonly Insn[], init: Regs, program = translate(recordsFromInsns(insns), { passes: new Set() })): CardRun {
   const s = createCoreState();
   for (let r = 0; r <= 9; r++) {
     const v = U64(init[r] ?? 0n);

@@ -16,7 +16,8 @@ import {
   aluInsn, exitInsn, jaInsn, jmpInsn, lddwInsn, ldxInsn, runCard, runHost, stInsn, stxInsn,
 } from './harness.js';
 
-const jit = (insns: readonly Insn[]) => translate(recordsFromInsns(insns));
+/** No optimisations: the lowerings as they are (passes are tested on their own, test/jit/passes.test.ts). */
+const jit = (insns: readonly Insn[]) => translate(recordsFromInsns(insns), { passes: new Set() });
 /** The card code of the program's own instructions (before the outro), as text. */
 const body = (insns: readonly Insn[]): string[] => {
   const p = jit(insns);

@@ -7,6 +7,7 @@
  * register, and every card instruction a valid word. Fixed seed (JIT_SEED=n tries others).
  */
 import fc from 'fast-check';
+import { recordsFromInsns, translate } from '../../offload/jit/translate.js';
 import { describe, expect, it } from 'vitest';
 import { nfpActionOf } from '../../offload/jit/translate.js';
 import { slotIndices, type Insn } from '../../xdp/isa/insn.js';
@@ -120,6 +121,10 @@ describe('random programs: card executor = host interpreter', () => {
         expect(got.action).toBe(nfpActionOf(want[0]!));
         for (let g = 2; g < 20; g++) expect(got.state.gprA[g]).toBe(got.state.gprB[g]);
         expect(reDecoded(got.program)).toEqual(got.program.insns);
+        // With every pass (those that need no verifier facts act: neg-add-sub, zext by liveness): r0 and the action.
+        const opt = runCard(insns, init, translate(recordsFromInsns(insns)));
+        expect(opt.regs[0]!.toString(16)).toBe(want[0]!.toString(16));
+        expect(opt.action).toBe(got.action);
         ebpf += insns.length;
         card += got.program.outroPc;
         actions.set(got.action, (actions.get(got.action) ?? 0) + 1);

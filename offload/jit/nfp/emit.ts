@@ -60,6 +60,9 @@ export interface JitRegFacts {
   /** Pointers: the fixed offsets seen (a stack pointer's offset from r10). */
   readonly offMin?: number;
   readonly offMax?: number;
+  /** Scalars: the unsigned range over every path. */
+  readonly umin?: bigint;
+  readonly umax?: bigint;
 }
 
 /** Where memory goes when the instruction records carry no types (programs that were not verified as XDP). */
@@ -74,6 +77,8 @@ export interface EmitOptions {
   readonly usesStack: boolean;
   /** Whether the program has subprograms (then stack pointers in registers are reached at run time, nfp/functions.ts). */
   readonly hasCalls: boolean;
+  /** The optimisations that are on (nfp/passes.ts). */
+  readonly passes: ReadonlySet<string>;
 }
 
 export interface EmitCtx {
@@ -91,16 +96,28 @@ export interface EmitCtx {
   reads: readonly (JitRegFacts | undefined)[] | undefined;
   /** LM address of the current function's r10 (512 in the main program, nfp/functions.ts). */
   frameTop: number;
+  /** Registers (bit n = rn) whose high word may be read after the current instruction (nfp/high-liveness.ts). */
+  hiLive: number;
 }
 
-export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', usesStack: false, hasCalls: false };
+export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', usesStack: false, hasCalls: false, passes: new Set() };
 
 /** LM address of the main program's r10 (MAX_BPF_STACK: the stack is LM 0 … 511). */
 export const MAIN_FRAME_TOP = 512;
 
 export const createEmitCtx = (opts: EmitOptions = DEFAULT_EMIT_OPTIONS): EmitCtx => ({
-  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP,
+  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP, hiLive: ~0,
 });
+
+/**
+ * `immed[hi, 0]` after a 32-bit definition of eBPF register `d` — left out (the zext pass) when
+ * nothing reads d's high word before it is written whole, or when the verifier proves it already
+ * zero (`alreadyZero`).
+ */
+export function zeroHigh(ctx: EmitCtx, d: number, alreadyZero = false): void {
+  if (ctx.opts.passes.has('zext') && (alreadyZero || (ctx.hiLive & (1 << d)) === 0)) return;
+  loadImm32(ctx, { k: 'gpr', bank: 'ab', n: 2 * d + 1 }, 0);
+}
 
 /** Record a relocation of the instruction about to be emitted. */
 export function relocNext(ctx: EmitCtx, kind: CardRelocKind, target: number, offset = 0): void {

@@ -43,25 +43,65 @@ import { LddwSrc } from '../../../xdp/isa/opcodes.js';
 import type { AluName, InsnKind } from '../../../xdp/isa/kind.js';
 import {
   NONE_SRC, alu, emit, forwardBranch, loadImm32, place, mappedReg, refuse, relocNext, shf, sourceOf, sourceWord, unsupported,
-  type CardRelocKind, type EmitCtx, type Refusal,
+  zeroHigh, type CardRelocKind, type EmitCtx, type Refusal, type Source,
 } from './emit.js';
+import { enabled, highZero, isPointer, maxOf, minOf } from './passes.js';
 import { FP } from './lower-stack.js';
 import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
 
 type AluKind = Extract<InsnKind, { k: 'alu' }>;
 type AluLowering = (ctx: EmitCtx, insn: EbpfInsn, kind: AluKind) => void;
 
-/** `immed[hi, 0]`: the high word of an ALU32 result. */
-const zext = (ctx: EmitCtx, d: number): void => loadImm32(ctx, dest(d, 1), 0);
+/** `immed[hi, 0]`: the high word of an ALU32 result — left out when it is already zero (zext). */
+function zext(ctx: EmitCtx, d: number, readsDst: boolean): void {
+  zeroHigh(ctx, d, readsDst && highZero(ctx, d));
+}
+
+/** Trailing one bits of a non-negative mask: `&= mask` keeps every value below 2^k. */
+function lowOnes(mask: number): number {
+  let k = 0;
+  while (k < 31 && (mask >>> k) & 1) k++;
+  return k;
+}
+
+/** Can the 64-bit operation skip the high word, its result's high word provably 0 like the destination's (narrow32)? */
+function narrowable(ctx: EmitCtx, op: AluName, d: number, s: Source): boolean {
+  if (!enabled(ctx, 'narrow32') || !highZero(ctx, d)) return false;
+  const sMax = s.k === 'reg' ? maxOf(ctx, s.reg) : s.hi === 0 ? BigInt(s.lo) : undefined;
+  if (sMax === undefined || sMax >= 1n << 32n) return false;
+  switch (op) {
+    case 'and': case 'or': case 'xor': return true;
+    case 'add': return maxOf(ctx, d)! + sMax < 1n << 32n;
+    // Only scalars: a pointer minus something must keep its 64-bit wrap-around.
+    case 'sub': return !isPointer(ctx, d) && (minOf(ctx, d) ?? -1n) >= sMax;
+    default: return false;
+  }
+}
 
 /** Two-operand operations: the card operation for the low word and for the high word. */
 function binary(lo: AluOp, hi: AluOp): AluLowering {
   return (ctx, insn, kind) => {
     const d = mappedReg(ctx, insn.dst);
-    const s = sourceOf(ctx, insn, kind.useReg);
-    alu(ctx, dest(d, 0), left(d, 0), lo, sourceWord(ctx, s, 0, 'b'));
-    if (kind.width === 64) alu(ctx, dest(d, 1), left(d, 1), hi, sourceWord(ctx, s, 1, 'b'));
-    else zext(ctx, d);
+    let s = sourceOf(ctx, insn, kind.useReg);
+    let [opLo, opHi] = [lo, hi];
+    // neg-add-sub: x + (−c) is x − c, and c fits the operand field where −c would not.
+    if (enabled(ctx, 'neg-add-sub') && s.k === 'imm' && insn.imm < 0 && insn.imm !== -0x80000000 && (kind.op === 'add' || kind.op === 'sub')) {
+      [opLo, opHi] = kind.op === 'add' ? ['sub', 'sub_c'] : ['add', 'add_c'];
+      s = { k: 'imm', lo: -insn.imm, hi: 0 };
+    }
+    // ld-mask: a mask that keeps every bit the value can have.
+    if (enabled(ctx, 'ld-mask') && kind.op === 'and' && s.k === 'imm' && insn.imm >= 0) {
+      const m = maxOf(ctx, d);
+      if (m !== undefined && !isPointer(ctx, d) && m < 1n << BigInt(lowOnes(insn.imm))) {
+        if (kind.width === 32) zext(ctx, d, true);
+        return;
+      }
+    }
+    const effective: AluName = opLo === 'sub' ? 'sub' : opLo === 'add' ? 'add' : kind.op;
+    alu(ctx, dest(d, 0), left(d, 0), opLo, sourceWord(ctx, s, 0, 'b'));
+    if (kind.width === 64) {
+      if (!narrowable(ctx, effective, d, s)) alu(ctx, dest(d, 1), left(d, 1), opHi, sourceWord(ctx, s, 1, 'b'));
+    } else zext(ctx, d, true);
   };
 }
 
@@ -81,14 +121,14 @@ const mov: AluLowering = (ctx, insn, kind) => {
     if (s.k === 'reg') alu(ctx, dest(d, w), NONE_SRC, 'none', right(s.reg, w));
     else loadImm32(ctx, dest(d, w), w === 0 ? s.lo : s.hi);
   }
-  if (kind.width === 32) zext(ctx, d);
+  if (kind.width === 32) zext(ctx, d, false);
 };
 
 const neg: AluLowering = (ctx, insn, kind) => {
   const d = mappedReg(ctx, insn.dst);
   alu(ctx, dest(d, 0), imm(0), 'sub', right(d, 0));
   if (kind.width === 64) alu(ctx, dest(d, 1), imm(0), 'sub_c', right(d, 1));
-  else zext(ctx, d);
+  else zext(ctx, d, true);
 };
 
 type ShiftName = 'lsh' | 'rsh' | 'arsh';
@@ -111,11 +151,24 @@ function shift32(ctx: EmitCtx, name: ShiftName, d: number, n: number): void {
       shf(ctx, dest(d, 0), NONE_SRC, 'ashr', right(d, 0), 'shr', n);
     }
   }
-  zext(ctx, d);
+  zext(ctx, d, true);
+}
+
+/** narrow32 for a constant 64-bit shift: the value and the result both fit the low word (rsh/arsh by < 32, lsh keeping it below 2^32). */
+function narrowShift(ctx: EmitCtx, name: ShiftName, d: number, n: number): boolean {
+  if (!enabled(ctx, 'narrow32') || n >= 32) return false;
+  const m = isPointer(ctx, d) ? undefined : maxOf(ctx, d);
+  if (m === undefined) return false;
+  if (name === 'lsh') return m << BigInt(n) < 1n << 32n;
+  return m < (name === 'rsh' ? 1n << 32n : 1n << 31n);
 }
 
 function shift64(ctx: EmitCtx, name: ShiftName, d: number, n: number): void {
   if (n === 0) return;
+  if (narrowShift(ctx, name, d, n)) {
+    shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), name === 'lsh' ? 'shl' : 'shr', n);
+    return;
+  }
   if (name === 'lsh') {
     if (n < 32) {
       shf(ctx, dest(d, 1), left(d, 1), 'none', right(d, 0), 'dshr', 32 - n);
@@ -168,7 +221,7 @@ function shift32Reg(ctx: EmitCtx, name: ShiftName, d: number, s: number): void {
     amountOf(ctx, s);
     shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), name === 'lsh' ? 'shl' : 'shr', 'indirect');
   }
-  zext(ctx, d);
+  zext(ctx, d, true);
 }
 
 /**
@@ -258,7 +311,7 @@ const mul: AluLowering = (ctx, insn, kind) => {
   const s = sourceOf(ctx, insn, kind.useReg);
   if (kind.width === 32) {
     mul32x32(ctx, left(d, 0), sourceWord(ctx, s, 0, 'b'), dest(d, 0));
-    zext(ctx, d);
+    zext(ctx, d, true);
     return;
   }
   const crossHigh = s.k === 'reg' || s.hi !== 0;

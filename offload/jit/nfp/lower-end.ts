@@ -21,7 +21,7 @@ import type { LdFieldInsn } from '../../../nic-sim/isa/instructions.js';
 import { gprA, gprB } from '../../../nic-sim/isa/operands.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { InsnKind } from '../../../xdp/isa/kind.js';
-import { emit, loadImm32, mappedReg, move, type EmitCtx } from './emit.js';
+import { emit, mappedReg, move, zeroHigh, type EmitCtx } from './emit.js';
 import { TMP_GPR, dest, gprOf } from './regs.js';
 
 /** `ld_field[gprA_dst, mask, gprB_src, >>rot]`, optionally clearing the other bytes, written to both banks unless `aOnly`. */
@@ -44,7 +44,7 @@ export function lowerEnd(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, {
   const hi = gprOf(d, 1);
   if (kind.order === 'le') {
     if (kind.bits === 16) field(ctx, lo, lo, 0b0011, 0, true);
-    if (kind.bits !== 64) loadImm32(ctx, dest(d, 1), 0);
+    if (kind.bits !== 64) zeroHigh(ctx, d);
     return;
   }
   switch (kind.bits) {
@@ -52,11 +52,11 @@ export function lowerEnd(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, {
       // Bank A alone gets byte 0 in lane 1 (the rest cleared); then lane 0 takes byte 1 from the untouched bank B.
       field(ctx, lo, lo, 0b0010, 24, true, true);
       field(ctx, lo, lo, 0b0001, 8);
-      loadImm32(ctx, dest(d, 1), 0);
+      zeroHigh(ctx, d);
       return;
     case 32:
       swap32(ctx, lo, lo);
-      loadImm32(ctx, dest(d, 1), 0);
+      zeroHigh(ctx, d);
       return;
     case 64:
       swap32(ctx, TMP_GPR, hi);

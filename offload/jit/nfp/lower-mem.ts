@@ -30,7 +30,7 @@ import { gprA, gprB, imm, lm, xfer, type Src } from '../../../nic-sim/isa/operan
 import { LM_ADDR_WRITE_LATENCY, type CmdAction, type MemTarget } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { AccessSize, InsnKind } from '../../../xdp/isa/kind.js';
-import { NONE_SRC, alu, emit, immOperand, loadImm32, mappedReg, unsupported, type EmitCtx, type JitRegFacts } from './emit.js';
+import { NONE_SRC, alu, emit, immOperand, loadImm32, mappedReg, unsupported, zeroHigh, type EmitCtx, type JitRegFacts } from './emit.js';
 import { FP, loadStack, storeStackImm, storeStackReg } from './lower-stack.js';
 import { CTX_GPR, IMM_GPR, TMP_GPR, dest, loGpr, right } from './regs.js';
 
@@ -120,7 +120,7 @@ function laneLoad(ctx: EmitCtx, d: number, size: AccessSize, lane: number): void
     });
   } else alu(ctx, dest(d, 0), NONE_SRC, 'none', lm(3, 0));
   if (size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', lm(3, 1));
-  else loadImm32(ctx, dest(d, 1), 0);
+  else zeroHigh(ctx, d);
 }
 
 function laneStore(ctx: EmitCtx, src: Src, srcHi: Src | undefined, size: AccessSize, lane: number): void {
@@ -159,7 +159,7 @@ function loadCtx(ctx: EmitCtx, d: number, off: number, size: AccessSize): void {
     default:
       throw unsupported(ctx, `ldx from context offset ${off}: not a field the card has (data, data_end, data_meta, ingress_ifindex, rx_queue_index)`);
   }
-  loadImm32(ctx, dest(d, 1), 0);
+  zeroHigh(ctx, d);
 }
 
 function storeCtx(ctx: EmitCtx, off: number, size: AccessSize, value: Src | number, what: string): void {
@@ -184,7 +184,7 @@ export function lowerLdx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, {
   command(ctx, base.target, 'read8', base.reg, insn.off, kind.size, true);
   alu(ctx, dest(d, 0), NONE_SRC, 'none', xfer(0));
   if (kind.size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', xfer(1));
-  else loadImm32(ctx, dest(d, 1), 0);
+  else zeroHigh(ctx, d);
 }
 
 export function lowerStx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'stx' }>): void {

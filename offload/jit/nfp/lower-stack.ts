@@ -44,7 +44,7 @@ import { NOP } from '../../../nic-sim/isa/instructions.js';
 import { gprB, imm, lm, type Lm, type Src } from '../../../nic-sim/isa/operands.js';
 import { LM_ADDR_WRITE_LATENCY, type CsrName } from '../../../nic-sim/isa/tables.js';
 import type { AccessSize } from '../../../xdp/isa/kind.js';
-import { MAIN_FRAME_TOP, NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, unsupported, type EmitCtx } from './emit.js';
+import { MAIN_FRAME_TOP, NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, unsupported, zeroHigh, type EmitCtx } from './emit.js';
 import { IMM_GPR, dest, left, right } from './regs.js';
 
 /** MAX_BPF_STACK. */
@@ -132,7 +132,7 @@ export function loadStack(ctx: EmitCtx, d: number, fpOff: number, size: AccessSi
     emit(ctx, ld);
   } else alu(ctx, dest(d, 0), NONE_SRC, 'none', slot.word(0));
   if (size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', slot.word(1));
-  else loadImm32(ctx, dest(d, 1), 0);
+  else zeroHigh(ctx, d);
 }
 
 /** A store of eBPF register `s`'s low 1, 2, 4 or 8 bytes at r10 + `fpOff`. */

@@ -1,0 +1,63 @@
+/**
+ * The JIT's optimisations, each one switchable (`offload jit --no-opt NAME`) and
+ * each reading only the verifier's facts in the instruction records — the NFP
+ * driver's own (jit.c `nfp_bpf_opt_reg_init`, `nfp_bpf_opt_neg_add_sub`,
+ * `nfp_bpf_opt_ld_mask`, `nfp_bpf_opt_ld_shift`, `nfp_bpf_opt_pkt_cache`; the
+ * verifier hooks that remove dead code and skip zero-extension) and this project's
+ * 32-bit narrowing. They act where the lowerings decide what to emit:
+ *
+ *   reg-init     a copy of the context pointer (`r6 = r1`) emits nothing: the card's
+ *                context is registers 22–25, never a value
+ *   neg-add-sub  add/sub of a negative constant becomes sub/add of its magnitude, so
+ *                the constant fits the operand field (no `immed`)
+ *   ld-mask      `&= mask` that keeps every bit the value can have (umax < 2^k for a
+ *                mask of k low ones) emits nothing
+ *   ld-shift     `<<= 32; >>= 32` (clang's zero-extension idiom) of a value whose high
+ *                half is already zero emits nothing
+ *   dead-code    instructions the verifier never reached emit nothing, and a jump it
+ *                never took (or always took) loses its compare
+ *   zext         a 32-bit operation or narrow load leaves the high word alone when it
+ *                is already zero or nothing reads it before it is written whole
+ *                (nfp/high-liveness.ts)
+ *   narrow32     64-bit operations and compares on values the verifier proves fit in
+ *                32 bits (pointers are 32-bit addresses on the card) use the low word only
+ */
+import type { EmitCtx } from './emit.js';
+
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'dead-code', 'zext', 'narrow32'] as const;
+export type PassName = (typeof PASSES)[number];
+
+export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);
+
+export const enabled = (ctx: EmitCtx, p: PassName): boolean => ctx.opts.passes.has(p);
+
+/** Pointer types: on the card a 32-bit address (CTM, LM, EMEM) or a table id, its high word always 0. */
+const POINTERS = new Set(['ctx', 'pkt', 'pkt_end', 'pkt_meta', 'fp', 'map_value', 'map_value_or_null', 'map_ptr']);
+/** Every card address is below this (EMEM is the largest region, at most 1 GiB). */
+export const POINTER_MAX = 1n << 30n;
+
+/** The most a register can hold (as an unsigned 64-bit value), where the verifier bounds it on every path. */
+export function maxOf(ctx: EmitCtx, reg: number): bigint | undefined {
+  const f = ctx.reads?.[reg];
+  if (!f || f.types.size === 0) return undefined;
+  if ([...f.types].every((t) => POINTERS.has(t))) return POINTER_MAX;
+  if (f.types.size === 1 && f.types.has('scalar') && f.umax !== undefined) return f.umax;
+  return undefined;
+}
+
+export function minOf(ctx: EmitCtx, reg: number): bigint | undefined {
+  const f = ctx.reads?.[reg];
+  return f && f.types.size === 1 && f.types.has('scalar') ? f.umin : undefined;
+}
+
+/** Is the register's high word 0 on every path (a pointer, or a scalar below 2^32)? */
+export function highZero(ctx: EmitCtx, reg: number): boolean {
+  const m = maxOf(ctx, reg);
+  return m !== undefined && m < 1n << 32n;
+}
+
+/** Is the register a pointer on every path? */
+export function isPointer(ctx: EmitCtx, reg: number): boolean {
+  const f = ctx.reads?.[reg];
+  return !!f && f.types.size > 0 && [...f.types].every((t) => POINTERS.has(t));
+}

@@ -1,0 +1,62 @@
+/**
+ * The passes that remove whole eBPF instructions (nfp/passes.ts), decided from the
+ * records before anything is emitted — the kernel's `meta->skip`:
+ *
+ * - reg-init: `mov64 rX, rY` where rY is the context on every path (the card's context
+ *   is registers, so the copy carries nothing);
+ * - ld-shift: `lsh64 r, 32` followed by `rsh64 r, 32` (or `arsh64 r, 32` of a value
+ *   below 2^31) when r's high word is already zero and the second is no jump target;
+ * - dead-code: instructions the verifier never reached, and conditional jumps whose
+ *   target it never reached (never taken).
+ */
+import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
+import type { InsnKind } from '../../../xdp/isa/kind.js';
+import type { JitRegFacts } from './emit.js';
+import type { PassName } from './passes.js';
+
+interface Rec {
+  readonly index: number;
+  readonly insn: EbpfInsn;
+  readonly kind: InsnKind;
+  readonly reads?: readonly (JitRegFacts | undefined)[];
+  readonly visits?: number;
+}
+
+const target = (r: Rec): number | undefined => {
+  if (r.kind.k === 'jcond') return r.index + r.insn.off + 1;
+  if (r.kind.k === 'ja') return r.index + (r.kind.long ? r.insn.imm : r.insn.off) + 1;
+  return undefined;
+};
+
+const isShift32 = (r: Rec | undefined, op: string, dst: number): boolean =>
+  !!r && r.kind.k === 'alu' && r.kind.width === 64 && r.kind.op === op && !r.kind.useReg && r.insn.imm === 32 && r.insn.dst === dst;
+
+export function skippedInsns(records: readonly Rec[], passes: ReadonlySet<PassName>): Set<number> {
+  const skip = new Set<number>();
+  if (!records.some((r) => r.reads !== undefined)) return skip;
+  const at = new Map(records.map((r) => [r.index, r]));
+  const targets = new Set(records.map(target).filter((t): t is number => t !== undefined));
+  records.forEach((r, i) => {
+    const k = r.kind;
+    if (passes.has('dead-code')) {
+      if (r.visits === 0) return void skip.add(r.index);
+      const t = target(r);
+      if (k.k === 'jcond' && t !== undefined && at.get(t)?.visits === 0) return void skip.add(r.index);
+    }
+    if (passes.has('reg-init') && k.k === 'alu' && k.op === 'mov' && k.width === 64 && k.useReg) {
+      const f = r.reads?.[r.insn.src];
+      if (f && f.types.size === 1 && f.types.has('ctx')) skip.add(r.index);
+    }
+    if (passes.has('ld-shift') && isShift32(r, 'lsh', r.insn.dst)) {
+      const next = records[i + 1];
+      const f = r.reads?.[r.insn.dst];
+      const high0 = !!f && f.types.size === 1 && f.types.has('scalar') && f.umax !== undefined && f.umax < 1n << 32n;
+      const signedOk = !!f && f.umax !== undefined && f.umax < 1n << 31n;
+      if (next && high0 && !targets.has(next.index) && (isShift32(next, 'rsh', r.insn.dst) || (signedOk && isShift32(next, 'arsh', r.insn.dst)))) {
+        skip.add(r.index);
+        skip.add(next.index);
+      }
+    }
+  });
+  return skip;
+}
