@@ -17,10 +17,10 @@ import { requireMapSizes } from '../../xdp/object/map-sizes.js';
 import { describeInsn } from '../../xdp/object/program-listing.js';
 import { checkOutputFile, writeFailure } from '../../xdp/output/output-paths.js';
 import { isGplCompatible } from '../verifier/license.js';
-import { jitProgram, type JitResult } from '../jit/jit-program.js';
-import { NO_SOURCE } from '../jit/translate.js';
+import { jitProgram, passSavings, type JitResult } from '../jit/jit-program.js';
+import { NO_SOURCE, PASSES, isPassName, type PassName } from '../jit/translate.js';
 import { decideOffload, verdictExitCode } from '../rules/decide.js';
-import type { Io } from './io.js';
+import { UsageError, type Io } from './io.js';
 import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 
 export interface JitCommandOptions extends LoadInputOptions {
@@ -30,6 +30,14 @@ export interface JitCommandOptions extends LoadInputOptions {
   annotate?: boolean;
   json?: boolean;
   unprivileged?: boolean;
+  /** Passes to leave out (repeatable `--no-opt NAME`). */
+  opt?: string[];
+}
+
+/** `--no-opt NAME` values, checked against the pass names. */
+export function passesOff(names: readonly string[] = []): Set<PassName> {
+  for (const n of names) if (!isPassName(n)) throw new UsageError(`--no-opt: no pass '${n}'; the passes are ${PASSES.join(', ')}`);
+  return new Set(names as PassName[]);
 }
 
 /** The image file, written under a temporary name and renamed, so that a failed write never leaves a partial image. */
@@ -93,20 +101,24 @@ export function jitCommand(file: string, opts: JitCommandOptions, io: Io): numbe
     io.stderr.write(`offload: ${head}:\n${why.join('\n')}\n`);
     return verdictExitCode(report.verdict);
   }
-  const jit = jitProgram(obj, program, profile, { unprivileged: opts.unprivileged });
+  const noOpt = passesOff(opts.opt);
+  const jit = jitProgram(obj, program, profile, { ...(opts.unprivileged ? { unprivileged: true } : {}), noOpt });
   const ebpf = program.insns.length;
   const cardInsns = jit.card.insns.length;
   if (opts.output) writeImage(opts.output, encodeImage(jit.image, opts.output));
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({
       file, program: program.name, caps: profile.name, ebpf_insns: ebpf, card_insns: cardInsns, limit: profile.maxInsns,
-      passes: {}, ...(opts.output ? { image: opts.output } : {}),
+      passes: passSavings(jit.records, profile, jit.card, noOpt), ...(noOpt.size ? { off: [...noOpt] } : {}),
+      ...(opts.output ? { image: opts.output } : {}),
     }, null, 2)}\n`);
     return 0;
   }
   const out: string[] = [];
   out.push(`${file}: ${program.name} on ${profile.name}: ${ebpf} eBPF instructions → ${cardInsns} card instructions `
     + `(${(cardInsns / ebpf).toFixed(2)} per eBPF instruction; limit ${profile.maxInsns}, the 8-instruction prefetch pad included)`);
+  const saved = Object.entries(passSavings(jit.records, profile, jit.card, noOpt));
+  out.push(`passes: ${saved.map(([p, n]) => `${p} −${n}`).join(', ')}${noOpt.size ? `; off: ${[...noOpt].join(', ')}` : ''}`);
   if (opts.annotate) out.push(...annotate(program, obj.maps, jit));
   if (opts.output) out.push(`image: ${opts.output} (${jit.image.maps.length} maps, ${jit.image.relocs.length} relocations)`);
   io.stdout.write(`${out.join('\n')}\n`);

@@ -11,6 +11,7 @@ import { checkCommand, type CheckOptions } from './check-command.js';
 import { runDump, type DumpOptions } from './dump-command.js';
 import type { Io } from './io.js';
 import { jitCommand, type JitCommandOptions } from './jit-command.js';
+import { PASSES } from '../jit/translate.js';
 import { validateCommand, type ValidateCommandOptions } from './validate-command.js';
 import { collect } from './load-input.js';
 import { runCommand, type RunOptions } from './run-command.js';
@@ -93,7 +94,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--caps <profile>', 'card profile: a shipped name (offload caps list) or a JSON file', 'nfp-4000')
     .option('-o, --output <prog.img>', 'write the card image (protobuf; docs/nic-image.md)')
     .option('--annotate', 'each C line, its eBPF instructions and the card instructions they became')
-    .option('--json', 'counts as JSON: {"ebpf_insns", "card_insns", "passes"}')
+    .option('--json', 'counts as JSON: {"ebpf_insns", "card_insns", "passes": {name: card instructions saved}}')
+    .option('--no-opt <pass>', `leave an optimisation out (repeatable): ${PASSES.join(', ')}`, collect, [])
     .option('--unprivileged', 'verify as a loader without CAP_SYS_ADMIN/CAP_PERFMON (stricter)')
     .option('--type <type>', 'every program is of this type whatever its section (xdp; bpftool prog load ... type xdp)')
     .option('--map-size <name=n>', 'max_entries of a map, as a loader sets it before loading (repeatable)', collect)

@@ -11,7 +11,7 @@ import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
 import { buildRecords, type ProgramRecords } from '../verifier/insn-records.js';
 import { JitError } from './errors.js';
 import { buildImage } from './image-writer.js';
-import { translate, type CardProgram } from './translate.js';
+import { PASSES, translate, type CardProgram, type PassName, type TranslateOptions } from './translate.js';
 
 export interface JitResult {
   readonly records: ProgramRecords;
@@ -22,6 +22,24 @@ export interface JitResult {
 export interface JitOptions {
   /** Verify as an unprivileged loader (default privileged, as offload is). */
   readonly unprivileged?: boolean;
+  /** Optimisations to leave out (`--no-opt NAME`). */
+  readonly noOpt?: ReadonlySet<PassName>;
+}
+
+/** The translation options for a profile: its adjust_head window, XDP's 32-bit action, the passes on. */
+export function translateOptions(profile: CardProfile, noOpt: ReadonlySet<PassName> = new Set()): TranslateOptions {
+  return {
+    u32Return: true,
+    passes: new Set(PASSES.filter((p) => !noOpt.has(p))),
+    ...(profile.adjustHead ? { adjustHead: { offMin: profile.adjustHead.offMin, offMax: profile.adjustHead.offMax } } : {}),
+  };
+}
+
+/** Card instructions each pass saves: the program translated with that pass also off, against `card`. */
+export function passSavings(records: ProgramRecords, profile: CardProfile, card: CardProgram, noOpt: ReadonlySet<PassName> = new Set()): Record<PassName, number> {
+  return Object.fromEntries(PASSES.filter((p) => !noOpt.has(p)).map((p) => [
+    p, translate(records.records, translateOptions(profile, new Set([...noOpt, p]))).insns.length - card.insns.length,
+  ])) as Record<PassName, number>;
 }
 
 /** Does this JIT translate for the profile's card (a 32-bit core issuing one instruction a cycle, as the NFP)? */
@@ -39,10 +57,7 @@ export function translateProgram(
     const e = result.error!;
     throw new JitError('refused', Math.max(0, e.insn), `the verifier refuses the program, so it is not translated: ${e.message}`);
   }
-  const card = translate(records.records, {
-    u32Return: true,
-    ...(profile.adjustHead ? { adjustHead: { offMin: profile.adjustHead.offMin, offMax: profile.adjustHead.offMax } } : {}),
-  });
+  const card = translate(records.records, translateOptions(profile, opts.noOpt));
   return { records, card };
 }
 

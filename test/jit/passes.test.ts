@@ -1,0 +1,74 @@
+/**
+ * The JIT's passes (offload/jit/nfp/passes.ts): each one saves card instructions on
+ * the project's offloadable fixtures (the figures `npm run bench:jit` prints), each
+ * can be switched off alone, and the code each one leaves out is the code it claims
+ * to (a packet-pointer bounds check narrowed to one subtraction and a branch; a
+ * context copy gone; a constant subtracted instead of a negative one added). That
+ * the optimised code still computes what the host does is test/jit/fixtures-card.test.ts
+ * and test/jit/random-programs.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveProfile } from '../../caps/load-profile.js';
+import { disasmInsn } from '../../nic-sim/isa/index.js';
+import { passSavings, translateOptions, translateProgram } from '../../offload/jit/jit-program.js';
+import { PASSES, translate, type PassName } from '../../offload/jit/translate.js';
+import { decideOffload } from '../../offload/rules/decide.js';
+import { findPrograms, loadObjectFile } from '../../xdp/object/load-object.js';
+import { fixtureObjects } from '../support/paths.js';
+
+const { profile } = resolveProfile('nfp-4000');
+const programs = fixtureObjects().flatMap((file) => {
+  const obj = loadObjectFile(file);
+  return findPrograms(obj).filter((p) => decideOffload(obj, p, profile, { privileged: true }).verdict === 'offload').map((program) => ({ file, obj, program }));
+});
+const translated = programs.map(({ file, obj, program }) => ({ file, program, ...translateProgram(obj, program, profile) }));
+
+/** The card code of one eBPF instruction, as text. */
+function codeOf(t: (typeof translated)[number], index: number, off: readonly PassName[] = []): string[] {
+  const card = off.length ? translate(t.records.records, translateOptions(profile, new Set(off))) : t.card;
+  return card.insns.flatMap((insn, pc) => (card.sourceMap[pc] === index ? [disasmInsn(insn)] : []));
+}
+
+const find = (file: string, name: string) => translated.find((t) => t.file.endsWith(file) && t.program.name === name)!;
+
+describe('JIT passes', () => {
+  it.each(PASSES)('%s saves card instructions on the fixtures', (pass) => {
+    const saved = translated.reduce((n, t) => n + passSavings(t.records, profile, t.card)[pass], 0);
+    expect(saved).toBeGreaterThan(0);
+    // Off alone, it never makes the code shorter.
+    for (const t of translated) expect(passSavings(t.records, profile, t.card)[pass]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('dead-code: an instruction the verifier never reached emits nothing (a branch to the abort path without the pass)', () => {
+    const withDead = translated.filter((t) => t.records.records.some((r) => r.visits === 0));
+    expect(withDead.length).toBeGreaterThan(0);
+    for (const t of withDead) {
+      const dead = t.records.records.find((r) => r.visits === 0)!;
+      expect(codeOf(t, dead.index)).toEqual([]);
+      expect(codeOf(t, dead.index, ['dead-code'])).toHaveLength(1);
+    }
+  });
+
+  it('narrow32: a packet bounds check (pointers are 32-bit on the card) is one subtraction and a branch', () => {
+    const t = find('parse_l3.o', 'xdp_parse_l3');
+    const check = t.records.records.find((r) => r.kind.k === 'jcond' && [...(r.reads[r.insn.dst]?.types ?? [])].includes('pkt'))!;
+    expect(codeOf(t, check.index)).toHaveLength(2);
+    expect(codeOf(t, check.index, ['narrow32'])).toHaveLength(3);
+  });
+
+  it('reg-init: a copy of the context pointer emits nothing', () => {
+    const t = translated.find((x) => x.records.records.some((r) => r.kind.k === 'alu' && r.kind.op === 'mov' && r.kind.useReg && r.reads[r.insn.src]?.types.has('ctx')))!;
+    const copy = t.records.records.find((r) => r.kind.k === 'alu' && r.kind.op === 'mov' && r.kind.useReg && r.reads[r.insn.src]?.types.has('ctx'))!;
+    expect(codeOf(t, copy.index)).toEqual([]);
+    expect(codeOf(t, copy.index, ['reg-init'])).toHaveLength(2);
+  });
+
+  it('neg-add-sub: r2 += -8 on a stack pointer becomes a subtraction of 8, no immed', () => {
+    const t = find('proto_count_array.o', 'xdp_proto_count');
+    const add = t.records.records.find((r) => r.kind.k === 'alu' && r.kind.op === 'add' && !r.kind.useReg && r.insn.imm < 0)!;
+    const code = codeOf(t, add.index);
+    expect(code.some((c) => c.startsWith('immed'))).toBe(false);
+    expect(code[0]).toMatch(/, -, /);
+    expect(codeOf(t, add.index, ['neg-add-sub']).some((c) => c.startsWith('immed'))).toBe(true);
+  });
+});
