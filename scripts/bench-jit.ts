@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { resolveProfile } from '../caps/load-profile.js';
 import { Card } from '../nic-sim/card/card.js';
 import { buildImage } from '../offload/jit/image-writer.js';
-import { translateProgram } from '../offload/jit/jit-program.js';
+import { passSavings, translateOptions, translateProgram } from '../offload/jit/jit-program.js';
 import { PASSES, translate, type PassName } from '../offload/jit/translate.js';
 import { decideOffload } from '../offload/rules/decide.js';
 import { findPrograms, loadObjectFile } from '../xdp/object/load-object.js';
@@ -44,14 +44,15 @@ for (const file of readdirSync(OBJ).filter((f) => f.endsWith('.o')).sort()) {
   for (const program of findPrograms(obj)) {
     if (decideOffload(obj, program, profile, { privileged: true }).verdict !== 'offload') continue;
     const { records, card } = translateProgram(obj, program, profile);
-    const opts = { adjustHead: { offMin: profile.adjustHead!.offMin, offMax: profile.adjustHead!.offMax } };
-    const off = Object.fromEntries(PASSES.map((p) => [p, translate(records.records, { ...opts, passes: new Set(PASSES.filter((q) => q !== p)) }).insns.length])) as Record<PassName, number>;
+    const opts = translateOptions(profile);
+    const saved = passSavings(records, profile, card);
+    const off = Object.fromEntries(PASSES.map((p) => [p, card.insns.length + saved[p]])) as Record<PassName, number>;
     const sim = new Card(buildImage(card, program, obj.maps, profile), profile, { file });
     let steps = 0;
     for (const p of packets) steps += sim.runPacket(p).counters.steps;
     rows.push({
       name: `${file.replace(/\.o$/, '')}:${program.name}`, ebpf: program.insns.length, card: card.insns.length,
-      tail: card.insns.length - card.outroPc, off, none: translate(records.records, { ...opts, passes: new Set() }).insns.length, steps: steps / packets.length,
+      tail: card.insns.length - card.outroPc, off, none: translate(records.records, translateOptions(profile, new Set(PASSES))).insns.length, steps: steps / packets.length,
       jitMs: median(() => translateProgram(obj, program, profile)),
       translateMs: median(() => translate(records.records, opts)),
     });
