@@ -35,10 +35,11 @@ import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 import { PASSES, type PassName } from './nfp/passes.js';
 import { skippedInsns } from './nfp/skip-insns.js';
-import { highLiveOut } from './nfp/high-liveness.js';
+import { highLiveness } from './nfp/high-liveness.js';
 
 export { NO_SOURCE, type CardReloc, type CardRelocKind, type JitRegFacts } from './nfp/emit.js';
 export { PASSES, isPassName, type PassName } from './nfp/passes.js';
+export { highLiveness, type HighLiveness } from './nfp/high-liveness.js';
 export { ACTION_GPR } from './nfp/regs.js';
 export { nfpActionOf, NfpAction, XdpAction } from './nfp/outro.js';
 export { JitError, type JitErrorKind } from './errors.js';
@@ -120,7 +121,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
     untypedMemory, usesStack, hasCalls: frames.length > 1, passes, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
   const skip = skippedInsns(records, passes);
-  const hiLive = highLiveOut(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false);
+  const hiLive = highLiveness(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
   const addressOf = new Map<number, number>();
   if (usesStack) emitStackPrologue(ctx);
   for (const rec of records) {

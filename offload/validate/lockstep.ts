@@ -25,6 +25,7 @@ import type { InsnKind } from '../../xdp/isa/kind.js';
 import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import type { ProgramRecords } from '../verifier/insn-records.js';
+import { PASSES, highLiveness } from '../jit/translate.js';
 
 export interface Divergence {
   /** The eBPF instruction (kernel index) the validator blames. */
@@ -57,7 +58,6 @@ function hostDescriber(host: XdpMachine, oneFrame: boolean): Describe {
   const view = host.inspect();
   const memory = host.maps;
   return (type, lo, hi) => {
-    if (type === 'scalar') return `${hex32(hi)}:${hex32(lo)}`;
     if (PACKET.has(type)) return `packet+${(lo | 0) - view.data}`;
     if (type === 'fp') return oneFrame ? `r10${(lo | 0) - view.stackTop}` : undefined;
     if (!MAP_VALUE.has(type)) return undefined;
@@ -78,7 +78,6 @@ function cardDescriber(card: Card, oneFrame: boolean): Describe {
   const view = card.inspect();
   const maps = card.maps;
   return (type, lo) => {
-    if (type === 'scalar') return undefined;
     if (PACKET.has(type)) return `packet+${(lo >>> 0) - view.data}`;
     if (type === 'fp') return oneFrame ? `r10${(lo >>> 0) - view.stackTop}` : undefined;
     if (!MAP_VALUE.has(type)) return undefined;
@@ -95,13 +94,20 @@ function cardDescriber(card: Card, oneFrame: boolean): Describe {
   };
 }
 
-/** The registers `index` reads (r0–r9) of one type on every path, described. */
-function describeReads(records: ProgramRecords, index: number, regs: Int32Array, describe: Describe): Map<number, string> {
+/**
+ * The registers `index` reads (r0–r9) of one type on every path, described; a scalar's high word
+ * only where it is still to be read (`hiLive`): the JIT leaves a high word nobody reads unwritten.
+ */
+function describeReads(records: ProgramRecords, index: number, regs: Int32Array, hiLive: number, describe: Describe): Map<number, string> {
   const out = new Map<number, string>();
   const rec = records.at(index);
   (rec?.reads ?? []).forEach((facts, reg) => {
     if (reg > 9 || !facts || facts.types.size !== 1) return;
-    const d = describe([...facts.types][0]!, regs[2 * reg]!, regs[2 * reg + 1]!);
+    const type = [...facts.types][0]!;
+    const hi = regs[2 * reg + 1]!;
+    const d = type === 'scalar'
+      ? `${hex32((hiLive & (1 << reg)) === 0 ? 0 : hi)}:${hex32(regs[2 * reg]!)}`
+      : describe(type, regs[2 * reg]!, hi);
     if (d !== undefined) out.set(reg, d);
   });
   return out;
@@ -147,13 +153,15 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
   const translated = new Set(startAt.values());
 
   const oneFrame = input.program.funcs.length <= 1;
+  const subprogram = input.program.funcs.length > 1 ? Math.min(...input.program.funcs.map((f) => f.slot).filter((x) => x > 0)) : Infinity;
+  const hiLive = highLiveness(input.records.records, subprogram, true, new Set(PASSES)).liveIn;
   const host = new XdpMachine(input.obj, input.program, {
     engine: 'interp', random: random(),
     onInsn: (slot, regs) => {
       if (!translated.has(slot)) return;
       const view = host.inspect();
       const r = regs.slice(0, 20);
-      hostTrace.push({ index: slot, regs: r, stack: view.stack.slice(), packet: view.packet().slice(), seen: describeReads(input.records, slot, r, hostDescriber(host, oneFrame)) });
+      hostTrace.push({ index: slot, regs: r, stack: view.stack.slice(), packet: view.packet().slice(), seen: describeReads(input.records, slot, r, hiLive.get(slot) ?? ~0, hostDescriber(host, oneFrame)) });
     },
   });
   const card: Card = new Card(input.image, input.profile, {
@@ -165,7 +173,7 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
       for (let i = 0; i < 20; i++) regs[i] = s.gprB[i] as number;
       const view = card.inspect();
       const describe = cardDescriber(card, oneFrame);
-      const seen = describeReads(input.records, idx, regs, (t, lo, hi) => (t === 'scalar' ? `${hex32(hi)}:${hex32(lo)}` : describe(t, lo, hi)));
+      const seen = describeReads(input.records, idx, regs, hiLive.get(idx) ?? ~0, describe);
       cardTrace.push({ index: idx, regs, stack: view.stack.slice(), packet: view.packet().slice(), seen });
     },
   });

@@ -5,29 +5,46 @@
  * 32-bit definitions need an explicit zero-extension on 32-bit JITs (the NFP's
  * among them: `insn_aux_data.zext_dst`, `opt_subreg_zext_lo32_rnd_hi32`). A 32-bit
  * operation or a narrow load whose destination's high word nobody reads before it is
- * written whole can leave that word as it is: the `zext` pass.
+ * written whole can leave that word as it is, and so can a 64-bit move: the `zext` pass.
  *
  * Conservative by construction: every 64-bit operation reads both halves of what it
- * touches (even where narrow32 will skip the high word), helper and subprogram calls
+ * touches, except those narrow32 lowers to their low words (the same decision, made
+ * here from the same facts): their high words pass through; helper and subprogram calls
  * read r1–r5 whole, a subprogram's exit reads r0 whole, and the program's own exit
  * reads r0's high word unless the caller says the result is a 32-bit action.
  */
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { InsnKind } from '../../../xdp/isa/kind.js';
+import type { JitRegFacts } from './emit.js';
+import { narrowAlu, narrowCompare, negAddSub } from './passes.js';
 
 interface Rec {
   readonly index: number;
   readonly insn: EbpfInsn;
   readonly kind: InsnKind;
+  readonly reads?: readonly (JitRegFacts | undefined)[];
 }
 
 const ARGS = 0b111110; // r1..r5
 const bit = (r: number): number => 1 << r;
 
+/** Does narrow32 leave this 64-bit ALU instruction's (or compare's) high words alone? (The lowerings decide the same.) */
+function narrowed(r: Rec, passes: ReadonlySet<string>): boolean {
+  const k = r.kind;
+  if (!passes.has('narrow32') || r.reads === undefined) return false;
+  const s = k.k === 'alu' || k.k === 'jcond' ? (k.useReg ? { reg: r.insn.src } : { imm: r.insn.imm }) : undefined;
+  if (k.k === 'jcond') return k.width === 64 && narrowCompare(r.reads, k.op, r.insn.dst, s!);
+  if (k.k !== 'alu' || k.width !== 64 || !s) return false;
+  const flipped = !k.useReg && passes.has('neg-add-sub') ? negAddSub(k.op, r.insn.imm) : undefined;
+  return narrowAlu(r.reads, flipped?.op ?? k.op, r.insn.dst, flipped ? { imm: flipped.imm } : s);
+}
+
 /** High halves read (`use`) and written whole (`def`) by one instruction, as register bit sets. */
-function effect(r: Rec, isMainExit: boolean, u32Return: boolean): { use: number; def: number } {
+function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: ReadonlySet<string>): { use: number; def: number } {
   const { insn, kind: k } = r;
   const reg = (n: number) => (n <= 9 ? bit(n) : 0);
+  // A narrowed operation reads and writes only low words: the high word passes through it.
+  if (narrowed(r, passes)) return { use: 0, def: 0 };
   switch (k.k) {
     case 'alu':
       if (k.width === 32) return { use: 0, def: reg(insn.dst) };
@@ -45,8 +62,15 @@ function effect(r: Rec, isMainExit: boolean, u32Return: boolean): { use: number;
   }
 }
 
-/** Per eBPF index: the registers whose high word may be read after the instruction (a bit set over r0–r9). */
-export function highLiveOut(records: readonly Rec[], mainEnd: number, u32Return: boolean): Map<number, number> {
+export interface HighLiveness {
+  /** Per eBPF index: registers (bit n = rn) whose high word may be read at or after the instruction. */
+  readonly liveIn: ReadonlyMap<number, number>;
+  /** … after it. */
+  readonly liveOut: ReadonlyMap<number, number>;
+}
+
+/** High-word liveness of a program (`mainEnd`: index of its first subprogram). */
+export function highLiveness(records: readonly Rec[], mainEnd: number, u32Return: boolean, passes: ReadonlySet<string>): HighLiveness {
   const pos = new Map(records.map((r, i) => [r.index, i]));
   const succ: number[][] = records.map((r, i) => {
     const next = records[i + 1] ? [i + 1] : [];
@@ -56,7 +80,7 @@ export function highLiveOut(records: readonly Rec[], mainEnd: number, u32Return:
     if (k.k === 'jcond') return [...next, pos.get(r.index + r.insn.off + 1)].filter((p): p is number => p !== undefined);
     return next;
   });
-  const eff = records.map((r) => effect(r, r.index < mainEnd, u32Return));
+  const eff = records.map((r) => effect(r, r.index < mainEnd, u32Return, passes));
   const liveIn = new Int32Array(records.length);
   const liveOut = new Int32Array(records.length);
   for (let changed = true; changed;) {
@@ -72,5 +96,8 @@ export function highLiveOut(records: readonly Rec[], mainEnd: number, u32Return:
       }
     }
   }
-  return new Map(records.map((r, i) => [r.index, liveOut[i]!]));
+  return {
+    liveIn: new Map(records.map((r, i) => [r.index, liveIn[i]!])),
+    liveOut: new Map(records.map((r, i) => [r.index, liveOut[i]!])),
+  };
 }

@@ -43,9 +43,9 @@ import { LddwSrc } from '../../../xdp/isa/opcodes.js';
 import type { AluName, InsnKind } from '../../../xdp/isa/kind.js';
 import {
   NONE_SRC, alu, emit, forwardBranch, loadImm32, place, mappedReg, refuse, relocNext, shf, sourceOf, sourceWord, unsupported,
-  zeroHigh, type CardRelocKind, type EmitCtx, type Refusal, type Source,
+  zeroHigh, type CardRelocKind, type EmitCtx, type Refusal,
 } from './emit.js';
-import { enabled, highZero, isPointer, maxOf, minOf } from './passes.js';
+import { enabled, highZero, isPointer, maxOf, narrowAlu, negAddSub } from './passes.js';
 import { FP } from './lower-stack.js';
 import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
 
@@ -54,7 +54,7 @@ type AluLowering = (ctx: EmitCtx, insn: EbpfInsn, kind: AluKind) => void;
 
 /** `immed[hi, 0]`: the high word of an ALU32 result — left out when it is already zero (zext). */
 function zext(ctx: EmitCtx, d: number, readsDst: boolean): void {
-  zeroHigh(ctx, d, readsDst && highZero(ctx, d));
+  zeroHigh(ctx, d, readsDst && highZero(ctx.reads, d));
 }
 
 /** Trailing one bits of a non-negative mask: `&= mask` keeps every value below 2^k. */
@@ -64,20 +64,6 @@ function lowOnes(mask: number): number {
   return k;
 }
 
-/** Can the 64-bit operation skip the high word, its result's high word provably 0 like the destination's (narrow32)? */
-function narrowable(ctx: EmitCtx, op: AluName, d: number, s: Source): boolean {
-  if (!enabled(ctx, 'narrow32') || !highZero(ctx, d)) return false;
-  const sMax = s.k === 'reg' ? maxOf(ctx, s.reg) : s.hi === 0 ? BigInt(s.lo) : undefined;
-  if (sMax === undefined || sMax >= 1n << 32n) return false;
-  switch (op) {
-    case 'and': case 'or': case 'xor': return true;
-    case 'add': return maxOf(ctx, d)! + sMax < 1n << 32n;
-    // Only scalars: a pointer minus something must keep its 64-bit wrap-around.
-    case 'sub': return !isPointer(ctx, d) && (minOf(ctx, d) ?? -1n) >= sMax;
-    default: return false;
-  }
-}
-
 /** Two-operand operations: the card operation for the low word and for the high word. */
 function binary(lo: AluOp, hi: AluOp): AluLowering {
   return (ctx, insn, kind) => {
@@ -85,22 +71,24 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
     let s = sourceOf(ctx, insn, kind.useReg);
     let [opLo, opHi] = [lo, hi];
     // neg-add-sub: x + (−c) is x − c, and c fits the operand field where −c would not.
-    if (enabled(ctx, 'neg-add-sub') && s.k === 'imm' && insn.imm < 0 && insn.imm !== -0x80000000 && (kind.op === 'add' || kind.op === 'sub')) {
-      [opLo, opHi] = kind.op === 'add' ? ['sub', 'sub_c'] : ['add', 'add_c'];
-      s = { k: 'imm', lo: -insn.imm, hi: 0 };
+    const flipped = !kind.useReg && enabled(ctx, 'neg-add-sub') ? negAddSub(kind.op, insn.imm) : undefined;
+    if (flipped) {
+      [opLo, opHi] = flipped.op === 'sub' ? ['sub', 'sub_c'] : ['add', 'add_c'];
+      s = { k: 'imm', lo: flipped.imm, hi: 0 };
     }
     // ld-mask: a mask that keeps every bit the value can have.
     if (enabled(ctx, 'ld-mask') && kind.op === 'and' && s.k === 'imm' && insn.imm >= 0) {
-      const m = maxOf(ctx, d);
-      if (m !== undefined && !isPointer(ctx, d) && m < 1n << BigInt(lowOnes(insn.imm))) {
+      const m = maxOf(ctx.reads, d);
+      if (m !== undefined && !isPointer(ctx.reads, d) && m < 1n << BigInt(lowOnes(insn.imm))) {
         if (kind.width === 32) zext(ctx, d, true);
         return;
       }
     }
-    const effective: AluName = opLo === 'sub' ? 'sub' : opLo === 'add' ? 'add' : kind.op;
     alu(ctx, dest(d, 0), left(d, 0), opLo, sourceWord(ctx, s, 0, 'b'));
     if (kind.width === 64) {
-      if (!narrowable(ctx, effective, d, s)) alu(ctx, dest(d, 1), left(d, 1), opHi, sourceWord(ctx, s, 1, 'b'));
+      const operand = kind.useReg ? { reg: insn.src } : { imm: flipped ? flipped.imm : insn.imm };
+      const narrow = enabled(ctx, 'narrow32') && narrowAlu(ctx.reads, flipped?.op ?? kind.op, d, operand);
+      if (!narrow) alu(ctx, dest(d, 1), left(d, 1), opHi, sourceWord(ctx, s, 1, 'b'));
     } else zext(ctx, d, true);
   };
 }
@@ -116,7 +104,9 @@ const mov: AluLowering = (ctx, insn, kind) => {
     return;
   }
   const s = sourceOf(ctx, insn, kind.useReg);
-  const words = kind.width === 64 ? ([0, 1] as const) : ([0] as const);
+  // A 64-bit move's high word, when nothing reads it before it is written again, is left alone (zext).
+  const hiDead = enabled(ctx, 'zext') && (ctx.hiLive & (1 << d)) === 0;
+  const words = kind.width === 64 && !hiDead ? ([0, 1] as const) : ([0] as const);
   for (const w of words) {
     if (s.k === 'reg') alu(ctx, dest(d, w), NONE_SRC, 'none', right(s.reg, w));
     else loadImm32(ctx, dest(d, w), w === 0 ? s.lo : s.hi);
@@ -157,7 +147,7 @@ function shift32(ctx: EmitCtx, name: ShiftName, d: number, n: number): void {
 /** narrow32 for a constant 64-bit shift: the value and the result both fit the low word (rsh/arsh by < 32, lsh keeping it below 2^32). */
 function narrowShift(ctx: EmitCtx, name: ShiftName, d: number, n: number): boolean {
   if (!enabled(ctx, 'narrow32') || n >= 32) return false;
-  const m = isPointer(ctx, d) ? undefined : maxOf(ctx, d);
+  const m = isPointer(ctx.reads, d) ? undefined : maxOf(ctx.reads, d);
   if (m === undefined) return false;
   if (name === 'lsh') return m << BigInt(n) < 1n << 32n;
   return m < (name === 'rsh' ? 1n << 32n : 1n << 31n);

@@ -21,7 +21,7 @@ import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { InsnKind, JmpName } from '../../../xdp/isa/kind.js';
 import { alu, branch, mappedReg, sourceOf, sourceWord, type EmitCtx, type Source } from './emit.js';
 import { TMP_GPR, left, right } from './regs.js';
-import { enabled, maxOf } from './passes.js';
+import { enabled, narrowCompare } from './passes.js';
 
 type JcondKind = Extract<InsnKind, { k: 'jcond' }>;
 
@@ -67,21 +67,10 @@ function bitwise(ctx: EmitCtx, d: number, s: Source, width: 32 | 64, op: AluOp):
   alu(ctx, NO_DST, gprA(TMP_GPR), 'or', gprB(TMP_GPR));
 }
 
-const SIGNED: ReadonlySet<string> = new Set(['jsgt', 'jsge', 'jslt', 'jsle']);
-
-/**
- * narrow32: a 64-bit compare of two values whose high words are 0 (pointers, scalars below 2^32,
- * constants ≥ 0) compares the low words alone; a signed one needs both below 2^31.
- */
+/** narrow32: a 64-bit compare of values whose high words are 0 compares the low words alone. */
 function compareWidth(ctx: EmitCtx, insn: EbpfInsn, kind: JcondKind, d: number): 32 | 64 {
   if (kind.width === 32 || !enabled(ctx, 'narrow32')) return kind.width;
-  const limit = SIGNED.has(kind.op) ? 1n << 31n : 1n << 32n;
-  const below = (reg: number) => {
-    const m = maxOf(ctx, reg);
-    return m !== undefined && m < limit;
-  };
-  const srcOk = kind.useReg ? below(insn.src) : insn.imm >= 0 && BigInt(insn.imm) < limit;
-  return below(d) && srcOk ? 32 : 64;
+  return narrowCompare(ctx.reads, kind.op, d, kind.useReg ? { reg: insn.src } : { imm: insn.imm }) ? 32 : 64;
 }
 
 export function lowerJcond(ctx: EmitCtx, insn: EbpfInsn, kind: JcondKind): void {

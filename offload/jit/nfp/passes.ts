@@ -22,7 +22,7 @@
  *   narrow32     64-bit operations and compares on values the verifier proves fit in
  *                32 bits (pointers are 32-bit addresses on the card) use the low word only
  */
-import type { EmitCtx } from './emit.js';
+import type { EmitCtx, JitRegFacts } from './emit.js';
 
 export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'dead-code', 'zext', 'narrow32'] as const;
 export type PassName = (typeof PASSES)[number];
@@ -36,28 +36,78 @@ const POINTERS = new Set(['ctx', 'pkt', 'pkt_end', 'pkt_meta', 'fp', 'map_value'
 /** Every card address is below this (EMEM is the largest region, at most 1 GiB). */
 export const POINTER_MAX = 1n << 30n;
 
+type Reads = readonly (JitRegFacts | undefined)[] | undefined;
+
 /** The most a register can hold (as an unsigned 64-bit value), where the verifier bounds it on every path. */
-export function maxOf(ctx: EmitCtx, reg: number): bigint | undefined {
-  const f = ctx.reads?.[reg];
+export function maxOf(reads: Reads, reg: number): bigint | undefined {
+  const f = reads?.[reg];
   if (!f || f.types.size === 0) return undefined;
   if ([...f.types].every((t) => POINTERS.has(t))) return POINTER_MAX;
   if (f.types.size === 1 && f.types.has('scalar') && f.umax !== undefined) return f.umax;
   return undefined;
 }
 
-export function minOf(ctx: EmitCtx, reg: number): bigint | undefined {
-  const f = ctx.reads?.[reg];
+export function minOf(reads: Reads, reg: number): bigint | undefined {
+  const f = reads?.[reg];
   return f && f.types.size === 1 && f.types.has('scalar') ? f.umin : undefined;
 }
 
 /** Is the register's high word 0 on every path (a pointer, or a scalar below 2^32)? */
-export function highZero(ctx: EmitCtx, reg: number): boolean {
-  const m = maxOf(ctx, reg);
+export function highZero(reads: Reads, reg: number): boolean {
+  const m = maxOf(reads, reg);
   return m !== undefined && m < 1n << 32n;
 }
 
 /** Is the register a pointer on every path? */
-export function isPointer(ctx: EmitCtx, reg: number): boolean {
-  const f = ctx.reads?.[reg];
+export function isPointer(reads: Reads, reg: number): boolean {
+  const f = reads?.[reg];
   return !!f && f.types.size > 0 && [...f.types].every((t) => POINTERS.has(t));
+}
+
+/** A stack pointer on every path, r10 + off with off known: the LM address stays ≥ 0 minus at most 512 + off. */
+function stackRoom(reads: Reads, reg: number): bigint | undefined {
+  const f = reads?.[reg];
+  if (!f || f.types.size !== 1 || !f.types.has('fp') || f.offMin === undefined) return undefined;
+  return BigInt(512 + f.offMin);
+}
+
+/** An ALU operand: a register, or a constant sign-extended to 64 bits. */
+export type Operand = { readonly reg: number } | { readonly imm: number };
+
+/**
+ * narrow32 for a 64-bit `op` on d and s: the result's high word is 0, like d's already is, so the
+ * high-word instruction can go. and/or/xor of two such values; add when the sum stays below 2^32;
+ * sub of scalars that cannot go negative, or of a constant from a stack pointer with room below it.
+ */
+export function narrowAlu(reads: Reads, op: string, d: number, s: Operand): boolean {
+  if (!highZero(reads, d)) return false;
+  const sMax = 'reg' in s ? maxOf(reads, s.reg) : s.imm >= 0 ? BigInt(s.imm) : undefined;
+  if (sMax === undefined || sMax >= 1n << 32n) return false;
+  switch (op) {
+    case 'and': case 'or': case 'xor': return true;
+    case 'add': return maxOf(reads, d)! + sMax < 1n << 32n;
+    case 'sub': {
+      if (isPointer(reads, d)) return 'imm' in s && (stackRoom(reads, d) ?? -1n) >= sMax;
+      return (minOf(reads, d) ?? -1n) >= sMax;
+    }
+    default: return false;
+  }
+}
+
+const SIGNED: ReadonlySet<string> = new Set(['jsgt', 'jsge', 'jslt', 'jsle']);
+
+/** narrow32 for a 64-bit compare: both sides' high words 0 (both below 2^31 for a signed one). */
+export function narrowCompare(reads: Reads, op: string, d: number, s: Operand): boolean {
+  const limit = SIGNED.has(op) ? 1n << 31n : 1n << 32n;
+  const below = (reg: number) => {
+    const m = maxOf(reads, reg);
+    return m !== undefined && m < limit;
+  };
+  return below(d) && ('reg' in s ? below(s.reg) : s.imm >= 0 && BigInt(s.imm) < limit);
+}
+
+/** The effective operation of an add/sub of a constant after neg-add-sub (x + −c is x − c). */
+export function negAddSub(op: string, imm: number): { op: string; imm: number } | undefined {
+  if ((op !== 'add' && op !== 'sub') || imm >= 0 || imm === -0x80000000) return undefined;
+  return { op: op === 'add' ? 'sub' : 'add', imm: -imm };
 }
