@@ -36,6 +36,7 @@ import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/fu
 import { PASSES, type PassName } from './nfp/passes.js';
 import { skippedInsns } from './nfp/skip-insns.js';
 import { highLiveness } from './nfp/high-liveness.js';
+import { planPacketCache } from './nfp/pkt-cache.js';
 
 export { NO_SOURCE, type CardReloc, type CardRelocKind, type JitRegFacts } from './nfp/emit.js';
 export { PASSES, isPassName, type PassName } from './nfp/passes.js';
@@ -122,6 +123,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   });
   const skip = skippedInsns(records, passes);
   const hiLive = highLiveness(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
+  if (passes.has('pkt-cache')) ctx.cache = planPacketCache(records);
   const addressOf = new Map<number, number>();
   if (usesStack) emitStackPrologue(ctx);
   for (const rec of records) {

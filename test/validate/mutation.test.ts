@@ -1,6 +1,7 @@
 /**
  * Mutation testing of the validator: for each class of lowering (ALU, shift,
- * compare-and-branch, packet load, packet store, stack, map call, action code) a
+ * compare-and-branch, packet load — plain and from the packet-read cache — packet
+ * store, stack, map call, action code) a
  * wrong translation is injected into the image — one card instruction of one eBPF
  * instruction changed the way a JIT bug would change it — and `validate` must report
  * a mismatch and name that eBPF instruction (for the action code: the program's
@@ -17,6 +18,7 @@ import { resolveProfile } from '../../caps/load-profile.js';
 import type { CardImage } from '../../nic-sim/image/index.js';
 import { decodeWord, encodeInsn, type Insn } from '../../nic-sim/isa/index.js';
 import { jitProgram } from '../../offload/jit/jit-program.js';
+import type { PassName } from '../../offload/jit/translate.js';
 import { createPacketGenerator } from '../../offload/validate/packet-gen.js';
 import { hintsFromInsns } from '../../offload/validate/branch-hints.js';
 import { validate, type ValidatePacket } from '../../offload/validate/validate.js';
@@ -41,6 +43,8 @@ interface MutationClass {
   readonly mutate: Mutate;
   /** Names the exit rather than the mutated instruction (the outro is shared code). */
   readonly outro?: boolean;
+  /** Passes off for this class (a cached packet read serves several loads: the plain lowering is tried alone). */
+  readonly noOpt?: readonly PassName[];
 }
 
 const types = (r: InsnRecord, reg: number): string => [...(r.reads[reg]?.types ?? [])].join('|');
@@ -64,9 +68,15 @@ const CLASSES: readonly MutationClass[] = [
     mutate: (i) => (i.cls === 'br' && FLIP[i.cond] ? { ...i, cond: FLIP[i.cond] as never } : undefined),
   },
   {
-    name: 'packet load', fixtures: ['parse_l3.o', 'firewall_5tuple.o', 'alu32_jmp32.o'],
+    name: 'packet load', fixtures: ['parse_l3.o', 'firewall_5tuple.o', 'alu32_jmp32.o'], noOpt: ['pkt-cache'],
     picks: (r) => r.kind.k === 'ldx' && types(r, r.insn.src) === 'pkt',
     mutate: (i) => (i.cls === 'cmd' && i.b.k === 'imm' && i.b.value < 0x7f ? { ...i, b: { k: 'imm', value: i.b.value + 1 } } : undefined),
+  },
+  {
+    name: 'packet load (cached)', fixtures: ['parse_l3.o', 'firewall_5tuple.o', 'rw_tcp_options.o'],
+    picks: (r) => r.kind.k === 'ldx' && types(r, r.insn.src) === 'pkt',
+    // The bytes taken out of the window: the next byte lane.
+    mutate: (i) => (i.cls === 'ld_field' && i.b.k === 'xfer' && i.shift < 24 ? { ...i, sc: 'shr', shift: i.shift + 8 } : undefined),
   },
   {
     name: 'packet store', fixtures: ['mac_swap_tx.o', 'ipip_encap.o'],
@@ -120,7 +130,7 @@ function runClass(c: MutationClass, limit: number): Outcome[] {
     for (const program of findPrograms(obj)) {
       let jit;
       try {
-        jit = jitProgram(obj, program, profile);
+        jit = jitProgram(obj, program, profile, { noOpt: new Set(c.noOpt ?? []) });
       } catch {
         continue;
       }

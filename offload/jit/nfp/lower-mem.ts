@@ -30,7 +30,8 @@ import { gprA, gprB, imm, lm, xfer, type Src } from '../../../nic-sim/isa/operan
 import { LM_ADDR_WRITE_LATENCY, type CmdAction, type MemTarget } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { AccessSize, InsnKind } from '../../../xdp/isa/kind.js';
-import { NONE_SRC, alu, emit, immOperand, loadImm32, mappedReg, unsupported, zeroHigh, type EmitCtx, type JitRegFacts } from './emit.js';
+import { NONE_SRC, alu, emit, immOperand, loadImm32, mappedReg, shf, unsupported, zeroHigh, type EmitCtx, type JitRegFacts } from './emit.js';
+import { CACHE_XFER } from './pkt-cache.js';
 import { FP, loadStack, storeStackImm, storeStackReg } from './lower-stack.js';
 import { CTX_GPR, IMM_GPR, TMP_GPR, dest, loGpr, right } from './regs.js';
 
@@ -135,6 +136,30 @@ function laneStore(ctx: EmitCtx, src: Src, srcHi: Src | undefined, size: AccessS
   if (size === 8) alu(ctx, lm(3, 1), NONE_SRC, 'none', srcHi!);
 }
 
+// ---- the packet-read cache (nfp/pkt-cache.ts) ----
+
+/** A cached packet load: the window's read (first load only), then this load's bytes out of $xfer_16... */
+function loadFromWindow(ctx: EmitCtx, d: number, reg: number, size: AccessSize, c: { first: boolean; start: number; words: number; at: number }): void {
+  if (c.first) {
+    const b = offsetOperand(ctx, c.start);
+    emit(ctx, {
+      cls: 'cmd', target: 'ctm', action: 'read32', byteSwap: true, xfer: CACHE_XFER, length: c.words, a: gprA(loGpr(reg)), b,
+      ctxSwap: true, defer: 0, sig: 1, mode: 'addr32', indirect: false,
+    });
+  }
+  const w = CACHE_XFER + (c.at >> 2);
+  const lane = c.at & 3;
+  if (lane + size <= 4) {
+    if (size === 4) alu(ctx, dest(d, 0), NONE_SRC, 'none', xfer(w));
+    else emit(ctx, { cls: 'ld_field', a: gprA(loGpr(d)), b: xfer(w), swap: false, wrBoth: true, byteMask: size === 1 ? 1 : 3, zero: true, sc: lane === 0 ? 'rot' : 'shr', shift: 8 * lane });
+  } else {
+    // Across two words: (next:this) >> 8·lane, then keep the low `size` bytes.
+    shf(ctx, dest(d, 0), xfer(w + 1), 'none', xfer(w), 'dshr', 8 * lane);
+    if (size === 2) emit(ctx, { cls: 'ld_field', a: gprA(loGpr(d)), b: gprB(loGpr(d)), swap: false, wrBoth: true, byteMask: 3, zero: true, sc: 'rot', shift: 0 });
+  }
+  zeroHigh(ctx, d);
+}
+
 // ---- the context ----
 
 /** xdp_md fields (include/uapi/linux/bpf.h struct xdp_md). */
@@ -181,6 +206,8 @@ export function lowerLdx(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, {
   if (base.k === 'stack') return loadStack(ctx, d, base.fpOff + insn.off, kind.size, what);
   if (base.k === 'stack-reg') return laneLoad(ctx, d, kind.size, dynamicSlot(ctx, base.reg, base.fpOff, insn.off, kind.size, what));
   if (base.k === 'ctx') return loadCtx(ctx, d, insn.off, kind.size);
+  const cached = ctx.cache.get(ctx.index);
+  if (cached && base.target === 'ctm') return loadFromWindow(ctx, d, base.reg, kind.size, cached);
   command(ctx, base.target, 'read8', base.reg, insn.off, kind.size, true);
   alu(ctx, dest(d, 0), NONE_SRC, 'none', xfer(0));
   if (kind.size === 8) alu(ctx, dest(d, 1), NONE_SRC, 'none', xfer(1));

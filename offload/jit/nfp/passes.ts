@@ -14,6 +14,8 @@
  *                mask of k low ones) emits nothing
  *   ld-shift     `<<= 32; >>= 32` (clang's zero-extension idiom) of a value whose high
  *                half is already zero emits nothing
+ *   pkt-cache    packet loads through one pointer in straight-line code read one window
+ *                (up to 32 bytes) once and extract from it (nfp/pkt-cache.ts)
  *   dead-code    instructions the verifier never reached emit nothing, and a jump it
  *                never took (or always took) loses its compare
  *   zext         a 32-bit operation or narrow load leaves the high word alone when it
@@ -24,7 +26,7 @@
  */
 import type { EmitCtx, JitRegFacts } from './emit.js';
 
-export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'dead-code', 'zext', 'narrow32'] as const;
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'pkt-cache', 'dead-code', 'zext', 'narrow32'] as const;
 export type PassName = (typeof PASSES)[number];
 
 export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);
