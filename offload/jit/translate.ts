@@ -28,7 +28,7 @@ import { branch, type EmitCtx } from './nfp/emit.js';
 
 const branchToAbort = (ctx: EmitCtx): void => branch(ctx, 'always', { k: 'label', name: 'abort' });
 import { NO_SOURCE, createEmitCtx, type CardReloc, type JitRegFacts, type Reloc, type UntypedMemory } from './nfp/emit.js';
-import { baseReg, classifyBase } from './nfp/lower-mem.js';
+import { baseReg, classifyBase, emitGatherCopy } from './nfp/lower-mem.js';
 import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro } from './nfp/outro.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
@@ -37,6 +37,8 @@ import { PASSES, type PassName } from './nfp/passes.js';
 import { skippedInsns } from './nfp/skip-insns.js';
 import { highLiveness } from './nfp/high-liveness.js';
 import { planPacketCache } from './nfp/pkt-cache.js';
+import { planGather, type GatherUse } from './nfp/gather.js';
+
 
 export { NO_SOURCE, type CardReloc, type CardRelocKind, type JitRegFacts } from './nfp/emit.js';
 export { PASSES, isPassName, type PassName } from './nfp/passes.js';
@@ -105,6 +107,16 @@ function resolve(r: Reloc, addressOf: ReadonlyMap<number, number>, labels: Reado
   return at;
 }
 
+/** eBPF indexes some jump lands on. */
+function jumpTargets(records: readonly JitRecord[]): Set<number> {
+  const out = new Set<number>();
+  for (const r of records) {
+    if (r.kind.k === 'jcond') out.add(r.index + r.insn.off + 1);
+    else if (r.kind.k === 'ja') out.add(r.index + (r.kind.long ? r.insn.imm : r.insn.off) + 1);
+  }
+  return out;
+}
+
 /** Does the record load or store through the stack (so that the image needs the stack's LM pointer)? */
 function touchesStack(r: JitRecord, untyped: UntypedMemory): boolean {
   const k = r.kind.k;
@@ -124,6 +136,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const skip = skippedInsns(records, passes);
   const hiLive = highLiveness(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
   if (passes.has('pkt-cache')) ctx.cache = planPacketCache(records);
+  const gather = passes.has('gather') ? planGather(records, jumpTargets(records)) : new Map<number, GatherUse>();
   const addressOf = new Map<number, number>();
   if (usesStack) emitStackPrologue(ctx);
   for (const rec of records) {
@@ -135,6 +148,12 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
     addressOf.set(rec.index, ctx.out.length);
     if (frame !== frames[0] && rec.index === frame.start) emitPrologue(ctx, frame);
     if (skip.has(rec.index)) continue;
+    const gathered = gather.get(rec.index);
+    if (gathered?.k === 'skip') continue;
+    if (gathered?.k === 'copy') {
+      emitGatherCopy(ctx, gathered.copy);
+      continue;
+    }
     // Code the verifier never reached has no facts: it becomes a branch to the abort path (or nothing, dead-code).
     if (rec.visits === 0) branchToAbort(ctx);
     // Subprogram calls and returns need the function layout, which the per-kind table does not see.

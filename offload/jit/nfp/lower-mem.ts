@@ -32,6 +32,7 @@ import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { AccessSize, InsnKind } from '../../../xdp/isa/kind.js';
 import { NONE_SRC, alu, emit, immOperand, loadImm32, mappedReg, shf, unsupported, zeroHigh, type EmitCtx, type JitRegFacts } from './emit.js';
 import { CACHE_XFER } from './pkt-cache.js';
+import { CHUNK_BYTES, type GatherCopy } from './gather.js';
 import { FP, loadStack, storeStackImm, storeStackReg } from './lower-stack.js';
 import { CTX_GPR, IMM_GPR, TMP_GPR, dest, loGpr, right } from './regs.js';
 
@@ -134,6 +135,18 @@ function laneStore(ctx: EmitCtx, src: Src, srcHi: Src | undefined, size: AccessS
   }
   alu(ctx, lm(3, 0), NONE_SRC, 'none', src);
   if (size === 8) alu(ctx, lm(3, 1), NONE_SRC, 'none', srcHi!);
+}
+
+// ---- load/store gathering (nfp/gather.ts) ----
+
+/** A gathered packet copy: per 8 bytes one read into transfer-in, the words to transfer-out, one write. */
+export function emitGatherCopy(ctx: EmitCtx, c: GatherCopy): void {
+  for (let k = 0; k < c.length; k += CHUNK_BYTES) {
+    const n = Math.min(CHUNK_BYTES, c.length - k);
+    command(ctx, 'ctm', 'read8', c.base, c.from + k, n, true);
+    for (let w = 0; w < Math.ceil(n / 4); w++) alu(ctx, xfer(w), NONE_SRC, 'none', xfer(w));
+    command(ctx, 'ctm', 'write8', c.base, c.from + k + c.delta, n, false);
+  }
 }
 
 // ---- the packet-read cache (nfp/pkt-cache.ts) ----

@@ -14,6 +14,8 @@
  *                mask of k low ones) emits nothing
  *   ld-shift     `<<= 32; >>= 32` (clang's zero-extension idiom) of a value whose high
  *                half is already zero emits nothing
+ *   gather       a chain of byte/half/word copies inside the packet (a memcpy) is one
+ *                read and one write per 8 bytes, up to 128 bytes (nfp/gather.ts)
  *   pkt-cache    packet loads through one pointer in straight-line code read one window
  *                (up to 32 bytes) once and extract from it (nfp/pkt-cache.ts)
  *   dead-code    instructions the verifier never reached emit nothing, and a jump it
@@ -26,7 +28,7 @@
  */
 import type { EmitCtx, JitRegFacts } from './emit.js';
 
-export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'pkt-cache', 'dead-code', 'zext', 'narrow32'] as const;
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32'] as const;
 export type PassName = (typeof PASSES)[number];
 
 export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);
