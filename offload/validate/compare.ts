@@ -67,10 +67,14 @@ function eventsDifference(name: string, host: PerfEventArrayMap, card: CardMaps,
   return undefined;
 }
 
-/** The first difference between the host's maps and the card's, map by map in the card's table order. */
-export function mapsDifference(host: readonly BpfMap[], card: CardMaps): Difference | undefined {
+/**
+ * The first difference between the host's maps and the card's, map by map in the card's table order;
+ * `events: false` leaves perf event arrays out (the kernel's samples are not read back).
+ */
+export function mapsDifference(host: readonly BpfMap[], card: CardMaps, opts: { events?: boolean } = {}): Difference | undefined {
   for (let i = 0; i < card.length; i++) {
     const def = card.defs[i]!;
+    if (opts.events === false && def.type === MAP_TYPE.PERF_EVENT_ARRAY) continue;
     const h = host.find((m) => m.def.name === def.name);
     if (!h) return { what: `maps.${def.name}`, host: '(no such map)', card: 'present' };
     const d = def.type === MAP_TYPE.PERF_EVENT_ARRAY

@@ -3,7 +3,9 @@
  * patterns' included) is translated (with every optimisation, and with none), loaded as
  * an image and run on the card executor
  * packet by packet over the project's captures; after every packet the action, the
- * packet's bytes and the maps must equal the host interpreter's. Packets longer than
+ * packet's bytes and the maps must equal the host interpreter's — and, where the
+ * running kernel is usable, the kernel's (BPF_PROG_TEST_RUN; its maps compared at the
+ * end, packets under 14 bytes left out as the kernel refuses them). Packets longer than
  * the host's linear frame (XDP_MAX_DATA) are left out: the host splits them into
  * fragments as the kernel's test run does, the card holds them whole.
  */
@@ -23,6 +25,9 @@ import { loadObjectFile, findPrograms } from '../../xdp/object/load-object.js';
 import { openCapture } from '../../xdp/pcap/capture.js';
 import { XDP_MAX_DATA } from '../../xdp/runtime/xdp-buff.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
+import { XDP_TEST_RUN_MIN_BYTES, kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
+import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
+import { release as kernelRelease } from 'node:os';
 import { REPO, fixtureObjects } from '../support/paths.js';
 
 const { profile } = resolveProfile('nfp-4000');
@@ -61,5 +66,28 @@ describe('offloadable fixtures: the card executor and the host interpreter agree
       expect(bytesDifference(h.bytes(), c.bytes), where).toBeUndefined();
       expect(mapsDifference(host.maps, card.maps), where).toBeUndefined();
     });
+  });
+});
+
+const kernel = kernelAvailable();
+describe.skipIf(!kernel.ok)(`offloadable fixtures: the card executor and the running kernel agree${kernel.ok ? '' : ` (skipped: ${kernel.reason})`}`, () => {
+  it.each(offloadable)('$name', ({ name, obj, program }) => {
+    const card = new Card(jitProgram(obj, program, profile).image, profile, { file: name });
+    const k = loadObjectIntoKernel(obj, { program: program.name });
+    try {
+      const engine = kernelPacketEngine(k);
+      packets.forEach((pkt, i) => {
+        if (pkt.length < XDP_TEST_RUN_MIN_BYTES) return;
+        const r = engine.run(pkt, i);
+        const c = card.runPacket(pkt);
+        const where = `${name}, packet ${i} (${pkt.length} bytes), kernel ${kernelRelease()}`;
+        expect(nfpActionName(c.action), where).toBe(nfpActionName(nfpActionOf(r.action)));
+        expect(bytesDifference(r.bytes(), c.bytes), where).toBeUndefined();
+      });
+      // The kernel's perf samples are not read back: perf event arrays are compared with the host only.
+      expect(mapsDifference(mapsFromKernel(obj, k), card.maps, { events: false }), `${name}: maps at the end, kernel ${kernelRelease()}`).toBeUndefined();
+    } finally {
+      k.close();
+    }
   });
 });
