@@ -17,7 +17,8 @@ import { requireMapSizes } from '../../xdp/object/map-sizes.js';
 import { describeInsn } from '../../xdp/object/program-listing.js';
 import { checkOutputFile, writeFailure } from '../../xdp/output/output-paths.js';
 import { isGplCompatible } from '../verifier/license.js';
-import { jitProgram, passSavings, type JitResult } from '../jit/jit-program.js';
+import { jitProgram, nfpShaped, passSavings, type JitResult } from '../jit/jit-program.js';
+import type { CardProfile } from '../../caps/profile.js';
 import { NO_SOURCE, PASSES, isPassName, type PassName } from '../jit/translate.js';
 import { decideOffload, verdictExitCode } from '../rules/decide.js';
 import { UsageError, type Io } from './io.js';
@@ -61,7 +62,8 @@ export function annotate(program: Program, maps: readonly MapDef[], jit: JitResu
   const { card } = jit;
   const out: string[] = [];
   const width = String(card.insns.length - 1).length;
-  const cardLine = (pc: number) => `    ${String(pc).padStart(width)}: ${disasmInsn(card.insns[pc]!)}`;
+  // Card lines sit deeper than every eBPF line (whose index takes at most 5 columns), whatever the widths.
+  const cardLine = (pc: number) => `${' '.repeat(10)}${String(pc).padStart(width)}: ${disasmInsn(card.insns[pc]!)}`;
   const firstCode = Math.min(...card.addressOf.values());
   if (firstCode > 0) {
     out.push('; prologue');
@@ -77,7 +79,7 @@ export function annotate(program: Program, maps: readonly MapDef[], jit: JitResu
       out.push(`; ${where}  ${line!.text.trim()}`);
       lastLine = where;
     }
-    out.push(`  ${String(index).padStart(4)}: ${describeInsn(program, pos, maps)}`);
+    out.push(`${String(index).padStart(5)}: ${describeInsn(program, pos, maps)}`);
     for (let pc = start; pc < card.insns.length && card.sourceMap[pc] === index; pc++) out.push(cardLine(pc));
   });
   out.push('; outro (r0 → action code in gprA_0), then the prefetch pad');
@@ -85,8 +87,17 @@ export function annotate(program: Program, maps: readonly MapDef[], jit: JitResu
   return out;
 }
 
+/** The JIT translates for 32-bit single-issue cards only: say so before any work, naming the profile. */
+export function requireJitCard(profile: CardProfile, command: string): void {
+  if (!nfpShaped(profile)) {
+    throw new UsageError(`${command}: no JIT translates for ${profile.name} (${profile.isa.wordBits}-bit, issue width ${profile.timing.issueWidth}): `
+      + 'this JIT targets NFP-shaped cards (32-bit, single issue: nfp-4000, minimal); `offload check` estimates the size for others');
+  }
+}
+
 export function jitCommand(file: string, opts: JitCommandOptions, io: Io): number {
   const { profile } = resolveProfile(opts.caps);
+  requireJitCard(profile, 'jit');
   const obj = loadInput(file, opts);
   const program = selectProgram(obj, opts.section);
   requireMapSizes(obj);

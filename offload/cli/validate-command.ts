@@ -25,6 +25,7 @@ import { createPacketGenerator } from '../validate/packet-gen.js';
 import { validate, type Mismatch, type ValidatePacket, type ValidateReport } from '../validate/validate.js';
 import { isGplCompatible } from '../verifier/license.js';
 import { UsageError, type Io } from './io.js';
+import { requireJitCard } from './jit-command.js';
 import { loadInput, noticeTypes, type LoadInputOptions } from './load-input.js';
 
 export interface ValidateCommandOptions extends LoadInputOptions {
@@ -41,10 +42,17 @@ export interface ValidateCommandOptions extends LoadInputOptions {
 /** Packets used when neither --pcap nor --random is given. */
 const DEFAULT_RANDOM = 1000;
 
-function count(value: string | undefined, name: string): number | undefined {
+/** Most random packets one run takes. */
+const MAX_RANDOM = 100_000_000;
+/** Seeds are 32-bit (the packet generator's and get_prandom_u32's state). */
+const MAX_SEED = 0xffffffff;
+
+function count(value: string | undefined, name: string, max: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`${name} expects a whole number, got '${value}'`);
-  return Number(value);
+  const n = Number(value);
+  if (n > max) throw new UsageError(`${name} ${value} is above ${max}`);
+  return n;
 }
 
 function* packetsOf(program: Program, pcap: string | undefined, random: number, seed: number): Generator<ValidatePacket> {
@@ -80,8 +88,10 @@ function mismatchLines(m: Mismatch, program: Program, report: { image: { source:
 
 export function validateCommand(file: string, opts: ValidateCommandOptions, io: Io): number {
   const { profile } = resolveProfile(opts.caps);
-  const random = count(opts.random, '--random') ?? (opts.pcap ? 0 : DEFAULT_RANDOM);
-  const seed = count(opts.seed, '--seed')!;
+  requireJitCard(profile, 'validate');
+  const random = count(opts.random, '--random', MAX_RANDOM) ?? (opts.pcap ? 0 : DEFAULT_RANDOM);
+  const seed = count(opts.seed, '--seed', MAX_SEED)!;
+  if (random === 0 && !opts.pcap) throw new UsageError('validate: --random 0 and no --pcap: there are no packets to compare');
   if (opts.oracle !== undefined && opts.oracle !== 'kernel') throw new UsageError(`--oracle takes 'kernel', got '${opts.oracle}'`);
   const obj = loadInput(file, opts);
   const program = selectProgram(obj, opts.section);

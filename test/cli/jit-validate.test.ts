@@ -121,6 +121,15 @@ describe('offload jit: the summary', () => {
   });
 });
 
+describe('offload jit: a card no JIT translates for', () => {
+  it('--caps hxdp: exit 1, one line saying so (check accepts the program and estimates its size)', async () => {
+    const r = await run('jit', PARSE_L3, '--caps', 'hxdp');
+    expect(r.code).toBe(1);
+    expectOneLine(r.err);
+    expect(r.err).toMatch(/^offload: jit: no JIT translates for hxdp/);
+  });
+});
+
 describe('offload jit -o: the image file', () => {
   it('writes an image that decodes and loads on nfp-4000, with the counts of the summary, and no temporary file', async () => {
     // An image in a directory of its own, so that a leftover temporary file would show.
@@ -230,8 +239,9 @@ describe('offload jit --annotate', () => {
     expect(outro).toBeGreaterThan(0);
     expect(lines.filter((l) => l.startsWith('; outro'))).toHaveLength(1);
 
-    const cardRe = /^\s+(\d+): (nop\b.*|[a-z0-9_]+\[.*)$/;
-    const ebpfRe = /^\s+(\d+): (.*)$/;
+    // Card instructions sit deeper (10 columns and more) than any eBPF instruction (its index in 5).
+    const cardRe = /^ {10,}(\d+): (nop\b.*|[a-z0-9_]+\[.*)$/;
+    const ebpfRe = /^ {0,4}(\d+): (.*)$/;
     const cardAt: number[] = [];
     const ebpfAt: number[] = [];
     lines.slice(2).forEach((l, i) => {
@@ -247,8 +257,8 @@ describe('offload jit --annotate', () => {
     });
     // Every eBPF instruction once, in order (no lddw here: index = position).
     expect(ebpfAt).toEqual(ebpf.slots);
-    expect(lines).toContain('    16: call +5 <ipv4_header_csum>');
-    expect(lines).toContain('    21: exit');
+    expect(lines).toContain('   16: call +5 <ipv4_header_csum>');
+    expect(lines).toContain('   21: exit');
     // Every card address 0..N-1 exactly once.
     expect([...cardAt].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
     // After the outro line: the outro's code, ending with the 8 nops of the prefetch pad.
@@ -371,6 +381,9 @@ describe('offload validate: bad input', () => {
     [['--seed', '-1'], "offload: --seed expects a whole number, got '-1'\n"],
     [['--seed', '1.5'], "offload: --seed expects a whole number, got '1.5'\n"],
     [['--oracle', 'qemu'], "offload: --oracle takes 'kernel', got 'qemu'\n"],
+    [['--seed', '99999999999999999999'], 'offload: --seed 99999999999999999999 is above 4294967295\n'],
+    [['--random', '0'], 'offload: validate: --random 0 and no --pcap: there are no packets to compare\n'],
+    [['--caps', 'hxdp'], 'offload: validate: no JIT translates for hxdp (64-bit, issue width 4): this JIT targets NFP-shaped cards (32-bit, single issue: nfp-4000, minimal); `offload check` estimates the size for others\n'],
   ])('%j: exit 1, one line naming the option', async (args, message) => {
     const r = await run('validate', PARSE_L3, ...args);
     expect(r.code).toBe(1);
