@@ -38,6 +38,7 @@ import { skippedInsns } from './nfp/skip-insns.js';
 import { highLiveness } from './nfp/high-liveness.js';
 import { planPacketCache } from './nfp/pkt-cache.js';
 import { planGather, type GatherUse } from './nfp/gather.js';
+import { jumpTargets } from './nfp/jit-records.js';
 
 
 export { NO_SOURCE, type CardReloc, type CardRelocKind, type JitRegFacts } from './nfp/emit.js';
@@ -105,16 +106,6 @@ function resolve(r: Reloc, addressOf: ReadonlyMap<number, number>, labels: Reado
     throw new JitError('bad-target', r.from, `jump to ${r.target.index}, which is not the start of an instruction`);
   }
   return at;
-}
-
-/** eBPF indexes some jump lands on. */
-function jumpTargets(records: readonly JitRecord[]): Set<number> {
-  const out = new Set<number>();
-  for (const r of records) {
-    if (r.kind.k === 'jcond') out.add(r.index + r.insn.off + 1);
-    else if (r.kind.k === 'ja') out.add(r.index + (r.kind.long ? r.insn.imm : r.insn.off) + 1);
-  }
-  return out;
 }
 
 /** Does the record load or store through the stack (so that the image needs the stack's LM pointer)? */

@@ -131,6 +131,16 @@ function firstByteDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? -1 : n;
 }
 
+/** Card address → eBPF index, where an instruction's code starts (from the image's source map). */
+export function codeStarts(image: CardImage): Map<number, number> {
+  const starts = new Map<number, number>();
+  image.source.forEach((idx, pc) => {
+    if (idx >= 0 && (pc === 0 || image.source[pc - 1] !== idx)) starts.set(pc, idx);
+  });
+  return starts;
+}
+
+/** What a lockstep run (and `validate`) needs: the program, what the card loads, the records, the random seed. */
 export interface LockstepInput {
   readonly obj: BpfObject;
   readonly program: Program;
@@ -145,11 +155,7 @@ export interface LockstepInput {
 export function lockstep(input: LockstepInput, packet: Uint8Array, random: () => () => number): Divergence | undefined {
   const hostTrace: Boundary[] = [];
   const cardTrace: Boundary[] = [];
-  // eBPF index per card address, where an instruction's code starts.
-  const startAt = new Map<number, number>();
-  input.image.source.forEach((idx, pc) => {
-    if (idx >= 0 && (pc === 0 || input.image.source[pc - 1] !== idx)) startAt.set(pc, idx);
-  });
+  const startAt = codeStarts(input.image);
   const translated = new Set(startAt.values());
 
   const oneFrame = input.program.funcs.length <= 1;

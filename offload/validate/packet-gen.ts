@@ -19,6 +19,7 @@
  * (splitmix32) and never calls Math.random. The building blocks (`ethernet`,
  * `ipv4`, `tcp`, ...) are exported for tests and for hand-made packets.
  */
+import { concatBytes } from '../../xdp/bytes/concat.js';
 import type { BranchHints } from './branch-hints.js';
 
 // ---------------------------------------------------------------------------
@@ -128,18 +129,7 @@ function putBytes(buf: Uint8Array, at: number, src: ArrayLike<number>, n: number
   for (let i = 0; i < n; i++) buf[at + i] = (src[i] ?? 0) & 0xff;
 }
 
-/** All parts one after the other. */
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concatBytes };
 
 /** An IPv4 address (a 32-bit number) as its four bytes in network order. */
 export function ipv4Bytes(addr: number): Uint8Array {

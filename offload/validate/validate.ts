@@ -10,21 +10,20 @@
  * program is counted from the card's path (each conditional jump: taken, fallen
  * through).
  */
-import type { CardProfile } from '../../caps/profile.js';
 import { Card } from '../../nic-sim/card/card.js';
 import { nfpActionName, nfpActionOf } from '../../nic-sim/card/actions.js';
 import type { CardImage } from '../../nic-sim/image/index.js';
 import type { KernelObject } from '../../xdp/kernel/kernel-oracle.js';
 import { XDP_TEST_RUN_MIN_BYTES } from '../../xdp/kernel/kernel-oracle.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
-import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
+import type { BpfObject } from '../../xdp/object/bpf-object.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import { seededRandom } from '../../xdp/runtime/helpers/helper-env.js';
 import { XDP_MAX_DATA } from '../../xdp/runtime/xdp-buff.js';
 import { XdpMachine, type PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import type { ProgramRecords } from '../verifier/insn-records.js';
 import { bytesDifference, mapsDifference, type Difference } from './compare.js';
-import { lockstep, type Divergence } from './lockstep.js';
+import { codeStarts, lockstep, type Divergence, type LockstepInput } from './lockstep.js';
 import { shrinkPacket } from './packet-shrink.js';
 
 export interface ValidatePacket {
@@ -34,17 +33,8 @@ export interface ValidatePacket {
   readonly n: number;
 }
 
-export interface ValidateInput {
-  readonly obj: BpfObject;
-  readonly program: Program;
-  readonly profile: CardProfile;
-  /** What the card loads (the JIT's, or a deliberately wrong one in the validator's own tests). */
-  readonly image: CardImage;
-  readonly records: ProgramRecords;
-  readonly file: string;
-  /** Seed of the get_prandom_u32 sequence both sides draw from. */
-  readonly seed: number;
-}
+/** The program, the image the card loads (the JIT's, or a deliberately wrong one in the validator's own tests), the records, the seed of get_prandom_u32. */
+export type ValidateInput = LockstepInput;
 
 export interface ValidateOptions {
   /** The running kernel, loaded with the program: a third engine. */
@@ -104,10 +94,7 @@ class Coverage {
 
   /** Card-side tracer: eBPF instruction starts in execution order. */
   tracer(): { onStep: (pc: number) => void; flush: () => void } {
-    const starts = new Map<number, number>();
-    this.image.source.forEach((idx, pc) => {
-      if (idx >= 0 && (pc === 0 || this.image.source[pc - 1] !== idx)) starts.set(pc, idx);
-    });
+    const starts = codeStarts(this.image);
     let prev: number | undefined;
     return {
       onStep: (pc) => {

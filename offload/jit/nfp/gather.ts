@@ -10,9 +10,7 @@
  * commands). The chain's last load is still lowered where it stands, so r ends with
  * the value the eBPF code leaves in it.
  */
-import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
-import type { InsnKind } from '../../../xdp/isa/kind.js';
-import type { JitRegFacts } from './emit.js';
+import { isPacketPointer, type PlanRecord } from './jit-records.js';
 
 /** The longest copy gathered (the NFP's limit). */
 export const GATHER_MAX_BYTES = 128;
@@ -31,15 +29,8 @@ export interface GatherCopy {
 /** Per eBPF index: the copy to emit (at the chain's first load), or `skip` (the chain's other instructions but its last load). */
 export type GatherUse = { readonly k: 'copy'; readonly copy: GatherCopy } | { readonly k: 'skip' };
 
-interface Rec {
-  readonly index: number;
-  readonly insn: EbpfInsn;
-  readonly kind: InsnKind;
-  readonly reads?: readonly (JitRegFacts | undefined)[];
-  readonly visits?: number;
-}
-
-const isPacket = (f: JitRegFacts | undefined): boolean => !!f && f.types.size > 0 && [...f.types].every((t) => t === 'pkt' || t === 'pkt_meta');
+type Rec = PlanRecord;
+const isPacket = isPacketPointer;
 
 interface Pair { readonly load: Rec; readonly store: Rec; readonly a: number; readonly size: number }
 

@@ -13,17 +13,10 @@
  * read r1–r5 whole, a subprogram's exit reads r0 whole, and the program's own exit
  * reads r0's high word unless the caller says the result is a 32-bit action.
  */
-import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
-import type { InsnKind } from '../../../xdp/isa/kind.js';
-import type { JitRegFacts } from './emit.js';
+import { jumpTarget, type PlanRecord } from './jit-records.js';
 import { narrowAlu, narrowCompare, negAddSub } from './passes.js';
 
-interface Rec {
-  readonly index: number;
-  readonly insn: EbpfInsn;
-  readonly kind: InsnKind;
-  readonly reads?: readonly (JitRegFacts | undefined)[];
-}
+type Rec = PlanRecord;
 
 const ARGS = 0b111110; // r1..r5
 const bit = (r: number): number => 1 << r;
@@ -73,12 +66,11 @@ export interface HighLiveness {
 export function highLiveness(records: readonly Rec[], mainEnd: number, u32Return: boolean, passes: ReadonlySet<string>): HighLiveness {
   const pos = new Map(records.map((r, i) => [r.index, i]));
   const succ: number[][] = records.map((r, i) => {
-    const next = records[i + 1] ? [i + 1] : [];
-    const k = r.kind;
-    if (k.k === 'exit') return [];
-    if (k.k === 'ja') return [pos.get(r.index + (k.long ? r.insn.imm : r.insn.off) + 1)].filter((p): p is number => p !== undefined);
-    if (k.k === 'jcond') return [...next, pos.get(r.index + r.insn.off + 1)].filter((p): p is number => p !== undefined);
-    return next;
+    if (r.kind.k === 'exit') return [];
+    const t = jumpTarget(r);
+    const next = r.kind.k === 'ja' || !records[i + 1] ? [] : [i + 1];
+    const to = t === undefined ? undefined : pos.get(t);
+    return to === undefined ? next : [...next, to];
   });
   const eff = records.map((r) => effect(r, r.index < mainEnd, u32Return, passes));
   const liveIn = new Int32Array(records.length);

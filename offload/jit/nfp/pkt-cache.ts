@@ -15,9 +15,7 @@
  * farthest load's end, which the verifier proved inside the packet for the path
  * that reaches that load.
  */
-import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
-import type { InsnKind } from '../../../xdp/isa/kind.js';
-import type { JitRegFacts } from './emit.js';
+import { isPacketPointer, jumpTargets, type PlanRecord } from './jit-records.js';
 
 /** Bytes one window may hold: 8 transfer registers (CMD_MAX_LENGTH words). */
 export const WINDOW_BYTES = 32;
@@ -36,21 +34,8 @@ export interface CacheUse {
   readonly at: number;
 }
 
-interface Rec {
-  readonly index: number;
-  readonly insn: EbpfInsn;
-  readonly kind: InsnKind;
-  readonly reads?: readonly (JitRegFacts | undefined)[];
-  readonly visits?: number;
-}
-
-const isPacket = (f: JitRegFacts | undefined): boolean => !!f && f.types.size > 0 && [...f.types].every((t) => t === 'pkt' || t === 'pkt_meta');
-
-const target = (r: Rec): number | undefined => {
-  if (r.kind.k === 'jcond') return r.index + r.insn.off + 1;
-  if (r.kind.k === 'ja') return r.index + (r.kind.long ? r.insn.imm : r.insn.off) + 1;
-  return undefined;
-};
+type Rec = PlanRecord;
+const isPacket = isPacketPointer;
 
 /** The register an instruction writes, if any (calls end windows anyway). */
 function writes(r: Rec): number | undefined {
@@ -59,7 +44,7 @@ function writes(r: Rec): number | undefined {
 }
 
 export function planPacketCache(records: readonly Rec[]): Map<number, CacheUse> {
-  const targets = new Set(records.map(target).filter((t): t is number => t !== undefined));
+  const targets = jumpTargets(records);
   const out = new Map<number, CacheUse>();
   let open: { base: number; start: number; end: number; members: { index: number; off: number; size: number }[] } | undefined;
   const close = () => {

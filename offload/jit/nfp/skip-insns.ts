@@ -9,24 +9,10 @@
  * - dead-code: instructions the verifier never reached, and conditional jumps whose
  *   target it never reached (never taken).
  */
-import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
-import type { InsnKind } from '../../../xdp/isa/kind.js';
-import type { JitRegFacts } from './emit.js';
+import { jumpTarget, jumpTargets, type PlanRecord } from './jit-records.js';
 import type { PassName } from './passes.js';
 
-interface Rec {
-  readonly index: number;
-  readonly insn: EbpfInsn;
-  readonly kind: InsnKind;
-  readonly reads?: readonly (JitRegFacts | undefined)[];
-  readonly visits?: number;
-}
-
-const target = (r: Rec): number | undefined => {
-  if (r.kind.k === 'jcond') return r.index + r.insn.off + 1;
-  if (r.kind.k === 'ja') return r.index + (r.kind.long ? r.insn.imm : r.insn.off) + 1;
-  return undefined;
-};
+type Rec = PlanRecord;
 
 const isShift32 = (r: Rec | undefined, op: string, dst: number): boolean =>
   !!r && r.kind.k === 'alu' && r.kind.width === 64 && r.kind.op === op && !r.kind.useReg && r.insn.imm === 32 && r.insn.dst === dst;
@@ -35,12 +21,12 @@ export function skippedInsns(records: readonly Rec[], passes: ReadonlySet<PassNa
   const skip = new Set<number>();
   if (!records.some((r) => r.reads !== undefined)) return skip;
   const at = new Map(records.map((r) => [r.index, r]));
-  const targets = new Set(records.map(target).filter((t): t is number => t !== undefined));
+  const targets = jumpTargets(records);
   records.forEach((r, i) => {
     const k = r.kind;
     if (passes.has('dead-code')) {
       if (r.visits === 0) return void skip.add(r.index);
-      const t = target(r);
+      const t = jumpTarget(r);
       if (k.k === 'jcond' && t !== undefined && at.get(t)?.visits === 0) return void skip.add(r.index);
     }
     if (passes.has('reg-init') && k.k === 'alu' && k.op === 'mov' && k.width === 64 && k.useReg) {
