@@ -28,22 +28,16 @@
  * a present key writes the value in place; see the module's tests) it is said there.
  * Hash slots are handed out never-used first, then freed ones first in, first out.
  */
+import type { ImageMap } from '../image/image-types.js';
 import { XdpError } from '../../xdp/errors.js';
 import { Errno, UpdateFlag } from '../../xdp/maps/bpf-map.js';
 import { MAP_TYPE, MapFlag, mapTypeName } from '../../xdp/maps/map-types.js';
 
-/** One entry of the image's map table, as the card gets it. */
-export interface CardMapDef {
-  readonly name: string;
-  /** BPF map type number (include/uapi/linux/bpf.h enum bpf_map_type). */
-  readonly type: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
-  /** ARRAY only: initial bytes of values 0, 1, … (a `.rodata`/`.data` map: the whole value of entry 0). */
-  readonly initial?: Uint8Array;
-}
+/**
+ * One entry of the image's map table as the card gets it; `initial` (ARRAY only) the bytes of values
+ * 0, 1, … (a `.rodata`/`.data` map: the whole value of entry 0), absent for none.
+ */
+export type CardMapDef = Omit<ImageMap, 'initial'> & { readonly initial?: Uint8Array };
 
 export type CardMapErrorKind =
   /** A map type the card does not implement. */
