@@ -23,7 +23,7 @@ import {
 } from './conformance-harness.js';
 
 /** Translated programs observed (of 313 cases); fewer is a regression. */
-const MIN_TRANSLATED = 197;
+const MIN_TRANSLATED = 199;
 
 /**
  * Cases where the card disagrees with the host because of a JIT bug that is not

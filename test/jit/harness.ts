@@ -19,11 +19,11 @@ import { Memory } from '../../xdp/runtime/memory.js';
 import { programFromInsns } from '../../xdp/runtime/raw-program.js';
 import { createVm } from '../../xdp/runtime/vm.js';
 
-export type AluOpName = 'add' | 'sub' | 'and' | 'or' | 'xor' | 'mov' | 'neg' | 'lsh' | 'rsh' | 'arsh' | 'mul' | 'div';
+export type AluOpName = 'add' | 'sub' | 'and' | 'or' | 'xor' | 'mov' | 'neg' | 'lsh' | 'rsh' | 'arsh' | 'mul' | 'div' | 'mod';
 
 const ALU_CODE: Record<AluOpName, number> = {
   add: AluOp.ADD, sub: AluOp.SUB, and: AluOp.AND, or: AluOp.OR, xor: AluOp.XOR, mov: AluOp.MOV, neg: AluOp.NEG,
-  lsh: AluOp.LSH, rsh: AluOp.RSH, arsh: AluOp.ARSH, mul: AluOp.MUL, div: AluOp.DIV,
+  lsh: AluOp.LSH, rsh: AluOp.RSH, arsh: AluOp.ARSH, mul: AluOp.MUL, div: AluOp.DIV, mod: AluOp.MOD,
 };
 const JMP_CODE: Record<JmpName, number> = {
   jeq: JmpOp.JEQ, jne: JmpOp.JNE, jgt: JmpOp.JGT, jge: JmpOp.JGE, jlt: JmpOp.JLT, jle: JmpOp.JLE, jsgt: JmpOp.JSGT,

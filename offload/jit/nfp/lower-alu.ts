@@ -31,22 +31,26 @@
  * `mov64 dst, r10` loads the function's r10 as an LM address (512 in the main
  * program): stack pointers are LM addresses on the card.
  *
- * Refused here (each with its reason): divide and modulo, sign-extending moves,
+ * Divide and modulo by a constant: nfp/lower-div.ts.
+ *
+ * Refused here (each with its reason): signed divide and modulo, sign-extending moves,
  * constant shifts by the width or more, and every other use of r10.
  */
-import type { ImmedInsn, MulInsn } from '../../../nic-sim/isa/instructions.js';
-import { NO_DST, gprA, gprB, imm, type Dst, type GprDst, type Src } from '../../../nic-sim/isa/operands.js';
+import type { ImmedInsn } from '../../../nic-sim/isa/instructions.js';
+import { NO_DST, gprA, gprB, imm, type GprDst } from '../../../nic-sim/isa/operands.js';
 import type { AluOp } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import { lddwValue } from '../../../xdp/isa/insn.js';
 import { LddwSrc } from '../../../xdp/isa/opcodes.js';
 import type { AluName, InsnKind } from '../../../xdp/isa/kind.js';
 import {
-  NONE_SRC, alu, emit, forwardBranch, loadImm32, place, mappedReg, refuse, relocNext, shf, sourceOf, sourceWord, unsupported,
+  NONE_SRC, alu, emit, forwardBranch, loadImm32, mappedReg, refuse, relocNext, shf, sourceOf, sourceWord, unsupported,
   zeroHigh, type CardRelocKind, type EmitCtx, type Refusal,
 } from './emit.js';
 import { enabled, highZero, isPointer, maxOf, narrowAlu, negAddSub } from './passes.js';
 import { FP } from './lower-stack.js';
+import { mul32x32 } from './mul-seq.js';
+import { lowerDivMod } from './lower-div.js';
 import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
 
 type AluKind = Extract<InsnKind, { k: 'alu' }>;
@@ -271,18 +275,6 @@ function shift(name: ShiftName): AluLowering {
   };
 }
 
-/**
- * `mul_step[l, r], start`, `32x32_step1..4`, `32x32_last` into `lo` and, when given,
- * `32x32_last2` into `hi` (the kernel's `wrp_mul_u32`). The operands are read at every
- * step, so they must stay put: nothing else may run inside the sequence.
- */
-function mul32x32(ctx: EmitCtx, l: Src, r: Src, lo: Dst, hi?: Dst): void {
-  const ops = place(l, r);
-  emit(ctx, { cls: 'mul', step: 'start', ...ops } satisfies MulInsn);
-  for (const step of [1, 2, 3, 4] as const) emit(ctx, { cls: 'mul', step, size: '32x32', ...ops } satisfies MulInsn);
-  emit(ctx, { cls: 'mul', step: 'last', size: '32x32', dst: lo } satisfies MulInsn);
-  if (hi) emit(ctx, { cls: 'mul', step: 'last2', size: '32x32', dst: hi } satisfies MulInsn);
-}
 
 /**
  * Multiply, the low 64 (or 32) bits of the product as eBPF keeps them. 32-bit: one
@@ -325,9 +317,9 @@ export const ALU_LOWERINGS = {
   rsh: shift('rsh'),
   arsh: shift('arsh'),
   mul,
-  div: refuse('divide: offloadable only by a u32 constant, not lowered yet'),
+  div: lowerDivMod,
   sdiv: refuse('signed divide: the NFP offload refuses it'),
-  mod: refuse('modulo: not lowered yet'),
+  mod: lowerDivMod,
   smod: refuse('signed modulo: the NFP offload refuses it'),
   movsx: refuse('sign-extending move: not lowered yet'),
 } satisfies Record<AluName, AluLowering | Refusal>;
