@@ -273,7 +273,7 @@ describe('refusals name the eBPF instruction index and why', () => {
   });
 
   it('divide, constant shifts out of range, r10 and map references are refused with their reasons', () => {
-    expect(refusal([aluInsn(64, 'div', 1, { reg: 2 }), exitInsn()]).reason).toMatch(/^ALU64 div: divide/);
+    expect(refusal([aluInsn(64, 'div', 1, { reg: 2 }), exitInsn()]).reason).toMatch(/^ALU64 div by a register: the card divides only by a constant/);
     expect(refusal([aluInsn(64, 'mov', 0, { imm: 0 }), aluInsn(32, 'lsh', 1, { imm: 32 }), exitInsn()]).message)
       .toMatch(/eBPF instruction 1: 32-bit lsh by 32: out of range/);
     expect(refusal([aluInsn(64, 'add', 1, { reg: 10 }), exitInsn()]).reason)

@@ -5,7 +5,9 @@
  * 32-bit definitions need an explicit zero-extension on 32-bit JITs (the NFP's
  * among them: `insn_aux_data.zext_dst`, `opt_subreg_zext_lo32_rnd_hi32`). A 32-bit
  * operation or a narrow load whose destination's high word nobody reads before it is
- * written whole can leave that word as it is, and so can a 64-bit move: the `zext` pass.
+ * written whole can leave that word as it is; a 64-bit move, add, subtract, logic,
+ * multiply, left shift or negation whose result's high word nobody reads computes the
+ * low word alone (its low word needs only the operands' low words): the `zext` pass.
  *
  * Conservative by construction: every 64-bit operation reads both halves of what it
  * touches, except those narrow32 lowers to their low words (the same decision, made
@@ -32,8 +34,17 @@ function narrowed(r: Rec, passes: ReadonlySet<string>): boolean {
   return narrowAlu(r.reads, flipped?.op ?? k.op, r.insn.dst, flipped ? { imm: flipped.imm } : s);
 }
 
-/** High halves read (`use`) and written whole (`def`) by one instruction, as register bit sets. */
-function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: ReadonlySet<string>): { use: number; def: number } {
+/**
+ * 64-bit operations whose low result word depends on the low words alone: when nothing reads the
+ * result's high word, only the low-word instruction is emitted, and the operands' high words are not read.
+ */
+export const LOW_ONLY_OPS: ReadonlySet<string> = new Set(['mov', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'lsh', 'neg']);
+
+/**
+ * High halves read (`use`) and written whole (`def`) by one instruction, as register bit sets;
+ * `useIfLive`: read only when the instruction's own result high word is live after it.
+ */
+function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: ReadonlySet<string>): { use: number; def: number; useIfLive?: number } {
   const { insn, kind: k } = r;
   const reg = (n: number) => (n <= 9 ? bit(n) : 0);
   // A narrowed operation reads and writes only low words: the high word passes through it.
@@ -41,7 +52,11 @@ function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: Readonl
   switch (k.k) {
     case 'alu':
       if (k.width === 32) return { use: 0, def: reg(insn.dst) };
-      if (k.op === 'mov' || k.op === 'movsx') return { use: k.useReg ? reg(insn.src) : 0, def: reg(insn.dst) };
+      if (k.op === 'movsx') return { use: k.useReg ? reg(insn.src) : 0, def: reg(insn.dst) };
+      if (k.op === 'mov') return { use: 0, useIfLive: k.useReg ? reg(insn.src) : 0, def: reg(insn.dst) };
+      if (passes.has('zext') && LOW_ONLY_OPS.has(k.op)) {
+        return { use: 0, useIfLive: reg(insn.dst) | (k.useReg ? reg(insn.src) : 0), def: reg(insn.dst) };
+      }
       return { use: reg(insn.dst) | (k.useReg ? reg(insn.src) : 0), def: reg(insn.dst) };
     case 'end': return k.bits === 64 ? { use: reg(insn.dst), def: reg(insn.dst) } : { use: 0, def: reg(insn.dst) };
     case 'lddw': return { use: 0, def: reg(insn.dst) };
@@ -80,7 +95,9 @@ export function highLiveness(records: readonly Rec[], mainEnd: number, u32Return
     for (let i = records.length - 1; i >= 0; i--) {
       let out = 0;
       for (const s of succ[i]!) out |= liveIn[s]!;
-      const inn = eff[i]!.use | (out & ~eff[i]!.def);
+      const e = eff[i]!;
+      const live = (out & e.def) !== 0;
+      const inn = e.use | (live ? e.useIfLive ?? 0 : 0) | (out & ~e.def);
       if (out !== liveOut[i] || inn !== liveIn[i]) {
         liveOut[i] = out;
         liveIn[i] = inn;

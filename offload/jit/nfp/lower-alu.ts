@@ -57,6 +57,9 @@ type AluKind = Extract<InsnKind, { k: 'alu' }>;
 type AluLowering = (ctx: EmitCtx, insn: EbpfInsn, kind: AluKind) => void;
 
 /** `immed[hi, 0]`: the high word of an ALU32 result — left out when it is already zero (zext). */
+/** Nothing reads eBPF register d's high word after this instruction (and the zext pass is on): compute the low word alone. */
+const hiDead = (ctx: EmitCtx, d: number): boolean => enabled(ctx, 'zext') && (ctx.hiLive & (1 << d)) === 0;
+
 function zext(ctx: EmitCtx, d: number, readsDst: boolean): void {
   zeroHigh(ctx, d, readsDst && highZero(ctx.reads, d));
 }
@@ -92,7 +95,7 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
     if (kind.width === 64) {
       const operand = kind.useReg ? { reg: insn.src } : { imm: flipped ? flipped.imm : insn.imm };
       const narrow = enabled(ctx, 'narrow32') && narrowAlu(ctx.reads, flipped?.op ?? kind.op, d, operand);
-      if (!narrow) alu(ctx, dest(d, 1), left(d, 1), opHi, sourceWord(ctx, s, 1, 'b'));
+      if (!narrow && !hiDead(ctx, d)) alu(ctx, dest(d, 1), left(d, 1), opHi, sourceWord(ctx, s, 1, 'b'));
     } else zext(ctx, d, true);
   };
 }
@@ -109,8 +112,7 @@ const mov: AluLowering = (ctx, insn, kind) => {
   }
   const s = sourceOf(ctx, insn, kind.useReg);
   // A 64-bit move's high word, when nothing reads it before it is written again, is left alone (zext).
-  const hiDead = enabled(ctx, 'zext') && (ctx.hiLive & (1 << d)) === 0;
-  const words = kind.width === 64 && !hiDead ? ([0, 1] as const) : ([0] as const);
+  const words = kind.width === 64 && !hiDead(ctx, d) ? ([0, 1] as const) : ([0] as const);
   for (const w of words) {
     if (s.k === 'reg') alu(ctx, dest(d, w), NONE_SRC, 'none', right(s.reg, w));
     else loadImm32(ctx, dest(d, w), w === 0 ? s.lo : s.hi);
@@ -121,8 +123,9 @@ const mov: AluLowering = (ctx, insn, kind) => {
 const neg: AluLowering = (ctx, insn, kind) => {
   const d = mappedReg(ctx, insn.dst);
   alu(ctx, dest(d, 0), imm(0), 'sub', right(d, 0));
-  if (kind.width === 64) alu(ctx, dest(d, 1), imm(0), 'sub_c', right(d, 1));
-  else zext(ctx, d, true);
+  if (kind.width === 64) {
+    if (!hiDead(ctx, d)) alu(ctx, dest(d, 1), imm(0), 'sub_c', right(d, 1));
+  } else zext(ctx, d, true);
 };
 
 type ShiftName = 'lsh' | 'rsh' | 'arsh';
@@ -159,6 +162,11 @@ function narrowShift(ctx: EmitCtx, name: ShiftName, d: number, n: number): boole
 
 function shift64(ctx: EmitCtx, name: ShiftName, d: number, n: number): void {
   if (n === 0) return;
+  if (name === 'lsh' && hiDead(ctx, d)) {
+    if (n < 32) shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), 'shl', n);
+    else loadImm32(ctx, dest(d, 0), 0);
+    return;
+  }
   if (narrowShift(ctx, name, d, n)) {
     shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), name === 'lsh' ? 'shl' : 'shr', n);
     return;
@@ -291,9 +299,9 @@ function shift(name: ShiftName): AluLowering {
 const mul: AluLowering = (ctx, insn, kind) => {
   const d = mappedReg(ctx, insn.dst);
   const s = sourceOf(ctx, insn, kind.useReg);
-  if (kind.width === 32) {
+  if (kind.width === 32 || hiDead(ctx, d)) {
     mul32x32(ctx, left(d, 0), sourceWord(ctx, s, 0, 'b'), dest(d, 0));
-    zext(ctx, d, true);
+    if (kind.width === 32) zext(ctx, d, true);
     return;
   }
   const crossHigh = s.k === 'reg' || s.hi !== 0;
