@@ -15,6 +15,7 @@
  * read r1–r5 whole, a subprogram's exit reads r0 whole, and the program's own exit
  * reads r0's high word unless the caller says the result is a 32-bit action.
  */
+import { HelperId } from '../../../xdp/helpers/helper-ids.js';
 import { jumpTarget, type PlanRecord } from './jit-records.js';
 import { narrowAlu, narrowCompare, negAddSub } from './passes.js';
 
@@ -32,6 +33,21 @@ function narrowed(r: Rec, passes: ReadonlySet<string>): boolean {
   if (k.k !== 'alu' || k.width !== 64 || !s) return false;
   const flipped = !k.useReg && passes.has('neg-add-sub') ? negAddSub(k.op, r.insn.imm) : undefined;
   return narrowAlu(r.reads, flipped?.op ?? k.op, r.insn.dst, flipped ? { imm: flipped.imm } : s);
+}
+
+/**
+ * The helper arguments whose high words the card's lowering reads (nfp/lower-call.ts, the firmware
+ * routines): perf_event_output's flags (r3: the sample's packet bytes); the map helpers, prandom and
+ * adjust_head/tail read low words only. Any other helper: r1–r5 whole.
+ */
+function helperHighArgs(id: number): number {
+  switch (id) {
+    case HelperId.MAP_LOOKUP_ELEM: case HelperId.MAP_UPDATE_ELEM: case HelperId.MAP_DELETE_ELEM:
+    case HelperId.GET_PRANDOM_U32: case HelperId.XDP_ADJUST_HEAD: case HelperId.XDP_ADJUST_TAIL:
+      return 0;
+    case HelperId.PERF_EVENT_OUTPUT: return bit(3);
+    default: return ARGS;
+  }
 }
 
 /**
@@ -64,7 +80,7 @@ function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: Readonl
     case 'stx': return { use: k.size === 8 ? reg(insn.src) : 0, def: 0 };
     case 'atomic': return { use: k.size === 8 ? reg(insn.src) | (k.op === 'cmpxchg' ? bit(0) : 0) : 0, def: k.fetch ? reg(k.op === 'cmpxchg' ? 0 : insn.src) : 0 };
     case 'jcond': return { use: k.width === 64 ? reg(insn.dst) | (k.useReg ? reg(insn.src) : 0) : 0, def: 0 };
-    case 'call': return { use: ARGS, def: bit(0) | ARGS };
+    case 'call': return { use: k.target === 'helper' ? helperHighArgs(insn.imm) : ARGS, def: bit(0) | ARGS };
     case 'exit': return { use: isMainExit && u32Return ? 0 : bit(0), def: 0 };
     default: return { use: 0, def: 0 };
   }

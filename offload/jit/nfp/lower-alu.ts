@@ -360,20 +360,20 @@ export function lowerLddw(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, 
     case LddwSrc.IMM64: {
       const v = lddwValue(insn);
       loadImm32(ctx, dest(d, 0), Number(v & 0xffffffffn));
-      loadImm32(ctx, dest(d, 1), Number(v >> 32n));
+      if (!hiDead(ctx, d)) loadImm32(ctx, dest(d, 1), Number(v >> 32n));
       return;
     }
     case LddwSrc.MAP_FD:
     case LddwSrc.MAP_IDX:
       relocatedImmed(ctx, dest(d, 0), 'map-id', insn.imm, 0, false);
-      loadImm32(ctx, dest(d, 1), 0);
+      zeroHigh(ctx, d);
       return;
     case LddwSrc.MAP_VALUE:
     case LddwSrc.MAP_IDX_VALUE: {
       const offset = insn.next?.imm ?? 0;
       relocatedImmed(ctx, dest(d, 0), 'map-value-lo', insn.imm, offset, false);
       relocatedImmed(ctx, dest(d, 0), 'map-value-hi', insn.imm, offset, true);
-      loadImm32(ctx, dest(d, 1), 0);
+      zeroHigh(ctx, d);
       return;
     }
     default:
