@@ -121,8 +121,11 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const usesStack = records.some((r) => touchesStack(r, untypedMemory));
   const { frames, frameOf } = planFunctions(records);
   const passes: ReadonlySet<PassName> = opts.passes ?? new Set(PASSES);
+  const mainEnd = frames[1]?.start ?? Infinity;
+  const exits = records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
+  const constExit = passes.has('const-exit') && exits.length > 0 && exits.every((r) => r.reads?.[0]?.constant !== undefined);
   const ctx = createEmitCtx({
-    untypedMemory, usesStack, hasCalls: frames.length > 1, passes, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
+    untypedMemory, usesStack, hasCalls: frames.length > 1, passes, constExit, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
   const skip = skippedInsns(records, passes);
   const hiLive = highLiveness(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
@@ -154,7 +157,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   }
   ctx.reads = undefined;
   ctx.index = NO_SOURCE;
-  emitOutro(ctx);
+  emitOutro(ctx, !constExit);
   if (ctx.out.length - 1 > MAX_TARGET) {
     const last = records.length ? records[records.length - 1]!.index : 0;
     throw new JitError('too-large', last, `the card image needs ${ctx.out.length} instructions; branch targets reach ${MAX_TARGET + 1}`);

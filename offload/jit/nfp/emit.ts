@@ -63,6 +63,8 @@ export interface JitRegFacts {
   /** Scalars: the unsigned range over every path. */
   readonly umin?: bigint;
   readonly umax?: bigint;
+  /** The same constant on every path. */
+  readonly constant?: bigint;
 }
 
 /** Where memory goes when the instruction records carry no types (programs that were not verified as XDP). */
@@ -79,6 +81,8 @@ export interface EmitOptions {
   readonly hasCalls: boolean;
   /** The optimisations that are on (nfp/passes.ts). */
   readonly passes: ReadonlySet<string>;
+  /** Every program exit returns a constant the verifier knows: exits set the action code themselves (const-exit). */
+  readonly constExit?: boolean;
 }
 
 export interface EmitCtx {

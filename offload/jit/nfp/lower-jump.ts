@@ -19,8 +19,9 @@ import { NO_DST, gprA, gprB } from '../../../nic-sim/isa/operands.js';
 import type { AluOp, BrCond } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { InsnKind, JmpName } from '../../../xdp/isa/kind.js';
-import { alu, branch, mappedReg, sourceOf, sourceWord, type EmitCtx, type Source } from './emit.js';
-import { TMP_GPR, left, right } from './regs.js';
+import { alu, branch, loadImm32, mappedReg, sourceOf, sourceWord, type EmitCtx, type Source } from './emit.js';
+import { ACTION_GPR, TMP_GPR, left, right } from './regs.js';
+import { nfpActionOf } from '../../../nic-sim/card/actions.js';
 import { enabled, narrowCompare } from './passes.js';
 
 type JcondKind = Extract<InsnKind, { k: 'jcond' }>;
@@ -87,7 +88,17 @@ export function lowerJa(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { 
   branch(ctx, 'always', { k: 'insn', index: ctx.index + (kind.long ? insn.imm : insn.off) + 1 });
 }
 
-/** `exit`: to the shared outro, which maps r0 to the action (the kernel's `goto_out`). */
+/**
+ * `exit`: to the shared outro, which maps r0 to the action (the kernel's `goto_out`); with the
+ * const-exit pass, where the verifier proves r0 one constant at every exit of the program, the
+ * action code itself and a branch to the end (the outro is then left out).
+ */
 export function lowerExit(ctx: EmitCtx): void {
+  const r0 = ctx.reads?.[0]?.constant;
+  if (ctx.opts.constExit && r0 !== undefined) {
+    loadImm32(ctx, ACTION_GPR, nfpActionOf(r0));
+    branch(ctx, 'always', { k: 'label', name: 'end' });
+    return;
+  }
   branch(ctx, 'always', { k: 'label', name: 'outro' });
 }

@@ -34,7 +34,28 @@ export { ACTION_TABLE, NfpAction, XdpAction, nfpActionOf } from '../../../nic-si
 
 const label = (ctx: EmitCtx, name: OutroLabel): void => void ctx.labels.set(name, ctx.out.length);
 
-export function emitOutro(ctx: EmitCtx): void {
+/** A `br` to the end as the very last instruction falls through to the end anyway: remove it. */
+function dropTrailingBranchToEnd(ctx: EmitCtx): void {
+  const last = ctx.relocs.at(-1);
+  if (!last || last.at !== ctx.out.length - 1 || last.target.k !== 'label' || last.target.name !== 'end') return;
+  ctx.relocs.pop();
+  ctx.out.pop();
+  ctx.sourceMap.pop();
+}
+
+/**
+ * The outro, the end address and the pad; `compute: false` (every exit set its action code already,
+ * the const-exit pass) leaves the computation out, and a last exit's branch straight to the end too.
+ */
+export function emitOutro(ctx: EmitCtx, compute = true): void {
+  if (!compute) {
+    dropTrailingBranchToEnd(ctx);
+    label(ctx, 'outro');
+    label(ctx, 'abort');
+    label(ctx, 'end');
+    for (let i = 0; i < USTORE_PREFETCH_WINDOW; i++) emit(ctx, NOP);
+    return;
+  }
   label(ctx, 'outro');
   alu(ctx, NO_DST, imm(XdpAction.TX), 'sub', gprB(0));
   branch(ctx, 'lo', { k: 'label', name: 'abort' });
