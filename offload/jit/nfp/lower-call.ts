@@ -17,7 +17,8 @@
  * - xdp_adjust_tail (r2 = delta): as the NFP does, only shrinking: len + delta must
  *   borrow (a negative delta; 0 and growth give −EINVAL) and stay at least ETH_HLEN.
  *
- * Everything else (bpf-to-bpf calls, tail calls, other helpers) is refused by name.
+ * bpf-to-bpf calls are nfp/functions.ts' (the translator routes them there); tail calls
+ * and every other helper are refused by name.
  */
 import type { BrInsn, ImmedInsn, LocalCsrRdInsn } from '../../../nic-sim/isa/instructions.js';
 import { NO_DST, gprA, gprAB, gprB, imm } from '../../../nic-sim/isa/operands.js';
