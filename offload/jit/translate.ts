@@ -6,18 +6,18 @@
  * the card address where that instruction's code starts, a label an address in the
  * outro, a local target (a block inside one instruction's code) its own address.
  *
- * This slice translates ALU/ALU64 (shifts by a constant or a register, multiply; no
- * divide or modulo), `lddw` of a constant, conditional jumps, `ja`, `exit`, and
- * loads and stores of 1, 2, 4, 8 bytes at constant offsets from r10 (the stack in
- * local memory, nfp/lower-stack.ts, whose prologue comes first when the program has
- * such an access); everything else is refused with a `JitError` naming the eBPF
- * instruction index (nfp/lower-table.ts lists the reasons). The register map is in
- * nfp/regs.ts.
+ * Before emission the plans the passes need are made from the records
+ * (nfp/passes.ts: skipped instructions, high-word liveness, packet-read windows,
+ * gathered copies, the function frames of nfp/functions.ts); what the table cannot
+ * lower is refused with a `JitError` naming the eBPF instruction index and why
+ * (nfp/lower-table.ts). The register map is in nfp/regs.ts, the lowerings and their
+ * costs in docs/jit.md.
  *
  * The result is the card program, the source map (card address → eBPF index, or
- * NO_SOURCE for the stack prologue, the outro and the pad), where each eBPF instruction starts on the
- * card, and `endPc`: the address the executor's `run` stops at, after which the
- * action code is in gprA_0 and r0 in gprB_0 (low) / gprB_1 (high).
+ * NO_SOURCE for the stack prologue, the outro and the pad), where each eBPF
+ * instruction starts on the card, every relocation the image's loader applies, and
+ * `endPc`: the address the executor's `run` stops at, after which the action code is
+ * in gprA_0 and r0 in gprB_0 (low) / gprB_1 (high).
  */
 import type { BrInsn, Insn } from '../../nic-sim/isa/instructions.js';
 import { MAX_TARGET } from '../../nic-sim/isa/tables.js';

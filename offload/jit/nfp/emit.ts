@@ -229,7 +229,7 @@ export function forwardBranch(ctx: EmitCtx, cond: BrCond): () => void {
   };
 }
 
-/** Check that an eBPF register is one this slice maps. */
+/** Check that an eBPF register is one the JIT keeps in GPRs (r0–r9; r10 is no register). */
 export function mappedReg(ctx: EmitCtx, reg: number): number {
   if (reg === 10) {
     throw unsupported(ctx, 'r10 (the frame pointer) is lowered only as the base of a stack load or store or in mov64 (a stack pointer); other uses are not');

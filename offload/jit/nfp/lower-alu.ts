@@ -4,9 +4,10 @@
  * in drivers/net/ethernet/netronome/nfp/bpf/jit.c, with its costs:
  *
  * - ALU64: two card instructions, one per word; add/sub are ADD then ADD_C / SUB then
- *   SUB_C (the carry links the words); and/or/xor work word by word.
+ *   SUB_C (the carry links the words); and/or/xor work word by word. The high-word
+ *   instruction goes where narrow32 or zext say it is not needed (nfp/passes.ts).
  * - ALU32: the operation on the low word, then `immed[hi, 0]` zeroes the high word
- *   (the kernel's `wrp_zext`; this slice never elides it).
+ *   (the kernel's `wrp_zext`), unless the zext pass elides it.
  * - An immediate that does not fit the operand field (0..0xff) is loaded into the
  *   scratch register gprB_21 by `immed` first (one, or two for a constant no 16-bit
  *   window holds); `immed` leaves the condition codes alone, so it may sit between
