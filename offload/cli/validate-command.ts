@@ -11,8 +11,8 @@
 import { resolveProfile } from '../../caps/load-profile.js';
 import { disasmInsn } from '../../nic-sim/isa/index.js';
 import { decodeImage, encodeImage } from '../../nic-sim/image/index.js';
-import { hexBytes } from '../../xdp/pcap/capture-record.js';
-import { openCapture } from '../../xdp/pcap/capture.js';
+import { describeCut, hexBytes, type CaptureStats } from '../../xdp/pcap/capture-record.js';
+import { openCapture, type Capture } from '../../xdp/pcap/capture.js';
 import { kernelAvailable, loadObjectIntoKernel, type KernelObject } from '../../xdp/kernel/kernel-oracle.js';
 import { selectProgram } from '../../xdp/object/load-object.js';
 import { requireMapSizes } from '../../xdp/object/map-sizes.js';
@@ -55,13 +55,26 @@ function count(value: string | undefined, name: string, max: number): number | u
   return n;
 }
 
-function* packetsOf(program: Program, pcap: string | undefined, random: number, seed: number): Generator<ValidatePacket> {
-  if (pcap) {
+function* packetsOf(program: Program, capture: Capture | undefined, random: number, seed: number): Generator<ValidatePacket> {
+  if (capture) {
     let n = 0;
-    for (const r of openCapture(pcap)) yield { data: r.data.slice(), source: 'pcap', n: n++ };
+    for (const r of capture) yield { data: r.data.slice(), source: 'pcap', n: n++, linkType: r.linkType };
   }
   const gen = createPacketGenerator({ seed, hints: hintsFromInsns(program.insns) });
   for (let n = 0; n < random; n++) yield { data: gen.next(), source: 'random', n };
+}
+
+/** Records the capture reader passed over count as packets read and not compared, by the reader's reason. */
+function withCaptureSkips(report: ValidateReport, capture: Capture | undefined): ValidateReport {
+  if (!capture) return report;
+  const stats = capture.stats as CaptureStats;
+  const skipped: Record<string, number> = { ...report.skipped };
+  let extra = 0;
+  for (const [reason, n] of Object.entries(stats.skipped)) {
+    skipped[`not compared: the capture's record is unusable (${reason})`] = n ?? 0;
+    extra += n ?? 0;
+  }
+  return { ...report, packets: report.packets + extra, skipped };
 }
 
 const where = (p: ValidatePacket): string => (p.source === 'pcap' ? `record ${p.n + 1} of the capture` : `random packet ${p.n + 1}`);
@@ -116,12 +129,15 @@ export function validateCommand(file: string, opts: ValidateCommandOptions, io: 
     kernel = loadObjectIntoKernel(obj, { program: program.name });
   }
   let report: ValidateReport;
+  const capture = opts.pcap ? openCapture(opts.pcap) : undefined;
   try {
-    report = validate({ obj, program, profile, image, records: jit.records, file, seed },
-      packetsOf(program, opts.pcap, random, seed), { ...(kernel ? { kernel } : {}), shrink: opts.shrink !== false });
+    report = withCaptureSkips(validate({ obj, program, profile, image, records: jit.records, file, seed },
+      packetsOf(program, capture, random, seed), { ...(kernel ? { kernel } : {}), shrink: opts.shrink !== false }), capture);
   } finally {
     kernel?.close();
   }
+  const cut = capture ? (capture.stats as CaptureStats).cut : undefined;
+  if (cut) io.stderr.write(`offload: warning: ${opts.pcap}: ${describeCut(cut)}\n`);
   const text = (pc: number) => disasmInsn(jit.card.insns[pc]!);
   if (opts.json) {
     const m = report.first;

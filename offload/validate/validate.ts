@@ -20,6 +20,7 @@ import type { BpfObject } from '../../xdp/object/bpf-object.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import { seededRandom } from '../../xdp/runtime/helpers/helper-env.js';
 import { XDP_MAX_DATA } from '../../xdp/runtime/xdp-buff.js';
+import { LINKTYPE_ETHERNET } from '../../xdp/pcap/pcap-writer.js';
 import { XdpMachine, type PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import type { ProgramRecords } from '../verifier/insn-records.js';
 import { bytesDifference, mapsDifference, type Difference } from './compare.js';
@@ -31,6 +32,8 @@ export interface ValidatePacket {
   /** Where it came from: `pcap` (record n of the capture) or `random` (n-th generated). */
   readonly source: 'pcap' | 'random';
   readonly n: number;
+  /** A capture record's link type (1 = Ethernet, what XDP sees); random packets are Ethernet. */
+  readonly linkType?: number;
 }
 
 /** The program, the image the card loads (the JIT's, or a deliberately wrong one in the validator's own tests), the records, the seed of get_prandom_u32. */
@@ -142,6 +145,10 @@ export function validate(input: ValidateInput, packets: Iterable<ValidatePacket>
 
   for (const pkt of packets) {
     count++;
+    if (pkt.linkType !== undefined && pkt.linkType !== LINKTYPE_ETHERNET) {
+      skip(`not compared: link type ${pkt.linkType} is not Ethernet (XDP sees Ethernet frames)`);
+      continue;
+    }
     if (pkt.data.length > XDP_MAX_DATA) {
       skip(SKIP_LONG);
       continue;

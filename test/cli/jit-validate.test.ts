@@ -21,6 +21,7 @@ import { PASSES } from '../../offload/jit/translate.js';
 import { kernelAvailable } from '../../xdp/kernel/kernel-oracle.js';
 import { loadObjectFile } from '../../xdp/object/load-object.js';
 import { openCapture } from '../../xdp/pcap/capture.js';
+import { openPcapFile } from '../../xdp/pcap/pcap-writer.js';
 import { FIXTURE_OBJ, REPO } from '../support/paths.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -389,6 +390,19 @@ describe('offload validate: bad input', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toBe(message);
+  });
+
+  it('every record of the capture is accounted for: not-Ethernet and unusable records are counted as not compared', async () => {
+    const raw = join(dir, 'raw-ip.pcap');
+    const w = openPcapFile(raw, { linkType: 101 });
+    for (let i = 0; i < 3; i++) w.write(new Uint8Array(40), i, 0);
+    w.close();
+    const r = await run('validate', PARSE_L3, '--pcap', raw, '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as { packets: number; compared: number; skipped: Record<string, number> };
+    expect(doc.packets).toBe(3);
+    expect(doc.compared).toBe(0);
+    expect(doc.skipped).toEqual({ 'not compared: link type 101 is not Ethernet (XDP sees Ethernet frames)': 3 });
   });
 
   it('--pcap /nonexistent: exit 1, one line naming the path', async () => {
