@@ -3,6 +3,7 @@
  * splitmix32-style generator (a 32-bit state advanced by the golden-ratio constant,
  * then mixed), deterministic for a seed and never Math.random.
  */
+
 /** A deterministic source of random numbers. */
 export interface Rng {
   /** Uniform unsigned 32-bit integer. */
