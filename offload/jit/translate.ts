@@ -34,7 +34,7 @@ import { emitOutro } from './nfp/outro.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 import { PASSES, type PassName } from './nfp/passes.js';
-import { skippedInsns } from './nfp/skip-insns.js';
+import { fusedMoves, skippedInsns } from './nfp/skip-insns.js';
 import { highLiveness } from './nfp/high-liveness.js';
 import { planPacketCache } from './nfp/pkt-cache.js';
 import { planGather, type GatherUse } from './nfp/gather.js';
@@ -128,6 +128,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
     untypedMemory, usesStack, hasCalls: frames.length > 1, passes, constExit, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
   const skip = skippedInsns(records, passes);
+  const fused = fusedMoves(records, passes);
   const hiLive = highLiveness(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
   if (passes.has('pkt-cache')) ctx.cache = planPacketCache(records);
   const gather = passes.has('gather') ? planGather(records, jumpTargets(records)) : new Map<number, GatherUse>();
@@ -142,6 +143,16 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
     addressOf.set(rec.index, ctx.out.length);
     if (frame !== frames[0] && rec.index === frame.start) emitPrologue(ctx, frame);
     if (skip.has(rec.index)) continue;
+    const fuse = fused.get(rec.index);
+    if (fuse) {
+      // The operation, with its own facts and liveness, reading the move's source; attributed to the move.
+      ctx.reads = fuse.op.reads;
+      ctx.hiLive = hiLive.get(fuse.op.index) ?? ~0;
+      ctx.fuseLeft = fuse.from;
+      lowerInsn(ctx, fuse.op.insn, fuse.op.kind);
+      ctx.fuseLeft = undefined;
+      continue;
+    }
     const gathered = gather.get(rec.index);
     if (gathered?.k === 'skip') continue;
     if (gathered?.k === 'copy') {

@@ -102,6 +102,8 @@ export interface EmitCtx {
   frameTop: number;
   /** Registers (bit n = rn) whose high word may be read after the current instruction (nfp/high-liveness.ts). */
   hiLive: number;
+  /** fuse-mov: the register a fused ALU operation reads instead of its destination (the left-out move's source). */
+  fuseLeft: number | undefined;
   /** Packet loads served by the packet-read cache, by eBPF index (nfp/pkt-cache.ts). */
   cache: ReadonlyMap<number, { readonly first: boolean; readonly start: number; readonly words: number; readonly at: number }>;
 }
@@ -112,7 +114,7 @@ export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', uses
 export const MAIN_FRAME_TOP = 512;
 
 export const createEmitCtx = (opts: EmitOptions = DEFAULT_EMIT_OPTIONS): EmitCtx => ({
-  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP, hiLive: ~0, cache: new Map(),
+  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP, hiLive: ~0, cache: new Map(), fuseLeft: undefined,
 });
 
 /**

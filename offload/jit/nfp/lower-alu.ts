@@ -84,19 +84,22 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
       [opLo, opHi] = flipped.op === 'sub' ? ['sub', 'sub_c'] : ['add', 'add_c'];
       s = { k: 'imm', lo: flipped.imm, hi: 0 };
     }
+    // fuse-mov: the move into d was left out; this instruction reads the move's source instead.
+    const from = ctx.fuseLeft ?? d;
     // ld-mask: a mask that keeps every bit the value can have.
-    if (enabled(ctx, 'ld-mask') && kind.op === 'and' && s.k === 'imm' && insn.imm >= 0) {
+    if (ctx.fuseLeft === undefined && enabled(ctx, 'ld-mask') && kind.op === 'and' && s.k === 'imm' && insn.imm >= 0) {
       const m = maxOf(ctx.reads, d);
       if (m !== undefined && !isPointer(ctx.reads, d) && m < 1n << BigInt(lowOnes(insn.imm))) {
         if (kind.width === 32) zext(ctx, d, true);
         return;
       }
     }
-    alu(ctx, dest(d, 0), left(d, 0), opLo, sourceWord(ctx, s, 0, 'b'));
+    alu(ctx, dest(d, 0), left(from, 0), opLo, sourceWord(ctx, s, 0, 'b'));
     if (kind.width === 64) {
       const operand = kind.useReg ? { reg: insn.src } : { imm: flipped ? flipped.imm : insn.imm };
-      const narrow = enabled(ctx, 'narrow32') && narrowAlu(ctx.reads, flipped?.op ?? kind.op, d, operand);
-      if (!narrow && !hiDead(ctx, d)) alu(ctx, dest(d, 1), left(d, 1), opHi, sourceWord(ctx, s, 1, 'b'));
+      // Fused, d's high word was never written: it is computed whenever it is live, narrowed or not.
+      const narrow = ctx.fuseLeft === undefined && enabled(ctx, 'narrow32') && narrowAlu(ctx.reads, flipped?.op ?? kind.op, d, operand);
+      if (!narrow && !hiDead(ctx, d)) alu(ctx, dest(d, 1), left(from, 1), opHi, sourceWord(ctx, s, 1, 'b'));
     } else zext(ctx, d, true);
   };
 }

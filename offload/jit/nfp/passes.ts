@@ -25,13 +25,16 @@
  *                (nfp/high-liveness.ts)
  *   narrow32     64-bit operations and compares on values the verifier proves fit in
  *                32 bits (pointers are 32-bit addresses on the card) use the low word only
+ *   fuse-mov     `rX = rY; rX op= s` (add, sub, and, or, xor: a pointer plus an offset,
+ *                a copy masked) is one operation reading rY (nfp/skip-insns.ts); its
+ *                code is attributed to the move
  *   const-exit   when r0 is one constant at every exit of the program, each exit sets
  *                the action code itself and the shared outro is left out (hXDP's
  *                "parametrised exit"; the NFP always branches to its outro)
  */
 import type { EmitCtx, JitRegFacts } from './emit.js';
 
-export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit'] as const;
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'fuse-mov'] as const;
 export type PassName = (typeof PASSES)[number];
 
 export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);

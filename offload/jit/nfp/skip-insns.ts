@@ -7,7 +7,8 @@
  * - ld-shift: `lsh64 r, 32` followed by `rsh64 r, 32` (or `arsh64 r, 32` of a value
  *   below 2^31) when r's high word is already zero and the second is no jump target;
  * - dead-code: instructions the verifier never reached, and conditional jumps whose
- *   target it never reached (never taken).
+ *   target it never reached (never taken);
+ * - fuse-mov: the second instruction of a fused move (its code goes with the move).
  */
 import { jumpTarget, jumpTargets, type PlanRecord } from './jit-records.js';
 import type { PassName } from './passes.js';
@@ -17,8 +18,36 @@ type Rec = PlanRecord;
 const isShift32 = (r: Rec | undefined, op: string, dst: number): boolean =>
   !!r && r.kind.k === 'alu' && r.kind.width === 64 && r.kind.op === op && !r.kind.useReg && r.insn.imm === 32 && r.insn.dst === dst;
 
+const FUSABLE: ReadonlySet<string> = new Set(['add', 'sub', 'and', 'or', 'xor']);
+
+/**
+ * fuse-mov: `mov64 rX, rY` followed by a 64-bit add/sub/and/or/xor on rX (its source not rX, no
+ * jump landing on it) becomes one operation reading rY — lowered at the move's place and
+ * attributed to it, the second instruction emitting nothing. By eBPF index of the move: the
+ * operation's record and rY.
+ */
+export function fusedMoves(records: readonly Rec[], passes: ReadonlySet<PassName>): Map<number, { readonly op: Rec; readonly from: number }> {
+  const out = new Map<number, { op: Rec; from: number }>();
+  if (!passes.has('fuse-mov')) return out;
+  const targets = jumpTargets(records);
+  records.forEach((r, i) => {
+    const next = records[i + 1];
+    const k = r.kind;
+    if (!next || k.k !== 'alu' || k.op !== 'mov' || k.width !== 64 || !k.useReg || r.insn.src === 10 || r.insn.src === r.insn.dst) return;
+    const n = next.kind;
+    if (n.k !== 'alu' || n.width !== 64 || !FUSABLE.has(n.op) || next.insn.dst !== r.insn.dst || targets.has(next.index)) return;
+    if (n.useReg && next.insn.src === r.insn.dst) return;
+    if (r.visits === 0 || next.visits === 0) return;
+    // A copy of the context is reg-init's (it emits nothing at all).
+    if (r.reads?.[r.insn.src]?.types.has('ctx')) return;
+    out.set(r.index, { op: next, from: r.insn.src });
+  });
+  return out;
+}
+
 export function skippedInsns(records: readonly Rec[], passes: ReadonlySet<PassName>): Set<number> {
   const skip = new Set<number>();
+  for (const f of fusedMoves(records, passes).values()) skip.add(f.op.index);
   if (!records.some((r) => r.reads !== undefined)) return skip;
   const at = new Map(records.map((r) => [r.index, r]));
   const targets = jumpTargets(records);
