@@ -19,13 +19,8 @@ import { createCoreState } from '../../nic-sim/core/state.js';
 import { JitError, recordsFromInsns, translate, type CardProgram } from '../../offload/jit/translate.js';
 import { conformanceProgram, parseConformanceFile, type ConformanceCase } from '../../xdp/asm/conformance.js';
 import type { Insn } from '../../xdp/isa/insn.js';
-import { toBig } from '../../xdp/runtime/alu64.js';
-import { DEFAULT_BUDGET, makeRunner } from '../../xdp/runtime/engine.js';
-import { prepareProgram } from '../../xdp/runtime/exec-program.js';
-import { Memory, RegionKind } from '../../xdp/runtime/memory.js';
-import { programFromInsns } from '../../xdp/runtime/raw-program.js';
-import { createVm, type HelperFn } from '../../xdp/runtime/vm.js';
 import { SHARED, sharedExists } from '../support/paths.js';
+import { runConformanceOnHost } from '../support/conformance-host.js';
 
 export const CONFORMANCE_DIR = join(SHARED, 'conformance');
 /** Why the suite cannot run here, or undefined when it can. */
@@ -43,35 +38,9 @@ export const MEM_ADDR = 0x100;
 /** CTM size on the card: 64 KiB, far more than any case's memory. */
 export const CTM_BYTES = 0x10000;
 
-/** The suite's one test helper on the host (id 5, "unwind"): returns its argument; 0 ends the program. */
-class Unwind extends Error {}
-const unwind: HelperFn = (vm) => {
-  vm.regs[0] = vm.regs[2]!;
-  vm.regs[1] = vm.regs[3]!;
-  if (vm.regs[2] === 0 && vm.regs[3] === 0) throw new Unwind();
-};
-
-/** r0 after running the case on the host's reference interpreter (as test/runtime/conformance.test.ts runs it). */
-export function runHostCase(c: ConformanceCase, insns: readonly Insn[] = conformanceProgram(c)): bigint {
-  const memory = new Memory();
-  const helpers: (HelperFn | undefined)[] = [];
-  helpers[5] = unwind;
-  const vm = createVm(memory, helpers, DEFAULT_BUDGET);
-  const prog = prepareProgram(programFromInsns('conformance', [...insns]), { handle: () => 0, value: () => ({ region: 0, offset: 0 }) });
-  if (c.mem && c.mem.length > 0) {
-    const m = memory.add(RegionKind.MAP_VALUE, c.mem.slice());
-    vm.regs[2] = 0;
-    vm.regs[3] = m.id;
-  }
-  vm.regs[4] = c.mem?.length ?? 0;
-  try {
-    makeRunner(prog, 'interp')(vm);
-  } catch (e) {
-    if (e instanceof Unwind) return 0n;
-    throw e;
-  }
-  return toBig(vm.regs[0]!, vm.regs[1]!);
-}
+/** r0 of the case on the host's reference interpreter. */
+export const runHostCase = (c: ConformanceCase, insns: readonly Insn[] = conformanceProgram(c)): bigint =>
+  runConformanceOnHost(c, 'interp', insns);
 
 export type Translation =
   | { readonly k: 'translated'; readonly program: CardProgram }
