@@ -1,10 +1,11 @@
 /**
  * The packet-read cache (the kernel JIT's `nfp_bpf_opt_pkt_cache` and its
  * `mem_ldx_data_from_pktcache_*` lowerings): packet loads through one pointer
- * register, in straight-line code with no jump target, store or call between them,
- * share one read. The first load of a window reads every byte the window's loads
- * touch — at most 32 bytes, the 8 words one CMD moves — with `read32_swap` into
- * $xfer_16..23 (the uncached loads use $xfer_0..1), and each load then extracts its
+ * register, in straight-line code with no jump target, call or store into anything
+ * but the stack between them, share one read. The first load of a window reads every
+ * byte the window's loads touch — at most 32 bytes, the 8 words one CMD moves —
+ * with `read32_swap` into $xfer_16..23 (the uncached loads use $xfer_0..1), and each
+ * load then extracts its
  * bytes: one `alu` or `ld_field_w_clr` when they lie in one word, a double shift
  * (plus a mask for 2 bytes) when they cross into the next. Loads of 1, 2 and 4 bytes
  * are cached (8-byte ones are left as they are); a window of one load is no window.
@@ -15,6 +16,7 @@
  * farthest load's end, which the verifier proved inside the packet for the path
  * that reaches that load.
  */
+import type { JitRegFacts } from './emit.js';
 import { isPacketPointer, jumpTargets, type PlanRecord } from './jit-records.js';
 
 /** Bytes one window may hold: 8 transfer registers (CMD_MAX_LENGTH words). */
@@ -36,6 +38,7 @@ export interface CacheUse {
 
 type Rec = PlanRecord;
 const isPacket = isPacketPointer;
+const isStack = (f: JitRegFacts | undefined): boolean => !!f && f.types.size === 1 && f.types.has('fp');
 
 /** The register an instruction writes, if any (calls end windows anyway). */
 function writes(r: Rec): number | undefined {
@@ -72,7 +75,9 @@ export function planPacketCache(records: readonly Rec[]): Map<number, CacheUse> 
       if (r.insn.dst === r.insn.src) close();
       continue;
     }
-    if (k.k === 'st' || k.k === 'stx' || k.k === 'atomic' || k.k === 'call' || k.k === 'exit' || k.k === 'ja') {
+    // A store into the stack leaves the packet as it is: only other stores end the window.
+    const stackStore = (k.k === 'st' || k.k === 'stx') && (r.insn.dst === 10 || isStack(r.reads?.[r.insn.dst]));
+    if (((k.k === 'st' || k.k === 'stx') && !stackStore) || k.k === 'atomic' || k.k === 'call' || k.k === 'exit' || k.k === 'ja') {
       close();
       continue;
     }
