@@ -34,7 +34,7 @@ import { emitOutro } from './nfp/outro.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 import { PASSES, type PassName } from './nfp/passes.js';
-import { fusedMoves, skippedInsns } from './nfp/skip-insns.js';
+import { skippedInsns } from './nfp/skip-insns.js';
 import { highLiveness } from './nfp/high-liveness.js';
 import { planPacketCache } from './nfp/pkt-cache.js';
 import { planGather, type GatherUse } from './nfp/gather.js';
@@ -127,8 +127,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const ctx = createEmitCtx({
     untypedMemory, usesStack, hasCalls: frames.length > 1, passes, constExit, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
-  const skip = skippedInsns(records, passes);
-  const fused = fusedMoves(records, passes);
+  const { skip, fused } = skippedInsns(records, passes);
   const hiLive = highLiveness(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
   if (passes.has('pkt-cache')) ctx.cache = planPacketCache(records);
   const gather = passes.has('gather') ? planGather(records, jumpTargets(records)) : new Map<number, GatherUse>();

@@ -164,48 +164,52 @@ function narrowShift(ctx: EmitCtx, name: ShiftName, d: number, n: number): boole
   return m < (name === 'rsh' ? 1n << 32n : 1n << 31n);
 }
 
-function shift64(ctx: EmitCtx, name: ShiftName, d: number, n: number): void {
-  if (n === 0) return;
+/** `s`: the register shifted (the destination, or a fused move's source, which then needs d's high word written). */
+function shift64(ctx: EmitCtx, name: ShiftName, d: number, n: number, s = d): void {
+  if (n === 0) {
+    if (s !== d) for (const w of [0, 1] as const) alu(ctx, dest(d, w), NONE_SRC, 'none', right(s, w));
+    return;
+  }
   if (name === 'lsh' && hiDead(ctx, d)) {
-    if (n < 32) shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), 'shl', n);
+    if (n < 32) shf(ctx, dest(d, 0), NONE_SRC, 'none', right(s, 0), 'shl', n);
     else loadImm32(ctx, dest(d, 0), 0);
     return;
   }
-  if (narrowShift(ctx, name, d, n)) {
-    shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), name === 'lsh' ? 'shl' : 'shr', n);
+  if ((s === d || hiDead(ctx, d)) && narrowShift(ctx, name, d, n)) {
+    shf(ctx, dest(d, 0), NONE_SRC, 'none', right(s, 0), name === 'lsh' ? 'shl' : 'shr', n);
     return;
   }
   if (name === 'lsh') {
     if (n < 32) {
-      shf(ctx, dest(d, 1), left(d, 1), 'none', right(d, 0), 'dshr', 32 - n);
-      shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), 'shl', n);
+      shf(ctx, dest(d, 1), left(s, 1), 'none', right(s, 0), 'dshr', 32 - n);
+      shf(ctx, dest(d, 0), NONE_SRC, 'none', right(s, 0), 'shl', n);
     } else {
-      if (n === 32) alu(ctx, dest(d, 1), NONE_SRC, 'none', right(d, 0));
-      else shf(ctx, dest(d, 1), NONE_SRC, 'none', right(d, 0), 'shl', n - 32);
+      if (n === 32) alu(ctx, dest(d, 1), NONE_SRC, 'none', right(s, 0));
+      else shf(ctx, dest(d, 1), NONE_SRC, 'none', right(s, 0), 'shl', n - 32);
       loadImm32(ctx, dest(d, 0), 0);
     }
     return;
   }
   if (n < 32) {
-    shf(ctx, dest(d, 0), left(d, 1), 'none', right(d, 0), 'dshr', n);
-    if (name === 'rsh') shf(ctx, dest(d, 1), NONE_SRC, 'none', right(d, 1), 'shr', n);
+    shf(ctx, dest(d, 0), left(s, 1), 'none', right(s, 0), 'dshr', n);
+    if (name === 'rsh') shf(ctx, dest(d, 1), NONE_SRC, 'none', right(s, 1), 'shr', n);
     else {
-      signOf(ctx, d, 1);
-      shf(ctx, dest(d, 1), NONE_SRC, 'ashr', right(d, 1), 'shr', n);
+      signOf(ctx, s, 1);
+      shf(ctx, dest(d, 1), NONE_SRC, 'ashr', right(s, 1), 'shr', n);
     }
     return;
   }
   if (name === 'rsh') {
-    if (n === 32) alu(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 1));
-    else shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 1), 'shr', n - 32);
+    if (n === 32) alu(ctx, dest(d, 0), NONE_SRC, 'none', right(s, 1));
+    else shf(ctx, dest(d, 0), NONE_SRC, 'none', right(s, 1), 'shr', n - 32);
     loadImm32(ctx, dest(d, 1), 0);
     return;
   }
   // arsh by 32..63: the move makes the high word the previous ALU result; the
   // alu_shf instructions after it leave that result alone.
-  alu(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 1));
-  if (n > 32) shf(ctx, dest(d, 0), NONE_SRC, 'ashr', right(d, 1), 'shr', n - 32);
-  shf(ctx, dest(d, 1), NONE_SRC, 'ashr', right(d, 1), 'shr', 31);
+  alu(ctx, dest(d, 0), NONE_SRC, 'none', right(s, 1));
+  if (n > 32) shf(ctx, dest(d, 0), NONE_SRC, 'ashr', right(s, 1), 'shr', n - 32);
+  shf(ctx, dest(d, 1), NONE_SRC, 'ashr', right(s, 1), 'shr', 31);
 }
 
 /** `alu[--, gprA_s, OR, 0]`: the low word of the amount register becomes `prevA` (the indirect amount). */
@@ -282,7 +286,7 @@ function shift(name: ShiftName): AluLowering {
       return;
     }
     const n = shiftAmount(ctx, insn, kind);
-    if (kind.width === 64) shift64(ctx, name, d, n);
+    if (kind.width === 64) shift64(ctx, name, d, n, ctx.fuseLeft ?? d);
     else shift32(ctx, name, d, n);
   };
 }

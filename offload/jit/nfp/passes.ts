@@ -25,8 +25,9 @@
  *                (nfp/high-liveness.ts)
  *   narrow32     64-bit operations and compares on values the verifier proves fit in
  *                32 bits (pointers are 32-bit addresses on the card) use the low word only
- *   fuse-mov     `rX = rY; rX op= s` (add, sub, and, or, xor: a pointer plus an offset,
- *                a copy masked) is one operation reading rY (nfp/skip-insns.ts); its
+ *   fuse-mov     `rX = rY; rX op= s` (add, sub, and, or, xor, a constant shift: a pointer
+ *                plus an offset, a copy masked or shifted) is one operation reading rY
+ *                (nfp/skip-insns.ts); its
  *                code is attributed to the move
  *   const-exit   when r0 is one constant at every exit of the program, each exit sets
  *                the action code itself and the shared outro is left out (hXDP's

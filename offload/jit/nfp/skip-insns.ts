@@ -19,14 +19,16 @@ const isShift32 = (r: Rec | undefined, op: string, dst: number): boolean =>
   !!r && r.kind.k === 'alu' && r.kind.width === 64 && r.kind.op === op && !r.kind.useReg && r.insn.imm === 32 && r.insn.dst === dst;
 
 const FUSABLE: ReadonlySet<string> = new Set(['add', 'sub', 'and', 'or', 'xor']);
+/** Constant shifts fuse too (a shift by a register reads its amount from a register the move may feed). */
+const FUSABLE_SHIFTS: ReadonlySet<string> = new Set(['lsh', 'rsh', 'arsh']);
 
 /**
- * fuse-mov: `mov64 rX, rY` followed by a 64-bit add/sub/and/or/xor on rX (its source not rX, no
+ * fuse-mov: `mov64 rX, rY` followed by a 64-bit add/sub/and/or/xor or constant shift on rX (its source not rX, no
  * jump landing on it) becomes one operation reading rY — lowered at the move's place and
  * attributed to it, the second instruction emitting nothing. By eBPF index of the move: the
  * operation's record and rY.
  */
-export function fusedMoves(records: readonly Rec[], passes: ReadonlySet<PassName>): Map<number, { readonly op: Rec; readonly from: number }> {
+function fusedMoves(records: readonly Rec[], passes: ReadonlySet<PassName>, skipped: ReadonlySet<number>): Map<number, { readonly op: Rec; readonly from: number }> {
   const out = new Map<number, { op: Rec; from: number }>();
   if (!passes.has('fuse-mov')) return out;
   const targets = jumpTargets(records);
@@ -35,9 +37,11 @@ export function fusedMoves(records: readonly Rec[], passes: ReadonlySet<PassName
     const k = r.kind;
     if (!next || k.k !== 'alu' || k.op !== 'mov' || k.width !== 64 || !k.useReg || r.insn.src === 10 || r.insn.src === r.insn.dst) return;
     const n = next.kind;
-    if (n.k !== 'alu' || n.width !== 64 || !FUSABLE.has(n.op) || next.insn.dst !== r.insn.dst || targets.has(next.index)) return;
+    if (n.k !== 'alu' || n.width !== 64 || next.insn.dst !== r.insn.dst || targets.has(next.index)) return;
+    if (!FUSABLE.has(n.op) && !(FUSABLE_SHIFTS.has(n.op) && !n.useReg)) return;
     if (n.useReg && next.insn.src === r.insn.dst) return;
-    if (r.visits === 0 || next.visits === 0) return;
+    // What another pass already leaves out (an ld-shift pair, dead code) is not fused.
+    if (r.visits === 0 || next.visits === 0 || skipped.has(r.index) || skipped.has(next.index)) return;
     // A copy of the context is reg-init's (it emits nothing at all).
     if (r.reads?.[r.insn.src]?.types.has('ctx')) return;
     out.set(r.index, { op: next, from: r.insn.src });
@@ -45,9 +49,16 @@ export function fusedMoves(records: readonly Rec[], passes: ReadonlySet<PassName
   return out;
 }
 
-export function skippedInsns(records: readonly Rec[], passes: ReadonlySet<PassName>): Set<number> {
+/** The instructions that emit nothing, and the fused moves (emitted as their operation). */
+export function skippedInsns(records: readonly Rec[], passes: ReadonlySet<PassName>): { skip: Set<number>; fused: Map<number, { readonly op: Rec; readonly from: number }> } {
+  const skip = factSkips(records, passes);
+  const fused = fusedMoves(records, passes, skip);
+  for (const f of fused.values()) skip.add(f.op.index);
+  return { skip, fused };
+}
+
+function factSkips(records: readonly Rec[], passes: ReadonlySet<PassName>): Set<number> {
   const skip = new Set<number>();
-  for (const f of fusedMoves(records, passes).values()) skip.add(f.op.index);
   if (!records.some((r) => r.reads !== undefined)) return skip;
   const at = new Map(records.map((r) => [r.index, r]));
   const targets = jumpTargets(records);
