@@ -100,10 +100,16 @@ const CLASSES: readonly MutationClass[] = [
     mutate: (i) => (i.cls === 'local_csr' && i.write && i.csr === 'ACT_LM_ADDR0' && i.src.k === 'gpr' ? { ...i, src: { ...i.src, n: 6 } } : undefined),
   },
   {
-    name: 'action code', fixtures: ['parse_l3.o', 'mac_swap_tx.o', 'basic_actions.o'], outro: true,
+    name: 'action code', fixtures: ['parse_l3.o', 'mac_swap_tx.o', 'basic_actions.o', 'firewall_5tuple.o', 'ipip_encap.o'], outro: true,
     picks: (r) => r.kind.k === 'exit' && r.programExit,
-    // The outro's table of action codes with pass and tx swapped (its high half, 0x4411 → 0x1144).
-    mutate: (i) => (i.cls === 'immed' && i.value === 0x4411 ? { ...i, value: 0x1144 } : undefined),
+    // The outro's table of action codes with pass and tx swapped (its high half, 0x4411 → 0x1144), or,
+    // where const-exit left the outro out, an exit's own action code swapped (pass ↔ tx, drop ↔ aborted).
+    mutate: (i) => {
+      if (i.cls !== 'immed') return undefined;
+      if (i.value === 0x4411) return { ...i, value: 0x1144 };
+      const swapped: Record<number, number> = { 0x11: 0x44, 0x44: 0x11, 0x22: 0x82, 0x82: 0x22 };
+      return i.dst.k === 'gpr' && i.dst.n === 0 && i.dst.bank === 'a' && swapped[i.value] !== undefined ? { ...i, value: swapped[i.value]! } : undefined;
+    },
   },
 ];
 
@@ -139,7 +145,7 @@ function runClass(c: MutationClass, limit: number): Outcome[] {
         if (out.length >= limit) return out;
         const code = [...jit.image.code];
         // The card instructions of this eBPF instruction (or, for the action code, the shared outro).
-        const pcs = jit.image.source.flatMap((idx, pc) => ((c.outro ? idx === -1 && pc >= jit.card.outroPc : idx === rec.index) ? [pc] : []));
+        const pcs = jit.image.source.flatMap((idx, pc) => (((c.outro && idx === -1 && pc >= jit.card.outroPc) || idx === rec.index) ? [pc] : []));
         const pc = pcs.find((p) => c.mutate(decodeWord(code[p]!, p)) !== undefined);
         if (pc === undefined) continue;
         code[pc] = encodeInsn(c.mutate(decodeWord(code[pc]!, pc))!, pc);
