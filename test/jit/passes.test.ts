@@ -16,6 +16,10 @@ import { decideOffload } from '../../offload/rules/decide.js';
 import { findPrograms, loadObjectFile } from '../../xdp/object/load-object.js';
 import { fixtureObjects } from '../support/paths.js';
 import { caseObject } from '../verifier/case-loader.js';
+import { Card } from '../../nic-sim/card/card.js';
+import { nfpActionName, nfpActionOf } from '../../nic-sim/card/actions.js';
+import { buildImage } from '../../offload/jit/image-writer.js';
+import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 
 const { profile } = resolveProfile('nfp-4000');
 const programs = fixtureObjects().flatMap((file) => {
@@ -63,6 +67,26 @@ describe('JIT passes', () => {
     const copy = t.records.records.find((r) => r.kind.k === 'alu' && r.kind.op === 'mov' && r.kind.useReg && r.reads[r.insn.src]?.types.has('ctx'))!;
     expect(codeOf(t, copy.index)).toEqual([]);
     expect(codeOf(t, copy.index, ['reg-init']).length).toBeGreaterThan(0);
+  });
+
+  it('pkt-cache: a 64-byte window is one read of 16 words (the length from the previous result), and the loads agree with the host', () => {
+    const asm = [
+      'ldxw %r2, [%r1+4]', 'ldxw %r1, [%r1+0]', 'mov %r3, %r1', 'add %r3, 64', 'mov %r0, 1', 'jgt %r3, %r2, out',
+      'ldxb %r4, [%r1+0]', 'ldxb %r5, [%r1+61]', 'ldxh %r6, [%r1+33]', 'add %r4, %r5', 'add %r4, %r6', 'mov %r0, %r4', 'and %r0, 3',
+      'out:', 'exit',
+    ];
+    const { object, program } = caseObject({ name: 'window64', section: 'xdp', maps: [], asm: asm.join('\n') });
+    const { card } = translateProgram(object, program, profile);
+    const reads = card.insns.filter((i) => i.cls === 'cmd' && i.action === 'read32');
+    expect(reads).toEqual([expect.objectContaining({ xfer: 16, indirect: true, length: 8 })]);
+    const image = buildImage(card, program, object.maps, profile);
+    const onCard = new Card(image, profile, { file: 'window64' });
+    const host = new XdpMachine(object, program, { engine: 'interp' });
+    for (let n = 0; n < 200; n++) {
+      const pkt = Uint8Array.from({ length: 40 + n }, (_, i) => (i * 37 + n * 11) & 0xff);
+      const h = host.run(pkt, n);
+      expect(nfpActionName(onCard.runPacket(pkt).action), `packet of ${pkt.length} bytes`).toBe(nfpActionName(nfpActionOf(h.action)));
+    }
   });
 
   it('neg-add-sub: r2 += -8 on a stack pointer becomes a subtraction of 8, no immed', () => {

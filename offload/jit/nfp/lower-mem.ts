@@ -26,12 +26,12 @@
  * with `untypedMemory: 'ctm'` their memory is the packet memory, r10 still the stack.
  */
 import { NOP, type CmdInsn } from '../../../nic-sim/isa/instructions.js';
-import { gprA, gprB, imm, lm, xfer, type Src } from '../../../nic-sim/isa/operands.js';
-import { LM_ADDR_WRITE_LATENCY, type CmdAction, type MemTarget } from '../../../nic-sim/isa/tables.js';
+import { NO_DST, gprA, gprB, imm, lm, xfer, type Src } from '../../../nic-sim/isa/operands.js';
+import { CMD_OVE_LEN, CMD_OV_LEN_SHIFT, LM_ADDR_WRITE_LATENCY, type CmdAction, type MemTarget } from '../../../nic-sim/isa/tables.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { AccessSize, InsnKind } from '../../../xdp/isa/kind.js';
 import { NONE_SRC, alu, emit, immOperand, loadImm32, mappedReg, shf, unsupported, zeroHigh, type EmitCtx, type JitRegFacts } from './emit.js';
-import { CACHE_XFER } from './pkt-cache.js';
+import { CACHE_XFER, DIRECT_WORDS } from './pkt-cache.js';
 import { CHUNK_BYTES, type GatherCopy } from './gather.js';
 import { FP, loadStack, storeStackImm, storeStackReg } from './lower-stack.js';
 import { CTX_GPR, IMM_GPR, TMP_GPR, dest, loGpr, right } from './regs.js';
@@ -155,9 +155,12 @@ export function emitGatherCopy(ctx: EmitCtx, c: GatherCopy): void {
 function loadFromWindow(ctx: EmitCtx, d: number, reg: number, size: AccessSize, c: { first: boolean; start: number; words: number; at: number }): void {
   if (c.first) {
     const b = offsetOperand(ctx, c.start);
+    const indirect = c.words > DIRECT_WORDS;
+    // More than 8 words: the length comes from the previous result (CMD_OVE_LEN | (words − 1) << 8), set right before.
+    if (indirect) emit(ctx, { cls: 'immed', dst: NO_DST, value: CMD_OVE_LEN | ((c.words - 1) << CMD_OV_LEN_SHIFT), width: 'all', invert: false, shift: 0 });
     emit(ctx, {
-      cls: 'cmd', target: 'ctm', action: 'read32', byteSwap: true, xfer: CACHE_XFER, length: c.words, a: gprA(loGpr(reg)), b,
-      ctxSwap: true, defer: 0, sig: 1, mode: 'addr32', indirect: false,
+      cls: 'cmd', target: 'ctm', action: 'read32', byteSwap: true, xfer: CACHE_XFER, length: indirect ? DIRECT_WORDS : c.words,
+      a: gprA(loGpr(reg)), b, ctxSwap: true, defer: 0, sig: 1, mode: 'addr32', indirect,
     });
   }
   const w = CACHE_XFER + (c.at >> 2);

@@ -17,7 +17,7 @@
  *   gather       a chain of byte/half/word copies inside the packet (a memcpy) is one
  *                read and one write per 8 bytes, up to 128 bytes (nfp/gather.ts)
  *   pkt-cache    packet loads through one pointer in straight-line code read one window
- *                (up to 32 bytes) once and extract from it (nfp/pkt-cache.ts)
+ *                (up to 64 bytes) once and extract from it (nfp/pkt-cache.ts)
  *   dead-code    instructions the verifier never reached emit nothing, and a jump it
  *                never took (or always took) loses its compare
  *   zext         a 32-bit operation or narrow load leaves the high word alone when it

@@ -3,9 +3,10 @@
  * `mem_ldx_data_from_pktcache_*` lowerings): packet loads through one pointer
  * register, in straight-line code with no jump target, call or store into anything
  * but the stack between them, share one read. The first load of a window reads every
- * byte the window's loads touch — at most 32 bytes, the 8 words one CMD moves —
- * with `read32_swap` into $xfer_16..23 (the uncached loads use $xfer_0..1), and each
- * load then extracts its
+ * byte the window's loads touch — at most 64 bytes, as the NFP's window — with
+ * `read32_swap` into $xfer_16..31 (the uncached loads use $xfer_0..1; beyond 8 words
+ * the command takes its length from the previous result, an `immed` of CMD_OVE_LEN
+ * and the length), and each load then extracts its
  * bytes: one `alu` or `ld_field_w_clr` when they lie in one word, a double shift
  * (plus a mask for 2 bytes) when they cross into the next. Loads of 1, 2 and 4 bytes
  * are cached (8-byte ones are left as they are); a window of one load is no window.
@@ -19,8 +20,10 @@
 import type { JitRegFacts } from './emit.js';
 import { isPacketPointer, jumpTargets, type PlanRecord } from './jit-records.js';
 
-/** Bytes one window may hold: 8 transfer registers (CMD_MAX_LENGTH words). */
-export const WINDOW_BYTES = 32;
+/** Bytes one window may hold: 16 transfer registers (the NFP's 64-byte window). */
+export const WINDOW_BYTES = 64;
+/** Words a command moves without the indirect length (CMD_MAX_LENGTH). */
+export const DIRECT_WORDS = 8;
 /** The first transfer register of the window. */
 export const CACHE_XFER = 16;
 
