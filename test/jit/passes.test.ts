@@ -89,6 +89,21 @@ describe('JIT passes', () => {
     }
   });
 
+  it('zext: a 32-bit operation on a register whose high word was never written still zeroes it where it is read later', () => {
+    // r4's high word is all ones from `mov r4, -1` (live: r5 copies it, and r5 is stored whole); the byte load
+    // into r4 may leave that high word (nothing reads it before `w4 += 1` writes it), so `w4 += 1` must zero it,
+    // although the verifier proves r4's value below 2^32 there: r0 = r4 >> 32 is 0, the action XDP_PASS.
+    const asm = [
+      'ldxw %r2, [%r1+4]', 'ldxw %r1, [%r1+0]', 'mov %r3, %r1', 'add %r3, 1', 'mov %r0, 1', 'jgt %r3, %r2, out',
+      'mov %r4, -1', 'mov %r5, %r4', 'stxdw [%r10-8], %r5', 'ldxb %r4, [%r1+0]', 'add32 %r4, 1', 'mov %r0, %r4', 'rsh %r0, 32', 'add %r0, 2',
+      'out:', 'exit',
+    ];
+    const { object, program } = caseObject({ name: 'zext_stale', section: 'xdp', maps: [], asm: asm.join('\n') });
+    const { card } = translateProgram(object, program, profile);
+    const onCard = new Card(buildImage(card, program, object.maps, profile), profile, { file: 'zext_stale' });
+    expect(nfpActionName(onCard.runPacket(new Uint8Array(60).fill(7)).action)).toBe('pass');
+  });
+
   it('neg-add-sub: r2 += -8 on a stack pointer becomes a subtraction of 8, no immed', () => {
     const t = find('proto_count_array.o', 'xdp_proto_count');
     const add = t.records.records.find((r) => r.kind.k === 'alu' && r.kind.op === 'add' && !r.kind.useReg && r.insn.imm < 0)!;

@@ -119,8 +119,9 @@ export const createEmitCtx = (opts: EmitOptions = DEFAULT_EMIT_OPTIONS): EmitCtx
 
 /**
  * `immed[hi, 0]` after a 32-bit definition of eBPF register `d` — left out (the zext pass) when
- * nothing reads d's high word before it is written whole, or when the verifier proves it already
- * zero (`alreadyZero`).
+ * nothing reads d's high word before it is written whole, or (`alreadyZero`) when the caller knows
+ * the register's high word is physically 0 already: its instruction reads that word, so high-word
+ * liveness made every producer write it, and the verifier proves it zero.
  */
 export function zeroHigh(ctx: EmitCtx, d: number, alreadyZero = false): void {
   if (ctx.opts.passes.has('zext') && (alreadyZero || (ctx.hiLive & (1 << d)) === 0)) return;

@@ -48,7 +48,7 @@ import {
   NONE_SRC, alu, emit, forwardBranch, loadImm32, mappedReg, refuse, relocNext, shf, sourceOf, sourceWord, unsupported,
   zeroHigh, type CardRelocKind, type EmitCtx, type Refusal,
 } from './emit.js';
-import { enabled, highZero, isPointer, maxOf, narrowAlu, negAddSub } from './passes.js';
+import { enabled, isPointer, maxOf, narrowAlu, negAddSub } from './passes.js';
 import { FP } from './lower-stack.js';
 import { mul32x32 } from './mul-seq.js';
 import { lowerDivMod } from './lower-div.js';
@@ -57,12 +57,17 @@ import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
 type AluKind = Extract<InsnKind, { k: 'alu' }>;
 type AluLowering = (ctx: EmitCtx, insn: EbpfInsn, kind: AluKind) => void;
 
-/** `immed[hi, 0]`: the high word of an ALU32 result — left out when it is already zero (zext). */
 /** Nothing reads eBPF register d's high word after this instruction (and the zext pass is on): compute the low word alone. */
 const hiDead = (ctx: EmitCtx, d: number): boolean => enabled(ctx, 'zext') && (ctx.hiLive & (1 << d)) === 0;
 
-function zext(ctx: EmitCtx, d: number, readsDst: boolean): void {
-  zeroHigh(ctx, d, readsDst && highZero(ctx.reads, d));
+/**
+ * `immed[hi, 0]` after a 32-bit operation, left out (zext) only where nothing reads the high word
+ * before it is written whole. Not where the verifier proves it zero already: the register's high word
+ * may never have been written (a producer whose high word was dead then), and a 32-bit operation does
+ * not read it, so nothing made it live before.
+ */
+function zext(ctx: EmitCtx, d: number): void {
+  zeroHigh(ctx, d);
 }
 
 /** Trailing one bits of a non-negative mask: `&= mask` keeps every value below 2^k. */
@@ -90,7 +95,7 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
     if (ctx.fuseLeft === undefined && enabled(ctx, 'ld-mask') && kind.op === 'and' && s.k === 'imm' && insn.imm >= 0) {
       const m = maxOf(ctx.reads, d);
       if (m !== undefined && !isPointer(ctx.reads, d) && m < 1n << BigInt(lowOnes(insn.imm))) {
-        if (kind.width === 32) zext(ctx, d, true);
+        if (kind.width === 32) zext(ctx, d);
         return;
       }
     }
@@ -100,7 +105,7 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
       // Fused, d's high word was never written: it is computed whenever it is live, narrowed or not.
       const narrow = ctx.fuseLeft === undefined && enabled(ctx, 'narrow32') && narrowAlu(ctx.reads, flipped?.op ?? kind.op, d, operand);
       if (!narrow && !hiDead(ctx, d)) alu(ctx, dest(d, 1), left(from, 1), opHi, sourceWord(ctx, s, 1, 'b'));
-    } else zext(ctx, d, true);
+    } else zext(ctx, d);
   };
 }
 
@@ -121,7 +126,7 @@ const mov: AluLowering = (ctx, insn, kind) => {
     if (s.k === 'reg') alu(ctx, dest(d, w), NONE_SRC, 'none', right(s.reg, w));
     else loadImm32(ctx, dest(d, w), w === 0 ? s.lo : s.hi);
   }
-  if (kind.width === 32) zext(ctx, d, false);
+  if (kind.width === 32) zext(ctx, d);
 };
 
 const neg: AluLowering = (ctx, insn, kind) => {
@@ -129,7 +134,7 @@ const neg: AluLowering = (ctx, insn, kind) => {
   alu(ctx, dest(d, 0), imm(0), 'sub', right(d, 0));
   if (kind.width === 64) {
     if (!hiDead(ctx, d)) alu(ctx, dest(d, 1), imm(0), 'sub_c', right(d, 1));
-  } else zext(ctx, d, true);
+  } else zext(ctx, d);
 };
 
 type ShiftName = 'lsh' | 'rsh' | 'arsh';
@@ -152,7 +157,7 @@ function shift32(ctx: EmitCtx, name: ShiftName, d: number, n: number): void {
       shf(ctx, dest(d, 0), NONE_SRC, 'ashr', right(d, 0), 'shr', n);
     }
   }
-  zext(ctx, d, true);
+  zext(ctx, d);
 }
 
 /** narrow32 for a constant 64-bit shift: the value and the result both fit the low word (rsh/arsh by < 32, lsh keeping it below 2^32). */
@@ -231,7 +236,7 @@ function shift32Reg(ctx: EmitCtx, name: ShiftName, d: number, s: number): void {
     amountOf(ctx, s);
     shf(ctx, dest(d, 0), NONE_SRC, 'none', right(d, 0), name === 'lsh' ? 'shl' : 'shr', 'indirect');
   }
-  zext(ctx, d, true);
+  zext(ctx, d);
 }
 
 /**
@@ -309,7 +314,7 @@ const mul: AluLowering = (ctx, insn, kind) => {
   const s = sourceOf(ctx, insn, kind.useReg);
   if (kind.width === 32 || hiDead(ctx, d)) {
     mul32x32(ctx, left(d, 0), sourceWord(ctx, s, 0, 'b'), dest(d, 0));
-    if (kind.width === 32) zext(ctx, d, true);
+    if (kind.width === 32) zext(ctx, d);
     return;
   }
   const crossHigh = s.k === 'reg' || s.hi !== 0;

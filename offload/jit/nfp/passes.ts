@@ -20,9 +20,9 @@
  *                (up to 64 bytes) once and extract from it (nfp/pkt-cache.ts)
  *   dead-code    instructions the verifier never reached emit nothing, and a jump it
  *                never took (or always took) loses its compare
- *   zext         a 32-bit operation or narrow load leaves the high word alone when it
- *                is already zero or nothing reads it before it is written whole
- *                (nfp/high-liveness.ts)
+ *   zext         a 32-bit operation or narrow load leaves the high word alone when
+ *                nothing reads it before it is written whole (nfp/high-liveness.ts);
+ *                so does a 64-bit operation whose low word needs only low words
  *   narrow32     64-bit operations and compares on values the verifier proves fit in
  *                32 bits (pointers are 32-bit addresses on the card) use the low word only
  *   fuse-mov     `rX = rY; rX op= s` (add, sub, and, or, xor, a constant shift: a pointer
