@@ -3,11 +3,12 @@
  * drivers/net/ethernet/netronome/nfp/bpf/jit.c; DESIGN.md "Actions"): the code an
  * image's run leaves in gprA_0, and the XDP action each stands for.
  */
+import { XdpAction } from '../../xdp/runtime/helpers/xdp-helpers.js';
+
+export { XdpAction };
+
 export const NfpAction = { EXCEPTION_DROP: 0x82, DROP: 0x22, PASS: 0x11, TX: 0x44 } as const;
 export type NfpActionCode = (typeof NfpAction)[keyof typeof NfpAction];
-
-/** XDP return codes (include/uapi/linux/bpf.h enum xdp_action). */
-export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 
 /** The four offloadable actions by XDP code: byte k of this word is the NFP action of XDP code k. */
 export const ACTION_TABLE = (NfpAction.TX << 24) | (NfpAction.PASS << 16) | (NfpAction.DROP << 8) | NfpAction.EXCEPTION_DROP;

@@ -16,20 +16,19 @@ import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
 import { LM_BYTES } from '../isa/tables.js';
 import { XdpError } from '../../xdp/errors.js';
+import { MAX_BPF_STACK } from '../../xdp/runtime/vm.js';
 import { NfpAction, nfpActionName } from './actions.js';
+import { ENTRY_GPR, PKT_START } from './entry-state.js';
 
-/** CTM address of a packet's first byte on entry (inside the caps' adjust_head window, docs/nic-image.md). */
-export const PKT_START = 128;
+export { PKT_START } from './entry-state.js';
 /**
  * Largest packet the functional model holds in CTM (an IP datagram's limit). The real
  * card keeps only the first packet-split bytes in CTM; the offload rules refuse
  * programs that reach past them, and the timing model prices the rest.
  */
 export const CARD_MAX_PACKET = 65535;
-/** The entry-state registers. */
-const GPR = { data: 22, len: 23, ifindex: 24, rxQueue: 25 } as const;
 /** The eBPF stack's bytes in LM (cleared before each packet, as the host engine starts each run with a zeroed stack). */
-const STACK_BYTES = 512;
+const STACK_BYTES = MAX_BPF_STACK;
 
 export interface CardOptions {
   /** The image file, for messages. */
@@ -100,7 +99,7 @@ export class Card {
     s.csrRead = undefined;
     s.mul = { k: 'idle' };
     // ifindex 1 by default, as the kernel's test run (and the host engine) give.
-    const entry: [number, number][] = [[GPR.data, PKT_START], [GPR.len, packet.length], [GPR.ifindex, meta.ifindex ?? 1], [GPR.rxQueue, meta.rxQueue ?? 0]];
+    const entry: [number, number][] = [[ENTRY_GPR.data, PKT_START], [ENTRY_GPR.len, packet.length], [ENTRY_GPR.ifindex, meta.ifindex ?? 1], [ENTRY_GPR.rxQueue, meta.rxQueue ?? 0]];
     for (const [n, v] of entry) {
       s.gprA[n] = v;
       s.gprB[n] = v;
@@ -125,12 +124,12 @@ export class Card {
 
   /** The eBPF main stack (LM 0 … 511) and the packet as they are now (a validator's view, from `onStep`). */
   inspect(): { readonly stack: Uint8Array; readonly stackTop: number; readonly data: number; packet(): Uint8Array } {
-    return { stack: this.state.lm.subarray(0, STACK_BYTES), stackTop: STACK_BYTES, data: this.state.gprA[GPR.data] as number, packet: () => this.packetBytes() };
+    return { stack: this.state.lm.subarray(0, STACK_BYTES), stackTop: STACK_BYTES, data: this.state.gprA[ENTRY_GPR.data] as number, packet: () => this.packetBytes() };
   }
 
   private packetBytes(): Uint8Array {
-    const start = this.state.gprA[GPR.data] as number;
-    const len = this.state.gprA[GPR.len] as number;
+    const start = this.state.gprA[ENTRY_GPR.data] as number;
+    const len = this.state.gprA[ENTRY_GPR.len] as number;
     if (start + len > this.ctm.length) throw new XdpError(`${this.opts.file}: the image left a packet of ${len} bytes at CTM ${start}, outside the packet buffer`);
     return this.ctm.slice(start, start + len);
   }

@@ -24,6 +24,7 @@
  * is a FirmwareError naming the helper, its firmware address and the table id.
  */
 import type { CoreState } from '../core/state.js';
+import { ENTRY_GPR } from '../card/entry-state.js';
 import type { FirmwareRoutine } from '../core/run.js';
 import { XdpError } from '../../xdp/errors.js';
 import { HelperId } from '../../xdp/helpers/helper-ids.js';
@@ -99,8 +100,8 @@ export const FW_REG = {
   /** r5 low word: perf output's data size. */
   R5_LO: 10,
   /** Entry state: the packet's CTM address and length (docs/nic-image.md "Entry state"). */
-  PKT_DATA: 22,
-  PKT_LEN: 23,
+  PKT_DATA: ENTRY_GPR.data,
+  PKT_LEN: ENTRY_GPR.len,
 } as const;
 
 /** LM pointers of the convention: the key (and perf data), the update's value. */

@@ -24,15 +24,15 @@ import type { BrInsn, ImmedInsn, LocalCsrRdInsn } from '../../../nic-sim/isa/ins
 import { NO_DST, gprA, gprAB, gprB, imm } from '../../../nic-sim/isa/operands.js';
 import { LM_ADDR_WRITE_LATENCY, type BrCond, type CsrName } from '../../../nic-sim/isa/tables.js';
 import { HelperId } from '../../../xdp/helpers/helper-ids.js';
+import { Errno } from '../../../xdp/maps/bpf-map.js';
+import { ETH_HLEN } from '../../../xdp/runtime/xdp-buff.js';
 import { helperName } from '../../../xdp/helpers/helper-registry.js';
 import type { Insn as EbpfInsn } from '../../../xdp/isa/insn.js';
 import type { InsnKind } from '../../../xdp/isa/kind.js';
 import { alu, emit, forwardBranch, immOperand, loadImm32, move, relocNext, unsupported, type EmitCtx } from './emit.js';
 import { CTX_GPR, IMM_GPR, TMP_GPR, dest, loGpr } from './regs.js';
 
-/** ETH_HLEN: the shortest packet adjust_head/adjust_tail leave. */
-const ETH_HLEN = 14;
-const EINVAL = 22;
+const EINVAL = Errno.EINVAL;
 /** Instructions a firmware call takes after the argument set-up: the branch and its two defer slots. */
 const CALL_DEFER = 2;
 

@@ -23,6 +23,7 @@ import { alu, branch, loadImm32, mappedReg, sourceOf, sourceWord, type EmitCtx, 
 import { ACTION_GPR, TMP_GPR, left, right } from './regs.js';
 import { nfpActionOf } from '../../../nic-sim/card/actions.js';
 import { enabled, narrowCompare } from './passes.js';
+import { jumpTarget } from './jit-records.js';
 
 type JcondKind = Extract<InsnKind, { k: 'jcond' }>;
 
@@ -81,11 +82,11 @@ export function lowerJcond(ctx: EmitCtx, insn: EbpfInsn, kind: JcondKind): void 
   const width = compareWidth(ctx, insn, kind, d);
   if (how.k === 'ordered') ordered(ctx, d, s, width, how.swap);
   else bitwise(ctx, d, s, width, how.op);
-  branch(ctx, how.cond, { k: 'insn', index: ctx.index + insn.off + 1 });
+  branch(ctx, how.cond, { k: 'insn', index: jumpTarget({ index: ctx.index, insn, kind })! });
 }
 
 export function lowerJa(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { k: 'ja' }>): void {
-  branch(ctx, 'always', { k: 'insn', index: ctx.index + (kind.long ? insn.imm : insn.off) + 1 });
+  branch(ctx, 'always', { k: 'insn', index: jumpTarget({ index: ctx.index, insn, kind })! });
 }
 
 /**

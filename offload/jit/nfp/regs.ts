@@ -36,8 +36,8 @@ export const MAX_MAPPED_REG = 9;
 export const IMM_GPR = 21;
 /** Second scratch, GPR 20 (R10's pair, which R10 does not use). */
 export const TMP_GPR = 20;
-/** The packet context's registers (both banks). */
-export const CTX_GPR = { data: 22, len: 23, ifindex: 24, rxQueue: 25 } as const;
+/** The packet context's registers (both banks): the card's entry state. */
+export { ENTRY_GPR as CTX_GPR } from '../../../nic-sim/card/entry-state.js';
 /** Where the outro leaves the action code: bank A, GPR 0. */
 export const ACTION_GPR: Gpr = gprA(0);
 
