@@ -113,7 +113,7 @@ export function jitCommand(file: string, opts: JitCommandOptions, io: Io): numbe
     return verdictExitCode(report.verdict);
   }
   const noOpt = passesOff(opts.opt);
-  const jit = jitProgram(obj, program, profile, { ...(opts.unprivileged ? { unprivileged: true } : {}), noOpt });
+  const jit = jitProgram(obj, program, profile, { ...(opts.unprivileged ? { unprivileged: true } : {}), noOpt }, report.translated);
   const ebpf = program.insns.length;
   const cardInsns = jit.card.insns.length;
   if (opts.output) writeImage(opts.output, encodeImage(jit.image, opts.output));

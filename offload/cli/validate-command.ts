@@ -116,7 +116,7 @@ export function validateCommand(file: string, opts: ValidateCommandOptions, io: 
     io.stderr.write(`offload: ${file}: ${program.name}: ${decision.verdict === 'reject' ? 'refused by the verifier' : `not offloadable on ${profile.name}`}, nothing to validate:\n${why.join('\n')}\n`);
     return verdictExitCode(decision.verdict);
   }
-  const jit = jitProgram(obj, program, profile);
+  const jit = jitProgram(obj, program, profile, {}, decision.translated);
   // The card loads what `offload jit -o` would write.
   const image = decodeImage(encodeImage(jit.image, file), file);
   let kernel: KernelObject | undefined;

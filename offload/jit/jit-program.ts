@@ -45,10 +45,14 @@ export function passSavings(records: ProgramRecords, profile: CardProfile, card:
 /** Does this JIT translate for the profile's card (a 32-bit core issuing one instruction a cycle, as the NFP)? */
 export const nfpShaped = (profile: CardProfile): boolean => profile.isa.wordBits === 32 && profile.timing.issueWidth === 1;
 
+/** A verified program's records (every scalar precise) and its translation with every pass. */
+export interface Translated {
+  readonly records: ProgramRecords;
+  readonly card: CardProgram;
+}
+
 /** Verify and translate, without the size limit or the image (what `offload check` counts). */
-export function translateProgram(
-  obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {},
-): { records: ProgramRecords; card: CardProgram } {
+export function translateProgram(obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {}): Translated {
   if (!nfpShaped(profile)) {
     throw new JitError('unsupported', 0, `${profile.name} is not a 32-bit single-issue card: this JIT translates for NFP-shaped cards only`);
   }
@@ -64,8 +68,16 @@ export function translateProgram(
 /** The message of an image over the card's limit. */
 export const tooLongMessage = (n: number, limit: number): string => `program too long: ${n} card instructions (limit ${limit})`;
 
-export function jitProgram(obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {}): JitResult {
-  const { records, card } = translateProgram(obj, program, profile, opts);
+/**
+ * The whole JIT: verify and translate (or take `translated`, what `offload check`'s decision already
+ * made, translated again only when passes are off), hold to the size limit, write the image.
+ */
+export function jitProgram(
+  obj: Pick<BpfObject, 'maps'>, program: Program, profile: CardProfile, opts: JitOptions = {}, translated?: Translated,
+): JitResult {
+  const given = translated ?? translateProgram(obj, program, profile, opts);
+  const records = given.records;
+  const card = opts.noOpt?.size ? translate(records.records, translateOptions(profile, opts.noOpt)) : given.card;
   if (card.insns.length > profile.maxInsns) {
     const last = records.records.at(-1)?.index ?? 0;
     throw new JitError('too-long', last, tooLongMessage(card.insns.length, profile.maxInsns));

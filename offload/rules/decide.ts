@@ -13,7 +13,7 @@ import { verifyProgram, verifierMaps, type VerifyOptions, type VerifyResult } fr
 import { buildRecords, type ProgramRecords } from '../verifier/insn-records.js';
 import { cardMaps, checkOffload, estimatedCardInsns, stackUse, type Reason, type RuleId } from './offload-rules.js';
 import { JitError } from '../jit/errors.js';
-import { nfpShaped, translateProgram } from '../jit/jit-program.js';
+import { nfpShaped, translateProgram, type Translated } from '../jit/jit-program.js';
 
 export type Verdict = 'offload' | 'host' | 'reject';
 
@@ -43,6 +43,8 @@ export interface OffloadReport {
     readonly programSize: Usage & { readonly estimate: boolean; readonly ebpfInsns: number };
   };
   readonly verifier: VerifyResult;
+  /** The JIT's records and translation, where it translated the program (jit and validate reuse them). */
+  readonly translated?: Translated;
 }
 
 const EXIT: Readonly<Record<Verdict, number>> = { offload: 0, host: 3, reject: 2 };
@@ -96,10 +98,10 @@ function onePerInsnAndRule(reasons: readonly Reason[]): Reason[] {
 /** Decide where `program` of `object` runs with `profile`. */
 /** The JIT's exact size, or why it could not translate (undefined where it does not translate for the card). */
 function translation(object: ObjectMaps, program: Program, profile: CardProfile, opts: Omit<VerifyOptions, 'observe' | 'offloaded'>):
-  { cardInsns: number } | { failure: JitError } | undefined {
+  { translated: Translated } | { failure: JitError } | undefined {
   if (!nfpShaped(profile)) return undefined;
   try {
-    return { cardInsns: translateProgram(object, program, profile, { unprivileged: opts.privileged === false }).card.insns.length };
+    return { translated: translateProgram(object, program, profile, { unprivileged: opts.privileged === false }) };
   } catch (e) {
     if (e instanceof JitError) return { failure: e };
     throw e;
@@ -115,7 +117,8 @@ export function decideOffload(
   const held = cardMaps(records, profile, maps);
   const entries = held.reduce((n, m) => n + m.maxEntries, 0);
   const jit = result.ok ? translation(object, program, profile, opts) : undefined;
-  const cardInsns = jit && 'cardInsns' in jit ? jit.cardInsns : undefined;
+  const translated = jit && 'translated' in jit ? jit.translated : undefined;
+  const cardInsns = translated?.card.insns.length;
   const resources = {
     stack: { used: stackUse(records, profile.stack.frameBytes), limit: profile.stack.bytes, frameBytes: profile.stack.frameBytes },
     maps: { used: held.length, limit: profile.maps.maxMaps },
@@ -136,7 +139,8 @@ export function decideOffload(
   }
   const reasons = onePerInsnAndRule(found).map((r: Reason) =>
     located(program, object, { rule: r.rule, ...(r.slot !== undefined ? { insn: r.slot } : {}), message: r.message, ...(r.suggestion ? { suggestion: r.suggestion } : {}) }, records));
-  if (reasons.length === 0) return { verdict: 'offload', reasons, resources, verifier: result };
+  const made = translated ? { translated } : {};
+  if (reasons.length === 0) return { verdict: 'offload', reasons, resources, verifier: result, ...made };
   // The host kernel verifies without a device: what only a device allows (rx_queue_index stores) fails there.
   const host = reasons.some((r) => r.rule === 'ctx-store') ? verifyProgram(program, object.maps, { ...opts, offloaded: false }) : result;
   if (!host.ok) {
