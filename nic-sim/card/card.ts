@@ -59,6 +59,12 @@ export interface CardPacketResult {
   readonly error?: string;
 }
 
+/** A GPR in both banks. */
+function setBoth(s: CoreState, n: number, v: number): void {
+  s.gprA[n] = v;
+  s.gprB[n] = v;
+}
+
 export class Card {
   readonly maps: CardMaps;
   readonly image: LoadedImage;
@@ -99,11 +105,10 @@ export class Card {
     s.csrRead = undefined;
     s.mul = { k: 'idle' };
     // ifindex 1 by default, as the kernel's test run (and the host engine) give.
-    const entry: [number, number][] = [[ENTRY_GPR.data, PKT_START], [ENTRY_GPR.len, packet.length], [ENTRY_GPR.ifindex, meta.ifindex ?? 1], [ENTRY_GPR.rxQueue, meta.rxQueue ?? 0]];
-    for (const [n, v] of entry) {
-      s.gprA[n] = v;
-      s.gprB[n] = v;
-    }
+    setBoth(s, ENTRY_GPR.data, PKT_START);
+    setBoth(s, ENTRY_GPR.len, packet.length);
+    setBoth(s, ENTRY_GPR.ifindex, meta.ifindex ?? 1);
+    setBoth(s, ENTRY_GPR.rxQueue, meta.rxQueue ?? 0);
     const counters = createCounters();
     try {
       run(this.image.insns, s, {
