@@ -30,7 +30,7 @@ const branchToAbort = (ctx: EmitCtx): void => branch(ctx, 'always', { k: 'label'
 import { NO_SOURCE, createEmitCtx, type CardReloc, type JitRegFacts, type Reloc, type UntypedMemory } from './nfp/emit.js';
 import { baseReg, classifyBase, emitGatherCopy } from './nfp/lower-mem.js';
 import { lowerInsn } from './nfp/lower-table.js';
-import { emitOutro } from './nfp/outro.js';
+import { emitOutro, outroShape } from './nfp/outro.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 import { PASSES, type PassName } from './nfp/passes.js';
@@ -116,6 +116,19 @@ function touchesStack(r: JitRecord, untyped: UntypedMemory): boolean {
   return reg === FP || classifyBase(reg, r.reads?.[reg], r.reads !== undefined, untyped).k === 'stack';
 }
 
+/** The union of r0's unsigned ranges at the exits, where the verifier bounds it as a scalar at every one. */
+function r0Range(exits: readonly JitRecord[]): [bigint | undefined, bigint | undefined] {
+  let lo: bigint | undefined;
+  let hi: bigint | undefined;
+  for (const r of exits) {
+    const f = r.reads?.[0];
+    if (!f || f.types.size !== 1 || !f.types.has('scalar') || f.umin === undefined || f.umax === undefined) return [undefined, undefined];
+    lo = lo === undefined || f.umin < lo ? f.umin : lo;
+    hi = hi === undefined || f.umax > hi ? f.umax : hi;
+  }
+  return [lo, hi];
+}
+
 export function translate(records: readonly JitRecord[], opts: TranslateOptions = {}): CardProgram {
   const untypedMemory = opts.untypedMemory ?? 'refuse';
   const usesStack = records.some((r) => touchesStack(r, untypedMemory));
@@ -124,6 +137,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const mainEnd = frames[1]?.start ?? Infinity;
   const exits = records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
   const constExit = passes.has('const-exit') && exits.length > 0 && exits.every((r) => r.reads?.[0]?.constant !== undefined);
+  const shape = passes.has('outro-range') || constExit ? outroShape(constExit, ...r0Range(exits)) : 'full';
   const ctx = createEmitCtx({
     untypedMemory, usesStack, hasCalls: frames.length > 1, passes, constExit, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
@@ -167,7 +181,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   }
   ctx.reads = undefined;
   ctx.index = NO_SOURCE;
-  emitOutro(ctx, !constExit);
+  emitOutro(ctx, shape);
   if (ctx.out.length - 1 > MAX_TARGET) {
     const last = records.length ? records[records.length - 1]!.index : 0;
     throw new JitError('too-large', last, `the card image needs ${ctx.out.length} instructions; branch targets reach ${MAX_TARGET + 1}`);

@@ -36,6 +36,19 @@ function codeOf(t: (typeof translated)[number], index: number, off: readonly Pas
 
 const find = (file: string, name: string) => translated.find((t) => t.file.endsWith(file) && t.program.name === name)!;
 
+/** An assembled XDP program, translated with every pass, run on the card and the host: the actions agree on every packet. */
+function cardAgrees(name: string, asm: readonly string[], packets: readonly Uint8Array[]): ReturnType<typeof translateProgram>['card'] {
+  const { object, program } = caseObject({ name, section: 'xdp', maps: [], asm: asm.join('\n') });
+  const { card } = translateProgram(object, program, profile);
+  const onCard = new Card(buildImage(card, program, object.maps, profile), profile, { file: name });
+  const host = new XdpMachine(object, program, { engine: 'interp' });
+  packets.forEach((pkt, n) => {
+    const want = nfpActionName(nfpActionOf(host.run(pkt, n).action));
+    expect(nfpActionName(onCard.runPacket(pkt).action), `${name}: packet ${n} (first byte ${pkt[0]})`).toBe(want);
+  });
+  return card;
+}
+
 describe('JIT passes', () => {
   it.each(PASSES.filter((p) => p !== 'dead-code'))('%s saves card instructions on the fixtures', (pass) => {
     const saved = translated.reduce((n, t) => n + passSavings(t.records, profile, t.card)[pass], 0);
@@ -111,5 +124,23 @@ describe('JIT passes', () => {
     expect(code.some((c) => c.startsWith('immed'))).toBe(false);
     expect(code[0]).toMatch(/, -, /);
     expect(codeOf(t, add.index, ['neg-add-sub']).some((c) => c.startsWith('immed'))).toBe(true);
+  });
+
+  it("outro-range: the outro is 2 instructions for r0 in [1, 2], 6 for [0, 3], the NFP's 10 otherwise; the card agrees with the host", () => {
+    const packets = Array.from({ length: 256 }, (_, b) => Uint8Array.from({ length: 60 }, (_, i) => (i === 0 ? b : i)));
+    // r0 = first byte & mask (+ add), or 0 when the packet is empty.
+    const prog = (mask: number, add: number) => [
+      'ldxw %r2, [%r1+4]', 'ldxw %r1, [%r1+0]', 'mov %r3, %r1', 'add %r3, 1', 'mov %r0, 1', 'jgt %r3, %r2, out',
+      'ldxb %r0, [%r1+0]', `and %r0, ${mask}`, `add %r0, ${add}`, 'out:', 'exit',
+    ];
+    const outro = (card: ReturnType<typeof cardAgrees>) => card.endPc - card.outroPc;
+    expect(outro(cardAgrees('drop_pass', prog(1, 1), packets))).toBe(2);
+    expect(outro(cardAgrees('table', prog(3, 0), packets))).toBe(6);
+    expect(outro(cardAgrees('full', prog(7, 0), packets))).toBe(10);
+    // Off, the NFP's outro.
+    const { object, program } = caseObject({ name: 'drop_pass', section: 'xdp', maps: [], asm: prog(1, 1).join('\n') });
+    const { records } = translateProgram(object, program, profile);
+    const off = translate(records.records, translateOptions(profile, new Set(['outro-range'])));
+    expect(off.endPc - off.outroPc).toBe(10);
   });
 });

@@ -102,9 +102,12 @@ const CLASSES: readonly MutationClass[] = [
   {
     name: 'action code', fixtures: ['parse_l3.o', 'mac_swap_tx.o', 'basic_actions.o', 'firewall_5tuple.o', 'ipip_encap.o'], outro: true,
     picks: (r) => r.kind.k === 'exit' && r.programExit,
-    // The outro's table of action codes with pass and tx swapped (its high half, 0x4411 → 0x1144), or,
+    // The outro's table of action codes with pass and tx swapped (its high half, 0x4411 → 0x1144), the
+    // drop/pass outro's constant doubled, or,
     // where const-exit left the outro out, an exit's own action code swapped (pass ↔ tx, drop ↔ aborted).
     mutate: (i) => {
+      // outro-range's drop/pass outro (0x44 >> r0): 0x88 >> r0 gives tx for drop, drop for pass.
+      if (i.cls === 'alu_shf' && i.b.k === 'imm' && i.b.value === 0x44) return { ...i, b: { k: 'imm', value: 0x88 } };
       if (i.cls !== 'immed') return undefined;
       if (i.value === 0x4411) return { ...i, value: 0x1144 };
       const swapped: Record<number, number> = { 0x11: 0x44, 0x44: 0x11, 0x22: 0x82, 0x82: 0x22 };

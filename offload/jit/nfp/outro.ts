@@ -24,7 +24,7 @@
  * that every image must end with.
  */
 import { NOP } from '../../../nic-sim/isa/instructions.js';
-import { NO_DST, gprA, gprB, imm } from '../../../nic-sim/isa/operands.js';
+import { NO_DST, gprA, gprB, imm, type Dst, type Gpr, type Src } from '../../../nic-sim/isa/operands.js';
 import { USTORE_PREFETCH_WINDOW } from '../../../nic-sim/isa/fields.js';
 import { NONE_SRC, alu, branch, emit, loadImm32, shf, type EmitCtx, type OutroLabel } from './emit.js';
 import { ACTION_GPR, IMM_GPR, TMP_GPR } from './regs.js';
@@ -44,29 +44,77 @@ function dropTrailingBranchToEnd(ctx: EmitCtx): void {
 }
 
 /**
- * The outro, the end address and the pad; `compute: false` (every exit set its action code already,
- * the const-exit pass) leaves the computation out, and a last exit's branch straight to the end too.
+ * How the outro maps r0 to the action code, chosen from what the verifier knows of r0 at
+ * every exit of the program (the outro-range pass; the NFP always emits `full`):
+ *
+ *   none       r0 one constant at every exit: each exit set the code itself (const-exit)
+ *   drop-pass  r0 in [1, 2]: the code is 0x44 >> r0 (0x22, 0x11), 2 instructions
+ *   table      r0 in [0, 3]: byte r0 of the table, no range check, 6 instructions
+ *   full       anything else: the range check, the table and the abort path, 10
  */
-export function emitOutro(ctx: EmitCtx, compute = true): void {
-  if (!compute) {
-    dropTrailingBranchToEnd(ctx);
-    label(ctx, 'outro');
+export type OutroShape = 'none' | 'drop-pass' | 'table' | 'full';
+
+/** The outro's shape for the union [lo, hi] of r0's unsigned ranges over the exits (undefined: unknown somewhere). */
+export function outroShape(constant: boolean, lo: bigint | undefined, hi: bigint | undefined): OutroShape {
+  if (constant) return 'none';
+  if (lo === undefined || hi === undefined) return 'full';
+  if (lo >= XdpAction.DROP && hi <= XdpAction.PASS) return 'drop-pass';
+  return hi <= XdpAction.TX ? 'table' : 'full';
+}
+
+/** NfpAction.DROP and .PASS as one constant shifted right by r0 (1 or 2). */
+const DROP_PASS_BASE = NfpAction.DROP << XdpAction.DROP;
+
+/** The abort path, when something branches to it (dead code with dead-code off): the exception code, then the end. */
+function abortPath(ctx: EmitCtx): void {
+  if (!ctx.relocs.some((r) => r.target.k === 'label' && r.target.name === 'abort')) {
     label(ctx, 'abort');
-    label(ctx, 'end');
-    for (let i = 0; i < USTORE_PREFETCH_WINDOW; i++) emit(ctx, NOP);
     return;
   }
-  label(ctx, 'outro');
-  alu(ctx, NO_DST, imm(XdpAction.TX), 'sub', gprB(0));
-  branch(ctx, 'lo', { k: 'label', name: 'abort' });
-  loadImm32(ctx, gprB(IMM_GPR), ACTION_TABLE);
-  shf(ctx, gprA(TMP_GPR), NONE_SRC, 'none', gprB(0), 'shl', 3);
-  alu(ctx, NO_DST, gprA(TMP_GPR), 'or', imm(0));
-  shf(ctx, gprB(IMM_GPR), NONE_SRC, 'none', gprB(IMM_GPR), 'shr', 'indirect');
-  alu(ctx, ACTION_GPR, gprB(IMM_GPR), 'and', imm(0xff));
   branch(ctx, 'always', { k: 'label', name: 'end' });
   label(ctx, 'abort');
   loadImm32(ctx, ACTION_GPR, NfpAction.EXCEPTION_DROP);
+}
+
+/** `prevA` = the shift amount (its A-bank GPR), then `to` = `value` >> it (the indirect shift). */
+function shiftRight(ctx: EmitCtx, to: Dst, value: Src, amount: Gpr): void {
+  alu(ctx, NO_DST, amount, 'or', imm(0));
+  shf(ctx, to, NONE_SRC, 'none', value, 'shr', 'indirect');
+}
+
+/** ACTION_GPR = byte r0 of the table (r0 ≤ 3). */
+function tableLookup(ctx: EmitCtx): void {
+  loadImm32(ctx, gprB(IMM_GPR), ACTION_TABLE);
+  shf(ctx, gprA(TMP_GPR), NONE_SRC, 'none', gprB(0), 'shl', 3);
+  shiftRight(ctx, gprB(IMM_GPR), gprB(IMM_GPR), gprA(TMP_GPR));
+  alu(ctx, ACTION_GPR, gprB(IMM_GPR), 'and', imm(0xff));
+}
+
+/** The outro in the given shape, the end address and the pad ('none' also drops a last exit's branch straight to the end). */
+export function emitOutro(ctx: EmitCtx, shape: OutroShape = 'full'): void {
+  if (shape === 'none') dropTrailingBranchToEnd(ctx);
+  label(ctx, 'outro');
+  switch (shape) {
+    case 'none':
+      label(ctx, 'abort');
+      break;
+    case 'drop-pass':
+      if (DROP_PASS_BASE >> XdpAction.PASS !== NfpAction.PASS) throw new Error('JIT: the drop/pass codes are not one constant shifted');
+      shiftRight(ctx, ACTION_GPR, imm(DROP_PASS_BASE), gprA(0));
+      abortPath(ctx);
+      break;
+    case 'table':
+      tableLookup(ctx);
+      abortPath(ctx);
+      break;
+    case 'full':
+      alu(ctx, NO_DST, imm(XdpAction.TX), 'sub', gprB(0));
+      branch(ctx, 'lo', { k: 'label', name: 'abort' });
+      tableLookup(ctx);
+      branch(ctx, 'always', { k: 'label', name: 'end' });
+      label(ctx, 'abort');
+      loadImm32(ctx, ACTION_GPR, NfpAction.EXCEPTION_DROP);
+  }
   label(ctx, 'end');
   for (let i = 0; i < USTORE_PREFETCH_WINDOW; i++) emit(ctx, NOP);
 }

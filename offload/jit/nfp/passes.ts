@@ -32,10 +32,13 @@
  *   const-exit   when r0 is one constant at every exit of the program, each exit sets
  *                the action code itself and the shared outro is left out (hXDP's
  *                "parametrised exit"; the NFP always branches to its outro)
+ *   outro-range  when the verifier bounds r0 at every exit to [1, 2] (drop or pass) the
+ *                outro is 0x44 >> r0, 2 instructions; to [0, 3], the table without
+ *                the range check and the abort path, 6; else the NFP's 10 (nfp/outro.ts)
  */
 import type { EmitCtx, JitRegFacts } from './emit.js';
 
-export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'fuse-mov'] as const;
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'outro-range', 'fuse-mov'] as const;
 export type PassName = (typeof PASSES)[number];
 
 export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);
