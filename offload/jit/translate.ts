@@ -31,6 +31,8 @@ import { NO_SOURCE, createEmitCtx, type CardReloc, type JitRegFacts, type Reloc,
 import { baseReg, classifyBase, emitGatherCopy } from './nfp/lower-mem.js';
 import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro, outroShape } from './nfp/outro.js';
+import { compact } from './nfp/compact.js';
+import { combineLoads } from './nfp/ld-combine.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 import { PASSES, type PassName } from './nfp/passes.js';
@@ -129,6 +131,16 @@ function r0Range(exits: readonly JitRecord[]): [bigint | undefined, bigint | und
   return [lo, hi];
 }
 
+/**
+ * The records the plans and lowerings work on: where ld-combine joins packet bytes, the combined
+ * load in place of its register's first load and the value's other instructions left out (`away`).
+ */
+export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySet<PassName>): { planned: JitRecord[]; away: ReadonlySet<number> } {
+  if (!passes.has('ld-combine')) return { planned: [...records], away: new Set() };
+  const { loads, away } = combineLoads(records);
+  return { planned: records.filter((r) => !away.has(r.index)).map((r) => loads.get(r.index) ?? r), away };
+}
+
 export function translate(records: readonly JitRecord[], opts: TranslateOptions = {}): CardProgram {
   const untypedMemory = opts.untypedMemory ?? 'refuse';
   const usesStack = records.some((r) => touchesStack(r, untypedMemory));
@@ -141,13 +153,16 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const ctx = createEmitCtx({
     untypedMemory, usesStack, hasCalls: frames.length > 1, passes, constExit, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
-  const { skip, fused } = skippedInsns(records, passes);
-  const hiLive = highLiveness(records, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
-  if (passes.has('pkt-cache')) ctx.cache = planPacketCache(records);
-  const gather = passes.has('gather') ? planGather(records, jumpTargets(records)) : new Map<number, GatherUse>();
+  const { planned, away } = plannedRecords(records, passes);
+  const { skip, fused } = skippedInsns(planned, passes);
+  const hiLive = highLiveness(planned, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
+  if (passes.has('pkt-cache')) ctx.cache = planPacketCache(planned);
+  const gather = passes.has('gather') ? planGather(planned, jumpTargets(planned)) : new Map<number, GatherUse>();
+  const combined = new Map(planned.map((r) => [r.index, r]));
   const addressOf = new Map<number, number>();
   if (usesStack) emitStackPrologue(ctx);
-  for (const rec of records) {
+  for (const original of records) {
+    const rec = combined.get(original.index) ?? original;
     ctx.index = rec.index;
     ctx.reads = rec.reads;
     const frame = frameOf(rec.index);
@@ -155,7 +170,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
     ctx.hiLive = hiLive.get(rec.index) ?? ~0;
     addressOf.set(rec.index, ctx.out.length);
     if (frame !== frames[0] && rec.index === frame.start) emitPrologue(ctx, frame);
-    if (skip.has(rec.index)) continue;
+    if (skip.has(rec.index) || away.has(rec.index)) continue;
     const fuse = fused.get(rec.index);
     if (fuse) {
       // The operation, with its own facts and liveness, reading the move's source; attributed to the move.
@@ -182,6 +197,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   ctx.reads = undefined;
   ctx.index = NO_SOURCE;
   emitOutro(ctx, shape);
+  if (passes.has('compact')) compact(ctx, addressOf);
   if (ctx.out.length - 1 > MAX_TARGET) {
     const last = records.length ? records[records.length - 1]!.index : 0;
     throw new JitError('too-large', last, `the card image needs ${ctx.out.length} instructions; branch targets reach ${MAX_TARGET + 1}`);

@@ -21,11 +21,11 @@
 import type { CardProfile } from '../../caps/profile.js';
 import { Card } from '../../nic-sim/card/card.js';
 import type { CardImage } from '../../nic-sim/image/index.js';
-import type { InsnKind } from '../../xdp/isa/kind.js';
 import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import type { ProgramRecords } from '../verifier/insn-records.js';
-import { PASSES, highLiveness } from '../jit/translate.js';
+import { regsWritten } from '../verifier/insn-regs.js';
+import { PASSES, highLiveness, plannedRecords } from '../jit/translate.js';
 
 export interface Divergence {
   /** The eBPF instruction (kernel index) the validator blames. */
@@ -113,16 +113,6 @@ function describeReads(records: ProgramRecords, index: number, regs: Int32Array,
   return out;
 }
 
-/** The registers an instruction writes (for "who last wrote r"). */
-function writes(kind: InsnKind, dst: number): readonly number[] {
-  switch (kind.k) {
-    case 'alu': case 'ldx': case 'lddw': case 'end': return [dst];
-    case 'call': return [0, 1, 2, 3, 4, 5];
-    case 'atomic': return kind.fetch ? [kind.op === 'cmpxchg' ? 0 : dst] : [];
-    default: return [];
-  }
-}
-
 const hex32 = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 function firstByteDifference(a: Uint8Array, b: Uint8Array): number {
@@ -154,16 +144,20 @@ export interface LockstepInput {
 /** Run `packet` on both sides from fresh state and name the first eBPF instruction where they part. */
 export function lockstep(input: LockstepInput, packet: Uint8Array, random: () => () => number): Divergence | undefined {
   const hostTrace: Boundary[] = [];
+  // The host's last instruction, boundary or not (an exit that falls into the outro has no code of its own).
+  let lastHostInsn: number | undefined;
   const cardTrace: Boundary[] = [];
   const startAt = codeStarts(input.image);
   const translated = new Set(startAt.values());
 
   const oneFrame = input.program.funcs.length <= 1;
   const subprogram = input.program.funcs.length > 1 ? Math.min(...input.program.funcs.map((f) => f.slot).filter((x) => x > 0)) : Infinity;
-  const hiLive = highLiveness(input.records.records, subprogram, true, new Set(PASSES)).liveIn;
+  const all = new Set(PASSES);
+  const hiLive = highLiveness(plannedRecords(input.records.records, all).planned, subprogram, true, all).liveIn;
   const host = new XdpMachine(input.obj, input.program, {
     engine: 'interp', random: random(),
     onInsn: (slot, regs) => {
+      lastHostInsn = slot;
       if (!translated.has(slot)) return;
       const view = host.inspect();
       const r = regs.slice(0, 20);
@@ -190,7 +184,7 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
   const lastWriter = (k: number, reg: number): number | undefined => {
     for (let j = k - 1; j >= 0; j--) {
       const rec = input.records.at(hostTrace[j]!.index);
-      if (rec && writes(rec.kind, rec.insn.dst).includes(reg)) return rec.index;
+      if (rec && regsWritten(rec.insn, rec.kind).includes(reg)) return rec.index;
     }
     return undefined;
   };
@@ -220,6 +214,6 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
     const last = k > 0 ? hostTrace[k - 1]!.index : 0;
     return { insn: last, why: `the host ran ${hostTrace.length} instructions, the card ${cardTrace.length}: they part after instruction ${last}` };
   }
-  const exit = hostTrace.at(-1)?.index;
+  const exit = lastHostInsn;
   return exit === undefined ? undefined : { insn: exit, why: 'every instruction agrees: the exit (the outro\'s action code) does not' };
 }

@@ -22,6 +22,7 @@ import { constReg, type RegState, type RegType } from './reg-state.js';
 import type { VerifierState } from './state.js';
 import { U32_MAX } from './scalar.js';
 import { verifyProgram, type VerifyOptions, type VerifyResult } from './verifier.js';
+import { regsRead } from './insn-regs.js';
 
 /** At most this many distinct states of a register are kept per instruction (enough to show a rule broken). */
 const KEEP = 8;
@@ -96,25 +97,6 @@ export interface ProgramRecords {
   readonly chains: ReadonlySet<string>;
   /** Indexes (into the verifier's map list) of every map the program refers to. */
   readonly maps: ReadonlySet<number>;
-}
-
-/** The registers an instruction reads (r10 included where it is the base). */
-export function regsRead(insn: Insn, kind: InsnKind): number[] {
-  switch (kind.k) {
-    case 'alu':
-      if (kind.op === 'mov' || kind.op === 'movsx') return kind.useReg ? [insn.src] : [];
-      return kind.op === 'neg' || !kind.useReg ? [insn.dst] : [insn.dst, insn.src];
-    case 'end': return [insn.dst];
-    case 'jcond': return kind.useReg ? [insn.dst, insn.src] : [insn.dst];
-    case 'call': return kind.target === 'local' ? [1, 2, 3, 4, 5] : kind.target === 'reg' ? [insn.dst] : [1, 2, 3, 4, 5];
-    case 'exit': return [0];
-    case 'ldx': return [insn.src];
-    case 'st': return [insn.dst];
-    case 'stx': return [insn.dst, insn.src];
-    case 'atomic': return kind.op === 'cmpxchg' ? [insn.dst, insn.src, 0] : [insn.dst, insn.src];
-    case 'ldpkt': return kind.indirect ? [6, insn.src] : [6];
-    default: return [];
-  }
 }
 
 interface MutableFacts {

@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveProfile } from '../../caps/load-profile.js';
 import { disasmInsn } from '../../nic-sim/isa/index.js';
+import { isNop } from '../../nic-sim/isa/instructions.js';
 import { passSavings, translateOptions, translateProgram } from '../../offload/jit/jit-program.js';
 import { PASSES, translate, type PassName } from '../../offload/jit/translate.js';
 import { decideOffload } from '../../offload/rules/decide.js';
@@ -64,7 +65,7 @@ describe('JIT passes', () => {
     expect(t.records.records.filter((r) => r.visits === 0).map((r) => r.index)).toEqual([4, 5]);
     expect(codeOf(t, 2)).toEqual([]);
     expect(codeOf(t, 4)).toEqual([]);
-    expect(codeOf(t, 4, ['dead-code'])).toEqual([expect.stringMatching(/^br\[\.\d+\]$/)]);
+    expect(codeOf(t, 4, ['dead-code', 'compact'])).toEqual([expect.stringMatching(/^br\[\.\d+\]$/)]);
     expect(passSavings(t.records, profile, t.card)['dead-code']).toBeGreaterThan(0);
   });
 
@@ -142,5 +143,26 @@ describe('JIT passes', () => {
     const { records } = translateProgram(object, program, profile);
     const off = translate(records.records, translateOptions(profile, new Set(['outro-range'])));
     expect(off.endPc - off.outroPc).toBe(10);
+  });
+
+  it('compact: the write delay of the stack pointer is filled by the first instructions, and a branch to the next instruction goes', () => {
+    const packets = Array.from({ length: 64 }, (_, b) => Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? b : i)));
+    const asm = [
+      'mov %r3, 1', 'mov %r4, 2', 'ldxw %r2, [%r1+4]', 'ldxw %r1, [%r1+0]', 'stxw [%r10-4], %r3', 'stxw [%r10-8], %r4',
+      'mov %r0, 1', 'mov %r5, %r1', 'add %r5, 1', 'jgt %r5, %r2, out', 'ldxb %r0, [%r1+0]', 'ldxw %r6, [%r10-4]', 'add %r0, %r6', 'and %r0, 1', 'add %r0, 1',
+      'out:', 'exit',
+    ];
+    const card = cardAgrees('delay', asm, packets);
+    const nops = (c: typeof card) => c.insns.slice(0, c.endPc).filter((i) => isNop(i)).length;
+    expect(nops(card)).toBe(0);
+    const { object, program } = caseObject({ name: 'delay', section: 'xdp', maps: [], asm: asm.join('\n') });
+    const { records } = translateProgram(object, program, profile);
+    const off = translate(records.records, translateOptions(profile, new Set(['compact'])));
+    expect(nops(off)).toBe(3);
+    // Off, the exit's branch to the outro right after it is there; on, it is not.
+    const exit = records.records.find((r) => r.kind.k === 'exit')!.index;
+    const exitAt = (c: typeof card) => c.addressOf.get(exit)!;
+    expect(disasmInsn(off.insns[exitAt(off)]!)).toMatch(/^br\[/);
+    expect(exitAt(card)).toBe(card.outroPc);
   });
 });

@@ -16,7 +16,8 @@
  * reads r0's high word unless the caller says the result is a 32-bit action.
  */
 import { HelperId } from '../../../xdp/helpers/helper-ids.js';
-import { jumpTarget, type PlanRecord } from './jit-records.js';
+import type { PlanRecord } from './jit-records.js';
+import { solveLiveness, type Effect, type Liveness } from './liveness.js';
 import { narrowAlu, narrowCompare, negAddSub } from './passes.js';
 
 type Rec = PlanRecord;
@@ -60,7 +61,7 @@ export const LOW_ONLY_OPS: ReadonlySet<string> = new Set(['mov', 'add', 'sub', '
  * High halves read (`use`) and written whole (`def`) by one instruction, as register bit sets;
  * `useIfLive`: read only when the instruction's own result high word is live after it.
  */
-function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: ReadonlySet<string>): { use: number; def: number; useIfLive?: number } {
+function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: ReadonlySet<string>): Effect {
   const { insn, kind: k } = r;
   const reg = (n: number) => (n <= 9 ? bit(n) : 0);
   // A narrowed operation reads and writes only low words: the high word passes through it.
@@ -86,43 +87,10 @@ function effect(r: Rec, isMainExit: boolean, u32Return: boolean, passes: Readonl
   }
 }
 
-export interface HighLiveness {
-  /** Per eBPF index: registers (bit n = rn) whose high word may be read at or after the instruction. */
-  readonly liveIn: ReadonlyMap<number, number>;
-  /** … after it. */
-  readonly liveOut: ReadonlyMap<number, number>;
-}
+/** High-word liveness: per eBPF index, registers (bit n = rn) whose high word may be read at (liveIn) or after (liveOut) the instruction. */
+export type HighLiveness = Liveness;
 
 /** High-word liveness of a program (`mainEnd`: index of its first subprogram). */
 export function highLiveness(records: readonly Rec[], mainEnd: number, u32Return: boolean, passes: ReadonlySet<string>): HighLiveness {
-  const pos = new Map(records.map((r, i) => [r.index, i]));
-  const succ: number[][] = records.map((r, i) => {
-    if (r.kind.k === 'exit') return [];
-    const t = jumpTarget(r);
-    const next = r.kind.k === 'ja' || !records[i + 1] ? [] : [i + 1];
-    const to = t === undefined ? undefined : pos.get(t);
-    return to === undefined ? next : [...next, to];
-  });
-  const eff = records.map((r) => effect(r, r.index < mainEnd, u32Return, passes));
-  const liveIn = new Int32Array(records.length);
-  const liveOut = new Int32Array(records.length);
-  for (let changed = true; changed;) {
-    changed = false;
-    for (let i = records.length - 1; i >= 0; i--) {
-      let out = 0;
-      for (const s of succ[i]!) out |= liveIn[s]!;
-      const e = eff[i]!;
-      const live = (out & e.def) !== 0;
-      const inn = e.use | (live ? e.useIfLive ?? 0 : 0) | (out & ~e.def);
-      if (out !== liveOut[i] || inn !== liveIn[i]) {
-        liveOut[i] = out;
-        liveIn[i] = inn;
-        changed = true;
-      }
-    }
-  }
-  return {
-    liveIn: new Map(records.map((r, i) => [r.index, liveIn[i]!])),
-    liveOut: new Map(records.map((r, i) => [r.index, liveOut[i]!])),
-  };
+  return solveLiveness(records, records.map((r) => effect(r, r.index < mainEnd, u32Return, passes)));
 }

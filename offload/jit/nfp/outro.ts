@@ -34,15 +34,6 @@ export { ACTION_TABLE, NfpAction, XdpAction, nfpActionOf } from '../../../nic-si
 
 const label = (ctx: EmitCtx, name: OutroLabel): void => void ctx.labels.set(name, ctx.out.length);
 
-/** A `br` to the end as the very last instruction falls through to the end anyway: remove it. */
-function dropTrailingBranchToEnd(ctx: EmitCtx): void {
-  const last = ctx.relocs.at(-1);
-  if (!last || last.at !== ctx.out.length - 1 || last.target.k !== 'label' || last.target.name !== 'end') return;
-  ctx.relocs.pop();
-  ctx.out.pop();
-  ctx.sourceMap.pop();
-}
-
 /**
  * How the outro maps r0 to the action code, chosen from what the verifier knows of r0 at
  * every exit of the program (the outro-range pass; the NFP always emits `full`):
@@ -90,9 +81,8 @@ function tableLookup(ctx: EmitCtx): void {
   alu(ctx, ACTION_GPR, gprB(IMM_GPR), 'and', imm(0xff));
 }
 
-/** The outro in the given shape, the end address and the pad ('none' also drops a last exit's branch straight to the end). */
+/** The outro in the given shape, the end address and the pad. */
 export function emitOutro(ctx: EmitCtx, shape: OutroShape = 'full'): void {
-  if (shape === 'none') dropTrailingBranchToEnd(ctx);
   label(ctx, 'outro');
   switch (shape) {
     case 'none':

@@ -35,10 +35,15 @@
  *   outro-range  when the verifier bounds r0 at every exit to [1, 2] (drop or pass) the
  *                outro is 0x44 >> r0, 2 instructions; to [0, 3], the table without
  *                the range check and the abort path, 6; else the NFP's 10 (nfp/outro.ts)
+ *   ld-combine   packet bytes loaded one by one and joined with shifts and ORs (clang's
+ *                unaligned field) are one load of the field (nfp/ld-combine.ts)
+ *   compact      after emission: the nops of a local-memory pointer's write delay that
+ *                the following instructions can fill, and a branch to the next
+ *                instruction, are removed (nfp/compact.ts)
  */
 import type { EmitCtx, JitRegFacts } from './emit.js';
 
-export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'outro-range', 'fuse-mov'] as const;
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'outro-range', 'fuse-mov', 'compact', 'ld-combine'] as const;
 export type PassName = (typeof PASSES)[number];
 
 export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);
