@@ -33,6 +33,8 @@ import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro, outroShape } from './nfp/outro.js';
 import { compact } from './nfp/compact.js';
 import { combineLoads } from './nfp/ld-combine.js';
+import { constSource, deadDefs, type ReadOptions } from './nfp/const-src.js';
+export { loweredReads, type ReadOptions } from './nfp/const-src.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 import { PASSES, type PassName } from './nfp/passes.js';
@@ -131,14 +133,41 @@ function r0Range(exits: readonly JitRecord[]): [bigint | undefined, bigint | und
   return [lo, hi];
 }
 
+/** Does every reachable exit of the main program return one constant (const-exit)? */
+export function exitsConstant(records: readonly JitRecord[], passes: ReadonlySet<PassName>, mainEnd: number): boolean {
+  const exits = records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
+  return passes.has('const-exit') && exits.length > 0 && exits.every((r) => r.reads?.[0]?.constant !== undefined);
+}
+
+export interface Planned {
+  /** The records the plans and lowerings see: rewritten by const-src and ld-combine, without what emits nothing. */
+  readonly planned: JitRecord[];
+  /** eBPF indexes that emit nothing (ld-combine's joined instructions, dead-def's dead ones). */
+  readonly away: ReadonlySet<number>;
+  /** Which registers each planned record's card code reads. */
+  readonly reads: ReadOptions;
+}
+
 /**
- * The records the plans and lowerings work on: where ld-combine joins packet bytes, the combined
- * load in place of its register's first load and the value's other instructions left out (`away`).
+ * The records the plans and lowerings work on: const-src's immediates in place of constant
+ * registers, ld-combine's loads in place of the first loads of joined bytes (the rest left
+ * out), then dead-def's dead definitions left out.
  */
-export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySet<PassName>): { planned: JitRecord[]; away: ReadonlySet<number> } {
-  if (!passes.has('ld-combine')) return { planned: [...records], away: new Set() };
-  const { loads, away } = combineLoads(records);
-  return { planned: records.filter((r) => !away.has(r.index)).map((r) => loads.get(r.index) ?? r), away };
+export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySet<PassName>, constExit: boolean, mainEnd: number): Planned {
+  const reads: ReadOptions = { constSrc: passes.has('const-src'), constExit, mainEnd };
+  let planned: JitRecord[] = passes.has('const-src') ? records.map((r) => constSource(r) ?? r) : [...records];
+  const away = new Set<number>();
+  if (passes.has('ld-combine')) {
+    const combined = combineLoads(planned);
+    combined.away.forEach((i) => away.add(i));
+    planned = planned.filter((r) => !away.has(r.index)).map((r) => combined.loads.get(r.index) ?? r);
+  }
+  if (passes.has('dead-def')) {
+    const dead = deadDefs(planned, reads);
+    dead.forEach((i) => away.add(i));
+    planned = planned.filter((r) => !dead.has(r.index));
+  }
+  return { planned, away, reads };
 }
 
 export function translate(records: readonly JitRecord[], opts: TranslateOptions = {}): CardProgram {
@@ -148,12 +177,12 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const passes: ReadonlySet<PassName> = opts.passes ?? new Set(PASSES);
   const mainEnd = frames[1]?.start ?? Infinity;
   const exits = records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
-  const constExit = passes.has('const-exit') && exits.length > 0 && exits.every((r) => r.reads?.[0]?.constant !== undefined);
+  const constExit = exitsConstant(records, passes, mainEnd);
   const shape = passes.has('outro-range') || constExit ? outroShape(constExit, ...r0Range(exits)) : 'full';
   const ctx = createEmitCtx({
     untypedMemory, usesStack, hasCalls: frames.length > 1, passes, constExit, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
-  const { planned, away } = plannedRecords(records, passes);
+  const { planned, away } = plannedRecords(records, passes, constExit && (opts.u32Return ?? false), mainEnd);
   const { skip, fused } = skippedInsns(planned, passes);
   const hiLive = highLiveness(planned, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
   if (passes.has('pkt-cache')) ctx.cache = planPacketCache(planned);

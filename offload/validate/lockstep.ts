@@ -25,7 +25,7 @@ import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import type { ProgramRecords } from '../verifier/insn-records.js';
 import { regsWritten } from '../verifier/insn-regs.js';
-import { PASSES, highLiveness, plannedRecords } from '../jit/translate.js';
+import { PASSES, exitsConstant, highLiveness, loweredReads, plannedRecords } from '../jit/translate.js';
 
 export interface Divergence {
   /** The eBPF instruction (kernel index) the validator blames. */
@@ -98,11 +98,11 @@ function cardDescriber(card: Card, oneFrame: boolean): Describe {
  * The registers `index` reads (r0–r9) of one type on every path, described; a scalar's high word
  * only where it is still to be read (`hiLive`): the JIT leaves a high word nobody reads unwritten.
  */
-function describeReads(records: ProgramRecords, index: number, regs: Int32Array, hiLive: number, describe: Describe): Map<number, string> {
+function describeReads(records: ProgramRecords, read: readonly number[], index: number, regs: Int32Array, hiLive: number, describe: Describe): Map<number, string> {
   const out = new Map<number, string>();
   const rec = records.at(index);
   (rec?.reads ?? []).forEach((facts, reg) => {
-    if (reg > 9 || !facts || facts.types.size !== 1) return;
+    if (reg > 9 || !facts || facts.types.size !== 1 || !read.includes(reg)) return;
     const type = [...facts.types][0]!;
     const hi = regs[2 * reg + 1]!;
     const d = type === 'scalar'
@@ -152,8 +152,12 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
 
   const oneFrame = input.program.funcs.length <= 1;
   const subprogram = input.program.funcs.length > 1 ? Math.min(...input.program.funcs.map((f) => f.slot).filter((x) => x > 0)) : Infinity;
+  // What the card code reads: the records as the JIT planned them (constants as immediates, joined loads).
   const all = new Set(PASSES);
-  const hiLive = highLiveness(plannedRecords(input.records.records, all).planned, subprogram, true, all).liveIn;
+  const planned = plannedRecords(input.records.records, all, exitsConstant(input.records.records, all, subprogram), subprogram);
+  const hiLive = highLiveness(planned.planned, subprogram, true, all).liveIn;
+  const cardReads = new Map(planned.planned.map((r) => [r.index, loweredReads(r, planned.reads)]));
+  const readAt = (index: number): readonly number[] => cardReads.get(index) ?? [];
   const host = new XdpMachine(input.obj, input.program, {
     engine: 'interp', random: random(),
     onInsn: (slot, regs) => {
@@ -161,7 +165,7 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
       if (!translated.has(slot)) return;
       const view = host.inspect();
       const r = regs.slice(0, 20);
-      hostTrace.push({ index: slot, regs: r, stack: view.stack.slice(), packet: view.packet().slice(), seen: describeReads(input.records, slot, r, hiLive.get(slot) ?? ~0, hostDescriber(host, oneFrame)) });
+      hostTrace.push({ index: slot, regs: r, stack: view.stack.slice(), packet: view.packet().slice(), seen: describeReads(input.records, readAt(slot), slot, r, hiLive.get(slot) ?? ~0, hostDescriber(host, oneFrame)) });
     },
   });
   const card: Card = new Card(input.image, input.profile, {
@@ -173,7 +177,7 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
       for (let i = 0; i < 20; i++) regs[i] = s.gprB[i] as number;
       const view = card.inspect();
       const describe = cardDescriber(card, oneFrame);
-      const seen = describeReads(input.records, idx, regs, hiLive.get(idx) ?? ~0, describe);
+      const seen = describeReads(input.records, readAt(idx), idx, regs, hiLive.get(idx) ?? ~0, describe);
       cardTrace.push({ index: idx, regs, stack: view.stack.slice(), packet: view.packet().slice(), seen });
     },
   });

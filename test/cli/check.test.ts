@@ -43,7 +43,7 @@ const VERDICTS: Readonly<Record<string, readonly [string, string, string]>> = {
   'reject_unbounded_loop/xdp_repeat_from_packet': ['reject: verifier', 'reject: verifier', 'reject: verifier'],
   'reject_unchecked_read/xdp_reject_unchecked_read': ['reject: verifier', 'reject: verifier', 'reject: verifier'],
   'reject_uninit_stack/xdp_reject_uninit_stack': ['reject: verifier', 'reject: verifier', 'reject: verifier'],
-  'rodata_config/xdp_rodata_config': ['offload', 'offload', 'host: atomic map-limit program-size'],
+  'rodata_config/xdp_rodata_config': ['offload', 'offload', 'host: atomic map-limit'],
   'rw_kfunc_ct/xdp_ct_filter': ['host: kfunc', 'host: kfunc', 'host: kfunc program-size'],
   'rw_kfunc_ct_mark/xdp_ct_mark': ['host: kfunc pointer-type', 'host: kfunc pointer-type', 'host: kfunc pointer-type program-size'],
   'rw_large_lb/xdp_large_lb': ['host: div map-type mul packet-split stack-offset', 'host: insn-class map-type packet-split stack-offset', 'host: div helper insn-class map-limit map-type mul packet-split program-size stack-offset stack-size'],

@@ -148,7 +148,7 @@ describe('JIT passes', () => {
   it('compact: the write delay of the stack pointer is filled by the first instructions, and a branch to the next instruction goes', () => {
     const packets = Array.from({ length: 64 }, (_, b) => Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? b : i)));
     const asm = [
-      'mov %r3, 1', 'mov %r4, 2', 'ldxw %r2, [%r1+4]', 'ldxw %r1, [%r1+0]', 'stxw [%r10-4], %r3', 'stxw [%r10-8], %r4',
+      'ldxw %r2, [%r1+4]', 'ldxw %r1, [%r1+0]', 'mov %r3, %r2', 'sub %r3, %r1', 'stxw [%r10-4], %r3', 'stxw [%r10-8], %r3',
       'mov %r0, 1', 'mov %r5, %r1', 'add %r5, 1', 'jgt %r5, %r2, out', 'ldxb %r0, [%r1+0]', 'ldxw %r6, [%r10-4]', 'add %r0, %r6', 'and %r0, 1', 'add %r0, 1',
       'out:', 'exit',
     ];
@@ -164,5 +164,32 @@ describe('JIT passes', () => {
     const exitAt = (c: typeof card) => c.addressOf.get(exit)!;
     expect(disasmInsn(off.insns[exitAt(off)]!)).toMatch(/^br\[/);
     expect(exitAt(card)).toBe(card.outroPc);
+  });
+
+  it('const-src and dead-def: a constant register is an immediate where it is read, and the move that set it emits nothing', () => {
+    const packets = Array.from({ length: 64 }, (_, b) => Uint8Array.from({ length: 30 }, (_, i) => (i === 3 ? b : i * 3)));
+    const asm = [
+      'ldxw %r2, [%r1+4]', 'ldxw %r1, [%r1+0]', 'mov %r4, 7', 'mov %r5, -2', 'mov %r0, 1', 'mov %r3, %r1', 'add %r3, 6', 'jgt %r3, %r2, out',
+      'ldxb %r3, [%r1+3]', 'add %r3, %r4', 'stxb [%r1+5], %r4', 'stxw [%r10-4], %r5', 'ldxw %r6, [%r10-4]', 'add %r3, %r6', 'jgt %r3, %r4, big',
+      'mov %r0, 2', 'ja out', 'big:', 'mov %r0, 3', 'out:', 'exit',
+    ];
+    const card = cardAgrees('consts', asm, packets);
+    const { object, program } = caseObject({ name: 'consts', section: 'xdp', maps: [], asm: asm.join('\n') });
+    const t = { file: 'consts', program, ...translateProgram(object, program, profile) };
+    expect(t.card.insns.length).toBe(card.insns.length);
+    // The moves of 7 and −2 emit nothing; r4 and r5 (gprB_8, gprB_10) are never read.
+    expect(codeOf(t, 2)).toEqual([]);
+    expect(codeOf(t, 3)).toEqual([]);
+    expect(t.card.insns.map((i) => disasmInsn(i)).filter((c) => /gpr[AB]_(8|10)\b/.test(c))).toEqual([]);
+    expect(codeOf(t, 2, ['dead-def'])).not.toEqual([]);
+    expect(codeOf(t, 9, ['const-src']).join(' ')).toMatch(/gprB_8/);
+    // An atomic add of a constant: the value goes to the transfer registers as immediates, its move emits nothing.
+    const rodata = find('rodata_config.o', 'xdp_rodata_config');
+    const atomic = rodata.records.records.find((r) => r.kind.k === 'atomic')!;
+    expect(codeOf(rodata, atomic.index).filter((c) => c.startsWith('immed[$xfer'))).toHaveLength(2);
+    // const-exit: r0 = 1 before an exit that sets its code itself is dead.
+    const drop = find('basic_actions.o', 'xdp_drop_all');
+    expect(codeOf(drop, 0)).toEqual([]);
+    expect(codeOf(drop, 1)).toEqual(['immed[gprA_0, 0x22]']);
   });
 });

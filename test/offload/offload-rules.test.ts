@@ -231,15 +231,16 @@ describe('offload rules', () => {
   });
 
   it('program size against the card\'s limit: the JIT\'s count (prefetch pad included), an estimate where it does not translate', () => {
-    const long = ['mov %r0, 2', ...Array.from({ length: 60 }, () => 'add %r0, 0'), 'exit'];
+    // r0 = the packet's length + 60, & 3: nothing the verifier can pin, so every add stays.
+    const long = ['ldxw %r2, [%r1+4]', 'ldxw %r3, [%r1+0]', 'mov %r0, %r2', 'sub %r0, %r3', ...Array.from({ length: 60 }, () => 'add %r0, 1'), 'and %r0, 3', 'exit'];
     const r = decide(long, 'minimal');
-    // 1 (mov: the low word; nothing reads the high one: the action is 32-bit) + 60 × 1 (add narrowed to the
-    // low word: r0 is a constant below 2^32) + 1 (exit: r0 is the constant 2, so it sets the action code itself
-    // and the outro is left out; its branch to the end is the last instruction, so it goes too) + 8 (pad).
-    expect(r.reasons).toEqual([expect.objectContaining({ rule: 'program-size', message: 'program too long: 70 card instructions (limit 64)' })]);
-    expect(r.resources.programSize).toMatchObject({ used: 70, limit: 64, estimate: false, ebpfInsns: 62 });
+    // 1 (data_end: data + len) + 1 (data) + 1 (the move and the subtraction fused, the low word alone: the action is
+    // 32-bit) + 60 × 1 (adds, low words) + 1 (and) + 0 (exit: the outro follows) + 6 (outro: r0 is in [0, 3], the
+    // table without the range check) + 8 (pad).
+    expect(r.reasons).toEqual([expect.objectContaining({ rule: 'program-size', message: 'program too long: 78 card instructions (limit 64)' })]);
+    expect(r.resources.programSize).toMatchObject({ used: 78, limit: 64, estimate: false, ebpfInsns: 66 });
     const onHxdp = decide(long, 'hxdp');
-    expect(onHxdp.resources.programSize).toMatchObject({ estimate: true, ebpfInsns: 62 });
+    expect(onHxdp.resources.programSize).toMatchObject({ estimate: true, ebpfInsns: 66 });
   });
 
   it('collects every reason, not just the first', () => {

@@ -35,6 +35,8 @@ import { CACHE_XFER, DIRECT_WORDS } from './pkt-cache.js';
 import { CHUNK_BYTES, type GatherCopy } from './gather.js';
 import { FP, loadStack, storeStackImm, storeStackReg } from './lower-stack.js';
 import { CTX_GPR, IMM_GPR, TMP_GPR, dest, loGpr, right } from './regs.js';
+import { atomicConstant } from './const-src.js';
+import { enabled } from './passes.js';
 
 /** Where a base register points. */
 export type MemBase =
@@ -268,8 +270,12 @@ export function lowerAtomic(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind
   const s = mappedReg(ctx, insn.src);
   const base = baseOf(ctx, insn.dst, what);
   if (base.k !== 'mem') throw unsupported(ctx, `${what} on the ${base.k === 'ctx' ? 'context' : 'stack'}: only on packet or map memory`);
-  alu(ctx, xfer(0), NONE_SRC, 'none', right(s, 0));
-  if (kind.size === 8) alu(ctx, xfer(1), NONE_SRC, 'none', right(s, 1));
+  // const-src: a constant value goes into the transfer registers as immediates (its register is not read).
+  const c = enabled(ctx, 'const-src') ? atomicConstant({ index: ctx.index, insn, kind, ...(ctx.reads ? { reads: ctx.reads } : {}) }) : undefined;
+  for (const w of kind.size === 8 ? ([0, 1] as const) : ([0] as const)) {
+    if (c === undefined) alu(ctx, xfer(w), NONE_SRC, 'none', right(s, w));
+    else loadImm32(ctx, xfer(w), Number(BigInt.asUintN(32, c >> BigInt(32 * w))));
+  }
   command(ctx, base.target, kind.size === 8 ? 'add64' : 'add32', base.reg, insn.off, 1, false);
 }
 

@@ -37,13 +37,17 @@
  *                the range check and the abort path, 6; else the NFP's 10 (nfp/outro.ts)
  *   ld-combine   packet bytes loaded one by one and joined with shifts and ORs (clang's
  *                unaligned field) are one load of the field (nfp/ld-combine.ts)
+ *   const-src    a register the verifier proves constant at an instruction is its
+ *                immediate: ALU, compare, store (`st`), an atomic add's value (nfp/const-src.ts)
+ *   dead-def     an ALU operation, load or lddw whose register nobody reads before it
+ *                is written again emits nothing (nfp/const-src.ts)
  *   compact      after emission: the nops of a local-memory pointer's write delay that
  *                the following instructions can fill, and a branch to the next
  *                instruction, are removed (nfp/compact.ts)
  */
 import type { EmitCtx, JitRegFacts } from './emit.js';
 
-export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'outro-range', 'fuse-mov', 'compact', 'ld-combine'] as const;
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'outro-range', 'fuse-mov', 'compact', 'ld-combine', 'const-src', 'dead-def'] as const;
 export type PassName = (typeof PASSES)[number];
 
 export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);

@@ -1,0 +1,104 @@
+/**
+ * Two passes over the verified program, before anything is planned or emitted:
+ *
+ * - const-src: a register operand the verifier proves one constant on every path that
+ *   reaches the instruction becomes the immediate (the instruction's K form, as clang
+ *   would have written it had it known): ALU operations, compares, stores of a
+ *   register (an `st`), and the value of an atomic add (loaded into the transfer
+ *   registers with `immed`, nfp/lower-mem.ts). Only where the K form means the same:
+ *   a 64-bit operand must be its own 32-bit sign extension, a shift amount below the
+ *   width, a divisor other than 0.
+ * - dead-def: an instruction without side effects (ALU, byte swap, load, `lddw`)
+ *   whose register nobody reads before it is written again emits nothing (whole-
+ *   register liveness, nfp/liveness.ts, over the registers the lowerings actually read:
+ *   what const-src turned into immediates is not read, nor r0 at an exit that sets
+ *   its action code itself, const-exit). Jump targets stay, so control flow is as it was.
+ */
+import { makeInsn, type Insn } from '../../../xdp/isa/insn.js';
+import { kindOf } from '../../../xdp/isa/kind.js';
+import { Class, Mode, Src } from '../../../xdp/isa/opcodes.js';
+import { regsRead, regsWritten } from '../../verifier/insn-regs.js';
+import { jumpTargets, type PlanRecord } from './jit-records.js';
+import { solveLiveness } from './liveness.js';
+
+/** The 32-bit immediate whose meaning as a `width`-bit operand is `c`, if there is one. */
+function immediateOf(c: bigint, width: 32 | 64): number | undefined {
+  if (width === 32) return Number(BigInt.asIntN(32, c));
+  const v = BigInt.asIntN(64, c);
+  return v >= -(1n << 31n) && v < 1n << 31n ? Number(v) : undefined;
+}
+
+/** The constant the verifier proves `reg` to be at `r`, if it does. */
+function constantOf(r: PlanRecord, reg: number): bigint | undefined {
+  const f = r.reads?.[reg];
+  return f && f.types.size === 1 && f.types.has('scalar') ? f.constant : undefined;
+}
+
+/** The record in its K form, when its register source is a constant and that form means the same. */
+export function constSource(r: PlanRecord): PlanRecord | undefined {
+  const k = r.kind;
+  const { code, dst, src, off } = r.insn;
+  if (src > 9) return undefined;
+  const c = constantOf(r, src);
+  if (c === undefined) return undefined;
+  let insn: Insn | undefined;
+  if (k.k === 'alu' && k.useReg && k.op !== 'movsx' && k.op !== 'neg') {
+    const imm = immediateOf(c, k.width);
+    if (imm === undefined) return undefined;
+    if ((k.op === 'lsh' || k.op === 'rsh' || k.op === 'arsh') && (imm < 0 || imm >= k.width)) return undefined;
+    if ((k.op === 'div' || k.op === 'mod') && imm === 0) return undefined;
+    // The same operation with the K bit clear; the offset (signed division) stays.
+    insn = makeInsn(code & ~Src.X, dst, 0, off, imm);
+  } else if (k.k === 'jcond' && k.useReg) {
+    const imm = immediateOf(c, k.width);
+    if (imm !== undefined) insn = makeInsn(code & ~Src.X, dst, 0, off, imm);
+  } else if (k.k === 'stx') {
+    const imm = k.size === 8 ? immediateOf(c, 64) : Number(BigInt.asIntN(32, c));
+    if (imm !== undefined) insn = makeInsn(Class.ST | Mode.MEM | (code & 0x18), dst, 0, off, imm);
+  }
+  if (!insn) return undefined;
+  return { ...r, insn, kind: kindOf(insn) };
+}
+
+/** Is the record an atomic add whose value the lowering takes as a constant (const-src)? */
+export const atomicConstant = (r: PlanRecord): bigint | undefined =>
+  r.kind.k === 'atomic' && r.kind.op === 'add' && !r.kind.fetch ? constantOf(r, r.insn.src) : undefined;
+
+export interface ReadOptions {
+  /** const-src is on: an atomic add's constant value is not read from its register. */
+  readonly constSrc: boolean;
+  /** Every exit of the main program sets its action code itself (const-exit): r0 is not read there. */
+  readonly constExit: boolean;
+  /** Index of the first subprogram (its exits return r0 to the caller). */
+  readonly mainEnd: number;
+}
+
+/** The registers the card code of a (planned) record reads. */
+export function loweredReads(r: PlanRecord, o: ReadOptions): number[] {
+  if (r.kind.k === 'exit' && o.constExit && r.index < o.mainEnd) return [];
+  const regs = regsRead(r.insn, r.kind);
+  if (o.constSrc && atomicConstant(r) !== undefined) return regs.filter((reg) => reg !== r.insn.src);
+  return regs;
+}
+
+const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set(['alu', 'end', 'ldx', 'lddw']);
+const bits = (regs: readonly number[]): number => regs.reduce((m, r) => (r <= 9 ? m | (1 << r) : m), 0);
+
+/** dead-def: instructions whose register is not read before it is written again (never a jump target). */
+export function deadDefs(records: readonly PlanRecord[], o: ReadOptions): Set<number> {
+  const dead = new Set<number>();
+  const targets = jumpTargets(records);
+  for (;;) {
+    const live = records.filter((r) => !dead.has(r.index));
+    const { liveOut } = solveLiveness(live, live.map((r) => ({ use: bits(loweredReads(r, o)), def: bits(regsWritten(r.insn, r.kind)) })));
+    let more = false;
+    for (const r of live) {
+      if (!SIDE_EFFECT_FREE.has(r.kind.k) || targets.has(r.index) || r.visits === 0 || r.reads === undefined || r.insn.dst > 9) continue;
+      if (((liveOut.get(r.index) ?? ~0) & (1 << r.insn.dst)) === 0) {
+        dead.add(r.index);
+        more = true;
+      }
+    }
+    if (!more) return dead;
+  }
+}
