@@ -164,8 +164,8 @@ export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySe
   }
   if (passes.has('dead-def')) {
     const dead = deadDefs(planned, reads);
-    dead.forEach((i) => away.add(i));
-    planned = planned.filter((r) => !dead.has(r.index));
+    dead.away.forEach((i) => away.add(i));
+    planned = dead.planned;
   }
   return { planned, away, reads };
 }

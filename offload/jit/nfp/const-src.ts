@@ -12,11 +12,12 @@
  *   whose register nobody reads before it is written again emits nothing (whole-
  *   register liveness, nfp/liveness.ts, over the registers the lowerings actually read:
  *   what const-src turned into immediates is not read, nor r0 at an exit that sets
- *   its action code itself, const-exit). Jump targets stay, so control flow is as it was.
+ *   its action code itself, const-exit). A dead jump target becomes a jump to the next
+ *   instruction, so control flow is as it was.
  */
-import { makeInsn, type Insn } from '../../../xdp/isa/insn.js';
+import { makeInsn, slotCount, type Insn } from '../../../xdp/isa/insn.js';
 import { kindOf } from '../../../xdp/isa/kind.js';
-import { Class, Mode, Src } from '../../../xdp/isa/opcodes.js';
+import { Class, JmpOp, Mode, Src } from '../../../xdp/isa/opcodes.js';
 import { regsRead, regsWritten } from '../../verifier/insn-regs.js';
 import { jumpTargets, type PlanRecord } from './jit-records.js';
 import { solveLiveness } from './liveness.js';
@@ -84,21 +85,29 @@ export function loweredReads(r: PlanRecord, o: ReadOptions): number[] {
 const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set(['alu', 'end', 'ldx', 'lddw']);
 const bits = (regs: readonly number[]): number => regs.reduce((m, r) => (r <= 9 ? m | (1 << r) : m), 0);
 
-/** dead-def: instructions whose register is not read before it is written again (never a jump target). */
-export function deadDefs(records: readonly PlanRecord[], o: ReadOptions): Set<number> {
-  const dead = new Set<number>();
+/** A jump to the next instruction: what a dead definition that is a jump target becomes (compact removes its branch). */
+const jumpToNext = (r: PlanRecord): PlanRecord => {
+  // Over both slots of an lddw.
+  const insn = makeInsn(Class.JMP | JmpOp.JA, 0, 0, slotCount(r.insn) - 1, 0);
+  return { ...r, insn, kind: kindOf(insn) };
+};
+
+/**
+ * dead-def: the records without the instructions whose register is not read before it is written
+ * again (`away`); one that is a jump target stays as a jump to the next instruction, so that the
+ * program's control flow is what it was.
+ */
+export function deadDefs(records: readonly PlanRecord[], o: ReadOptions): { planned: PlanRecord[]; away: Set<number> } {
+  const away = new Set<number>();
   const targets = jumpTargets(records);
+  let planned = [...records];
   for (;;) {
-    const live = records.filter((r) => !dead.has(r.index));
-    const { liveOut } = solveLiveness(live, live.map((r) => ({ use: bits(loweredReads(r, o)), def: bits(regsWritten(r.insn, r.kind)) })));
-    let more = false;
-    for (const r of live) {
-      if (!SIDE_EFFECT_FREE.has(r.kind.k) || targets.has(r.index) || r.visits === 0 || r.reads === undefined || r.insn.dst > 9) continue;
-      if (((liveOut.get(r.index) ?? ~0) & (1 << r.insn.dst)) === 0) {
-        dead.add(r.index);
-        more = true;
-      }
-    }
-    if (!more) return dead;
+    const { liveOut } = solveLiveness(planned, planned.map((r) => ({ use: bits(loweredReads(r, o)), def: bits(regsWritten(r.insn, r.kind)) })));
+    const dead = planned.filter((r) => SIDE_EFFECT_FREE.has(r.kind.k) && r.visits !== 0 && r.reads !== undefined && r.insn.dst <= 9
+      && ((liveOut.get(r.index) ?? ~0) & (1 << r.insn.dst)) === 0);
+    if (dead.length === 0) return { planned, away };
+    const gone = new Set(dead.map((r) => r.index));
+    planned = planned.filter((r) => !gone.has(r.index) || targets.has(r.index)).map((r) => (gone.has(r.index) ? jumpToNext(r) : r));
+    for (const i of gone) if (!targets.has(i)) away.add(i);
   }
 }

@@ -91,6 +91,12 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
     }
     // fuse-mov: the move into d was left out; this instruction reads the move's source instead.
     const from = ctx.fuseLeft ?? d;
+    if (from === FP) {
+      // r10 ± c: a stack address, a constant of the function's frame (fusedMoves fuses only add/sub of a constant).
+      loadImm32(ctx, dest(d, 0), ctx.frameTop + (kind.op === 'sub' ? -insn.imm : insn.imm));
+      if (!hiDead(ctx, d)) loadImm32(ctx, dest(d, 1), 0);
+      return;
+    }
     // ld-mask: a mask that keeps every bit the value can have.
     if (ctx.fuseLeft === undefined && enabled(ctx, 'ld-mask') && kind.op === 'and' && s.k === 'imm' && insn.imm >= 0) {
       const m = maxOf(ctx.reads, d);
@@ -116,7 +122,7 @@ const mov: AluLowering = (ctx, insn, kind) => {
     if (ctx.reads === undefined) throw unsupported(ctx, 'mov64 from r10 in a program the verifier did not type: its loads and stores could not be placed');
     // A stack pointer's value is its local-memory address (docs/nic-image.md "Pointers").
     loadImm32(ctx, dest(d, 0), ctx.frameTop);
-    loadImm32(ctx, dest(d, 1), 0);
+    if (!hiDead(ctx, d)) loadImm32(ctx, dest(d, 1), 0);
     return;
   }
   const s = sourceOf(ctx, insn, kind.useReg);

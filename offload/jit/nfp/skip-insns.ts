@@ -24,7 +24,7 @@ const FUSABLE_SHIFTS: ReadonlySet<string> = new Set(['lsh', 'rsh', 'arsh']);
 
 /**
  * fuse-mov: `mov64 rX, rY` followed by a 64-bit add/sub/and/or/xor or constant shift on rX (its source not rX, no
- * jump landing on it) becomes one operation reading rY — lowered at the move's place and
+ * jump landing on it) becomes one operation reading rY (`rX = r10; rX ± c`: the stack address, one constant) — lowered at the move's place and
  * attributed to it, the second instruction emitting nothing. By eBPF index of the move: the
  * operation's record and rY.
  */
@@ -35,9 +35,11 @@ function fusedMoves(records: readonly Rec[], passes: ReadonlySet<PassName>, skip
   records.forEach((r, i) => {
     const next = records[i + 1];
     const k = r.kind;
-    if (!next || k.k !== 'alu' || k.op !== 'mov' || k.width !== 64 || !k.useReg || r.insn.src === 10 || r.insn.src === r.insn.dst) return;
+    if (!next || k.k !== 'alu' || k.op !== 'mov' || k.width !== 64 || !k.useReg || r.insn.src === r.insn.dst) return;
     const n = next.kind;
     if (n.k !== 'alu' || n.width !== 64 || next.insn.dst !== r.insn.dst || targets.has(next.index)) return;
+    // A copy of r10 fuses with a constant added or subtracted: the stack address itself (typed programs only).
+    if (r.insn.src === 10 && (r.reads === undefined || n.useReg || (n.op !== 'add' && n.op !== 'sub'))) return;
     if (!FUSABLE.has(n.op) && !(FUSABLE_SHIFTS.has(n.op) && !n.useReg)) return;
     if (n.useReg && next.insn.src === r.insn.dst) return;
     // What another pass already leaves out (an ld-shift pair, dead code) is not fused.
