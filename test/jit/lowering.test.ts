@@ -78,15 +78,19 @@ describe('lowerings', () => {
     ]);
   });
 
-  it('a 64-bit jeq against an immediate: XOR each word, OR them, beq', () => {
+  it('a 64-bit jeq against an immediate: XOR the low word, OR the high word in (its XOR with 0 is itself), beq', () => {
     expect(body([jmpInsn(64, 'jeq', 1, { imm: 0x1ff }, 1), exitInsn(), exitInsn()])).toEqual([
       'immed[gprB_21, 0x1ff]',
       'alu[gprB_20, gprA_2, XOR, gprB_21]',
-      'alu[gprA_20, gprA_3, XOR, 0]',
-      'alu[--, gprA_20, OR, gprB_20]',
-      'beq[.6]',
-      'br[.7]',
-      'br[.7]',
+      'alu[--, gprA_3, OR, gprB_20]',
+      'beq[.5]',
+      'br[.6]',
+      'br[.6]',
+    ]);
+    // Against 0: the two words ORed. A negative immediate's high word is all ones: XOR each word.
+    expect(body([jmpInsn(64, 'jne', 1, { imm: 0 }, 1), exitInsn(), exitInsn()]).slice(0, 2)).toEqual(['alu[--, gprA_2, OR, gprB_3]', 'bne[.3]']);
+    expect(body([jmpInsn(64, 'jeq', 1, { imm: -2 }, 1), exitInsn(), exitInsn()]).slice(0, 6)).toEqual([
+      'immed[gprB_21, ~1]', 'alu[gprB_20, gprA_2, XOR, gprB_21]', 'immed[gprB_21, ~0]', 'alu[gprA_20, gprA_3, XOR, gprB_21]', 'alu[--, gprA_20, OR, gprB_20]', 'beq[.7]',
     ]);
   });
 

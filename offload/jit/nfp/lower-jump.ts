@@ -9,7 +9,9 @@
  *   read from bank A and the destination register from bank B.
  * - JEQ/JNE and JSET: 32-bit one SUB (or AND) then BEQ/BNE; 64-bit XOR (or AND) each
  *   word into the scratch GPR 20 (bank B for the low word, bank A for the high
- *   word), OR the two, and branch on Z.
+ *   word), OR the two, and branch on Z; against a constant whose high word is 0,
+ *   the low word's XOR ORed with the high word (against 0, the two words ORed), and
+ *   a bit test of the low word alone.
  * - JA: one `br`. EXIT: one `br` to the shared outro.
  *
  * Branch targets are eBPF instruction indexes here; the translator turns them into
@@ -63,6 +65,13 @@ function bitwise(ctx: EmitCtx, d: number, s: Source, width: 32 | 64, op: AluOp):
     // Equality as a subtraction (Z either way); a bit test as AND.
     alu(ctx, NO_DST, left(d, 0), op === 'xor' ? 'sub' : op, sourceWord(ctx, s, 0, 'b'));
     return;
+  }
+  if (s.k === 'imm' && s.hi === 0) {
+    // A constant whose high word is 0: AND leaves d's high word out; XOR with 0 is d's word itself.
+    if (op === 'and') return void alu(ctx, NO_DST, left(d, 0), 'and', sourceWord(ctx, s, 0, 'b'));
+    if (s.lo === 0) return void alu(ctx, NO_DST, left(d, 0), 'or', right(d, 1));
+    alu(ctx, gprB(TMP_GPR), left(d, 0), 'xor', sourceWord(ctx, s, 0, 'b'));
+    return void alu(ctx, NO_DST, left(d, 1), 'or', gprB(TMP_GPR));
   }
   alu(ctx, { k: 'gpr', bank: 'b', n: TMP_GPR }, left(d, 0), op, sourceWord(ctx, s, 0, 'b'));
   alu(ctx, { k: 'gpr', bank: 'a', n: TMP_GPR }, left(d, 1), op, sourceWord(ctx, s, 1, 'b'));
