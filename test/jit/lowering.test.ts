@@ -57,6 +57,13 @@ describe('lowerings', () => {
     ]);
   });
 
+  it('XOR with all ones is NOT (~B), no immed; a 32-bit one zeroes the high word', () => {
+    expect(body([aluInsn(64, 'xor', 1, { imm: -1 }), exitInsn()]).slice(0, 2)).toEqual(['alu[gprAB_2, --, ~B, gprB_2]', 'alu[gprAB_3, --, ~B, gprB_3]']);
+    expect(body([aluInsn(32, 'xor', 1, { imm: -1 }), exitInsn()]).slice(0, 2)).toEqual(['alu[gprAB_2, --, ~B, gprB_2]', 'immed[gprAB_3, 0]']);
+    // Only a word of all ones: 255 (a zero high word) stays two XORs.
+    expect(body([aluInsn(64, 'xor', 1, { imm: 255 }), exitInsn()]).slice(0, 2)).toEqual(['alu[gprAB_2, gprA_2, XOR, 0xff]', 'alu[gprAB_3, gprA_3, XOR, 0]']);
+  });
+
   it('a large immediate goes through immed into the scratch register gprB_21', () => {
     expect(body([aluInsn(64, 'add', 1, { imm: 0x12345678 }), exitInsn()])).toEqual([
       'immed[gprB_21, 0x5678]',

@@ -52,7 +52,7 @@ import { enabled, isPointer, maxOf, narrowAlu, negAddSub } from './passes.js';
 import { FP } from './lower-stack.js';
 import { mul32x32 } from './mul-seq.js';
 import { lowerDivMod } from './lower-div.js';
-import { IMM_GPR, TMP_GPR, dest, left, right } from './regs.js';
+import { IMM_GPR, TMP_GPR, dest, left, right, type Word } from './regs.js';
 
 type AluKind = Extract<InsnKind, { k: 'alu' }>;
 type AluLowering = (ctx: EmitCtx, insn: EbpfInsn, kind: AluKind) => void;
@@ -105,12 +105,17 @@ function binary(lo: AluOp, hi: AluOp): AluLowering {
         return;
       }
     }
-    alu(ctx, dest(d, 0), left(from, 0), opLo, sourceWord(ctx, s, 0, 'b'));
+    // XOR with all ones is NOT (`~B`): no immed of the constant.
+    const word = (w: Word): void => {
+      if (opLo === 'xor' && s.k === 'imm' && (w === 0 ? s.lo : s.hi) === 0xffffffff) alu(ctx, dest(d, w), NONE_SRC, 'not', right(from, w));
+      else alu(ctx, dest(d, w), left(from, w), w === 0 ? opLo : opHi, sourceWord(ctx, s, w, 'b'));
+    };
+    word(0);
     if (kind.width === 64) {
       const operand = kind.useReg ? { reg: insn.src } : { imm: flipped ? flipped.imm : insn.imm };
       // Fused, d's high word was never written: it is computed whenever it is live, narrowed or not.
       const narrow = ctx.fuseLeft === undefined && enabled(ctx, 'narrow32') && narrowAlu(ctx.reads, flipped?.op ?? kind.op, d, operand);
-      if (!narrow && !hiDead(ctx, d)) alu(ctx, dest(d, 1), left(from, 1), opHi, sourceWord(ctx, s, 1, 'b'));
+      if (!narrow && !hiDead(ctx, d)) word(1);
     } else zext(ctx, d);
   };
 }

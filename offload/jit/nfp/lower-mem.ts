@@ -258,7 +258,8 @@ export function lowerSt(ctx: EmitCtx, insn: EbpfInsn, kind: Extract<InsnKind, { 
     return laneStore(ctx, gprB(IMM_GPR), gprB(TMP_GPR), kind.size, lane);
   }
   if (base.k === 'ctx') return storeCtx(ctx, insn.off, kind.size, insn.imm, what);
-  loadImm32(ctx, xfer(0), insn.imm >>> 0);
+  // The bytes written are the immediate's low `size` bytes: the rest need not be loaded.
+  loadImm32(ctx, xfer(0), kind.size === 1 ? insn.imm & 0xff : kind.size === 2 ? insn.imm & 0xffff : insn.imm >>> 0);
   if (kind.size === 8) loadImm32(ctx, xfer(1), insn.imm < 0 ? 0xffffffff : 0);
   command(ctx, base.target, 'write8', base.reg, insn.off, kind.size, false);
 }
