@@ -33,8 +33,10 @@ import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro, outroShape } from './nfp/outro.js';
 import { compact } from './nfp/compact.js';
 import { combineLoads } from './nfp/ld-combine.js';
+import { combineStores, type StoreSpan } from './nfp/st-combine.js';
 import { constSource, deadDefs, type ReadOptions } from './nfp/const-src.js';
 export { loweredReads, type ReadOptions } from './nfp/const-src.js';
+export type { StoreSpan } from './nfp/st-combine.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
 import { emitLocalCall, emitPrologue, emitReturn, planFunctions } from './nfp/functions.js';
 import { PASSES, type PassName } from './nfp/passes.js';
@@ -146,12 +148,15 @@ export interface Planned {
   readonly away: ReadonlySet<number>;
   /** Which registers each planned record's card code reads. */
   readonly reads: ReadOptions;
+  /** st-combine's chunks: between their first and last store the card's packet bytes differ from the program's. */
+  readonly spans: readonly StoreSpan[];
 }
 
 /**
  * The records the plans and lowerings work on: const-src's immediates in place of constant
  * registers, ld-combine's loads in place of the first loads of joined bytes (the rest left
- * out), then dead-def's dead definitions left out.
+ * out), st-combine's stores in place of the stores they join, then dead-def's dead definitions
+ * left out.
  */
 export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySet<PassName>, constExit: boolean, mainEnd: number): Planned {
   const reads: ReadOptions = { constSrc: passes.has('const-src'), constExit, mainEnd };
@@ -162,12 +167,19 @@ export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySe
     combined.away.forEach((i) => away.add(i));
     planned = planned.filter((r) => !away.has(r.index)).map((r) => combined.loads.get(r.index) ?? r);
   }
+  const spans: StoreSpan[] = [];
+  if (passes.has('st-combine')) {
+    const combined = combineStores(planned);
+    combined.away.forEach((i) => away.add(i));
+    spans.push(...combined.spans);
+    planned = planned.filter((r) => !combined.away.has(r.index)).map((r) => combined.stores.get(r.index) ?? r);
+  }
   if (passes.has('dead-def')) {
     const dead = deadDefs(planned, reads);
     dead.away.forEach((i) => away.add(i));
     planned = dead.planned;
   }
-  return { planned, away, reads };
+  return { planned, away, reads, spans };
 }
 
 export function translate(records: readonly JitRecord[], opts: TranslateOptions = {}): CardProgram {

@@ -12,7 +12,8 @@
  *   addresses on the card, region handles on the host); when one differs, the
  *   instruction that last wrote it is the culprit;
  * - the main stack frame and the packet bytes agree (else the previous instruction,
- *   a store, wrote them differently).
+ *   a store, wrote them differently) — the packet not inside a chunk of stores the JIT
+ *   joined into one (st-combine), whose bytes the card writes at once.
  *
  * When the traces agree to the end and the results still differ, the program's exit
  * (the outro's action code) is named. Both sides start from fresh state (maps as
@@ -25,7 +26,7 @@ import type { BpfObject, Program } from '../../xdp/object/bpf-object.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import type { ProgramRecords } from '../verifier/insn-records.js';
 import { regsWritten } from '../verifier/insn-regs.js';
-import { PASSES, exitsConstant, highLiveness, loweredReads, plannedRecords } from '../jit/translate.js';
+import { PASSES, exitsConstant, highLiveness, loweredReads, plannedRecords, type StoreSpan } from '../jit/translate.js';
 
 export interface Divergence {
   /** The eBPF instruction (kernel index) the validator blames. */
@@ -38,6 +39,8 @@ export interface Divergence {
 
 interface Boundary {
   readonly index: number;
+  /** The address of the packet's first byte on that side (packet pointers are compared by offset from it). */
+  readonly data: number;
   readonly regs: Int32Array;
   readonly stack: Uint8Array;
   readonly packet: Uint8Array;
@@ -115,9 +118,10 @@ function describeReads(records: ProgramRecords, read: readonly number[], index: 
 
 const hex32 = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
-function firstByteDifference(a: Uint8Array, b: Uint8Array): number {
+/** The first byte where a and b differ, outside the ranges `skip` ([from, to) each). */
+function firstByteDifference(a: Uint8Array, b: Uint8Array, skip: readonly (readonly [number, number])[] = []): number {
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i] && !skip.some(([from, to]) => i >= from && i < to)) return i;
   return a.length === b.length ? -1 : n;
 }
 
@@ -165,7 +169,7 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
       if (!translated.has(slot)) return;
       const view = host.inspect();
       const r = regs.slice(0, 20);
-      hostTrace.push({ index: slot, regs: r, stack: view.stack.slice(), packet: view.packet().slice(), seen: describeReads(input.records, readAt(slot), slot, r, hiLive.get(slot) ?? ~0, hostDescriber(host, oneFrame)) });
+      hostTrace.push({ index: slot, data: view.data, regs: r, stack: view.stack.slice(), packet: view.packet().slice(), seen: describeReads(input.records, readAt(slot), slot, r, hiLive.get(slot) ?? ~0, hostDescriber(host, oneFrame)) });
     },
   });
   const card: Card = new Card(input.image, input.profile, {
@@ -178,7 +182,7 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
       const view = card.inspect();
       const describe = cardDescriber(card, oneFrame);
       const seen = describeReads(input.records, readAt(idx), idx, regs, hiLive.get(idx) ?? ~0, describe);
-      cardTrace.push({ index: idx, regs, stack: view.stack.slice(), packet: view.packet().slice(), seen });
+      cardTrace.push({ index: idx, data: view.data, regs, stack: view.stack.slice(), packet: view.packet().slice(), seen });
     },
   });
   host.run(packet, 0);
@@ -208,9 +212,18 @@ export function lockstep(input: LockstepInput, packet: Uint8Array, random: () =>
     if (s >= 0 && prev !== undefined) {
       return { insn: prev, seenAt: h.index, why: `stack byte r10-${h.stack.length - s}: host 0x${(h.stack[s] ?? 0).toString(16)}, card 0x${(c.stack[s] ?? 0).toString(16)}` };
     }
-    const p = firstByteDifference(h.packet, c.packet);
+    // Inside a chunk of st-combine's, the card has stored the chunk's bytes at once: they may differ until its last
+    // store; a difference in them seen just after it is the chunk's store's.
+    const chunkBytes = (span: StoreSpan, b: Boundary): [number, number] => {
+      const at = (b.regs[2 * span.base]! | 0) - b.data + span.lo;
+      return [at, at + span.size];
+    };
+    const open = planned.spans.filter((s) => h.index > s.from && h.index <= s.to);
+    const p = firstByteDifference(h.packet, c.packet, open.map((s) => chunkBytes(s, h)));
     if (p >= 0 && prev !== undefined) {
-      return { insn: prev, seenAt: h.index, why: `packet byte ${p}: host ${h.packet[p] === undefined ? '(none)' : `0x${h.packet[p]!.toString(16)}`}, card ${c.packet[p] === undefined ? '(none)' : `0x${c.packet[p]!.toString(16)}`}` };
+      const before = hostTrace[k - 1]!;
+      const chunk = planned.spans.find((s) => prev >= s.from && prev <= s.to && p >= chunkBytes(s, before)[0] && p < chunkBytes(s, before)[1]);
+      return { insn: chunk?.at ?? prev, seenAt: h.index, why: `packet byte ${p}: host ${h.packet[p] === undefined ? '(none)' : `0x${h.packet[p]!.toString(16)}`}, card ${c.packet[p] === undefined ? '(none)' : `0x${c.packet[p]!.toString(16)}`}` };
     }
   }
   if (hostTrace.length !== cardTrace.length) {

@@ -73,7 +73,7 @@ const CLASSES: readonly MutationClass[] = [
     mutate: (i) => (i.cls === 'cmd' && i.b.k === 'imm' && i.b.value < 0x7f ? { ...i, b: { k: 'imm', value: i.b.value + 1 } } : undefined),
   },
   {
-    name: 'packet load (cached)', fixtures: ['parse_l3.o', 'firewall_5tuple.o', 'rw_tcp_options.o'],
+    name: 'packet load (cached)', fixtures: ['parse_l3.o', 'rodata_config.o', 'rw_tcp_options.o', 'alu32_jmp32.o', 'firewall_5tuple.o'],
     picks: (r) => r.kind.k === 'ldx' && types(r, r.insn.src) === 'pkt',
     // The bytes taken out of the window: the next byte lane.
     mutate: (i) => (i.cls === 'ld_field' && i.b.k === 'xfer' && i.shift < 24 ? { ...i, sc: 'shr', shift: i.shift + 8 } : undefined),

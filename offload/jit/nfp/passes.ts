@@ -37,6 +37,8 @@
  *                the range check and the abort path, 6; else the NFP's 10 (nfp/outro.ts)
  *   ld-combine   packet bytes loaded one by one and joined with shifts and ORs (clang's
  *                unaligned field) are one load of the field (nfp/ld-combine.ts)
+ *   st-combine   packet stores of bytes that together write one field (of constants, or
+ *                of one register's bytes in order) are one store (nfp/st-combine.ts)
  *   const-src    a register the verifier proves constant at an instruction is its
  *                immediate: ALU, compare, store (`st`), an atomic add's value (nfp/const-src.ts)
  *   dead-def     an ALU operation, load or lddw whose register nobody reads before it
@@ -47,7 +49,7 @@
  */
 import type { EmitCtx, JitRegFacts } from './emit.js';
 
-export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'outro-range', 'fuse-mov', 'compact', 'ld-combine', 'const-src', 'dead-def'] as const;
+export const PASSES = ['reg-init', 'neg-add-sub', 'ld-mask', 'ld-shift', 'gather', 'pkt-cache', 'dead-code', 'zext', 'narrow32', 'const-exit', 'outro-range', 'fuse-mov', 'compact', 'ld-combine', 'const-src', 'dead-def', 'st-combine'] as const;
 export type PassName = (typeof PASSES)[number];
 
 export const isPassName = (s: string): s is PassName => (PASSES as readonly string[]).includes(s);
