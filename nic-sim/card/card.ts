@@ -18,7 +18,7 @@ import { LM_BYTES } from '../isa/tables.js';
 import { XdpError } from '../../xdp/errors.js';
 import { MAX_BPF_STACK } from '../../xdp/runtime/vm.js';
 import { NfpAction, nfpActionName } from './actions.js';
-import { ENTRY_GPR, PKT_START } from './entry-state.js';
+import { ENTRY_GPR, PKT_START, STACK_TOP_WINDOW } from './entry-state.js';
 
 export { PKT_START } from './entry-state.js';
 /**
@@ -109,6 +109,7 @@ export class Card {
     setBoth(s, ENTRY_GPR.len, packet.length);
     setBoth(s, ENTRY_GPR.ifindex, meta.ifindex ?? 1);
     setBoth(s, ENTRY_GPR.rxQueue, meta.rxQueue ?? 0);
+    setBoth(s, ENTRY_GPR.stackWindow, STACK_TOP_WINDOW);
     const counters = createCounters();
     try {
       run(this.image.insns, s, {

@@ -63,7 +63,7 @@ const VERDICTS: Readonly<Record<string, readonly [string, string, string]>> = {
   'rw_static_progs/tail_ipv6': ['offload', 'offload', 'offload'],
   'rw_static_progs/tail_other': ['offload', 'offload', 'offload'],
   'rw_static_progs/xdp_tail_entry': ['host: helper insn-class map-type', 'host: helper insn-class map-type', 'host: helper insn-class map-type program-size'],
-  'rw_map_in_map_u32/xdp_map_in_map_u32': ['host: map-type', 'host: map-type', 'host: atomic map-type program-size'],
+  'rw_map_in_map_u32/xdp_map_in_map_u32': ['host: map-type', 'host: map-type', 'host: atomic map-type'],
   'rw_xdp_load_bytes/xdp_frags_count': ['host: attach helper', 'host: attach helper', 'host: action attach helper map-limit program-size'],
   'rw_xdp_load_bytes/xdp_grow_tail': ['host: helper', 'host: helper', 'host: action helper program-size'],
   'rw_pmtu_reply/xdp_pmtu_reply': ['host: helper', 'offload', 'host: action helper program-size'],

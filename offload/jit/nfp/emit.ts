@@ -14,6 +14,7 @@ import { gprA, gprB, imm, type Bank, type Dst, type Gpr, type GprDst, type Src }
 import type { AluOp, BrCond, ShfOp, ShiftClass } from '../../../nic-sim/isa/tables.js';
 import { JitError } from '../errors.js';
 import { IMM_GPR, MAX_MAPPED_REG, gprOf, type Word } from './regs.js';
+import { STACK_TOP } from '../../../nic-sim/card/entry-state.js';
 
 /** Source-map entry of shared code (the outro and the prefetch pad): no eBPF instruction. */
 export const NO_SOURCE = -1;
@@ -111,7 +112,7 @@ export interface EmitCtx {
 export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', usesStack: false, hasCalls: false, passes: new Set() };
 
 /** LM address of the main program's r10 (MAX_BPF_STACK: the stack is LM 0 … 511). */
-export const MAIN_FRAME_TOP = 512;
+export const MAIN_FRAME_TOP = STACK_TOP;
 
 export const createEmitCtx = (opts: EmitOptions = DEFAULT_EMIT_OPTIONS): EmitCtx => ({
   out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP, hiLive: ~0, cache: new Map(), fuseLeft: undefined,

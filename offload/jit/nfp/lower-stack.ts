@@ -22,8 +22,11 @@
  *                       then the three instructions the write takes to apply — the
  *                       access's own set-up, padded with `nop`).
  *
- * The prologue (only in images with a stack access): `immed[gprB_21, 0x1e0]`,
- * `local_csr_wr[ACT_LM_ADDR1, gprB_21]`, three `nop`s. (The kernel keeps the stack
+ * The prologue (only in images with a stack access): `local_csr_wr[ACT_LM_ADDR1, gprA_26]`
+ * — the firmware leaves the top window's address in GPR 26 (docs/nic-image.md "Entry
+ * state"), as the NFP's leaves its stack in gprA_22 — and three `nop`s, which the compact
+ * pass lets the first instructions fill. Setting pointer 1 back to the main top window
+ * (after a subprogram call) reads GPR 26 too. (The kernel keeps the stack
  * at pointer 0; here pointers 0 and 2 carry helper-call keys and values,
  * docs/nic-image.md, so a call never has to restore the stack's pointer.) This is one fixed region: the
  * machine has no context-number CSR, so images for several threads sharing a core's
@@ -41,20 +44,21 @@
  */
 import type { LdFieldInsn, LocalCsrWrInsn } from '../../../nic-sim/isa/instructions.js';
 import { NOP } from '../../../nic-sim/isa/instructions.js';
-import { gprB, imm, lm, type Lm, type Src } from '../../../nic-sim/isa/operands.js';
+import { gprA, gprB, imm, lm, type Lm, type Src } from '../../../nic-sim/isa/operands.js';
 import { LM_ADDR_WRITE_LATENCY, type CsrName } from '../../../nic-sim/isa/tables.js';
 import type { AccessSize } from '../../../xdp/isa/kind.js';
 import { MAIN_FRAME_TOP, NONE_SRC, UR_IMM_MAX, alu, emit, loadImm32, unsupported, zeroHigh, type EmitCtx } from './emit.js';
-import { IMM_GPR, dest, left, right } from './regs.js';
+import { CTX_GPR, IMM_GPR, dest, left, right } from './regs.js';
+import { LM_WINDOW, STACK_TOP_WINDOW } from '../../../nic-sim/card/entry-state.js';
 
 /** MAX_BPF_STACK. */
 export const STACK_SIZE = 512;
 /** LM byte address of the main program's r10 (the stack is LM 0 .. STACK_TOP − 1; subprograms' frames follow, nfp/functions.ts). */
 export const STACK_TOP = MAIN_FRAME_TOP;
 /** An LM window: 8 words, the restricted LM offsets 0..7. */
-export const WINDOW = 32;
-/** Where LM pointer 1 points for the whole run: the top window. */
-export const TOP_WINDOW = STACK_TOP - WINDOW;
+export const WINDOW = LM_WINDOW;
+/** Where LM pointer 1 points for the whole run: the top window (the card's entry state has it in GPR 26). */
+export const TOP_WINDOW = STACK_TOP_WINDOW;
 /** The frame pointer. */
 export const FP = 10;
 /** The LM pointer that holds the top window for the whole run (pointers 0 and 2 carry helper arguments). */
@@ -63,6 +67,8 @@ export const TOP_POINTER = 1;
 export function csrWrite(ctx: EmitCtx, csr: CsrName, v: number): void {
   let src: Src;
   if (v <= UR_IMM_MAX) src = imm(v);
+  // The firmware leaves the main stack's top window in GPR 26 (docs/nic-image.md "Entry state"); nothing writes it.
+  else if (v === STACK_TOP_WINDOW) src = gprA(CTX_GPR.stackWindow);
   else {
     loadImm32(ctx, gprB(IMM_GPR), v);
     src = gprB(IMM_GPR);
