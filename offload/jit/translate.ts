@@ -34,7 +34,7 @@ import { emitOutro, outroShape } from './nfp/outro.js';
 import { compact } from './nfp/compact.js';
 import { combineLoads } from './nfp/ld-combine.js';
 import { combineStores, type StoreSpan } from './nfp/st-combine.js';
-import { constSource, deadDefs, type ReadOptions } from './nfp/const-src.js';
+import { constSource, deadDefs, knownTables, type ReadOptions } from './nfp/const-src.js';
 export { loweredReads, type ReadOptions } from './nfp/const-src.js';
 export type { StoreSpan } from './nfp/st-combine.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
@@ -159,7 +159,7 @@ export interface Planned {
  * left out.
  */
 export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySet<PassName>, constExit: boolean, mainEnd: number): Planned {
-  const reads: ReadOptions = { constSrc: passes.has('const-src'), constExit, mainEnd };
+  const reads: ReadOptions = { constSrc: passes.has('const-src'), constExit, mainEnd, tables: passes.has('const-src') ? knownTables(records) : new Map() };
   let planned: JitRecord[] = passes.has('const-src') ? records.map((r) => constSource(r) ?? r) : [...records];
   const away = new Set<number>();
   if (passes.has('ld-combine')) {
@@ -194,7 +194,8 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const ctx = createEmitCtx({
     untypedMemory, usesStack, hasCalls: frames.length > 1, passes, constExit, ...(opts.adjustHead ? { adjustHead: opts.adjustHead } : {}),
   });
-  const { planned, away } = plannedRecords(records, passes, constExit && (opts.u32Return ?? false), mainEnd);
+  const { planned, away, reads: readOpts } = plannedRecords(records, passes, constExit && (opts.u32Return ?? false), mainEnd);
+  ctx.tables = readOpts.tables;
   const { skip, fused } = skippedInsns(planned, passes);
   const hiLive = highLiveness(planned, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
   if (passes.has('pkt-cache')) ctx.cache = planPacketCache(planned);

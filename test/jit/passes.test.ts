@@ -188,6 +188,15 @@ describe('JIT passes', () => {
     const rodata = find('rodata_config.o', 'xdp_rodata_config');
     const atomic = rodata.records.records.find((r) => r.kind.k === 'atomic')!;
     expect(codeOf(rodata, atomic.index).filter((c) => c.startsWith('immed[$xfer'))).toHaveLength(2);
+    // A map set by an lddw just before a lookup: the call loads its table id itself (relocated), the lddw emits nothing.
+    const legacy = find('legacy_maps.o', 'xdp_legacy_count');
+    const call = legacy.records.records.find((r) => r.kind.k === 'call')!;
+    const lddw = legacy.records.records.filter((r) => r.kind.k === 'lddw' && r.index < call.index).at(-1)!;
+    expect(codeOf(legacy, lddw.index)).toEqual([]);
+    expect(codeOf(legacy, call.index)).toContain('immed[gprA_0, 0]');
+    const at = legacy.card.addressOf.get(call.index)!;
+    expect(legacy.card.relocs.some((r) => r.kind === 'map-id' && r.at > at && r.at < at + 5 && r.target === lddw.insn.imm)).toBe(true);
+    expect(codeOf(legacy, lddw.index, ['const-src'])).not.toEqual([]);
     // const-exit: r0 = 1 before an exit that sets its code itself is dead.
     const drop = find('basic_actions.o', 'xdp_drop_all');
     expect(codeOf(drop, 0)).toEqual([]);

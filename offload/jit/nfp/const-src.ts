@@ -8,6 +8,8 @@
  *   registers with `immed`, nfp/lower-mem.ts). Only where the K form means the same:
  *   a 64-bit operand must be its own 32-bit sign extension, a shift amount below the
  *   width, a divisor other than 0.
+ *   A map argument of a firmware call set by an `lddw` just before is loaded by the call
+ *   itself (`knownTables`).
  * - dead-def: an instruction without side effects (ALU, byte swap, load, `lddw`)
  *   whose register nobody reads before it is written again emits nothing (whole-
  *   register liveness, nfp/liveness.ts, over the registers the lowerings actually read:
@@ -17,7 +19,8 @@
  */
 import { makeInsn, slotCount, type Insn } from '../../../xdp/isa/insn.js';
 import { kindOf } from '../../../xdp/isa/kind.js';
-import { Class, JmpOp, Mode, Src } from '../../../xdp/isa/opcodes.js';
+import { Class, JmpOp, LddwSrc, Mode, Src } from '../../../xdp/isa/opcodes.js';
+import { HelperId } from '../../../xdp/helpers/helper-ids.js';
 import { regsRead, regsWritten } from '../../verifier/insn-regs.js';
 import { jumpTargets, type PlanRecord } from './jit-records.js';
 import { solveLiveness } from './liveness.js';
@@ -65,6 +68,35 @@ export function constSource(r: PlanRecord): PlanRecord | undefined {
 export const atomicConstant = (r: PlanRecord): bigint | undefined =>
   r.kind.k === 'atomic' && r.kind.op === 'add' && !r.kind.fetch ? constantOf(r, r.insn.src) : undefined;
 
+/** The register holding the map argument (the table) of the helpers the card calls in firmware. */
+export const TABLE_ARG: Readonly<Record<number, number>> = {
+  [HelperId.MAP_LOOKUP_ELEM]: 1, [HelperId.MAP_UPDATE_ELEM]: 1, [HelperId.MAP_DELETE_ELEM]: 1, [HelperId.PERF_EVENT_OUTPUT]: 2,
+};
+
+/**
+ * const-src for map arguments: a firmware helper call whose table register was set by an `lddw` of a
+ * map in the same straight-line code (no jump target between, the register not written since) — by
+ * eBPF index of the call: that map's index (the lddw's immediate), which the call's lowering loads
+ * straight into the firmware's table register as the `map-id` relocation.
+ */
+export function knownTables(records: readonly PlanRecord[]): Map<number, number> {
+  const out = new Map<number, number>();
+  const targets = jumpTargets(records);
+  const maps = new Map<number, number>();
+  for (const r of records) {
+    if (targets.has(r.index)) maps.clear();
+    const k = r.kind;
+    if (k.k === 'call' && k.target === 'helper') {
+      const reg = TABLE_ARG[r.insn.imm];
+      const map = reg === undefined ? undefined : maps.get(reg);
+      if (map !== undefined) out.set(r.index, map);
+    }
+    for (const reg of regsWritten(r.insn, k)) maps.delete(reg);
+    if (k.k === 'lddw' && (k.pseudo === LddwSrc.MAP_FD || k.pseudo === LddwSrc.MAP_IDX)) maps.set(r.insn.dst, r.insn.imm);
+  }
+  return out;
+}
+
 export interface ReadOptions {
   /** const-src is on: an atomic add's constant value is not read from its register. */
   readonly constSrc: boolean;
@@ -72,6 +104,8 @@ export interface ReadOptions {
   readonly constExit: boolean;
   /** Index of the first subprogram (its exits return r0 to the caller). */
   readonly mainEnd: number;
+  /** Firmware calls whose map the lowering loads itself (`knownTables`): their table register is not read. */
+  readonly tables: ReadonlyMap<number, number>;
 }
 
 /** The registers the card code of a (planned) record reads. */
@@ -79,6 +113,7 @@ export function loweredReads(r: PlanRecord, o: ReadOptions): number[] {
   if (r.kind.k === 'exit' && o.constExit && r.index < o.mainEnd) return [];
   const regs = regsRead(r.insn, r.kind);
   if (o.constSrc && atomicConstant(r) !== undefined) return regs.filter((reg) => reg !== r.insn.src);
+  if (o.tables.has(r.index)) return regs.filter((reg) => reg !== TABLE_ARG[r.insn.imm]);
   return regs;
 }
 

@@ -105,6 +105,8 @@ export interface EmitCtx {
   hiLive: number;
   /** fuse-mov: the register a fused ALU operation reads instead of its destination (the left-out move's source). */
   fuseLeft: number | undefined;
+  /** Firmware calls whose map the call loads itself, by eBPF index: the map's index (nfp/const-src.ts `knownTables`). */
+  tables: ReadonlyMap<number, number>;
   /** Packet loads served by the packet-read cache, by eBPF index (nfp/pkt-cache.ts). */
   cache: ReadonlyMap<number, { readonly first: boolean; readonly start: number; readonly words: number; readonly at: number }>;
 }
@@ -115,7 +117,7 @@ export const DEFAULT_EMIT_OPTIONS: EmitOptions = { untypedMemory: 'refuse', uses
 export const MAIN_FRAME_TOP = STACK_TOP;
 
 export const createEmitCtx = (opts: EmitOptions = DEFAULT_EMIT_OPTIONS): EmitCtx => ({
-  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP, hiLive: ~0, cache: new Map(), fuseLeft: undefined,
+  out: [], sourceMap: [], relocs: [], cardRelocs: [], labels: new Map(), opts, index: NO_SOURCE, reads: undefined, frameTop: MAIN_FRAME_TOP, hiLive: ~0, cache: new Map(), tables: new Map(), fuseLeft: undefined,
 });
 
 /**

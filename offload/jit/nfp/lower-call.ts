@@ -59,7 +59,13 @@ function firmwareCall(ctx: EmitCtx, id: number, args: FirmwareArgs): void {
   relocNext(ctx, 'helper', id);
   const br: BrInsn = { cls: 'br', cond: 'always', target: 0, defer: CALL_DEFER };
   emit(ctx, br);
-  move(ctx, gprA(0), gprB(loGpr(args.table)));
+  // const-src: a map set by an lddw just before is loaded here, as that lddw would have (its table id, relocated).
+  const map = ctx.tables.get(ctx.index);
+  if (map === undefined) move(ctx, gprA(0), gprB(loGpr(args.table)));
+  else {
+    relocNext(ctx, 'map-id', map);
+    emit(ctx, { cls: 'immed', dst: gprA(0), value: 0, width: 'all', invert: false, shift: 0 });
+  }
   const ret = ctx.out.length + 1;
   relocNext(ctx, 'immed-addr', ret);
   const insn: ImmedInsn = { cls: 'immed', dst: gprB(0), value: ret, width: 'all', invert: false, shift: 0 };
