@@ -5,16 +5,8 @@
  * bytes with varied contents, and the actions agree.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveProfile } from '../../caps/load-profile.js';
-import { Card } from '../../nic-sim/card/card.js';
-import { nfpActionName, nfpActionOf } from '../../nic-sim/card/actions.js';
-import { buildImage } from '../../offload/jit/image-writer.js';
-import { translateProgram } from '../../offload/jit/jit-program.js';
 import { combineLoads } from '../../offload/jit/nfp/ld-combine.js';
-import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
-import { caseObject } from '../verifier/case-loader.js';
-
-const { profile } = resolveProfile('nfp-4000');
+import { cardAgreesWithHost } from '../support/card-vs-host.js';
 
 /** Packet bounds (r2 = data_end, r1 = data; `need` bytes, else exit with 1), the body, then pass if r3 = r6 and drop if not. */
 function program(need: number, body: readonly string[]): string {
@@ -28,14 +20,7 @@ const packets = Array.from({ length: 400 }, (_, n) => Uint8Array.from({ length: 
 
 /** The combination found, and the card agreeing with the host on every packet. */
 function check(name: string, asm: string): { loads: number; away: number } {
-  const { object, program: prog } = caseObject({ name, section: 'xdp', maps: [], asm });
-  const { records, card } = translateProgram(object, prog, profile);
-  const onCard = new Card(buildImage(card, prog, object.maps, profile), profile, { file: name });
-  const host = new XdpMachine(object, prog, { engine: 'interp' });
-  packets.forEach((pkt, n) => {
-    const want = nfpActionName(nfpActionOf(host.run(pkt, n).action));
-    expect(nfpActionName(onCard.runPacket(pkt).action), `${name}: packet ${n} of ${pkt.length} bytes`).toBe(want);
-  });
+  const { records } = cardAgreesWithHost(name, asm.split('\n'), packets);
   const c = combineLoads(records.records);
   return { loads: c.loads.size, away: c.away.size };
 }

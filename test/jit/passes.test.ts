@@ -21,6 +21,7 @@ import { Card } from '../../nic-sim/card/card.js';
 import { nfpActionName, nfpActionOf } from '../../nic-sim/card/actions.js';
 import { buildImage } from '../../offload/jit/image-writer.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
+import { cardAgreesWithHost } from '../support/card-vs-host.js';
 
 const { profile } = resolveProfile('nfp-4000');
 const programs = fixtureObjects().flatMap((file) => {
@@ -37,18 +38,8 @@ function codeOf(t: (typeof translated)[number], index: number, off: readonly Pas
 
 const find = (file: string, name: string) => translated.find((t) => t.file.endsWith(file) && t.program.name === name)!;
 
-/** An assembled XDP program, translated with every pass, run on the card and the host: the actions agree on every packet. */
-function cardAgrees(name: string, asm: readonly string[], packets: readonly Uint8Array[]): ReturnType<typeof translateProgram>['card'] {
-  const { object, program } = caseObject({ name, section: 'xdp', maps: [], asm: asm.join('\n') });
-  const { card } = translateProgram(object, program, profile);
-  const onCard = new Card(buildImage(card, program, object.maps, profile), profile, { file: name });
-  const host = new XdpMachine(object, program, { engine: 'interp' });
-  packets.forEach((pkt, n) => {
-    const want = nfpActionName(nfpActionOf(host.run(pkt, n).action));
-    expect(nfpActionName(onCard.runPacket(pkt).action), `${name}: packet ${n} (first byte ${pkt[0]})`).toBe(want);
-  });
-  return card;
-}
+/** An assembled XDP program, translated with every pass: card and host agree on every packet (test/support/card-vs-host.ts). */
+const cardAgrees = (name: string, asm: readonly string[], packets: readonly Uint8Array[]) => cardAgreesWithHost(name, asm, packets).card;
 
 describe('JIT passes', () => {
   it.each(PASSES.filter((p) => p !== 'dead-code'))('%s saves card instructions on the fixtures', (pass) => {

@@ -5,16 +5,8 @@
  * the packets' bytes agree.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveProfile } from '../../caps/load-profile.js';
-import { Card } from '../../nic-sim/card/card.js';
-import { nfpActionName, nfpActionOf } from '../../nic-sim/card/actions.js';
-import { buildImage } from '../../offload/jit/image-writer.js';
-import { translateProgram } from '../../offload/jit/jit-program.js';
 import { combineStores } from '../../offload/jit/nfp/st-combine.js';
-import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
-import { caseObject } from '../verifier/case-loader.js';
-
-const { profile } = resolveProfile('nfp-4000');
+import { cardAgreesWithHost } from '../support/card-vs-host.js';
 
 /** Packet bounds (r2 = data_end, r1 = data; 24 bytes, else exit with 1); r6 = a value from the packet; the body; pass. */
 function program(body: readonly string[]): string {
@@ -28,16 +20,7 @@ const packets = Array.from({ length: 300 }, (_, n) => Uint8Array.from({ length: 
 
 /** The chunks found, and card and host agreeing on the action and the bytes of every packet. */
 function check(name: string, asm: string): { stores: number; away: number } {
-  const { object, program: prog } = caseObject({ name, section: 'xdp', maps: [], asm });
-  const { records, card } = translateProgram(object, prog, profile);
-  const onCard = new Card(buildImage(card, prog, object.maps, profile), profile, { file: name });
-  const host = new XdpMachine(object, prog, { engine: 'interp' });
-  packets.forEach((pkt, n) => {
-    const h = host.run(pkt, n);
-    const c = onCard.runPacket(pkt);
-    expect(nfpActionName(c.action), `${name}: packet ${n}`).toBe(nfpActionName(nfpActionOf(h.action)));
-    expect(Buffer.from(c.bytes).toString('hex'), `${name}: packet ${n} of ${pkt.length} bytes`).toBe(Buffer.from(h.bytes()).toString('hex'));
-  });
+  const { records } = cardAgreesWithHost(name, asm.split('\n'), packets);
   const s = combineStores(records.records);
   return { stores: s.stores.size, away: s.away.size };
 }
