@@ -83,8 +83,10 @@ export function knownTables(records: readonly PlanRecord[]): Map<number, number>
   const out = new Map<number, number>();
   const targets = jumpTargets(records);
   const maps = new Map<number, number>();
-  for (const r of records) {
-    if (targets.has(r.index)) maps.clear();
+  records.forEach((r, i) => {
+    // Paths join at a jump target; nothing falls into the code after an exit or a jump (a function may start there).
+    const prev = records[i - 1]?.kind.k;
+    if (targets.has(r.index) || prev === 'exit' || prev === 'ja') maps.clear();
     const k = r.kind;
     if (k.k === 'call' && k.target === 'helper') {
       const reg = TABLE_ARG[r.insn.imm];
@@ -93,7 +95,7 @@ export function knownTables(records: readonly PlanRecord[]): Map<number, number>
     }
     for (const reg of regsWritten(r.insn, k)) maps.delete(reg);
     if (k.k === 'lddw' && (k.pseudo === LddwSrc.MAP_FD || k.pseudo === LddwSrc.MAP_IDX)) maps.set(r.insn.dst, r.insn.imm);
-  }
+  });
   return out;
 }
 

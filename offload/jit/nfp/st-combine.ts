@@ -163,9 +163,11 @@ export function combineStores(records: readonly PlanRecord[]): CombinedStores {
   const valueOf = (reg: number): { value: number; byte: number } => (held[reg] ??= { value: ++ids, byte: 0 });
 
   records.forEach((r, i) => {
-    if (targets.has(r.index) || r.visits === 0) {
+    const prev = records[i - 1]?.kind.k;
+    if (targets.has(r.index) || r.visits === 0 || prev === 'exit' || prev === 'ja') {
       flush();
-      // Paths join here: what each register holds is named afresh (copies on one path are not on another).
+      // Paths join here, or a function starts after an exit: what each register holds is named afresh
+      // (copies on one path are not on another).
       held.fill(undefined);
     }
     if (r.visits === 0) return;
