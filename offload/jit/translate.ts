@@ -6,9 +6,12 @@
  * the card address where that instruction's code starts, a label an address in the
  * outro, a local target (a block inside one instruction's code) its own address.
  *
- * Before emission the plans the passes need are made from the records
- * (nfp/passes.ts: skipped instructions, high-word liveness, packet-read windows,
- * gathered copies, the function frames of nfp/functions.ts); what the table cannot
+ * Before emission the records are rewritten where passes replace or remove whole
+ * instructions (nfp/planned.ts: const-src, ld-combine, st-combine, dead-def), and the
+ * plans the other passes need are made from them (nfp/passes.ts: skipped instructions,
+ * high-word liveness, packet-read windows, gathered copies, the function frames of
+ * nfp/functions.ts); after emission nfp/compact.ts removes what the code does not need.
+ * What the table cannot
  * lower is refused with a `JitError` naming the eBPF instruction index and why
  * (nfp/lower-table.ts). The register map is in nfp/regs.ts, the lowerings and their
  * costs in docs/jit.md.
@@ -32,9 +35,8 @@ import { baseReg, classifyBase, emitGatherCopy } from './nfp/lower-mem.js';
 import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro, outroShape } from './nfp/outro.js';
 import { compact } from './nfp/compact.js';
-import { combineLoads } from './nfp/ld-combine.js';
-import { combineStores, type StoreSpan } from './nfp/st-combine.js';
-import { constSource, deadDefs, knownTables, type ReadOptions } from './nfp/const-src.js';
+import { exitsConstant, plannedRecords } from './nfp/planned.js';
+export { exitsConstant, plannedRecords, type Planned } from './nfp/planned.js';
 export { loweredReads, type ReadOptions } from './nfp/const-src.js';
 export type { StoreSpan } from './nfp/st-combine.js';
 import { FP, emitStackPrologue } from './nfp/lower-stack.js';
@@ -135,53 +137,6 @@ function r0Range(exits: readonly JitRecord[]): [bigint | undefined, bigint | und
   return [lo, hi];
 }
 
-/** Does every reachable exit of the main program return one constant (const-exit)? */
-export function exitsConstant(records: readonly JitRecord[], passes: ReadonlySet<PassName>, mainEnd: number): boolean {
-  const exits = records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
-  return passes.has('const-exit') && exits.length > 0 && exits.every((r) => r.reads?.[0]?.constant !== undefined);
-}
-
-export interface Planned {
-  /** The records the plans and lowerings see: rewritten by const-src and ld-combine, without what emits nothing. */
-  readonly planned: JitRecord[];
-  /** eBPF indexes that emit nothing (ld-combine's joined instructions, dead-def's dead ones). */
-  readonly away: ReadonlySet<number>;
-  /** Which registers each planned record's card code reads. */
-  readonly reads: ReadOptions;
-  /** st-combine's chunks: between their first and last store the card's packet bytes differ from the program's. */
-  readonly spans: readonly StoreSpan[];
-}
-
-/**
- * The records the plans and lowerings work on: const-src's immediates in place of constant
- * registers, ld-combine's loads in place of the first loads of joined bytes (the rest left
- * out), st-combine's stores in place of the stores they join, then dead-def's dead definitions
- * left out.
- */
-export function plannedRecords(records: readonly JitRecord[], passes: ReadonlySet<PassName>, constExit: boolean, mainEnd: number): Planned {
-  const reads: ReadOptions = { constSrc: passes.has('const-src'), constExit, mainEnd, tables: passes.has('const-src') ? knownTables(records) : new Map() };
-  let planned: JitRecord[] = passes.has('const-src') ? records.map((r) => constSource(r) ?? r) : [...records];
-  const away = new Set<number>();
-  if (passes.has('ld-combine')) {
-    const combined = combineLoads(planned);
-    combined.away.forEach((i) => away.add(i));
-    planned = planned.filter((r) => !away.has(r.index)).map((r) => combined.loads.get(r.index) ?? r);
-  }
-  const spans: StoreSpan[] = [];
-  if (passes.has('st-combine')) {
-    const combined = combineStores(planned);
-    combined.away.forEach((i) => away.add(i));
-    spans.push(...combined.spans);
-    planned = planned.filter((r) => !combined.away.has(r.index)).map((r) => combined.stores.get(r.index) ?? r);
-  }
-  if (passes.has('dead-def')) {
-    const dead = deadDefs(planned, reads);
-    dead.away.forEach((i) => away.add(i));
-    planned = dead.planned;
-  }
-  return { planned, away, reads, spans };
-}
-
 export function translate(records: readonly JitRecord[], opts: TranslateOptions = {}): CardProgram {
   const untypedMemory = opts.untypedMemory ?? 'refuse';
   const usesStack = records.some((r) => touchesStack(r, untypedMemory));
@@ -200,11 +155,11 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const hiLive = highLiveness(planned, frames[1]?.start ?? Infinity, opts.u32Return ?? false, passes).liveOut;
   if (passes.has('pkt-cache')) ctx.cache = planPacketCache(planned);
   const gather = passes.has('gather') ? planGather(planned, jumpTargets(planned)) : new Map<number, GatherUse>();
-  const combined = new Map(planned.map((r) => [r.index, r]));
+  const plannedAt = new Map(planned.map((r) => [r.index, r]));
   const addressOf = new Map<number, number>();
   if (usesStack) emitStackPrologue(ctx);
   for (const original of records) {
-    const rec = combined.get(original.index) ?? original;
+    const rec = plannedAt.get(original.index) ?? original;
     ctx.index = rec.index;
     ctx.reads = rec.reads;
     const frame = frameOf(rec.index);
