@@ -21,9 +21,9 @@ import { makeInsn, slotCount, type Insn } from '../../../xdp/isa/insn.js';
 import { kindOf } from '../../../xdp/isa/kind.js';
 import { Class, JmpOp, LddwSrc, Mode, Src } from '../../../xdp/isa/opcodes.js';
 import { HelperId } from '../../../xdp/helpers/helper-ids.js';
-import { regsRead, regsWritten } from '../../verifier/insn-regs.js';
+import { regsWritten } from '../../verifier/insn-regs.js';
 import { jumpTargets, type PlanRecord } from './jit-records.js';
-import { solveLiveness } from './liveness.js';
+import { argsRead, regBits, solveLiveness } from './liveness.js';
 
 /** The 32-bit immediate whose meaning as a `width`-bit operand is `c`, if there is one. */
 function immediateOf(c: bigint, width: 32 | 64): number | undefined {
@@ -113,14 +113,13 @@ export interface ReadOptions {
 /** The registers the card code of a (planned) record reads. */
 export function loweredReads(r: PlanRecord, o: ReadOptions): number[] {
   if (r.kind.k === 'exit' && o.constExit && r.index < o.mainEnd) return [];
-  const regs = regsRead(r.insn, r.kind);
+  const regs = argsRead(r);
   if (o.constSrc && atomicConstant(r) !== undefined) return regs.filter((reg) => reg !== r.insn.src);
   if (o.tables.has(r.index)) return regs.filter((reg) => reg !== TABLE_ARG[r.insn.imm]);
   return regs;
 }
 
 const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set(['alu', 'end', 'ldx', 'lddw']);
-const bits = (regs: readonly number[]): number => regs.reduce((m, r) => (r <= 9 ? m | (1 << r) : m), 0);
 
 /** A jump to the next instruction: what a dead definition that is a jump target becomes (compact removes its branch). */
 const jumpToNext = (r: PlanRecord): PlanRecord => {
@@ -139,7 +138,7 @@ export function deadDefs(records: readonly PlanRecord[], o: ReadOptions): { plan
   const targets = jumpTargets(records);
   let planned = [...records];
   for (;;) {
-    const { liveOut } = solveLiveness(planned, planned.map((r) => ({ use: bits(loweredReads(r, o)), def: bits(regsWritten(r.insn, r.kind)) })));
+    const { liveOut } = solveLiveness(planned, planned.map((r) => ({ use: regBits(loweredReads(r, o)), def: regBits(regsWritten(r.insn, r.kind)) })));
     const dead = planned.filter((r) => SIDE_EFFECT_FREE.has(r.kind.k) && r.visits !== 0 && r.reads !== undefined && r.insn.dst <= 9
       && ((liveOut.get(r.index) ?? ~0) & (1 << r.insn.dst)) === 0);
     if (dead.length === 0) return { planned, away };

@@ -7,6 +7,7 @@
  * reads its own result afterwards (`useIfLive`, high words of low-only operations).
  */
 import { regsRead, regsWritten } from '../../verifier/insn-regs.js';
+import { helperProto } from '../../../xdp/helpers/helper-registry.js';
 import { jumpTarget, type PlanRecord } from './jit-records.js';
 
 export interface Effect {
@@ -59,8 +60,19 @@ export function solveLiveness(records: readonly PlanRecord[], eff: readonly Effe
   };
 }
 
-const bits = (regs: readonly number[]): number => regs.reduce((m, r) => (r <= 9 ? m | (1 << r) : m), 0);
+export const regBits = (regs: readonly number[]): number => regs.reduce((m, r) => (r <= 9 ? m | (1 << r) : m), 0);
 
-/** Whole-register liveness of r0–r9 (calls read r1–r5 and write r0–r5; every exit reads r0). */
+/**
+ * The registers an instruction reads, a helper call only the arguments its prototype has (the
+ * kernel's bpf_func_proto; the verifier's records keep facts of all of r1–r5 at a call).
+ */
+export function argsRead(r: PlanRecord): number[] {
+  const regs = regsRead(r.insn, r.kind);
+  if (r.kind.k !== 'call' || r.kind.target !== 'helper') return regs;
+  const args = helperProto(r.insn.imm)?.args.length;
+  return args === undefined ? regs : regs.filter((reg) => reg <= args);
+}
+
+/** Whole-register liveness of r0–r9 (a helper call reads its arguments, a local call r1–r5; calls write r0–r5; exits read r0). */
 export const regLiveness = (records: readonly PlanRecord[]): Liveness =>
-  solveLiveness(records, records.map((r) => ({ use: bits(regsRead(r.insn, r.kind)), def: bits(regsWritten(r.insn, r.kind)) })));
+  solveLiveness(records, records.map((r) => ({ use: regBits(argsRead(r)), def: regBits(regsWritten(r.insn, r.kind)) })));
