@@ -91,8 +91,23 @@ function difference(
 class Coverage {
   private readonly seen = new Map<number, number>();
   private readonly jumps: number[];
-  constructor(private readonly records: ProgramRecords, private readonly image: CardImage) {
-    this.jumps = records.records.filter((r) => r.kind.k === 'jcond' && r.visits > 0).map((r) => r.index);
+  /** Per conditional jump: the eBPF index whose code runs next when it falls through and when it jumps (Infinity: the outro). */
+  private readonly next = new Map<number, { readonly fall: number; readonly taken: number }>();
+  constructor(records: ProgramRecords, private readonly image: CardImage) {
+    const jcond = records.records.filter((r) => r.kind.k === 'jcond' && r.visits > 0);
+    this.jumps = jcond.map((r) => r.index);
+    // Instructions the JIT left without code (joined, dead, fused) run as the next one with code.
+    const withCode = [...new Set(codeStarts(image).values())].sort((a, b) => a - b);
+    const codeAt = (i: number): number => withCode.find((x) => x >= i) ?? Infinity;
+    for (const r of jcond) this.next.set(r.index, { fall: codeAt(r.index + 1), taken: codeAt(r.index + r.insn.off + 1) });
+  }
+
+  private record(jump: number, idx: number): void {
+    const n = this.next.get(jump);
+    if (!n) return;
+    // When both ways lead to the same code, the card cannot tell them apart: both count.
+    const way = n.fall === n.taken ? 3 : idx === n.fall ? 1 : idx === n.taken ? 2 : 0;
+    this.seen.set(jump, (this.seen.get(jump) ?? 0) | way);
   }
 
   /** Card-side tracer: eBPF instruction starts in execution order. */
@@ -103,13 +118,12 @@ class Coverage {
       onStep: (pc) => {
         const idx = starts.get(pc);
         if (idx === undefined) return;
-        if (prev !== undefined) {
-          const rec = this.records.at(prev);
-          if (rec?.kind.k === 'jcond') this.seen.set(prev, (this.seen.get(prev) ?? 0) | (idx === prev + 1 ? 1 : 2));
-        }
+        if (prev !== undefined) this.record(prev, idx);
         prev = idx;
       },
       flush: () => {
+        // The run ended after a jump: it went to the outro.
+        if (prev !== undefined) this.record(prev, Infinity);
         prev = undefined;
       },
     };
@@ -174,6 +188,7 @@ export function validate(input: ValidateInput, packets: Iterable<ValidatePacket>
     mismatches++;
     if (!first) first = explain(input, pkt, found.between, found.d, opts);
   }
+  trace.flush();
   return {
     packets: count, compared, skipped, mismatches,
     engines: ['host', 'card', ...(opts.kernel ? ['kernel'] : [])],
