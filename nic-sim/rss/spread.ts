@@ -1,0 +1,38 @@
+/**
+ * Spreading frames over receive queues as a NIC's RSS does: the Toeplitz hash of the
+ * frame's flow (flow-key.ts), its low bits an index into an indirection table whose
+ * entry is the queue. The table is filled as the kernel does by default
+ * (`ethtool_rxfh_indir_default`: entry i is queue i mod n) with 128 entries, the size
+ * of the Intel 82599's and of the NFP's (NFP_NET_CFG_RSS_ITBL_SZ). Frames without a
+ * flow go to queue 0.
+ */
+import { rssFlow } from './flow-key.js';
+import { Toeplitz } from './toeplitz.js';
+
+export const RSS_TABLE_SIZE = 128;
+
+export class RssSpreader {
+  private readonly hasher: Toeplitz;
+  private readonly table: Uint16Array;
+
+  constructor(key: Uint8Array, readonly queues: number, tableSize = RSS_TABLE_SIZE) {
+    if (!Number.isInteger(queues) || queues < 1) throw new RangeError(`RSS needs at least one queue, not ${queues}`);
+    if (!Number.isInteger(tableSize) || tableSize < 1 || (tableSize & (tableSize - 1)) !== 0) {
+      throw new RangeError(`the RSS indirection table has a power-of-two size, not ${tableSize}`);
+    }
+    this.hasher = new Toeplitz(key);
+    this.table = Uint16Array.from({ length: tableSize }, (_, i) => i % queues);
+  }
+
+  /** The frame's hash, or undefined when it has no flow to hash. */
+  hashOf(frame: Uint8Array): number | undefined {
+    const flow = rssFlow(frame);
+    return flow ? this.hasher.hash(flow.input) : undefined;
+  }
+
+  /** The queue the frame is received on. */
+  queueOf(frame: Uint8Array): number {
+    const h = this.hashOf(frame);
+    return h === undefined ? 0 : this.table[h & (this.table.length - 1)]!;
+  }
+}
