@@ -86,7 +86,7 @@ export function emitOutro(ctx: EmitCtx, shape: OutroShape = 'full'): void {
   label(ctx, 'outro');
   switch (shape) {
     case 'none':
-      label(ctx, 'abort');
+      abortPath(ctx);
       break;
     case 'drop-pass':
       if (DROP_PASS_BASE >> XdpAction.PASS !== NfpAction.PASS) throw new Error('JIT: the drop/pass codes are not one constant shifted');
