@@ -1,5 +1,7 @@
 /**
- * Two passes over the verified program, before anything is planned or emitted:
+ * The const-src pass, over the verified program before anything is planned or emitted,
+ * and what the card code of a planned record reads (which dead-def, nfp/dead-def.ts,
+ * and the validator's lockstep go by):
  *
  * - const-src: a register operand the verifier proves one constant on every path that
  *   reaches the instruction becomes the immediate (the instruction's K form, as clang
@@ -10,20 +12,14 @@
  *   width, a divisor other than 0.
  *   A map argument of a firmware call set by an `lddw` just before is loaded by the call
  *   itself (`knownTables`).
- * - dead-def: an instruction without side effects (ALU, byte swap, load, `lddw`)
- *   whose register nobody reads before it is written again emits nothing (whole-
- *   register liveness, nfp/liveness.ts, over the registers the lowerings actually read:
- *   what const-src turned into immediates is not read, nor r0 at an exit that sets
- *   its action code itself, const-exit). A dead jump target becomes a jump to the next
- *   instruction, so control flow is as it was.
  */
-import { makeInsn, slotCount, type Insn } from '../../../xdp/isa/insn.js';
+import { makeInsn, type Insn } from '../../../xdp/isa/insn.js';
 import { kindOf } from '../../../xdp/isa/kind.js';
-import { Class, JmpOp, LddwSrc, Mode, Src } from '../../../xdp/isa/opcodes.js';
+import { Class, LddwSrc, Mode, Src } from '../../../xdp/isa/opcodes.js';
 import { HelperId } from '../../../xdp/helpers/helper-ids.js';
 import { regsWritten } from '../../verifier/insn-regs.js';
 import { jumpTargets, type PlanRecord } from './jit-records.js';
-import { argsRead, regBits, solveLiveness } from './liveness.js';
+import { argsRead } from './liveness.js';
 
 /** The 32-bit immediate whose meaning as a `width`-bit operand is `c`, if there is one. */
 function immediateOf(c: bigint, width: 32 | 64): number | undefined {
@@ -117,33 +113,4 @@ export function loweredReads(r: PlanRecord, o: ReadOptions): number[] {
   if (o.constSrc && atomicConstant(r) !== undefined) return regs.filter((reg) => reg !== r.insn.src);
   if (o.tables.has(r.index)) return regs.filter((reg) => reg !== TABLE_ARG[r.insn.imm]);
   return regs;
-}
-
-const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set(['alu', 'end', 'ldx', 'lddw']);
-
-/** A jump to the next instruction: what a dead definition that is a jump target becomes (compact removes its branch). */
-const jumpToNext = (r: PlanRecord): PlanRecord => {
-  // Over both slots of an lddw.
-  const insn = makeInsn(Class.JMP | JmpOp.JA, 0, 0, slotCount(r.insn) - 1, 0);
-  return { ...r, insn, kind: kindOf(insn) };
-};
-
-/**
- * dead-def: the records without the instructions whose register is not read before it is written
- * again (`away`); one that is a jump target stays as a jump to the next instruction, so that the
- * program's control flow is what it was.
- */
-export function deadDefs(records: readonly PlanRecord[], o: ReadOptions): { planned: PlanRecord[]; away: Set<number> } {
-  const away = new Set<number>();
-  const targets = jumpTargets(records);
-  let planned = [...records];
-  for (;;) {
-    const { liveOut } = solveLiveness(planned, planned.map((r) => ({ use: regBits(loweredReads(r, o)), def: regBits(regsWritten(r.insn, r.kind)) })));
-    const dead = planned.filter((r) => SIDE_EFFECT_FREE.has(r.kind.k) && r.visits !== 0 && r.reads !== undefined && r.insn.dst <= 9
-      && ((liveOut.get(r.index) ?? ~0) & (1 << r.insn.dst)) === 0);
-    if (dead.length === 0) return { planned, away };
-    const gone = new Set(dead.map((r) => r.index));
-    planned = planned.filter((r) => !gone.has(r.index) || targets.has(r.index)).map((r) => (gone.has(r.index) ? jumpToNext(r) : r));
-    for (const i of gone) if (!targets.has(i)) away.add(i);
-  }
 }

@@ -42,7 +42,7 @@
  *   const-src    a register the verifier proves constant at an instruction is its
  *                immediate: ALU, compare, store (`st`), an atomic add's value (nfp/const-src.ts)
  *   dead-def     an ALU operation, load or lddw whose register nobody reads before it
- *                is written again emits nothing (nfp/const-src.ts)
+ *                is written again emits nothing (nfp/dead-def.ts)
  *   compact      after emission: the nops of a local-memory pointer's write delay that
  *                the following instructions can fill, and a branch to the next
  *                instruction, are removed (nfp/compact.ts)

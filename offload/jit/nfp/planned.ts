@@ -7,7 +7,8 @@
  * the card code computes.
  */
 import type { JitRecord, PassName } from '../translate.js';
-import { constSource, deadDefs, knownTables, type ReadOptions } from './const-src.js';
+import { constSource, knownTables, type ReadOptions } from './const-src.js';
+import { deadDefs } from './dead-def.js';
 import { combineLoads } from './ld-combine.js';
 import { combineStores, type StoreSpan } from './st-combine.js';
 
