@@ -35,7 +35,7 @@ import { baseReg, classifyBase, emitGatherCopy } from './nfp/lower-mem.js';
 import { lowerInsn } from './nfp/lower-table.js';
 import { emitOutro, outroShape } from './nfp/outro.js';
 import { compact } from './nfp/compact.js';
-import { exitsConstant, plannedRecords } from './nfp/planned.js';
+import { exitsConstant, mainExits, plannedRecords } from './nfp/planned.js';
 export { exitsConstant, plannedRecords, type Planned } from './nfp/planned.js';
 export { loweredReads, type ReadOptions } from './nfp/const-src.js';
 export type { StoreSpan } from './nfp/st-combine.js';
@@ -143,7 +143,7 @@ export function translate(records: readonly JitRecord[], opts: TranslateOptions 
   const { frames, frameOf } = planFunctions(records);
   const passes: ReadonlySet<PassName> = opts.passes ?? new Set(PASSES);
   const mainEnd = frames[1]?.start ?? Infinity;
-  const exits = records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
+  const exits = mainExits(records, mainEnd);
   const constExit = exitsConstant(records, passes, mainEnd);
   const shape = passes.has('outro-range') || constExit ? outroShape(constExit, ...r0Range(exits)) : 'full';
   const ctx = createEmitCtx({

@@ -19,7 +19,7 @@
 import { isNop, type Insn } from '../../../nic-sim/isa/instructions.js';
 import type { Dst, Src } from '../../../nic-sim/isa/operands.js';
 import { LM_ADDR_WRITE_LATENCY } from '../../../nic-sim/isa/tables.js';
-import type { EmitCtx } from './emit.js';
+import type { EmitCtx, Reloc } from './emit.js';
 
 const isLmWrite = (i: Insn): boolean => i.cls === 'local_csr' && i.write && i.csr.startsWith('ACT_LM_ADDR');
 const lm = (o: Src | Dst | undefined): boolean => o?.k === 'lm';
@@ -38,12 +38,17 @@ function fillsDelay(i: Insn): boolean {
 
 const hasDefer = (i: Insn | undefined): boolean => !!i && 'defer' in i && i.defer > 0;
 
+/** Where a branch relocation goes now (before resolution), if it is known. */
+function targetOf(ctx: EmitCtx, addressOf: ReadonlyMap<number, number>, r: Reloc): number | undefined {
+  const t = r.target;
+  return t.k === 'insn' ? addressOf.get(t.index) : t.k === 'label' ? ctx.labels.get(t.name) : t.addr;
+}
+
 /** Card addresses something branches to (branch relocations and return addresses). */
 function branchTargets(ctx: EmitCtx, addressOf: ReadonlyMap<number, number>): Set<number> {
   const out = new Set<number>();
   for (const r of ctx.relocs) {
-    const t = r.target;
-    const at = t.k === 'insn' ? addressOf.get(t.index) : t.k === 'label' ? ctx.labels.get(t.name) : t.addr;
+    const at = targetOf(ctx, addressOf, r);
     if (at !== undefined) out.add(at);
   }
   for (const r of ctx.cardRelocs) if (r.kind === 'immed-addr') out.add(r.target);
@@ -76,8 +81,7 @@ function plainBranchTargets(ctx: EmitCtx, addressOf: ReadonlyMap<number, number>
   for (const r of ctx.relocs) {
     const i = ctx.out[r.at]!;
     if (i.cls !== 'br' || i.cond !== 'always' || i.defer !== 0) continue;
-    const t = r.target;
-    const to = t.k === 'insn' ? addressOf.get(t.index) : t.k === 'label' ? ctx.labels.get(t.name) : t.addr;
+    const to = targetOf(ctx, addressOf, r);
     if (to !== undefined) out.set(r.at, to);
   }
   return out;

@@ -12,9 +12,13 @@ import { deadDefs } from './dead-def.js';
 import { combineLoads } from './ld-combine.js';
 import { combineStores, type StoreSpan } from './st-combine.js';
 
+/** The main program's exits the verifier reached (`mainEnd`: index of the first subprogram). */
+export const mainExits = (records: readonly JitRecord[], mainEnd: number): JitRecord[] =>
+  records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
+
 /** Does every reachable exit of the main program return one constant (const-exit)? */
 export function exitsConstant(records: readonly JitRecord[], passes: ReadonlySet<PassName>, mainEnd: number): boolean {
-  const exits = records.filter((r) => r.kind.k === 'exit' && r.index < mainEnd && r.visits !== 0);
+  const exits = mainExits(records, mainEnd);
   return passes.has('const-exit') && exits.length > 0 && exits.every((r) => r.reads?.[0]?.constant !== undefined);
 }
 
