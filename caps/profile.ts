@@ -93,10 +93,37 @@ export interface AdjustHeadCaps {
 /** One level of the card's memory hierarchy. */
 export interface MemoryLevel {
   readonly name: string;
-  /** Access latency in card cycles (typical). */
+  /** Cycles from a read command's issue to its completion signal (the issuing thread sleeps that long). */
   readonly latencyCycles: number;
+  /** The same for a write. */
+  readonly writeCycles: number;
+  /** The same for an atomic (test-and-add, add to memory). */
+  readonly atomicCycles: number;
+  /** Cycles one command occupies the memory's command queue: it takes one command every serviceCycles. */
+  readonly serviceCycles: number;
   /** Capacity in bytes. */
   readonly bytes: number;
+}
+
+/** What the card's own firmware does for every packet, around the program (cycles on the engine). */
+export interface DatapathCosts {
+  /** Taking a packet from the work queue and setting up the program's entry state. */
+  readonly rxCycles: number;
+  /** Handing a packet back to the wire (XDP_TX). */
+  readonly txCycles: number;
+  /** Handing a packet to the host (XDP_PASS): the receive descriptor. */
+  readonly passCycles: number;
+  /** Freeing a dropped packet's buffer (XDP_DROP, XDP_ABORTED). */
+  readonly dropCycles: number;
+}
+
+/** The firmware's map routines: their own work (memory commands are priced by the memory) and the map lock. */
+export interface FirmwareCosts {
+  readonly lookupCycles: number;
+  readonly updateCycles: number;
+  readonly deleteCycles: number;
+  /** Cycles an update or delete holds its map's lock. */
+  readonly lockCycles: number;
 }
 
 /** What the simulator charges: the card's clock and parallelism, memories, instruction costs. */
@@ -120,6 +147,18 @@ export interface TimingModel {
     readonly branch: number;
     readonly helperCall: number;
   };
+  readonly datapath: DatapathCosts;
+  readonly firmware: FirmwareCosts;
+  /** Packets each engine's ingress queue holds beyond its busy threads (more arriving are ingress_overflow drops). */
+  readonly ingressQueue: number;
+  /** The default link the simulator offers packets at, in Mb/s (`offload run --link` overrides it). */
+  readonly linkMbps: number;
+  /** Moving a packet between the MAC and packet memory: fixed cycles plus its bytes at bytesPerCycle. */
+  readonly dma: { readonly cycles: number; readonly bytesPerCycle: number };
+  /** The host link: what a packet passed to (or run on) the host costs to cross. */
+  readonly pcie: { readonly mbps: number; readonly latencyNs: number };
+  /** One control message's round trip through the card's mailbox (map access from the host). */
+  readonly mailboxNs: number;
 }
 
 export interface CardProfile {

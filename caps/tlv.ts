@@ -81,6 +81,9 @@ export interface RecordInfo {
 const info = (name: CapTypeName, origin: RecordInfo['origin'], minLength: number, required = false): RecordInfo =>
   ({ name, origin, minLength, required });
 
+/** Words of the TIMING record: clock, parallelism, memory roles, costs, datapath, firmware, queue, links, mailbox. */
+const TIMING_WORDS = 27;
+
 /** Every record type this module knows, by number. */
 export const CAP_RECORDS: ReadonlyMap<number, RecordInfo> = new Map<number, RecordInfo>([
   [CapType.FUNC, info('FUNC', 'nfp', 8)],
@@ -100,8 +103,8 @@ export const CAP_RECORDS: ReadonlyMap<number, RecordInfo> = new Map<number, Reco
   [CapType.HELPER, info('HELPER', 'project', 16)],
   [CapType.MAP_TYPES, info('MAP_TYPES', 'project', 4)],
   [CapType.LIMITS, info('LIMITS', 'project', 16, true)],
-  [CapType.MEMORY, info('MEMORY', 'project', 12)],
-  [CapType.TIMING, info('TIMING', 'project', 48, true)],
+  [CapType.MEMORY, info('MEMORY', 'project', 24)],
+  [CapType.TIMING, info('TIMING', 'project', TIMING_WORDS * 4, true)],
   [CapType.ACTIONS, info('ACTIONS', 'project', 4, true)],
 ]);
 
@@ -308,6 +311,9 @@ export function encodeCardArea(p: CardProfile): CardArea {
     if (memNames.indexOf(m.name) !== i) throw new CapsError(`memory ${JSON.stringify(m.name)} listed twice`, { path });
     w.record(CapType.MEMORY, values()
       .u32(m.latencyCycles, `${path}.latencyCycles`)
+      .u32(m.writeCycles, `${path}.writeCycles`)
+      .u32(m.atomicCycles, `${path}.atomicCycles`)
+      .u32(m.serviceCycles, `${path}.serviceCycles`)
       .u32(m.bytes, `${path}.bytes`)
       .string(m.name, `${path}.name`)
       .build());
@@ -326,6 +332,21 @@ export function encodeCardArea(p: CardProfile): CardArea {
     .u32(t.costs.div, '$.timing.costs.div')
     .u32(t.costs.branch, '$.timing.costs.branch')
     .u32(t.costs.helperCall, '$.timing.costs.helperCall')
+    .u32(t.datapath.rxCycles, '$.timing.datapath.rxCycles')
+    .u32(t.datapath.txCycles, '$.timing.datapath.txCycles')
+    .u32(t.datapath.passCycles, '$.timing.datapath.passCycles')
+    .u32(t.datapath.dropCycles, '$.timing.datapath.dropCycles')
+    .u32(t.firmware.lookupCycles, '$.timing.firmware.lookupCycles')
+    .u32(t.firmware.updateCycles, '$.timing.firmware.updateCycles')
+    .u32(t.firmware.deleteCycles, '$.timing.firmware.deleteCycles')
+    .u32(t.firmware.lockCycles, '$.timing.firmware.lockCycles')
+    .u32(t.ingressQueue, '$.timing.ingressQueue')
+    .u32(t.linkMbps, '$.timing.linkMbps')
+    .u32(t.dma.cycles, '$.timing.dma.cycles')
+    .u32(t.dma.bytesPerCycle, '$.timing.dma.bytesPerCycle')
+    .u32(t.pcie.mbps, '$.timing.pcie.mbps')
+    .u32(t.pcie.latencyNs, '$.timing.pcie.latencyNs')
+    .u32(t.mailboxNs, '$.timing.mailboxNs')
     .build());
 
   const actions = enumList<XdpActionName>(XDP_ACTION_NAMES, p.actions, '$.actions', 'XDP action');
@@ -630,14 +651,14 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
     s.limits = { maxInsns, stackBytes, frameBytes, packetSplitBytes };
   }],
   [CapType.MEMORY, (s, r) => {
-    const [latencyCycles = 0, bytes = 0] = s.words(r, 2);
-    const name = readString(s, r, 8);
+    const [latencyCycles = 0, writeCycles = 0, atomicCycles = 0, serviceCycles = 0, bytes = 0] = s.words(r, 5);
+    const name = readString(s, r, 20);
     if (s.memories.some((m) => m.name === name)) s.fail(`MEMORY record: memory ${JSON.stringify(name)} listed twice`, r.offset);
-    s.memories.push({ name, latencyCycles, bytes });
+    s.memories.push({ name, latencyCycles, writeCycles, atomicCycles, serviceCycles, bytes });
   }],
   [CapType.TIMING, (s, r) => {
-    expectLength(s, r, 48);
-    s.timing = { rec: r, words: s.words(r, 12) };
+    expectLength(s, r, TIMING_WORDS * 4);
+    s.timing = { rec: r, words: s.words(r, TIMING_WORDS) };
   }],
   [CapType.ACTIONS, (s, r) => {
     const count = s.word(r, 0);
@@ -748,7 +769,10 @@ function finish(s: DecodeState, bar: BarFields): CardProfile {
   // Timing: memory references by index.
   const tm = present(s, s.timing, 'TIMING');
   const [clockKHz = 0, cores = 0, threadsPerCore = 0, issueWidth = 0, pkt = 0, map = 0, stk = 0,
-    alu = 0, mul = 0, div = 0, branch = 0, helperCall = 0] = tm.words;
+    alu = 0, mul = 0, div = 0, branch = 0, helperCall = 0,
+    rxCycles = 0, txCycles = 0, passCycles = 0, dropCycles = 0,
+    lookupCycles = 0, updateCycles = 0, deleteCycles = 0, lockCycles = 0,
+    ingressQueue = 0, linkMbps = 0, dmaCycles = 0, bytesPerCycle = 0, pcieMbps = 0, latencyNs = 0, mailboxNs = 0] = tm.words;
   const memName = (i: number, what: string): string => {
     const mem = s.memories[i];
     if (mem === undefined) s.fail(`TIMING record: ${what} memory ${i} is not one of the ${s.memories.length} MEMORY records`, tm.rec.offset);
@@ -758,6 +782,12 @@ function finish(s: DecodeState, bar: BarFields): CardProfile {
     clockKHz, cores, threadsPerCore, issueWidth, memories: s.memories,
     packetMemory: memName(pkt, 'packet'), mapMemory: memName(map, 'map'), stackMemory: memName(stk, 'stack'),
     costs: { alu, mul, div, branch, helperCall },
+    datapath: { rxCycles, txCycles, passCycles, dropCycles },
+    firmware: { lookupCycles, updateCycles, deleteCycles, lockCycles },
+    ingressQueue, linkMbps,
+    dma: { cycles: dmaCycles, bytesPerCycle },
+    pcie: { mbps: pcieMbps, latencyNs },
+    mailboxNs,
   };
 
   // The control BAR must say what the LIMITS record says, in its own units.

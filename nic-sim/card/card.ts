@@ -11,6 +11,7 @@
 import type { CardProfile } from '../../caps/profile.js';
 import { CoreError, createCoreState, createCounters, run, type CoreState, type RunCounters } from '../core/index.js';
 import type { FirmwareRoutine } from '../core/run.js';
+import type { Meter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
 import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
@@ -41,6 +42,8 @@ export interface CardOptions {
   readonly stepLimit?: number;
   /** Called before each card instruction (a validator's trace). */
   readonly onStep?: (pc: number, s: CoreState) => void;
+  /** Told of every instruction, command and firmware call (the timing model, nic-sim/timing/packet-meter.ts). */
+  readonly meter?: Meter;
 }
 
 export interface PacketMeta {
@@ -115,6 +118,7 @@ export class Card {
       run(this.image.insns, s, {
         startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters,
         ...(this.opts.onStep ? { onStep: this.opts.onStep } : {}),
+        ...(this.opts.meter ? { meter: this.opts.meter } : {}),
         ...(this.opts.stepLimit !== undefined ? { stepLimit: this.opts.stepLimit } : {}),
       });
       const action = s.gprA[0] as number;

@@ -38,6 +38,7 @@ import { createCounters, type RunCounters } from './counters.js';
 import { CoreError } from './errors.js';
 import { mulOpen } from './mul.js';
 import { applyPostMods } from './operands.js';
+import type { Meter } from './meter.js';
 import type { CoreState } from './state.js';
 
 /** A firmware routine: runs natively on the calling thread's state (and its LM / memories). */
@@ -60,6 +61,8 @@ export interface RunOptions {
   readonly counters?: RunCounters;
   /** Called before each instruction runs, with its PC and the state (a validator's trace). */
   readonly onStep?: (pc: number, s: CoreState) => void;
+  /** Told of every instruction, command and firmware routine (a timing model). */
+  readonly meter?: Meter;
 }
 
 export interface RunResult {
@@ -77,6 +80,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
   const limit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
   const firmware = opts.firmware;
   const onStep = opts.onStep;
+  const meter = opts.meter;
   const counters = opts.counters ?? createCounters();
   const step = new StepContext(s);
   let pc = opts.startPc ?? s.pc;
@@ -90,6 +94,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
       const routine = firmware?.get(pc);
       if (routine) {
         const ret = s.gprB[RETURN_GPR_B] as number;
+        meter?.firmware(pc, s);
         routine(s);
         counters.firmwareCalls++;
         if (ret > MAX_TARGET) {
@@ -135,6 +140,10 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
         next = pending;
         pending = undefined;
       }
+    }
+    if (meter !== undefined) {
+      meter.step(pc, insn, out !== undefined && out.taken, out?.defer ?? 0);
+      if (insn.cls === 'cmd') meter.command(pc, insn);
     }
     if (out) {
       if (out.taken) counters.branchesTaken++;

@@ -47,10 +47,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
   program
     .command('run')
-    .description('replay a capture through the program on the host CPU or the running kernel')
+    .description('replay a capture through the program on the simulated card (or the host CPU when the card cannot run it): actions, maps, throughput, latency, the bottleneck')
     .argument('<prog.o>', 'BPF ELF object (clang -target bpf)')
     .requiredOption('--pcap <file>', 'capture to replay (pcap or pcapng, Ethernet)')
-    .option('--engine <name>', 'host (compiled JavaScript), interp (reference interpreter) or kernel (BPF_PROG_TEST_RUN)', 'host')
+    .option('--caps <profile>', 'the card: a shipped profile name (offload caps list) or a JSON file (default nfp-4000)')
+    .option('--link <rate>', 'offer the packets at this link rate, each frame its wire time (25G, 100G, 10000M; default the profile\'s link)')
+    .option('--rate <mpps>', 'offer the packets at this many million packets per second instead')
+    .option('--engine <name>', 'no card: host (compiled JavaScript), interp (reference interpreter) or kernel (BPF_PROG_TEST_RUN)')
     .option('-s, --section <name>', 'the program to run (section or function name)')
     .option('--out <dir>', 'write {pass,tx,redirect,drop,aborted}.pcap with the packets as the program left them')
     .option('--trace <file>', 'one JSON line per packet')

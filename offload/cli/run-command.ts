@@ -1,8 +1,11 @@
 /**
- * `offload run prog.o --pcap in.pcap --engine host|interp|kernel`: replay a
- * capture through the program on the host CPU (compiled engine or the
- * reference interpreter) or through the running kernel, and report what each
- * packet became, the maps at the end, and the rate.
+ * `offload run prog.o --pcap in.pcap [--caps nfp-4000]`: decide whether the card can
+ * run the program; if it can, translate it and replay the capture through the
+ * simulated card (run-card.ts); if not, say why and replay it on the host CPU with
+ * the host cost model; a program the verifier refuses stops here (exit 2).
+ * `--engine host|interp|kernel` replays on the host CPU (compiled engine or the
+ * reference interpreter) or through the running kernel, with no card. Either way:
+ * what each packet became, the maps at the end, and the rates.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
@@ -27,10 +30,21 @@ import { DEFAULT_BUDGET, type EngineName } from '../../xdp/runtime/engine.js';
 import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import { UsageError, type Io } from './io.js';
+import { resolveProfile } from '../../caps/load-profile.js';
+import type { CardProfile } from '../../caps/profile.js';
+import { decideOffload } from '../rules/decide.js';
+import { HostModel, type HostFigures } from '../../nic-sim/timing/host-model.js';
+import type { CardFigures } from '../../nic-sim/timing/capacity.js';
+import { cardLines, hostLines, offeredLoad, startCardRun, type CardRun } from './run-card.js';
+import { requireJitCard } from './jit-command.js';
 
 export interface RunOptions extends LoadInputOptions {
   pcap: string;
-  engine: string;
+  /** Unset: the card (or the host CPU when the card cannot run the program). */
+  engine?: string;
+  caps?: string;
+  link?: string;
+  rate?: string;
   section?: string;
   out?: string;
   trace?: string;
@@ -92,9 +106,31 @@ function kernelCpus(text: string | undefined): number {
   return possible;
 }
 
+/** Options that choose or load the card: refused with --engine, which runs on the host without one. */
+function refuseCardOnly(opts: RunOptions): void {
+  for (const [given, name] of [[opts.caps, '--caps'], [opts.link, '--link'], [opts.rate, '--rate']] as const) {
+    if (given !== undefined) throw new UsageError(`${name} applies to the card; --engine ${opts.engine} runs on the host CPU without one`);
+  }
+}
+
+/** Host-engine options the card does not take (it has no such helpers, budget or CPUs). */
+function refuseOnCard(opts: RunOptions, profile: CardProfile): void {
+  const why: [string | undefined, string][] = [
+    [opts.cpus, '--cpus: the card spreads packets over its engines by RSS'],
+    [opts.budget, '--budget: the card runs only programs its verifier proved to end'],
+    [opts.routes, '--routes: bpf_fib_lookup does not run on the card'],
+    [opts.tracePrintk, '--trace-printk: bpf_trace_printk does not run on the card'],
+  ];
+  for (const [given, message] of why) if (given !== undefined) throw new UsageError(`${message} (${profile.name}); it applies to --engine host and interp`);
+}
+
 export async function runCommand(file: string, opts: RunOptions, io: Io): Promise<number> {
-  const engineName = ENGINES[opts.engine];
+  const onCard = opts.engine === undefined;
+  const engineName = onCard ? 'compiled' : ENGINES[opts.engine!];
   if (!engineName) throw new UsageError(`--engine expects host, interp or kernel, got '${opts.engine}'`);
+  if (!onCard) refuseCardOnly(opts);
+  const load = onCard ? offeredLoad(opts.link, opts.rate) : undefined;
+  const profile = onCard ? resolveProfile(opts.caps ?? 'nfp-4000').profile : undefined;
   const cpus = engineName === 'kernel' ? kernelCpus(opts.cpus) : positiveInt(opts.cpus ?? '1', '--cpus', 1024);
   const seed = Number(opts.seed ?? 0);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed expects an integer in 0..4294967295, got '${opts.seed}'`);
@@ -108,6 +144,32 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   if (program.kfuncs?.length && existsSync(VMLINUX_BTF)) resolveKfuncs(program, readKernelFuncs(), file);
   // The kernel would refuse the program: so does run, unless asked to run it anyway (for debugging).
   const verdict = verifyProgram(program, obj.maps, { gplCompatible: isGplCompatible(obj.license) });
+  if (!verdict.ok && onCard) {
+    const e = verdict.error!;
+    io.stderr.write(`offload: ${file}: the verifier refuses ${program.name}${e.insn >= 0 ? ` at insn ${e.insn}` : ''}: ${e.message.split('\n').join(' / ')} (the kernel would not load it, on the card or on the host; --no-verify runs it on the host engines only)\n`);
+    return 2;
+  }
+  // On the card: the offload decision; a program the card cannot run falls back to the host CPU.
+  let card: CardRun | undefined;
+  let hostModel: HostModel | undefined;
+  let fallback: string | undefined;
+  let report: ReturnType<typeof decideOffload> | undefined;
+  if (profile) {
+    report = decideOffload(obj, program, profile, { privileged: true, gplCompatible: isGplCompatible(obj.license) });
+    if (report.verdict === 'reject') {
+      const r = report.reasons[0];
+      io.stderr.write(`offload: ${file}: ${program.name} is refused: ${r ? `${r.insn !== undefined ? `insn ${r.insn}: ` : ''}${r.message.split('\n')[0]}` : 'by the verifier'}\n`);
+      return 2;
+    }
+    if (report.verdict === 'host') {
+      fallback = report.reasons.map((r) => `${r.source ? `${r.source.file}:${r.source.line}: ` : r.insn !== undefined ? `insn ${r.insn}: ` : ''}${r.message.split('\n')[0]}`).join('; ');
+      io.stderr.write(`offload: not offloadable on ${profile.name}: ${fallback}; running on the host CPU\n`);
+      hostModel = new HostModel(profile.timing);
+    } else {
+      requireJitCard(profile, 'run');
+      refuseOnCard(opts, profile);
+    }
+  }
   if (!verdict.ok) {
     const e = verdict.error!;
     const refusal = `the verifier refuses ${program.name}${e.insn >= 0 ? ` at insn ${e.insn}` : ''}: ${e.message.split('\n').join(' / ')}`;
@@ -133,7 +195,14 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   let finalMaps: () => BpfMap[];
   let traceLines: () => { packet: number; cpu: number; text: string }[] = () => [];
   let close = () => {};
-  if (engineName === 'kernel') {
+  if (profile && !hostModel) {
+    card = startCardRun(obj, program, profile, report?.translated, {
+      file, seed, load, perPacket: opts.trace !== undefined,
+      ...(opts.mapsIn ? { mapsIn: { text: readText(opts.mapsIn), file: opts.mapsIn } } : {}),
+    });
+    engine = card.engine;
+    finalMaps = card.finalMaps;
+  } else if (engineName === 'kernel') {
     const avail = kernelAvailable();
     if (!avail.ok) {
       io.stderr.write(`offload: --engine kernel needs the running kernel's bpf(): ${avail.reason}\n`);
@@ -157,7 +226,9 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     const fib = opts.routes ? loadFibTable(opts.routes) : undefined;
     const machine = new XdpMachine(obj, program, { engine: engineName, cpus, seed, budget, ...(fib ? { fib } : {}) });
     if (opts.mapsIn) loadMaps(machine.maps, readText(opts.mapsIn), obj.btf, opts.mapsIn);
-    engine = machine;
+    const model = hostModel;
+    // On the fallback path every packet crosses PCIe to the host first.
+    engine = model ? { run: (p, i, meta) => (model.add(p.length), machine.run(p, i, meta)) } : machine;
     finalMaps = () => machine.maps;
     traceLines = () => machine.trace;
   }
@@ -208,14 +279,46 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   };
   save(opts.mapsOut, () => `${formatJson(maps, 2)}\n`);
   save(opts.tracePrintk, () => trace.map((t) => `packet ${t.packet} cpu ${t.cpu}: ${t.text}\n`).join(''));
-  const ran = summary.packets - summary.skipped;
+  const droppedTotal = Object.values(summary.dropped).reduce((a, b) => a + b, 0);
+  const ran = summary.packets - summary.skipped - droppedTotal;
   const pps = summary.elapsedMs > 0 ? Math.round(ran / (summary.elapsedMs / 1000)) : 0;
+  const cardFig: CardFigures | undefined = card?.figures();
+  const hostFig: HostFigures | undefined = hostModel?.figures(ran > 0 ? (summary.elapsedMs * 1e6) / ran : 0);
+  const target = card ? 'nic' : 'host';
+  /** What --json adds on the card and on the fallback path (the host cost model). */
+  const model = cardFig ? {
+    throughput_mpps: cardFig.sustained.mpps,
+    throughput_mpps_64: cardFig.sustained64.mpps,
+    latency_ns: { p50: cardFig.latencyNs.p50, p99: cardFig.latencyNs.p99, max: cardFig.latencyNs.max },
+    cycles_per_packet: cardFig.cyclesPerPacket,
+    bottleneck: cardFig.sustained.bottleneck,
+    bottleneck_64: cardFig.sustained64.bottleneck,
+    card: {
+      caps: profile!.name, engines: card!.engine.timing.engines.length, threads: profile!.timing.threadsPerCore, clock_mhz: profile!.timing.clockKHz / 1000,
+      load: card!.engine.timing.load, offered_mpps: cardFig.offeredMpps, taken_mpps: cardFig.achievedMpps, span_ns: cardFig.spanNs,
+      resources: cardFig.sustained.resources, resources_64: cardFig.sustained64.resources,
+      utilisation: { engines: cardFig.engineUtilisation, memories: cardFig.memoryUtilisation, locks: cardFig.lockUtilisation, link: cardFig.linkUtilisation },
+      latency_mean_ns: cardFig.latencyNs.mean,
+      control_messages: card!.mailbox.messages, control_ns: card!.mailbox.busyNs,
+    },
+  } : hostFig ? {
+    throughput_mpps: hostFig.sustained.mpps,
+    latency_ns: { p50: hostFig.latencyNs.p50, p99: hostFig.latencyNs.p99, max: hostFig.latencyNs.max },
+    cycles_per_packet: null,
+    ns_per_packet: hostFig.nsPerPacket,
+    bottleneck: hostFig.sustained.bottleneck,
+    fallback: { caps: profile!.name, reasons: report!.reasons.map((r) => ({ rule: r.rule, message: r.message, ...(r.insn !== undefined ? { insn: r.insn } : {}), ...(r.source ? { source: `${r.source.file}:${r.source.line}` } : {}) })) },
+  } : {};
+  const where = card
+    ? `on the card ${profile!.name} (${card.engine.timing.engines.length} engines × ${profile!.timing.threadsPerCore} threads at ${profile!.timing.clockKHz / 1000} MHz), offered ${card.engine.timing.load.kind === 'link' ? `at ${card.engine.timing.load.mbps / 1000} Gb/s` : `${card.engine.timing.load.mpps} Mpps`}`
+    : `on the host CPU${hostModel ? ` (not offloadable on ${profile!.name})` : ''}, ${engineName === 'kernel' ? 'in the running kernel (BPF_PROG_TEST_RUN)' : `engine ${engineName}`}`;
   if (opts.json) {
     io.stdout.write(`${formatJson({
       file, program: program.name, section: program.section, capture: opts.pcap,
-      target: 'host', engine: engineName === 'kernel' ? 'kernel' : engineName,
+      target, engine: card ? 'card' : engineName === 'kernel' ? 'kernel' : engineName,
       packets: summary.packets,
       actions: summary.actions,
+      dropped: summary.dropped,
       skipped: summary.skipped,
       skippedByReason: summary.skippedByReason,
       abortReasons: summary.abortReasons,
@@ -227,20 +330,24 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       elapsedMs: Math.round(summary.elapsedMs * 1000) / 1000,
       packetsPerSecond: pps,
       tracePrintk: trace.length,
+      ...model,
       // The maps at the end, one entry per map (what --maps-out writes under its "maps").
       maps: maps.maps,
     }, 2)}\n`);
   } else {
     const lines = [
-      `${file}: ${program.name} (section ${program.section}) on the host CPU, ${engineName === 'kernel' ? 'in the running kernel (BPF_PROG_TEST_RUN)' : `engine ${engineName}`}`,
-      `${opts.pcap}: ${summary.packets} packets = ${ran} run + ${summary.skipped} skipped`,
-      ...Object.entries(summary.actions).map(([a, n]) => `  ${a.padEnd(13)} ${n}`),
+      `${file}: ${program.name} (section ${program.section}) ${where}`,
+      `${opts.pcap}: ${summary.packets} packets = ${ran} run${card ? ` + ${droppedTotal} dropped before the program` : ''} + ${summary.skipped} skipped`,
+      ...Object.entries(summary.actions).filter(([a, n]) => n > 0 || !card || a !== 'XDP_REDIRECT').map(([a, n]) => `  ${a.padEnd(13)} ${n}`),
+      ...Object.entries(summary.dropped).map(([r, n]) => `  ${r}: ${n}`),
       ...Object.entries(summary.skippedByReason).map(([r, n]) => `  skipped: ${r}: ${n}`),
       ...Object.entries(summary.abortReasons).map(([r, n]) => `  aborted: ${r}: ${n}`),
       ...Object.entries(summary.redirects).map(([r, n]) => `  redirected to ${r}: ${n}`),
       ...(engineName === 'kernel' && summary.actions.XDP_REDIRECT > 0 ? ['  redirect targets: not known (BPF_PROG_TEST_RUN reports the action only)'] : []),
       ...(summary.captureError ? [`  reading stopped: ${summary.captureError}`] : []),
-      `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms (${pps} packets/s)`,
+      `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms of this machine's time (${pps} packets/s${card ? ' simulated' : ''})`,
+      ...(cardFig ? cardLines(cardFig, profile!, droppedTotal) : []),
+      ...(hostFig ? hostLines(hostFig) : []),
       ...(trace.length > 0 && !opts.tracePrintk ? ['trace_printk:', ...trace.slice(0, 20).map((t) => `  packet ${t.packet} cpu ${t.cpu}: ${t.text}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (save them with --trace-printk FILE)`] : [])] : []),
       ...(opts.maps ? ['maps at the end:', formatJson(maps, 2)] : []),
     ];

@@ -136,12 +136,15 @@ const SAMPLE: CardProfile = {
   timing: {
     clockKHz: 800_000, cores: 60, threadsPerCore: 4, issueWidth: 1,
     memories: [
-      { name: 'lm', latencyCycles: 1, bytes: 1024 },
-      { name: 'ctm', latencyCycles: 50, bytes: 262144 },
-      { name: 'emem', latencyCycles: 500, bytes: 2147483648 },
+      { name: 'lm', latencyCycles: 1, writeCycles: 1, atomicCycles: 2, serviceCycles: 1, bytes: 1024 },
+      { name: 'ctm', latencyCycles: 50, writeCycles: 60, atomicCycles: 90, serviceCycles: 1, bytes: 262144 },
+      { name: 'emem', latencyCycles: 500, writeCycles: 400, atomicCycles: 300, serviceCycles: 3, bytes: 2147483648 },
     ],
     packetMemory: 'ctm', mapMemory: 'emem', stackMemory: 'lm',
     costs: { alu: 1, mul: 4, div: 40, branch: 1, helperCall: 20 },
+    datapath: { rxCycles: 100, txCycles: 50, passCycles: 70, dropCycles: 10 },
+    firmware: { lookupCycles: 15, updateCycles: 25, deleteCycles: 15, lockCycles: 40 },
+    ingressQueue: 32, linkMbps: 25000, dma: { cycles: 90, bytesPerCycle: 16 }, pcie: { mbps: 60000, latencyNs: 800 }, mailboxNs: 12000,
   },
 };
 
@@ -179,7 +182,7 @@ const arbAdjustHead: fc.Arbitrary<AdjustHeadCaps> = fc.record({
 }).map(({ off: [a, b], ...rest }) => ({ offMin: Math.min(a, b), offMax: Math.max(a, b), ...rest }));
 
 const arbMemories: fc.Arbitrary<MemoryLevel[]> = fc.uniqueArray(
-  fc.record({ name: text, latencyCycles: u32, bytes: u32 }), { minLength: 1, maxLength: 4, selector: (m) => m.name },
+  fc.record({ name: text, latencyCycles: u32, writeCycles: u32, atomicCycles: u32, serviceCycles: u32, bytes: u32 }), { minLength: 1, maxLength: 4, selector: (m) => m.name },
 );
 
 const arbProfile: fc.Arbitrary<CardProfile> = fc.record({
@@ -213,15 +216,20 @@ const arbProfile: fc.Arbitrary<CardProfile> = fc.record({
   memories: arbMemories,
   clock: fc.record({ clockKHz: u32, cores: u32, threadsPerCore: u32, issueWidth: u32 }),
   costs: fc.record({ alu: u32, mul: u32, div: u32, branch: u32, helperCall: u32 }),
+  sim: fc.record({
+    datapath: fc.record({ rxCycles: u32, txCycles: u32, passCycles: u32, dropCycles: u32 }),
+    firmware: fc.record({ lookupCycles: u32, updateCycles: u32, deleteCycles: u32, lockCycles: u32 }),
+    ingressQueue: u32, linkMbps: u32, dma: fc.record({ cycles: u32, bytesPerCycle: u32 }), pcie: fc.record({ mbps: u32, latencyNs: u32 }), mailboxNs: u32,
+  }),
   memPicks: fc.tuple(fc.nat(), fc.nat(), fc.nat()),
-}).chain(({ helperIds, adjust, memories, clock, costs, memPicks: [a, b, c], ...rest }) =>
+}).chain(({ helperIds, adjust, memories, clock, costs, sim, memPicks: [a, b, c], ...rest }) =>
   fc.tuple(...helperIds.map(arbHelper)).map((helpers): CardProfile => {
     const pick = (n: number): string => memories[n % memories.length]?.name ?? '';
     return {
       ...rest,
       helpers,
       ...(helperIds.includes(44) ? { adjustHead: adjust } : {}),
-      timing: { ...clock, memories, packetMemory: pick(a), mapMemory: pick(b), stackMemory: pick(c), costs },
+      timing: { ...clock, memories, packetMemory: pick(a), mapMemory: pick(b), stackMemory: pick(c), costs, ...sim },
     };
   }));
 
@@ -553,7 +561,7 @@ describe('malformed areas: our records are refused with their offset', () => {
   });
 
   it('TIMING must name existing memories', () => {
-    const t = join32(1, 1, 1, 1, 0, 1, 7, 1, 1, 1, 1, 1);
+    const t = join32(1, 1, 1, 1, 0, 1, 7, ...new Array<number>(20).fill(1));
     refusedAt(replace(CapType.TIMING, t), CapType.TIMING, 'TIMING record: stack memory 7 is not one of the 3 MEMORY records');
   });
 

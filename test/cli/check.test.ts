@@ -268,7 +268,7 @@ describe('offload caps', () => {
     edited.timing.memories.find((m) => m.name === 'ctm')!.latencyCycles = 90;
     writeFileSync(join(dir, 'slow.json'), JSON.stringify(edited));
     expect(JSON.parse((await run('caps', 'diff', 'nfp-4000', join(dir, 'slow.json'), '--json')).out).differences)
-      .toEqual([{ path: '$.timing.memories[ctm].latencyCycles', change: 'changed', a: 75, b: 90 }]);
+      .toEqual([{ path: '$.timing.memories[ctm].latencyCycles', change: 'changed', a: 70, b: 90 }]);
 
     const trouble = await run('caps', 'diff', 'nfp-4000', join(dir, 'missing.json'));
     expect(trouble).toMatchObject({ code: 2, out: '' });

@@ -64,7 +64,7 @@ describe('user mistakes in run and check: one line naming the path, exit 1, neve
     ['--trace under /proc', ['--trace', '/proc/offload-t.jsonl'], 'offload: /proc/offload-t.jsonl: cannot be written: cannot be created here (no such directory, or a file system that makes none)\n'],
     ['--trace naming a directory', ['--trace', '/tmp'], 'offload: /tmp: is a directory\n'],
     ['--maps-out in a missing directory', ['--maps-out', '/nonexistent-dir/m.json'], 'offload: /nonexistent-dir/m.json: its directory /nonexistent-dir does not exist\n'],
-    ['--trace-printk under /proc', ['--trace-printk', '/proc/offload-p.txt'], 'offload: /proc/offload-p.txt: cannot be written: cannot be created here (no such directory, or a file system that makes none)\n'],
+    ['--trace-printk under /proc', ['--engine', 'host', '--trace-printk', '/proc/offload-p.txt'], 'offload: /proc/offload-p.txt: cannot be written: cannot be created here (no such directory, or a file system that makes none)\n'],
   ];
   for (const [label, args, err] of cases) {
     it(label, () => {
@@ -111,7 +111,7 @@ describe('no lost results', () => {
   it.skipIf(!devFull)(`an output that fails after the replay loses neither the summary nor the other outputs${devFull ? '' : ' (skipped: /dev/full is absent)'}`, () => {
     const traceFile = join(dir, 'trace.jsonl');
     const printk = join(dir, 'printk.txt');
-    const r = run('--json', '--maps-out', '/dev/full', '--trace', traceFile, '--trace-printk', printk);
+    const r = run('--engine', 'host', '--json', '--maps-out', '/dev/full', '--trace', traceFile, '--trace-printk', printk);
     expect(r.code).toBe(1);
     expect(r.err).toBe('offload: /dev/full: cannot be written: no space left on the device\n');
     const doc = JSON.parse(r.out);
@@ -124,7 +124,7 @@ describe('no lost results', () => {
     const out = join(dir, 'during');
     const r = run('--json', '--trace', '/dev/full', '--out', out);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('offload: /dev/full: cannot be written: no space left on the device; the trace holds only the first 0 packets run\n');
+    expect(r.err).toBe('offload: /dev/full: cannot be written: no space left on the device; the trace holds only the first 0 packets\n');
     const doc = JSON.parse(r.out);
     expect(doc.actions.XDP_PASS).toBe(344);
     expect(readdirSync(out).sort()).toEqual(['aborted.pcap', 'drop.pcap', 'pass.pcap', 'redirect.pcap', 'tx.pcap']);

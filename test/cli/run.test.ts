@@ -24,7 +24,7 @@ const kernelUsable = kernelState.ok && kernelState.privileged;
 describe('offload run', () => {
   it('--json: packets = actions + skipped, target host, per-action pcaps and a trace line per packet', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
-    const r = await run('run', obj('parse_l3'), '--pcap', pcap('mixed'), '--json', '--out', join(dir, 'out'), '--trace', join(dir, 'trace.jsonl'), '--no-progress');
+    const r = await run('run', obj('parse_l3'), '--engine', 'host', '--pcap', pcap('mixed'), '--json', '--out', join(dir, 'out'), '--trace', join(dir, 'trace.jsonl'), '--no-progress');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
@@ -89,7 +89,7 @@ describe('offload run', () => {
 
   it('a program that loops without end is stopped per packet by the budget, counted as aborted with the reason', async () => {
     const r = JSON.parse((await run('run', obj('reject_unbounded_loop'), '--section', 'xdp_repeat_from_packet', '--budget', '10000', '--no-verify',
-      '--pcap', pcap('mixed'), '--json')).out);
+      '--engine', 'host', '--pcap', pcap('mixed'), '--json')).out);
     expect(r.actions.XDP_ABORTED).toBeGreaterThan(300);
     const [reason, count] = Object.entries(r.abortReasons as Record<string, number>)[0]!;
     expect(reason).toMatch(/insn \d+: instruction budget of 10000 exhausted/);
@@ -102,7 +102,10 @@ describe('offload run', () => {
       expect([r.code, r.out]).toEqual([2, '']);
       expect(r.err).toBe(`offload: ${obj('reject_unchecked_read')}: the verifier refuses xdp_reject_unchecked_read at insn 1: invalid access to packet, off=12 size=1, R1(id=0,off=12,r=0) / R1 offset is outside of the packet (the kernel would not load it; --no-verify runs it anyway)\n`);
     }
-    const anyway = await run('run', obj('reject_unchecked_read'), '--pcap', pcap('mixed'), '--json', '--no-verify');
+    const onCard = await run('run', obj('reject_unchecked_read'), '--pcap', pcap('mixed'), '--json', '--no-verify');
+    expect([onCard.code, onCard.out]).toEqual([2, '']);
+    expect(onCard.err).toMatch(/the verifier refuses xdp_reject_unchecked_read at insn 1: .* \(the kernel would not load it, on the card or on the host; --no-verify runs it on the host engines only\)\n$/);
+    const anyway = await run('run', obj('reject_unchecked_read'), '--engine', 'host', '--pcap', pcap('mixed'), '--json', '--no-verify');
     expect(anyway.code).toBe(0);
     expect(anyway.err).toMatch(/^offload: warning: --no-verify: the verifier refuses xdp_reject_unchecked_read at insn 1: .*; running it anyway\n$/);
     expect(JSON.parse(anyway.out).packets).toBeGreaterThan(300);
@@ -135,9 +138,9 @@ describe('offload run', () => {
   });
 
   it('the summary comes first; the maps follow only with --maps; --json keeps them in one array under "maps"', async () => {
-    const plain = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--no-progress');
+    const plain = await run('run', obj('proto_count_array'), '--engine', 'host', '--pcap', pcap('mixed'), '--no-progress');
     expect(plain.out).not.toContain('maps at the end');
-    expect(plain.out.trim().split('\n').at(-1)).toMatch(/^  \d+ packets in [\d.]+ ms \(\d+ packets\/s\)$/);
+    expect(plain.out.trim().split('\n').at(-1)).toMatch(/^  \d+ packets in [\d.]+ ms of this machine's time \(\d+ packets\/s\)$/);
     const withMaps = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--no-progress', '--maps');
     expect(withMaps.out.indexOf('maps at the end:')).toBeGreaterThan(withMaps.out.indexOf('packets in'));
     const doc = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json')).out);

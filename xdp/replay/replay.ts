@@ -9,15 +9,28 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { makeOutputDir, writeFailure } from '../output/output-paths.js';
 import { join } from 'node:path';
 import { describeCut, openCapture } from '../pcap/capture.js';
-import type { CaptureStats } from '../pcap/capture-record.js';
+import type { CaptureRecord, CaptureStats } from '../pcap/capture-record.js';
 import { LINKTYPE_ETHERNET, openPcapFile, type PcapFileWriter } from '../pcap/pcap-writer.js';
 import { XDP_ACTION_NAMES } from '../runtime/helpers/xdp-helpers.js';
 import type { ActionName, PacketMeta, PacketResult } from '../runtime/xdp-machine.js';
 import { ETH_HLEN, XDP_MAX_PACKET } from '../runtime/xdp-buff.js';
 
-/** Anything that can take one packet: the host machine, the kernel oracle. */
+/** Anything that can take one packet: the host machine, the kernel oracle, a simulated card. */
 export interface PacketEngine {
   run(packet: Uint8Array, index: number, meta?: PacketMeta): PacketResult;
+  /**
+   * A device in front of the program (a card's full ingress queue) may not take a
+   * packet: the reason it is dropped before the program, counted apart from actions.
+   */
+  admit?(rec: CaptureRecord): string | undefined;
+  /**
+   * Figures for a packet's trace line known only later (a card's timing, once the
+   * packet has left): undefined while not yet known. The replay holds trace lines
+   * back, in order, until they are.
+   */
+  traceFields?(index: number): Record<string, unknown> | undefined;
+  /** The capture has ended: everything still in flight completes. */
+  finish?(): void;
 }
 
 export interface ReplayOptions {
@@ -37,9 +50,11 @@ export interface ReplayOptions {
 }
 
 export interface ReplaySummary {
-  /** Records in the capture: run + skipped. */
+  /** Records in the capture: run + dropped + skipped. */
   packets: number;
   actions: Record<ActionName, number>;
+  /** Packets the device dropped before the program ran, by reason (`ingress_overflow`). */
+  dropped: Record<string, number>;
   /** Records not run, all reasons. */
   skipped: number;
   skippedByReason: Record<string, number>;
@@ -84,13 +99,18 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   const writers = new Map<ActionName, PcapFileWriter>();
   let trace: number | undefined;
   let traceBuf: string[] = [];
+  /** Trace lines waiting for the engine's figures (engines with traceFields), in packet order. */
+  const held: { i: number; line: Record<string, unknown>; final: boolean }[] = [];
+  let heldHead = 0;
+  const dropped: Record<string, number> = {};
   let run = 0;
+  let traced = 0;
   const flushTrace = () => {
     if (trace !== undefined && traceBuf.length > 0) {
       try {
         writeSync(trace, traceBuf.join(''));
       } catch (e) {
-        outputFailures.push(`${writeFailure(opts.traceFile!, e).message}; the trace holds only the first ${run - traceBuf.length} packets run`);
+        outputFailures.push(`${writeFailure(opts.traceFile!, e).message}; the trace holds only the first ${traced - traceBuf.length} packets`);
         closeQuietly(trace);
         trace = undefined;
       }
@@ -115,6 +135,35 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     for (const a of XDP_ACTION_NAMES) writers.set(a, openPcapFile(tmpName(a), { linkType: LINKTYPE_ETHERNET, nanosecond: true }));
   }
   if (opts.traceFile) trace = openSync(opts.traceFile, 'w');
+  const traceLine = (line: Record<string, unknown>) => {
+    traceBuf.push(`${JSON.stringify(line)}\n`);
+    traced++;
+    if (traceBuf.length >= 4096) flushTrace();
+  };
+  /** Lines whose figures are known leave the hold, in order; at the end (`all`) every one does. */
+  const release = (all: boolean) => {
+    while (heldHead < held.length) {
+      const h = held[heldHead]!;
+      const more = h.final ? {} : engine.traceFields!(h.i);
+      if (more === undefined && !all) break;
+      if (trace !== undefined) traceLine({ ...h.line, ...more });
+      heldHead++;
+    }
+    if (heldHead > 4096 && heldHead * 2 > held.length) {
+      held.splice(0, heldHead);
+      heldHead = 0;
+    }
+  };
+  /** A packet's line; `final`: it has no figures to wait for (dropped before the program). */
+  const emit = (i: number, line: Record<string, unknown>, final = false) => {
+    if (engine.traceFields !== undefined) {
+      held.push({ i, line, final });
+      release(false);
+    } else if (trace !== undefined) {
+      traceLine(line);
+    }
+  };
+  const tracing = opts.traceFile !== undefined;
   const cpus = opts.cpus ?? 1;
   const every = opts.progressEvery ?? 10000;
   const started = performance.now();
@@ -132,6 +181,12 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
       }
       if (rec.capLen > XDP_MAX_PACKET) {
         skip(`longer than an XDP test run takes (${XDP_MAX_PACKET} bytes: frame and fragments)`);
+        continue;
+      }
+      const refused = engine.admit?.(rec);
+      if (refused !== undefined) {
+        dropped[refused] = (dropped[refused] ?? 0) + 1;
+        if (tracing) emit(i, { i, dropped: refused, in_len: rec.capLen }, true);
         continue;
       }
       const result = engine.run(rec.data, i, {
@@ -158,13 +213,12 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
           dropWriter(result.actionName, e);
         }
       }
-      if (trace !== undefined) {
-        traceBuf.push(`${JSON.stringify({
+      if (tracing) {
+        emit(i, {
           i, action: result.actionName, len: result.length, in_len: rec.capLen,
           ...(result.redirect ? { redirect: result.redirect } : {}),
           ...(result.error ? { error: result.error } : {}),
-        })}\n`);
-        if (traceBuf.length >= 4096) flushTrace();
+        });
       }
       if (opts.onProgress && run % every === 0) opts.onProgress(run, capture.position, capture.size);
     }
@@ -177,6 +231,8 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     }
     captureError = cerr.message;
   } finally {
+    engine.finish?.();
+    if (engine.traceFields !== undefined) release(true);
     flushTrace();
     if (trace !== undefined) closeSync(trace);
     for (const [a, w] of [...writers]) {
@@ -191,14 +247,15 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   opts.onProgress?.(run, capture.position, capture.size);
   const stats = capture.stats as CaptureStats;
   const ours = Object.values(skippedByReason).reduce((a, b) => a + b, 0);
-  if (stats.read !== run + ours) {
-    throw new Error(`replay lost count: the capture yielded ${stats.read} records but ${run} ran and ${ours} were skipped`);
+  const refused = Object.values(dropped).reduce((a, b) => a + b, 0);
+  if (stats.read !== run + ours + refused) {
+    throw new Error(`replay lost count: the capture yielded ${stats.read} records but ${run} ran, ${refused} were dropped before the program and ${ours} were skipped`);
   }
   for (const [reason, n] of Object.entries(stats.skipped)) skippedByReason[`capture: ${reason}`] = n ?? 0;
   const skipped = Object.values(skippedByReason).reduce((a, b) => a + b, 0);
   return {
-    packets: run + skipped,
-    actions, skipped, skippedByReason, abortReasons, redirects,
+    packets: run + refused + skipped,
+    actions, dropped, skipped, skippedByReason, abortReasons, redirects,
     elapsedMs: performance.now() - started,
     ...(captureError ? { captureError } : {}),
     ...(stats.cut ? { captureWarning: describeCut(stats.cut) } : {}),

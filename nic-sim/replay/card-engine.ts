@@ -1,0 +1,103 @@
+/**
+ * A card as the replay's packet engine (xdp/replay/replay.ts PacketEngine): each
+ * captured frame arrives at the offered load, is taken by its RSS engine or dropped
+ * for a full ingress queue (`ingress_overflow`), runs functionally on the card's image
+ * (nic-sim/card/card.ts) under the timing meter, and is then timed by the engine model
+ * (nic-sim/timing/). Packets run in arrival order, so maps change in the capture's
+ * order whatever the engines' interleaving (docs/calibration.md, "What the model
+ * leaves out").
+ */
+import type { CardProfile } from '../../caps/profile.js';
+import type { CaptureRecord } from '../../xdp/pcap/capture-record.js';
+import { XDP_ACTION_NAMES, XdpAction } from '../../xdp/runtime/helpers/xdp-helpers.js';
+import type { PacketMeta, PacketResult } from '../../xdp/runtime/xdp-machine.js';
+import type { PacketEngine } from '../../xdp/replay/replay.js';
+import { NfpAction } from '../card/actions.js';
+import { Card } from '../card/card.js';
+import type { CardImage } from '../image/index.js';
+import { CardTiming, type CardTimingOptions, type Egress } from '../timing/card-timing.js';
+import { cycleTable } from '../timing/cycle-table.js';
+import { PacketMeter } from '../timing/packet-meter.js';
+
+/** The XDP action each NFP action code stands for, and where the packet goes. */
+const NFP_TO_XDP: Readonly<Record<number, { action: number; egress: Egress }>> = {
+  [NfpAction.DROP]: { action: XdpAction.DROP, egress: 'none' },
+  [NfpAction.PASS]: { action: XdpAction.PASS, egress: 'host' },
+  [NfpAction.TX]: { action: XdpAction.TX, egress: 'wire' },
+  [NfpAction.EXCEPTION_DROP]: { action: XdpAction.ABORTED, egress: 'none' },
+};
+
+export interface CardEngineOptions extends CardTimingOptions {
+  /** The image file, for messages. */
+  readonly file: string;
+  /** bpf_get_prandom_u32's source. */
+  readonly random?: () => number;
+}
+
+export class CardEngine implements PacketEngine {
+  readonly card: Card;
+  readonly timing: CardTiming;
+  readonly meter: PacketMeter;
+  private arrival: { engine: number; t: number; origLen: number } | undefined;
+
+  constructor(readonly image: CardImage, readonly profile: CardProfile, opts: CardEngineOptions) {
+    const table = cycleTable(profile.timing);
+    let meter: PacketMeter | undefined;
+    this.card = new Card(image, profile, {
+      file: opts.file,
+      ...(opts.random ? { random: opts.random } : {}),
+      meter: {
+        step: (pc, insn, taken, defer) => meter!.step(pc, insn, taken, defer),
+        command: (pc, insn) => meter!.command(pc, insn),
+        firmware: (address, s) => meter!.firmware(address, s),
+      },
+    });
+    const maps = this.card.maps;
+    const helperAt = new Map(profile.helpers.filter((h) => h.address !== undefined).map((h) => [h.address!, h.id]));
+    meter = new PacketMeter(table, profile.timing, this.card.image.insns.length, helperAt, {
+      count: maps.length,
+      mapOfTable: (id) => {
+        const index = maps.mapIndexOfTable(id);
+        return index === undefined ? undefined : { index, type: maps.defs[index]!.type };
+      },
+    });
+    this.meter = meter;
+    this.timing = new CardTiming(profile.timing, table, maps.length, opts);
+  }
+
+  admit(rec: CaptureRecord): string | undefined {
+    const a = this.timing.arrive(rec.data, rec.origLen);
+    if (!this.timing.admit(a.engine, a.t)) return 'ingress_overflow';
+    this.arrival = { ...a, origLen: rec.origLen };
+    return undefined;
+  }
+
+  run(packet: Uint8Array, index: number, _meta?: PacketMeta): PacketResult {
+    const a = this.arrival ?? { ...this.timing.arrive(packet, packet.length), origLen: packet.length };
+    this.arrival = undefined;
+    const dp = this.profile.timing.datapath;
+    this.meter.begin(dp.rxCycles);
+    const r = this.card.runPacket(packet);
+    const { action, egress } = NFP_TO_XDP[r.action] ?? { action: XdpAction.ABORTED, egress: 'none' as const };
+    const segs = this.meter.end(action === XdpAction.TX ? dp.txCycles : action === XdpAction.PASS ? dp.passCycles : dp.dropCycles);
+    // The frame's bytes past the capture's snap length are on the wire and moved too.
+    const tail = a.origLen - packet.length;
+    const m = this.meter;
+    this.timing.push(a.engine, index, a.t, a.origLen, { segs, compute: m.compute, sleep: m.sleep, commands: m.commands, locks: m.locks }, egress, r.bytes.length + Math.max(tail, 0));
+    const bytes = r.bytes;
+    return {
+      action, actionName: XDP_ACTION_NAMES[action]!, length: bytes.length, bytes: () => bytes,
+      ...(r.error ? { error: r.error } : {}),
+    };
+  }
+
+  traceFields(index: number): Record<string, unknown> | undefined {
+    const t = this.timing.take(index);
+    if (t === undefined) return undefined;
+    return { engine: t.engine, thread: t.thread, cycles: t.cycles, sleep_cycles: t.sleep, queued_cycles: Math.round(t.queued * 10) / 10, latency_ns: Math.round(t.latencyNs * 10) / 10 };
+  }
+
+  finish(): void {
+    this.timing.finish();
+  }
+}

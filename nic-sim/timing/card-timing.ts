@@ -1,0 +1,176 @@
+/**
+ * The card's timing model over a whole replay: packets arrive at the offered load (the
+ * link rate, each frame taking its wire time, or a fixed packet rate), are spread over
+ * the engines by RSS (nic-sim/rss/, one queue per engine), are moved into packet memory
+ * by DMA, wait for a thread of their engine (engine.ts: threads, latency hiding, the
+ * ingress queue and its overflow), and leave by DMA to the wire (XDP_TX) or over PCIe
+ * to the host (XDP_PASS). It keeps what a summary needs in fixed memory: latency and
+ * cycles-per-packet histograms, commands per memory, lock time per map, and one
+ * engine kept saturated with every packet's work, whose rate is the engine's capacity.
+ *
+ * Engines share nothing in this model but the memories and map locks, which are
+ * priced by demand (capacity.ts): each engine can be simulated on its own.
+ */
+import type { TimingModel } from '../../caps/profile.js';
+import { RSS_VERIFICATION_KEY } from '../rss/toeplitz.js';
+import { RssSpreader } from '../rss/spread.js';
+import type { CycleTable } from './cycle-table.js';
+import { EngineSim, type Completion, type Job } from './engine.js';
+import { Histogram } from './histogram.js';
+import type { WorkSegments } from './packet-meter.js';
+import { wireBits } from './wire.js';
+
+/** How fast packets are offered: at a link's rate (each frame its wire time) or at a packet rate. */
+export type OfferedLoad = { readonly kind: 'link'; readonly mbps: number } | { readonly kind: 'rate'; readonly mpps: number };
+
+export interface CardTimingOptions {
+  readonly load?: OfferedLoad;
+  /** Engines and threads per engine (default the profile's): what-if runs. */
+  readonly engines?: number;
+  readonly threads?: number;
+  /** RSS key (default the Microsoft verification key, docs/calibration.md). */
+  readonly rssKey?: Uint8Array;
+  /** Keep each packet's timing until `take` asks for it (a trace); otherwise only the totals are kept. */
+  readonly perPacket?: boolean;
+}
+
+/** Where a packet leaves the card, for its egress cost. */
+export type Egress = 'wire' | 'host' | 'none';
+
+/** What the trace says of a packet's time on the card. */
+export interface PacketTiming {
+  readonly engine: number;
+  readonly thread: number;
+  /** Engine cycles of its work (the firmware's included) and cycles its thread slept on memory. */
+  readonly cycles: number;
+  readonly sleep: number;
+  /** From its last bit's arrival to its leaving the card (or being dropped), ns. */
+  readonly latencyNs: number;
+  /** Cycles it waited for a thread after reaching packet memory. */
+  readonly queued: number;
+}
+
+interface CardJob extends Job {
+  readonly compute: number;
+  readonly sleep: number;
+  readonly egress: number;
+}
+
+export class CardTiming {
+  readonly clockHz: number;
+  readonly engines: readonly EngineSim[];
+  /** One engine given every packet's work back to back. */
+  readonly saturated: EngineSim;
+  readonly latencyNs = new Histogram();
+  readonly cyclesPerPacket = new Histogram();
+  readonly load: OfferedLoad;
+  /** Totals over the packets taken: commands per memory, lock cycles per map, bytes moved. */
+  readonly commands: Float64Array;
+  readonly lockCycles: Float64Array;
+  dmaBytes = 0;
+  pcieBits = 0;
+  wireBitsIn = 0;
+  /** Packets offered, taken, and dropped for a full ingress queue. */
+  offered = 0;
+  taken = 0;
+  overflow = 0;
+  /** Taken packets by where they left. */
+  readonly egress: Record<Egress, number> = { wire: 0, host: 0, none: 0 };
+  firstArrival = Infinity;
+  lastEnd = 0;
+  private clock = 0;
+  private readonly rss: RssSpreader;
+  private readonly done = new Map<number, PacketTiming>();
+  private readonly cyclesPerByte: number;
+  private readonly perPacket: boolean;
+
+  constructor(readonly timing: TimingModel, readonly table: CycleTable, mapCount: number, opts: CardTimingOptions = {}) {
+    this.clockHz = table.clockHz;
+    const engines = opts.engines ?? timing.cores;
+    const threads = opts.threads ?? timing.threadsPerCore;
+    this.load = opts.load ?? { kind: 'link', mbps: timing.linkMbps };
+    const record = (c: Completion) => this.completed(c);
+    this.engines = Array.from({ length: engines }, (_, e) => new EngineSim(e, threads, timing.ingressQueue, record));
+    this.saturated = new EngineSim(0, threads, 0, () => {});
+    this.rss = new RssSpreader(opts.rssKey ?? RSS_VERIFICATION_KEY, engines);
+    this.commands = new Float64Array(table.memories.length);
+    this.lockCycles = new Float64Array(mapCount);
+    this.cyclesPerByte = 1 / timing.dma.bytesPerCycle;
+    this.perPacket = opts.perPacket ?? false;
+  }
+
+  /** The next packet's arrival: its engine (by RSS) and the cycle its last bit is in. */
+  arrive(frame: Uint8Array, wireLen: number): { engine: number; t: number } {
+    const bits = wireBits(wireLen);
+    this.clock += this.load.kind === 'link' ? (bits / (this.load.mbps * 1e6)) * this.clockHz : this.clockHz / (this.load.mpps * 1e6);
+    this.wireBitsIn += bits;
+    this.offered++;
+    if (this.clock < this.firstArrival) this.firstArrival = this.clock;
+    return { engine: this.rss.queueOf(frame), t: this.clock };
+  }
+
+  /** Whether the engine takes a packet arriving at t; a packet it does not take is an ingress_overflow drop. */
+  admit(engine: number, t: number): boolean {
+    const ok = this.engines[engine]!.admit(t);
+    if (!ok) this.overflow++;
+    return ok;
+  }
+
+  /** DMA cycles of `bytes`. */
+  dmaCycles(bytes: number): number {
+    return this.timing.dma.cycles + bytes * this.cyclesPerByte;
+  }
+
+  /** Cycles a frame of `bytes` takes to reach the host over PCIe (its latency and its bits at the link's rate). */
+  pcieCycles(bytes: number): number {
+    const p = this.timing.pcie;
+    return ((p.latencyNs + (8 * bytes * 1000) / p.mbps) * this.clockHz) / 1e9;
+  }
+
+  /**
+   * A taken packet's work: segments (packet-meter.ts), its commands and lock time, and
+   * how it leaves (`outBytes` long).
+   */
+  push(engine: number, id: number, t: number, inBytes: number, work: {
+    readonly segs: WorkSegments; readonly compute: number; readonly sleep: number;
+    readonly commands: Float64Array; readonly locks: Float64Array;
+  }, egress: Egress, outBytes: number): void {
+    this.taken++;
+    for (let m = 0; m < this.commands.length; m++) this.commands[m]! += work.commands[m]!;
+    for (let j = 0; j < this.lockCycles.length; j++) this.lockCycles[j]! += work.locks[j]!;
+    this.dmaBytes += inBytes + (egress === 'wire' ? outBytes : 0);
+    if (egress === 'host') this.pcieBits += 8 * outBytes;
+    this.egress[egress]++;
+    const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
+    const segs = work.segs.slice();
+    const job: CardJob = { id, arrival: t, ready: t + this.dmaCycles(inBytes), segs, compute: work.compute, sleep: work.sleep, egress: out };
+    this.engines[engine]!.push(job);
+    this.saturated.pushSaturated({ ...job, ready: 0 });
+    this.cyclesPerPacket.add(work.compute);
+  }
+
+  /** The timing of packet `id` once it has left the card (taken once: the map forgets it). */
+  take(id: number): PacketTiming | undefined {
+    const t = this.done.get(id);
+    if (t !== undefined) this.done.delete(id);
+    return t;
+  }
+
+  /** The capture has ended: every engine runs to its end. */
+  finish(): void {
+    for (const e of this.engines) e.finish();
+    this.saturated.finish();
+  }
+
+  private completed(c: Completion): void {
+    const job = c.job as CardJob;
+    const leave = c.end + job.egress;
+    if (leave > this.lastEnd) this.lastEnd = leave;
+    const latencyNs = ((leave - job.arrival) * 1e9) / this.clockHz;
+    this.latencyNs.add(latencyNs);
+    if (this.perPacket) this.done.set(job.id, {
+      engine: c.engine, thread: c.thread, cycles: job.compute, sleep: job.sleep,
+      latencyNs, queued: c.start - job.ready,
+    });
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * A streaming histogram of non-negative values (latencies, cycles per packet): exact
+ * below 2,048, then 64 buckets per power of two (within 1.6 % of the value), so that
+ * percentiles of any number of packets take fixed memory. Mean and maximum are exact.
+ */
+const EXACT = 2048;
+const SUB = 64;
+const EXACT_BITS = 11;
+
+export class Histogram {
+  count = 0;
+  sum = 0;
+  max = 0;
+  private readonly counts = new Map<number, number>();
+
+  add(v: number): void {
+    this.count++;
+    this.sum += v;
+    if (v > this.max) this.max = v;
+    const b = Histogram.bucket(v);
+    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+  }
+
+  /** Another histogram's values added to this one's. */
+  merge(o: Histogram): void {
+    this.count += o.count;
+    this.sum += o.sum;
+    this.max = Math.max(this.max, o.max);
+    for (const [b, n] of o.counts) this.counts.set(b, (this.counts.get(b) ?? 0) + n);
+  }
+
+  get mean(): number {
+    return this.count === 0 ? 0 : this.sum / this.count;
+  }
+
+  /** The value at percentile p (0–100): the upper edge of its bucket, never above the maximum. */
+  percentile(p: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    let seen = 0;
+    for (const b of [...this.counts.keys()].sort((x, y) => x - y)) {
+      seen += this.counts.get(b)!;
+      if (seen >= rank) return Math.min(this.max, Histogram.upper(b));
+    }
+    return this.max;
+  }
+
+  /** Buckets in order: their lower edge, upper edge and count (for charts). */
+  buckets(): { lo: number; hi: number; n: number }[] {
+    return [...this.counts.keys()].sort((x, y) => x - y).map((b) => ({ lo: Histogram.lower(b), hi: Histogram.upper(b), n: this.counts.get(b)! }));
+  }
+
+  private static bucket(v: number): number {
+    if (v < EXACT) return Math.floor(v);
+    const e = Math.floor(Math.log2(v));
+    const sub = Math.min(SUB - 1, Math.floor((v / 2 ** e - 1) * SUB));
+    return EXACT + (e - EXACT_BITS) * SUB + sub;
+  }
+
+  private static lower(b: number): number {
+    if (b < EXACT) return b;
+    const e = Math.floor((b - EXACT) / SUB) + EXACT_BITS;
+    return 2 ** e * (1 + ((b - EXACT) % SUB) / SUB);
+  }
+
+  private static upper(b: number): number {
+    return b < EXACT ? b + 1 : Histogram.lower(b + 1);
+  }
+}

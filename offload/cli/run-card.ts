@@ -1,0 +1,106 @@
+/**
+ * The card side of `offload run`: the offered load (`--link`, `--rate`), the card
+ * engine for an offloadable program (JIT, image, simulated card with its timing
+ * model), its map traffic over the control-message mailbox, and the figures and text
+ * a card replay reports.
+ */
+import type { CardProfile } from '../../caps/profile.js';
+import { CardMapClient } from '../../nic-sim/cmsg/client.js';
+import { readCardMaps, writeCardMaps } from '../../nic-sim/cmsg/host-maps.js';
+import { CardMailbox } from '../../nic-sim/cmsg/mailbox.js';
+import { CardEngine } from '../../nic-sim/replay/card-engine.js';
+import { cardFigures, type CardFigures, type Throughput } from '../../nic-sim/timing/capacity.js';
+import type { OfferedLoad } from '../../nic-sim/timing/card-timing.js';
+import type { HostFigures } from '../../nic-sim/timing/host-model.js';
+import type { BpfMap } from '../../xdp/maps/bpf-map.js';
+import { loadMaps } from '../../xdp/maps/map-json.js';
+import type { Program } from '../../xdp/object/bpf-object.js';
+import type { LoadedObject } from '../../xdp/object/load-object.js';
+import { seededRandom } from '../../xdp/runtime/helpers/helper-env.js';
+import { createMaps } from '../../xdp/maps/create-map.js';
+import { Memory } from '../../xdp/runtime/memory.js';
+import { jitProgram } from '../jit/jit-program.js';
+import type { Translated } from '../jit/jit-program.js';
+import { UsageError } from './io.js';
+
+const LINK_UNITS: Readonly<Record<string, number>> = { '': 1e-6, k: 1e-3, m: 1, g: 1e3, t: 1e6 };
+
+/** `--link 25G` (also 100g, 10000M, 2.5G, 1T): the link's rate in Mb/s. */
+export function parseLink(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:b(?:it)?(?:\/s|ps)?)?$/i.exec(text.trim());
+  const mbps = m ? Number(m[1]) * LINK_UNITS[m[2]!.toLowerCase()]! : NaN;
+  if (!(mbps > 0 && Number.isFinite(mbps))) throw new UsageError(`--link expects a rate such as 25G, 100G or 10000M, got '${text}'`);
+  return mbps;
+}
+
+/** The offered load from `--link` / `--rate`, the profile's link by default. */
+export function offeredLoad(link: string | undefined, rate: string | undefined): OfferedLoad | undefined {
+  if (link !== undefined && rate !== undefined) throw new UsageError('--link and --rate both set the offered load: give one');
+  if (rate !== undefined) {
+    const mpps = Number(rate);
+    if (!(mpps > 0 && Number.isFinite(mpps))) throw new UsageError(`--rate expects packets per second in millions (e.g. 10 or 0.5), got '${rate}'`);
+    return { kind: 'rate', mpps };
+  }
+  return link !== undefined ? { kind: 'link', mbps: parseLink(link) } : undefined;
+}
+
+export interface CardRun {
+  readonly engine: CardEngine;
+  readonly client: CardMapClient;
+  readonly mailbox: CardMailbox;
+  /** The maps at the end, read over the mailbox. */
+  finalMaps(): BpfMap[];
+  figures(): CardFigures;
+}
+
+export function startCardRun(obj: LoadedObject, program: Program, profile: CardProfile, translated: Translated | undefined, opts: {
+  file: string; seed: number; load: OfferedLoad | undefined; perPacket: boolean; mapsIn?: { text: string; file: string };
+}): CardRun {
+  const jit = jitProgram(obj, program, profile, {}, translated);
+  const engine = new CardEngine(jit.image, profile, {
+    file: opts.file, random: seededRandom(opts.seed), perPacket: opts.perPacket, ...(opts.load ? { load: opts.load } : {}),
+  });
+  const mailbox = new CardMailbox(engine.card.maps, profile.timing.mailboxNs, { multiEntry: profile.cmsgMultiEnt });
+  const client = new CardMapClient(mailbox, profile.cmsgMultiEnt);
+  if (opts.mapsIn) {
+    const staging = createMaps(obj.maps, { memory: new Memory(), cpus: 1 });
+    loadMaps(staging, opts.mapsIn.text, obj.btf, opts.mapsIn.file);
+    writeCardMaps(client, engine.card.maps, staging);
+  }
+  const names = engine.card.maps.defs.map((d) => d.name);
+  return {
+    engine, client, mailbox,
+    finalMaps: () => readCardMaps(client, engine.card.maps, obj.maps),
+    figures: () => cardFigures(engine.timing, names),
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+const mpps = (x: number) => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 2 : 1)} Mpps` : 'unbounded');
+export const usText = (ns: number) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
+
+function limits(t: Throughput): string {
+  return `${mpps(t.mpps)} (bottleneck: ${t.bottleneck}; next: ${t.resources.slice(1, 3).map((r) => `${r.name} ${mpps(r.mpps)}`).join(', ')})`;
+}
+
+/** The card replay's figures as the text summary shows them. */
+export function cardLines(f: CardFigures, profile: CardProfile, overflow: number): string[] {
+  const u = f.engineUtilisation;
+  const mean = u.length ? u.reduce((a, b) => a + b, 0) / u.length : 0;
+  const busiest = u.reduce((b, x, i) => (x > (u[b] ?? -1) ? i : b), 0);
+  return [
+    `  sustainable: ${limits(f.sustained)}`,
+    `  64-byte frames: ${limits(f.sustained64)}`,
+    `  offered ${mpps(f.offeredMpps)}, taken ${mpps(f.achievedMpps)}${overflow ? `, ${overflow} dropped for a full ingress queue (ingress_overflow)` : ''}`,
+    `  latency: p50 ${usText(f.latencyNs.p50)}, p99 ${usText(f.latencyNs.p99)}, max ${usText(f.latencyNs.max)}; cycles per packet: mean ${f.cyclesPerPacket.mean}, p99 ${f.cyclesPerPacket.p99} (at ${profile.timing.clockKHz / 1000} MHz)`,
+    `  utilisation: engines mean ${pct(mean)} (busiest: engine ${busiest}, ${pct(u[busiest] ?? 0)}); ${Object.entries(f.memoryUtilisation).filter(([, x]) => x > 0).map(([m, x]) => `${m} ${pct(x)}`).join(', ') || 'no memory commands'}; link ${pct(f.linkUtilisation)}`,
+    ...Object.entries(f.lockUtilisation).filter(([, x]) => x > 0).map(([m, x]) => `  lock of map ${m}: held ${pct(x)} of the time`),
+  ];
+}
+
+export function hostLines(f: HostFigures): string[] {
+  return [
+    `  sustainable on one host core: ${limits(f.sustained)}; ${f.nsPerPacket} ns per packet measured on this machine`,
+    `  latency (PCIe to the host and the run): p50 ${usText(f.latencyNs.p50)}, p99 ${usText(f.latencyNs.p99)}, max ${usText(f.latencyNs.max)}`,
+  ];
+}
