@@ -11,6 +11,8 @@ import { CMSG_MAP_ABI_VERSION, CMSG_REPLY, CmsgRc, CmsgType, RC_ERRNO, decodeCms
 
 export interface Mailbox {
   handle(request: Uint8Array): Uint8Array;
+  /** The BPF_EVENT messages the card has sent since the last call. */
+  drainEvents(): Uint8Array[];
 }
 
 export class CmsgError extends XdpError {}
@@ -61,6 +63,16 @@ export class CardMapClient {
       for (let k = 0; k < keys.length; k++) out.push({ key: keys[k]!, value: values[k]! });
       r = this.call({ type: CmsgType.MAP_GETNEXT, tid, count, keys: [keys.at(-1)!] });
     }
+  }
+
+  /** The perf samples the card has sent (BPF_EVENT messages): the map's table id, the CPU and the sample. */
+  events(): { tid: number; cpu: number; data: Uint8Array }[] {
+    return this.mailbox.drainEvents().map((bytes) => {
+      const m = decodeCmsg(bytes);
+      const data = m.values?.[0];
+      if (m.type !== CmsgType.BPF_EVENT || data === undefined) throw new CmsgError(`control message: expected a BPF_EVENT with one sample, got type ${m.type}`);
+      return { tid: m.tid ?? 0, cpu: m.flags ?? 0, data };
+    });
   }
 
   private call(req: Omit<Cmsg, 'version' | 'tag'>): Cmsg {

@@ -84,7 +84,9 @@ export function encodeCmsg(m: Cmsg): Uint8Array {
   return CmsgMessage.encode(CmsgMessage.fromObject(m)).finish();
 }
 
+/** A message from its bytes (protobufjs throws on malformed input); byte fields as plain Uint8Arrays. */
 export function decodeCmsg(bytes: Uint8Array): Cmsg {
-  const o = CmsgMessage.toObject(CmsgMessage.decode(bytes), { defaults: true, arrays: true, bytes: Uint8Array as unknown as StringConstructor }) as Cmsg;
-  return o;
+  const o = CmsgMessage.toObject(CmsgMessage.decode(bytes), { defaults: true, arrays: true }) as Cmsg;
+  const plain = (list: Uint8Array[] | undefined) => list?.map((b) => Uint8Array.from(b));
+  return { ...o, ...(o.keys ? { keys: plain(o.keys)! } : {}), ...(o.values ? { values: plain(o.values)! } : {}) };
 }

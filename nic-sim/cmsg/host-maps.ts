@@ -2,14 +2,16 @@
  * The card's maps as the host sees them, through the control-message mailbox: read
  * into host maps after a replay (what `--maps-out` and `--maps` show, dumped the way
  * every engine's maps are) and written from host maps before one (`--maps-in`). Maps
- * the card does not hold keep their initial contents on the host side; perf event
- * arrays are not reachable by map messages (their samples travel as BPF_EVENT).
+ * the card does not hold keep their initial contents on the host side. Perf event
+ * arrays are not reached by map messages: their samples come as the BPF_EVENT messages
+ * the card sends, and are written to the host's array as they arrive.
  */
 import type { BpfMap, MapEnv } from '../../xdp/maps/bpf-map.js';
 import { createMap } from '../../xdp/maps/create-map.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
 import type { MapDef } from '../../xdp/object/bpf-object.js';
 import { Memory } from '../../xdp/runtime/memory.js';
+import { PerfEventArrayMap } from '../../xdp/maps/perf-event-array-map.js';
 import type { CardMaps } from '../firmware/card-maps.js';
 import { CmsgError, type CardMapClient } from './client.js';
 
@@ -18,12 +20,18 @@ export function readCardMaps(client: CardMapClient, card: CardMaps, defs: readon
   const maps: BpfMap[] = [];
   const env: MapEnv = { memory: new Memory(), cpus: 1, maps };
   for (const def of defs) maps.push(createMap(def, env));
+  const byName = (name: string) => maps.find((m) => m.def.name === name);
   card.defs.forEach((d, i) => {
     if (d.type === MAP_TYPE.PERF_EVENT_ARRAY) return;
-    const host = maps.find((m) => m.def.name === d.name);
+    const host = byName(d.name);
     if (host === undefined) return;
     for (const { key, value } of client.entries(card.tableId(i))) host.write(key, [value], 0);
   });
+  for (const e of client.events()) {
+    const i = card.mapIndexOfTable(e.tid);
+    const host = i === undefined ? undefined : byName(card.defs[i]!.name);
+    if (host instanceof PerfEventArrayMap) host.output(e.cpu, e.cpu, e.data);
+  }
   return maps;
 }
 

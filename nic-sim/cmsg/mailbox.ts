@@ -36,6 +36,23 @@ export class CardMailbox {
     this.multiEntry = opts.multiEntry ?? false;
   }
 
+  /**
+   * The perf samples the program wrote since the last call, each as the BPF_EVENT
+   * message the firmware sends the host unasked (tid: the map, flags: the CPU, the
+   * sample as the one value), oldest first.
+   */
+  drainEvents(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.maps.defs.forEach((d, i) => {
+      if (d.type !== MAP_TYPE.PERF_EVENT_ARRAY) return;
+      for (const e of this.maps.consume(i)) {
+        this.messages++;
+        out.push(encodeCmsg({ type: CmsgType.BPF_EVENT, version: CMSG_MAP_ABI_VERSION, tag: 0, tid: this.maps.tableId(i), count: 1, flags: e.cpu, values: [e.data] }));
+      }
+    });
+    return out;
+  }
+
   /** One request in, its reply out. */
   handle(request: Uint8Array): Uint8Array {
     this.messages++;

@@ -38,7 +38,7 @@ export interface CardFigures {
   /** What the card sustains for the capture's own sizes, and for 64-byte frames. */
   readonly sustained: Throughput;
   readonly sustained64: Throughput;
-  /** At the load offered: packets per second taken in, and offered. */
+  /** At the load offered: packets per second taken in (over the replay's span), and offered (over the arrivals'). */
   readonly achievedMpps: number;
   readonly offeredMpps: number;
   readonly spanNs: number;
@@ -101,7 +101,7 @@ export function cardFigures(ct: CardTiming, mapNames: readonly string[]): CardFi
     sustained: throughput(ct.taken > 0 ? mix : mix.map((r) => ({ ...r, mpps: Infinity }))),
     sustained64: throughput(ct.taken > 0 ? min64 : min64.map((r) => ({ ...r, mpps: Infinity }))),
     achievedMpps: round(ct.taken / spanS / 1e6),
-    offeredMpps: round(ct.offered / spanS / 1e6),
+    offeredMpps: round(ct.lastArrival > 0 ? ct.offered / (ct.lastArrival / hz) / 1e6 : 0),
     spanNs: round(spanS * 1e9, 1),
     latencyNs: { p50: round(lat.percentile(50), 1), p99: round(lat.percentile(99), 1), max: round(lat.max, 1), mean: round(lat.mean, 1) },
     cyclesPerPacket: { mean: round(ct.cyclesPerPacket.mean, 1), p99: round(ct.cyclesPerPacket.percentile(99), 1) },

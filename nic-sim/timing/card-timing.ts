@@ -99,6 +99,11 @@ export class CardTiming {
     this.perPacket = opts.perPacket ?? false;
   }
 
+  /** Cycle the last packet offered arrived. */
+  get lastArrival(): number {
+    return this.clock;
+  }
+
   /** The next packet's arrival: its engine (by RSS) and the cycle its last bit is in. */
   arrive(frame: Uint8Array, wireLen: number): { engine: number; t: number } {
     const bits = wireBits(wireLen);

@@ -80,15 +80,9 @@ export class EngineSim {
     else this.queue.push(job);
   }
 
-  /** Run every segment that starts by cycle t. */
+  /** Run every segment that starts by cycle t, and let go of every packet that has ended by then. */
   advance(t: number): void {
-    for (;;) {
-      const k = this.nextThread();
-      if (k < 0) return;
-      const s = Math.max(this.free, this.at[k]!);
-      if (s > t) return;
-      this.runSegment(k, s);
-    }
+    while (this.step(t)) { /* next event */ }
   }
 
   /** Run everything given so far to its end. */
@@ -104,30 +98,48 @@ export class EngineSim {
     for (;;) {
       const k = this.idleThread();
       if (k >= 0) {
-        this.assign(k, job, Math.max(this.free, this.at[k]!));
+        this.assign(k, job, Math.max(this.at[k]!, 0));
         return;
       }
-      const n = this.nextThread();
-      this.runSegment(n, Math.max(this.free, this.at[n]!));
+      this.step(Infinity);
     }
   }
 
+  /**
+   * The next event by cycle t, if any: a packet's end (its thread is let go), or else
+   * the next compute segment, whichever comes first. False when none is due by t.
+   */
+  private step(t: number): boolean {
+    let k = -1;
+    let when = Infinity;
+    let ending = -1;
+    let endsAt = Infinity;
+    for (let n = 0; n < this.threads; n++) {
+      const job = this.jobs[n];
+      if (job === undefined) continue;
+      const at = this.at[n]!;
+      if (this.seg[n]! >= job.segs.length) {
+        if (at < endsAt) {
+          ending = n;
+          endsAt = at;
+        }
+      } else if (at < when) {
+        k = n;
+        when = at;
+      }
+    }
+    const start = k >= 0 ? Math.max(this.free, when) : Infinity;
+    if (ending >= 0 && endsAt <= start && endsAt <= t) {
+      this.release(ending);
+      return true;
+    }
+    if (k < 0 || start > t) return false;
+    this.runSegment(k, start);
+    return true;
+  }
   private idleThread(): number {
     for (let k = 0; k < this.threads; k++) if (this.jobs[k] === undefined) return k;
     return -1;
-  }
-
-  /** The thread whose next segment may start first (ties: the lower number); -1 when none has work. */
-  private nextThread(): number {
-    let best = -1;
-    let when = Infinity;
-    for (let k = 0; k < this.threads; k++) {
-      if (this.jobs[k] !== undefined && this.at[k]! < when) {
-        best = k;
-        when = this.at[k]!;
-      }
-    }
-    return best;
   }
 
   private assign(k: number, job: Job, ready: number): void {
@@ -138,22 +150,24 @@ export class EngineSim {
 
   private runSegment(k: number, s: number): void {
     const job = this.jobs[k]!;
-    let i = this.seg[k]!;
+    const i = this.seg[k]!;
     if (i === 0) this.started[k] = s;
     const end = s + job.segs[i]!;
     this.busy += job.segs[i]!;
     this.free = end;
-    i++;
-    if (i < job.segs.length) {
-      this.at[k] = end + job.segs[i]!;
-      this.seg[k] = i + 1;
-      return;
-    }
+    // After a compute segment: the sleep that follows (if any) until the next; after the last, the end.
+    const sleep = i + 1 < job.segs.length ? job.segs[i + 1]! : 0;
+    this.at[k] = end + sleep;
+    this.seg[k] = i + 2;
+  }
+
+  /** A packet has ended: its thread is free and takes the next queued packet. */
+  private release(k: number): void {
+    const job = this.jobs[k]!;
+    const end = this.at[k]!;
     this.completed++;
     this.lastEnd = end;
     this.jobs[k] = undefined;
-    // the thread is free at `end`: idle threads keep that time (pushSaturated starts from it)
-    this.at[k] = end;
     this.done({ job, engine: this.index, thread: k, start: this.started[k]!, end });
     if (this.queued > 0) {
       const next = this.queue[this.head++]!;

@@ -30,6 +30,8 @@ import { DEFAULT_BUDGET, type EngineName } from '../../xdp/runtime/engine.js';
 import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import { UsageError, type Io } from './io.js';
+import { fileLinkType } from '../../xdp/pcap/capture.js';
+import { LINKTYPE_ETHERNET } from '../../xdp/pcap/pcap-writer.js';
 import { resolveProfile } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
 import { decideOffload } from '../rules/decide.js';
@@ -181,6 +183,11 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   }
   // Every output is proved writable before the replay, so that none is lost after it (and no
   // directory is made for a program that is refused).
+  // A whole capture of another link layer is a mistake to name, not a file of skipped records.
+  const linkType = fileLinkType(opts.pcap);
+  if (linkType !== undefined && linkType !== LINKTYPE_ETHERNET) {
+    throw new XdpError(`link type ${linkType} is not Ethernet (LINKTYPE_ETHERNET, 1): an XDP program receives Ethernet frames`, { file: opts.pcap });
+  }
   if (opts.out) makeOutputDir(opts.out);
   for (const f of [opts.trace, opts.mapsOut, opts.tracePrintk]) if (f !== undefined) checkOutputFile(f);
   const kfunc = program.kfuncs?.[0];

@@ -71,5 +71,18 @@ export function openCapture(path: string, options: CaptureReadOptions = {}): Cap
   }
 }
 
+/**
+ * The link type every record of a classic pcap file has (its header's), or undefined
+ * for pcapng, where each interface has its own. Opening errors are the reader's.
+ */
+export function fileLinkType(path: string): number | undefined {
+  const c = openCapture(path);
+  try {
+    return c instanceof PcapReader ? c.linkType : undefined;
+  } finally {
+    c.close();
+  }
+}
+
 export { CaptureError, describeCut, type CaptureReadOptions } from './capture-record.js';
 export type { CaptureRecord, CaptureStats, CutRecord, SkipReason } from './capture-record.js';

@@ -1,0 +1,141 @@
+/**
+ * `offload run` on the simulated card: the decision first (offload, host fallback,
+ * reject), then the replay with its figures; every packet read accounted for, the same
+ * inputs giving the same outputs, bad input refused with one clear line.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../offload/cli/main.js';
+import { FIXTURE_OBJ, REPO } from '../support/paths.js';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+const obj = (n: string) => join(FIXTURE_OBJ, `${n}.o`);
+const pcap = (n: string) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`);
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+describe('offload run on the card', () => {
+  it('an offloadable program runs on nfp-4000 by default: actions, figures, maps', async () => {
+    const r = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json');
+    expect([r.code, r.err]).toEqual([0, '']);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ target: 'nic', engine: 'card', packets: 346, dropped: {} });
+    expect(sum(s.actions) + sum(s.dropped) + s.skipped).toBe(s.packets);
+    expect(s.throughput_mpps).toBeGreaterThan(0);
+    expect(typeof s.bottleneck).toBe('string');
+    expect(s.latency_ns.p50).toBeGreaterThan(0);
+    expect(s.latency_ns.p50).toBeLessThanOrEqual(s.latency_ns.p99);
+    expect(s.latency_ns.p99).toBeLessThanOrEqual(s.latency_ns.max);
+    expect(s.cycles_per_packet.mean).toBeGreaterThan(0);
+    expect(s.cycles_per_packet.mean).toBeLessThanOrEqual(s.cycles_per_packet.p99 * 1.02);
+    expect(s.card).toMatchObject({ caps: 'nfp-4000', engines: 60, threads: 8, clock_mhz: 800 });
+    expect(s.card.utilisation.engines).toHaveLength(60);
+    // The same maps as the host engine's.
+    const host = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json', '--engine', 'host')).out);
+    expect(s.maps).toEqual(host.maps);
+    expect(s.actions).toEqual(host.actions);
+  });
+
+  it('the text summary says where it ran and what limits it', async () => {
+    const r = await run('run', obj('mac_swap_tx'), '--pcap', pcap('mixed'), '--no-progress');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/on the card nfp-4000 \(60 engines × 8 threads at 800 MHz\), offered at 40 Gb\/s/);
+    expect(r.out).toMatch(/sustainable: [\d.]+ Mpps \(bottleneck: \S+/);
+    expect(r.out).toMatch(/64-byte frames: [\d.]+ Mpps/);
+    expect(r.out).toMatch(/latency: p50 [\d.]+ (ns|µs), p99 [\d.]+ (ns|µs), max [\d.]+ (ns|µs); cycles per packet: mean [\d.]+/);
+  });
+
+  it('a program the card cannot run falls back to the host CPU, saying why', async () => {
+    const r = await run('run', obj('fib_lookup'), '--pcap', pcap('mixed'), '--json');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^offload: not offloadable on nfp-4000: .*bpf_fib_lookup.*; running on the host CPU\n$/);
+    const s = JSON.parse(r.out);
+    expect(s.target).toBe('host');
+    expect(s.fallback.caps).toBe('nfp-4000');
+    expect(s.fallback.reasons.length).toBeGreaterThan(0);
+    expect(s.throughput_mpps).toBeGreaterThan(0);
+    expect(['host cpu', 'pcie']).toContain(s.bottleneck);
+    expect(s.latency_ns.p50).toBeGreaterThan(0);
+    const host = JSON.parse((await run('run', obj('fib_lookup'), '--pcap', pcap('mixed'), '--json', '--engine', 'host')).out);
+    expect(s.actions).toEqual(host.actions);
+  });
+
+  it('an offered load far above capacity: every packet read is run, dropped for a full queue, or skipped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-card-'));
+    // A small card (2 engines of 2 threads, queues of 4) given a capture at 1000 Mpps.
+    const small = JSON.parse(readFileSync(join(REPO, 'caps', 'profiles', 'nfp-4000.json'), 'utf8'));
+    small.name = 'nfp-small';
+    Object.assign(small.timing, { cores: 2, threadsPerCore: 2, ingressQueue: 4 });
+    writeFileSync(join(dir, 'small.json'), JSON.stringify(small));
+    const r = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--caps', join(dir, 'small.json'), '--rate', '1000', '--json', '--trace', join(dir, 't.jsonl'));
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.dropped.ingress_overflow).toBeGreaterThan(0);
+    expect(sum(s.actions) + s.dropped.ingress_overflow + s.skipped).toBe(s.packets);
+    const lines = readFileSync(join(dir, 't.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(s.packets - s.skipped);
+    expect(lines.map((l) => l.i)).toEqual([...lines.map((l) => l.i)].sort((a, b) => a - b));
+    expect(lines.filter((l) => l.dropped === 'ingress_overflow')).toHaveLength(s.dropped.ingress_overflow);
+    const ran = lines.find((l) => l.action !== undefined);
+    expect(ran).toMatchObject({ engine: expect.any(Number), thread: expect.any(Number), cycles: expect.any(Number), latency_ns: expect.any(Number) });
+    expect(s.card.taken_mpps).toBeLessThan(s.card.offered_mpps);
+  });
+
+  it('the same inputs give byte-identical outputs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-card-'));
+    const once = async (k: number) => {
+      const r = await run('run', obj('firewall_5tuple'), '--pcap', pcap('firewall'), '--json', '--trace', join(dir, `t${k}.jsonl`), '--out', join(dir, `o${k}`));
+      const s = JSON.parse(r.out);
+      delete s.elapsedMs;
+      delete s.packetsPerSecond;
+      return s;
+    };
+    expect(await once(1)).toEqual(await once(2));
+    expect(readFileSync(join(dir, 't1.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 't2.jsonl'), 'utf8'));
+    for (const f of ['drop.pcap', 'pass.pcap', 'tx.pcap']) expect(readFileSync(join(dir, 'o1', f)).equals(readFileSync(join(dir, 'o2', f)))).toBe(true);
+  });
+
+  it('--link sets the offered load, each frame its wire time; --rate a packet rate', async () => {
+    const at10 = JSON.parse((await run('run', obj('basic_actions'), '-s', 'xdp_drop_all', '--pcap', pcap('mixed'), '--json', '--link', '10G')).out);
+    const at100 = JSON.parse((await run('run', obj('basic_actions'), '-s', 'xdp_drop_all', '--pcap', pcap('mixed'), '--json', '--link', '100G')).out);
+    expect(at10.card.load).toEqual({ kind: 'link', mbps: 10000 });
+    expect(at100.card.offered_mpps / at10.card.offered_mpps).toBeCloseTo(10, 0);
+    const rate = JSON.parse((await run('run', obj('basic_actions'), '-s', 'xdp_drop_all', '--pcap', pcap('mixed'), '--json', '--rate', '2')).out);
+    expect(rate.card.load).toEqual({ kind: 'rate', mpps: 2 });
+    expect(rate.card.offered_mpps).toBeCloseTo(2, 1);
+  });
+
+  it('bad input: one line naming what is wrong, exit 1', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--engine', 'host', '--caps', 'nfp-4000'], /^offload: --caps applies to the card; --engine host runs on the host CPU without one\n$/],
+      [['--link', 'fast'], /^offload: --link expects a rate such as 25G, 100G or 10000M, got 'fast'\n$/],
+      [['--rate', '-1'], /^offload: --rate expects packets per second in millions/],
+      [['--link', '10G', '--rate', '1'], /^offload: --link and --rate both set the offered load: give one\n$/],
+      [['--cpus', '4'], /^offload: --cpus: the card spreads packets over its engines by RSS/],
+      [['--caps', 'no-such-card'], /no-such-card/],
+    ];
+    for (const [args, err] of cases) {
+      const r = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', pcap('mixed'), ...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toMatch(err);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'run-card-'));
+    const raw = join(dir, 'raw.pcap');
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65535, 16);
+    header.writeUInt32LE(101, 20);
+    writeFileSync(raw, header);
+    const r = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', raw);
+    expect([r.code, r.err]).toEqual([1, `offload: ${raw}: link type 101 is not Ethernet (LINKTYPE_ETHERNET, 1): an XDP program receives Ethernet frames\n`]);
+  });
+});
