@@ -9,7 +9,7 @@
  * counters this returns).
  */
 import type { CardProfile } from '../../caps/profile.js';
-import { CoreError, createCoreState, createCounters, run, type CoreState, type RunCounters } from '../core/index.js';
+import { CoreError, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters } from '../core/index.js';
 import type { FirmwareRoutine } from '../core/run.js';
 import type { Meter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
@@ -57,6 +57,7 @@ export interface CardPacketResult {
   readonly actionName: string;
   /** The packet as the image left it. */
   readonly bytes: Uint8Array;
+  /** What the run counted (the card's one set of counters: valid until its next run). */
   readonly counters: RunCounters;
   /** Why the run failed (an executor or firmware error), when it did. */
   readonly error?: string;
@@ -76,6 +77,7 @@ export class Card {
   private readonly ctm: Uint8Array;
   /** CTM bytes the last packet may have written (cleared before the next). */
   private dirtyEnd = 0;
+  private readonly counters = createCounters();
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
     this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })));
@@ -113,7 +115,8 @@ export class Card {
     setBoth(s, ENTRY_GPR.ifindex, meta.ifindex ?? 1);
     setBoth(s, ENTRY_GPR.rxQueue, meta.rxQueue ?? 0);
     setBoth(s, ENTRY_GPR.stackWindow, STACK_TOP_WINDOW);
-    const counters = createCounters();
+    const counters = this.counters;
+    resetCounters(counters);
     try {
       run(this.image.insns, s, {
         startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters,

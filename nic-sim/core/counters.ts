@@ -35,3 +35,16 @@ export function createCounters(): RunCounters {
     firmwareCalls: 0,
   };
 }
+
+/** Every count back to zero, in place (a card reuses one set of counters for every packet). */
+export function resetCounters(c: RunCounters): void {
+  c.steps = 0;
+  for (const k of CLASSES) c.byClass[k] = 0;
+  for (const t of CMD_TARGETS.names) {
+    const row = c.commands[t];
+    for (const a of CMD_ACTIONS.names) row[a] = 0;
+  }
+  c.ctxSwaps = 0;
+  c.branchesTaken = 0;
+  c.firmwareCalls = 0;
+}

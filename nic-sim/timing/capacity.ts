@@ -15,6 +15,7 @@
  * Utilisations are at the offered load: busy time over the replay's span.
  */
 import type { CardTiming } from './card-timing.js';
+import { EngineSim } from './engine.js';
 import { MIN_FRAME_CAPTURED, wireBits } from './wire.js';
 
 export type ResourceKind = 'engines' | 'threads' | 'memory' | 'lock' | 'dma' | 'pcie' | 'link' | 'host-cpu';
@@ -38,7 +39,7 @@ export interface CardFigures {
   /** What the card sustains for the capture's own sizes, and for 64-byte frames. */
   readonly sustained: Throughput;
   readonly sustained64: Throughput;
-  /** At the load offered: packets per second taken in (over the replay's span), and offered (over the arrivals'). */
+  /** At the load offered, over the arrivals' span: packets per second offered, and taken in (the rest overflowed). */
   readonly achievedMpps: number;
   readonly offeredMpps: number;
   readonly spanNs: number;
@@ -100,7 +101,7 @@ export function cardFigures(ct: CardTiming, mapNames: readonly string[]): CardFi
   return {
     sustained: throughput(ct.taken > 0 ? mix : mix.map((r) => ({ ...r, mpps: Infinity }))),
     sustained64: throughput(ct.taken > 0 ? min64 : min64.map((r) => ({ ...r, mpps: Infinity }))),
-    achievedMpps: round(ct.taken / spanS / 1e6),
+    achievedMpps: round(ct.lastArrival > 0 ? ct.taken / (ct.lastArrival / hz) / 1e6 : 0),
     offeredMpps: round(ct.lastArrival > 0 ? ct.offered / (ct.lastArrival / hz) / 1e6 : 0),
     spanNs: round(spanS * 1e9, 1),
     latencyNs: { p50: round(lat.percentile(50), 1), p99: round(lat.percentile(99), 1), max: round(lat.max, 1), mean: round(lat.mean, 1) },
@@ -109,5 +110,37 @@ export function cardFigures(ct: CardTiming, mapNames: readonly string[]): CardFi
     memoryUtilisation: Object.fromEntries(t.memories.map((m, i) => [m.name, round((ct.commands[i]! * m.serviceCycles) / spanCycles, 4)])),
     lockUtilisation: Object.fromEntries(mapNames.map((name, j) => [name, round(ct.lockCycles[j]! / spanCycles, 4)])),
     linkUtilisation: round(ct.wireBitsIn / (linkRate * spanS), 4),
+  };
+}
+
+/** Packets per second one engine of `threads` threads sustains on the sampled work, kept saturated. */
+export function engineRate(sample: readonly (readonly number[])[], threads: number, clockHz: number): number {
+  if (sample.length === 0) return Infinity;
+  const e = new EngineSim(0, threads, 0, () => {});
+  // At least 2,000 packets, so that filling and draining the threads are a small part of the run.
+  const n = Math.max(sample.length, 2000);
+  for (let i = 0; i < n; i++) e.pushSaturated({ id: i, arrival: 0, ready: 0, segs: sample[i % sample.length]! });
+  e.finish();
+  return (e.completed / e.lastEnd) * clockHz;
+}
+
+export interface Scaling {
+  readonly engines: readonly number[];
+  /** For each thread count, the sustainable Mpps at each engine count (the shared resources' limits included). */
+  readonly series: readonly { readonly threads: number; readonly mpps: readonly number[] }[];
+}
+
+/**
+ * What-if: sustainable throughput against the number of engines and of threads per
+ * engine, the card's other resources (memories, locks, DMA, PCIe, link) as they are.
+ */
+export function scaling(ct: CardTiming, figures: CardFigures, engines: readonly number[], threads: readonly number[]): Scaling {
+  const others = figures.sustained.resources.filter((r) => r.kind !== 'engines' && r.kind !== 'threads').reduce((m, r) => Math.min(m, r.mpps), Infinity);
+  return {
+    engines,
+    series: threads.map((t) => {
+      const perEngine = engineRate(ct.sample, t, ct.clockHz) / 1e6;
+      return { threads: t, mpps: engines.map((e) => round(Math.min(e * perEngine, others))) };
+    }),
   };
 }

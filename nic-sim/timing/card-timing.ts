@@ -20,6 +20,9 @@ import { Histogram } from './histogram.js';
 import type { WorkSegments } from './packet-meter.js';
 import { wireBits } from './wire.js';
 
+/** Packets whose work is kept for what-if runs (fixed memory whatever the capture's size). */
+export const SAMPLE_JOBS = 4096;
+
 /** How fast packets are offered: at a link's rate (each frame its wire time) or at a packet rate. */
 export type OfferedLoad = { readonly kind: 'link'; readonly mbps: number } | { readonly kind: 'rate'; readonly mpps: number };
 
@@ -78,6 +81,8 @@ export class CardTiming {
   readonly egress: Record<Egress, number> = { wire: 0, host: 0, none: 0 };
   firstArrival = Infinity;
   lastEnd = 0;
+  /** The work of the first SAMPLE_JOBS packets taken: what what-if runs (other thread counts) replay. */
+  readonly sample: WorkSegments[] = [];
   private clock = 0;
   private readonly rss: RssSpreader;
   private readonly done = new Map<number, PacketTiming>();
@@ -148,6 +153,7 @@ export class CardTiming {
     this.egress[egress]++;
     const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
     const segs = work.segs.slice();
+    if (this.sample.length < SAMPLE_JOBS) this.sample.push(segs);
     const job: CardJob = { id, arrival: t, ready: t + this.dmaCycles(inBytes), segs, compute: work.compute, sleep: work.sleep, egress: out };
     this.engines[engine]!.push(job);
     this.saturated.pushSaturated({ ...job, ready: 0 });

@@ -29,7 +29,8 @@ export class PacketMeter implements Meter {
   /** Work of the packet being run. */
   private segs: number[] = [];
   private cur = 0;
-  private lastPc = 0;
+  /** The last branch that took effect: a firmware call's own instruction (its defer slots run after it). */
+  private callPc = 0;
   /** This packet: engine cycles, sleeping cycles, commands per memory, lock cycles per map. */
   compute = 0;
   sleep = 0;
@@ -75,7 +76,7 @@ export class PacketMeter implements Meter {
     this.cur += c;
     this.compute += c;
     this.pcCycles[pc]! += c;
-    this.lastPc = pc;
+    if (taken) this.callPc = pc;
   }
 
   command(pc: number, insn: CmdInsn): void {
@@ -89,7 +90,7 @@ export class PacketMeter implements Meter {
     const map = this.maps.mapOfTable(s.gprA[TABLE_ID_GPR] as number);
     if (helper === undefined || map === undefined) return; // the routine fails: the run ends in an exception
     const cost = firmwareCost(helper, map.type, this.timing);
-    const pc = this.lastPc;
+    const pc = this.callPc;
     this.cur += cost.cycles;
     this.compute += cost.cycles;
     this.pcCycles[pc]! += cost.cycles;

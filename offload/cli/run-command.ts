@@ -39,6 +39,8 @@ import { HostModel, type HostFigures } from '../../nic-sim/timing/host-model.js'
 import type { CardFigures } from '../../nic-sim/timing/capacity.js';
 import { cardLines, hostLines, offeredLoad, startCardRun, type CardRun } from './run-card.js';
 import { requireJitCard } from './jit-command.js';
+import { renderReport } from '../../nic-sim/report/html.js';
+import { cardReport, hostReport } from './run-report.js';
 
 export interface RunOptions extends LoadInputOptions {
   pcap: string;
@@ -47,6 +49,7 @@ export interface RunOptions extends LoadInputOptions {
   caps?: string;
   link?: string;
   rate?: string;
+  report?: string;
   section?: string;
   out?: string;
   trace?: string;
@@ -110,7 +113,7 @@ function kernelCpus(text: string | undefined): number {
 
 /** Options that choose or load the card: refused with --engine, which runs on the host without one. */
 function refuseCardOnly(opts: RunOptions): void {
-  for (const [given, name] of [[opts.caps, '--caps'], [opts.link, '--link'], [opts.rate, '--rate']] as const) {
+  for (const [given, name] of [[opts.caps, '--caps'], [opts.link, '--link'], [opts.rate, '--rate'], [opts.report, '--report']] as const) {
     if (given !== undefined) throw new UsageError(`${name} applies to the card; --engine ${opts.engine} runs on the host CPU without one`);
   }
 }
@@ -189,7 +192,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     throw new XdpError(`link type ${linkType} is not Ethernet (LINKTYPE_ETHERNET, 1): an XDP program receives Ethernet frames`, { file: opts.pcap });
   }
   if (opts.out) makeOutputDir(opts.out);
-  for (const f of [opts.trace, opts.mapsOut, opts.tracePrintk]) if (f !== undefined) checkOutputFile(f);
+  for (const f of [opts.trace, opts.mapsOut, opts.tracePrintk, opts.report]) if (f !== undefined) checkOutputFile(f);
   const kfunc = program.kfuncs?.[0];
   if (kfunc && engineName !== 'kernel') throw new UsageError(kfuncOnHostMessage(kfunc.name));
   const kernelOnly = program.insns.find((insn) => {
@@ -285,12 +288,17 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     }
   };
   save(opts.mapsOut, () => `${formatJson(maps, 2)}\n`);
+
   save(opts.tracePrintk, () => trace.map((t) => `packet ${t.packet} cpu ${t.cpu}: ${t.text}\n`).join(''));
   const droppedTotal = Object.values(summary.dropped).reduce((a, b) => a + b, 0);
   const ran = summary.packets - summary.skipped - droppedTotal;
   const pps = summary.elapsedMs > 0 ? Math.round(ran / (summary.elapsedMs / 1000)) : 0;
   const cardFig: CardFigures | undefined = card?.figures();
   const hostFig: HostFigures | undefined = hostModel?.figures(ran > 0 ? (summary.elapsedMs * 1e6) / ran : 0);
+  const title = `${program.name} (${file.split('/').pop()}) on ${opts.pcap.split('/').pop()}`;
+  save(opts.report, () => renderReport(cardFig && card
+    ? cardReport(card, cardFig, summary, profile!, program, obj.maps, title)
+    : hostReport(hostModel!, hostFig!, summary, profile!, fallback ?? '', title)));
   const target = card ? 'nic' : 'host';
   /** What --json adds on the card and on the fallback path (the host cost model). */
   const model = cardFig ? {

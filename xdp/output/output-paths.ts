@@ -5,8 +5,8 @@
  * opened once to prove it can be written. Every failure is an OutputError that
  * names the path and what is wrong with it.
  */
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { XdpError } from '../errors.js';
 
 /** A path the tool was asked to write cannot be written. */
@@ -84,9 +84,20 @@ export function checkOutputFile(path: string): void {
 
 /** Write file `path` whole; a failure is an OutputError naming it. */
 export function writeOutputFile(path: string, data: string | Uint8Array): void {
+  // A regular file is written beside itself and renamed into place, so that a write that fails
+  // half way (a full disk) never leaves a file that looks complete; a device or pipe is written as is.
+  let special = false;
   try {
-    writeFileSync(path, data);
+    special = !statSync(path).isFile();
+  } catch {
+    // absent: a new regular file
+  }
+  const tmp = special ? path : join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    if (tmp !== path) renameSync(tmp, path);
   } catch (e) {
+    if (tmp !== path) rmSync(tmp, { force: true });
     throw writeFailure(path, e);
   }
 }
