@@ -15,7 +15,7 @@ import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { NfpAction } from '../card/actions.js';
 import { Card } from '../card/card.js';
 import type { CardImage } from '../image/index.js';
-import { CardTiming, type CardTimingOptions, type Egress } from '../timing/card-timing.js';
+import { CardTiming, type CardTimingOptions, type Egress, type PacketTiming } from '../timing/card-timing.js';
 import { cycleTable } from '../timing/cycle-table.js';
 import { PacketMeter } from '../timing/packet-meter.js';
 
@@ -26,6 +26,11 @@ const NFP_TO_XDP: Readonly<Record<number, { action: number; egress: Egress }>> =
   [NfpAction.TX]: { action: XdpAction.TX, egress: 'wire' },
   [NfpAction.EXCEPTION_DROP]: { action: XdpAction.ABORTED, egress: 'none' },
 };
+
+/** A packet's timing as its trace line shows it. */
+export function timingFields(t: PacketTiming): Record<string, number> {
+  return { engine: t.engine, thread: t.thread, cycles: t.cycles, sleep_cycles: t.sleep, queued_cycles: Math.round(t.queued * 10) / 10, latency_ns: Math.round(t.latencyNs * 10) / 10 };
+}
 
 export interface CardEngineOptions extends CardTimingOptions {
   /** The image file, for messages. */
@@ -75,6 +80,16 @@ export class CardEngine implements PacketEngine {
   run(packet: Uint8Array, index: number, _meta?: PacketMeta): PacketResult {
     const a = this.arrival ?? { ...this.timing.arrive(packet, packet.length), origLen: packet.length };
     this.arrival = undefined;
+    const { result, segs, compute } = this.runArrived(packet, index, a);
+    this.timing.observe(segs, compute);
+    return result;
+  }
+
+  /**
+   * A packet its engine has taken (arrived at cycle t): run on the card and given to the
+   * engine. The capacity estimate is the caller's to feed (`timing.observe`), in packet order.
+   */
+  runArrived(packet: Uint8Array, index: number, a: { readonly engine: number; readonly t: number; readonly origLen: number }): { result: PacketResult; segs: readonly number[]; compute: number } {
     const dp = this.profile.timing.datapath;
     this.meter.begin(dp.rxCycles);
     const r = this.card.runPacket(packet);
@@ -83,18 +98,17 @@ export class CardEngine implements PacketEngine {
     // The frame's bytes past the capture's snap length are on the wire and moved too.
     const tail = a.origLen - packet.length;
     const m = this.meter;
-    this.timing.push(a.engine, index, a.t, a.origLen, { segs, compute: m.compute, sleep: m.sleep, commands: m.commands, locks: m.locks }, egress, r.bytes.length + Math.max(tail, 0));
+    this.timing.toEngine(a.engine, index, a.t, a.origLen, { segs, compute: m.compute, sleep: m.sleep, commands: m.commands, locks: m.locks }, egress, r.bytes.length + Math.max(tail, 0));
     const bytes = r.bytes;
     return {
-      action, actionName: XDP_ACTION_NAMES[action]!, length: bytes.length, bytes: () => bytes,
-      ...(r.error ? { error: r.error } : {}),
+      result: { action, actionName: XDP_ACTION_NAMES[action]!, length: bytes.length, bytes: () => bytes, ...(r.error ? { error: r.error } : {}) },
+      segs, compute: m.compute,
     };
   }
 
   traceFields(index: number): Record<string, unknown> | undefined {
     const t = this.timing.take(index);
-    if (t === undefined) return undefined;
-    return { engine: t.engine, thread: t.thread, cycles: t.cycles, sleep_cycles: t.sleep, queued_cycles: Math.round(t.queued * 10) / 10, latency_ns: Math.round(t.latencyNs * 10) / 10 };
+    return t === undefined ? undefined : timingFields(t);
   }
 
   finish(): void {

@@ -16,7 +16,7 @@ import { RSS_VERIFICATION_KEY } from '../rss/toeplitz.js';
 import { RssSpreader } from '../rss/spread.js';
 import type { CycleTable } from './cycle-table.js';
 import { EngineSim, type Completion, type Job } from './engine.js';
-import { Histogram } from './histogram.js';
+import { Histogram, type HistogramState } from './histogram.js';
 import type { WorkSegments } from './packet-meter.js';
 import { wireBits } from './wire.js';
 
@@ -51,6 +51,29 @@ export interface PacketTiming {
   readonly latencyNs: number;
   /** Cycles it waited for a thread after reaching packet memory. */
   readonly queued: number;
+}
+
+/** One packet's work as the meter left it. */
+export interface PacketWork {
+  readonly segs: WorkSegments;
+  readonly compute: number;
+  readonly sleep: number;
+  readonly commands: Float64Array;
+  readonly locks: Float64Array;
+}
+
+/** What the engine side of a replay adds up (card-timing's totals; plain data). */
+export interface EngineTotals {
+  readonly busy: readonly number[];
+  readonly latencyNs: HistogramState;
+  readonly commands: readonly number[];
+  readonly lockCycles: readonly number[];
+  readonly dmaBytes: number;
+  readonly pcieBits: number;
+  readonly taken: number;
+  readonly overflow: number;
+  readonly egress: Readonly<Record<Egress, number>>;
+  readonly lastEnd: number;
 }
 
 interface CardJob extends Job {
@@ -139,12 +162,22 @@ export class CardTiming {
 
   /**
    * A taken packet's work: segments (packet-meter.ts), its commands and lock time, and
-   * how it leaves (`outBytes` long).
+   * how it leaves (`outBytes` long): given to its engine, and to the capacity estimate.
    */
-  push(engine: number, id: number, t: number, inBytes: number, work: {
-    readonly segs: WorkSegments; readonly compute: number; readonly sleep: number;
-    readonly commands: Float64Array; readonly locks: Float64Array;
-  }, egress: Egress, outBytes: number): void {
+  push(engine: number, id: number, t: number, inBytes: number, work: PacketWork, egress: Egress, outBytes: number): void {
+    this.toEngine(engine, id, t, inBytes, work, egress, outBytes);
+    this.observe(work.segs, work.compute);
+  }
+
+  /** What the capacity estimate keeps of a taken packet's work (fed in packet order). */
+  observe(segs: WorkSegments, compute: number): void {
+    if (this.sample.length < SAMPLE_JOBS) this.sample.push(segs.slice());
+    this.saturated.pushSaturated({ id: 0, arrival: 0, ready: 0, segs });
+    this.cyclesPerPacket.add(compute);
+  }
+
+  /** A taken packet's work given to its engine (the engine-side half of `push`). */
+  toEngine(engine: number, id: number, t: number, inBytes: number, work: PacketWork, egress: Egress, outBytes: number): void {
     this.taken++;
     for (let m = 0; m < this.commands.length; m++) this.commands[m]! += work.commands[m]!;
     for (let j = 0; j < this.lockCycles.length; j++) this.lockCycles[j]! += work.locks[j]!;
@@ -152,12 +185,30 @@ export class CardTiming {
     if (egress === 'host') this.pcieBits += 8 * outBytes;
     this.egress[egress]++;
     const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
-    const segs = work.segs.slice();
-    if (this.sample.length < SAMPLE_JOBS) this.sample.push(segs);
-    const job: CardJob = { id, arrival: t, ready: t + this.dmaCycles(inBytes), segs, compute: work.compute, sleep: work.sleep, egress: out };
+    const job: CardJob = { id, arrival: t, ready: t + this.dmaCycles(inBytes), segs: work.segs.slice(), compute: work.compute, sleep: work.sleep, egress: out };
     this.engines[engine]!.push(job);
-    this.saturated.pushSaturated({ ...job, ready: 0 });
-    this.cyclesPerPacket.add(work.compute);
+  }
+
+  /** The engine side's totals, as plain data (a worker thread's share of the replay). */
+  totals(): EngineTotals {
+    return {
+      busy: this.engines.map((e) => e.busy), latencyNs: this.latencyNs.state(), commands: [...this.commands], lockCycles: [...this.lockCycles],
+      dmaBytes: this.dmaBytes, pcieBits: this.pcieBits, taken: this.taken, overflow: this.overflow, egress: { ...this.egress }, lastEnd: this.lastEnd,
+    };
+  }
+
+  /** Another engine side's totals added to this one's (engines it ran were idle here). */
+  absorb(t: EngineTotals): void {
+    t.busy.forEach((b, e) => (this.engines[e]!.busy += b));
+    this.latencyNs.merge(t.latencyNs);
+    t.commands.forEach((c, m) => (this.commands[m]! += c));
+    t.lockCycles.forEach((c, j) => (this.lockCycles[j]! += c));
+    this.dmaBytes += t.dmaBytes;
+    this.pcieBits += t.pcieBits;
+    this.taken += t.taken;
+    this.overflow += t.overflow;
+    for (const k of Object.keys(this.egress) as Egress[]) this.egress[k] += t.egress[k];
+    this.lastEnd = Math.max(this.lastEnd, t.lastEnd);
   }
 
   /** The timing of packet `id` once it has left the card (taken once: the map forgets it). */
@@ -165,6 +216,13 @@ export class CardTiming {
     const t = this.done.get(id);
     if (t !== undefined) this.done.delete(id);
     return t;
+  }
+
+  /** Every packet timing kept and not yet taken, forgotten (a worker thread hands them on). */
+  drainDone(): [number, PacketTiming][] {
+    const out = [...this.done];
+    this.done.clear();
+    return out;
   }
 
   /** The capture has ended: every engine runs to its end. */

@@ -3,34 +3,47 @@
  * below 2,048, then 64 buckets per power of two (within 1.6 % of the value), so that
  * percentiles of any number of packets take fixed memory. Mean and maximum are exact.
  */
+export interface HistogramState {
+  readonly count: number;
+  readonly sumMilli: number;
+  readonly max: number;
+  readonly counts: readonly (readonly [number, number])[];
+}
+
 const EXACT = 2048;
 const SUB = 64;
 const EXACT_BITS = 11;
 
 export class Histogram {
   count = 0;
-  sum = 0;
+  /** The sum in thousandths, an integer: exact whatever the order values are added or merged in. */
+  private sumMilli = 0;
   max = 0;
   private readonly counts = new Map<number, number>();
 
   add(v: number): void {
     this.count++;
-    this.sum += v;
+    this.sumMilli += Math.round(v * 1000);
     if (v > this.max) this.max = v;
     const b = Histogram.bucket(v);
     this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
   }
 
   /** Another histogram's values added to this one's. */
-  merge(o: Histogram): void {
+  merge(o: HistogramState): void {
     this.count += o.count;
-    this.sum += o.sum;
+    this.sumMilli += o.sumMilli;
     this.max = Math.max(this.max, o.max);
     for (const [b, n] of o.counts) this.counts.set(b, (this.counts.get(b) ?? 0) + n);
   }
 
+  /** Everything it holds, as plain data (to send from a worker thread). */
+  state(): HistogramState {
+    return { count: this.count, sumMilli: this.sumMilli, max: this.max, counts: [...this.counts] };
+  }
+
   get mean(): number {
-    return this.count === 0 ? 0 : this.sum / this.count;
+    return this.count === 0 ? 0 : this.sumMilli / 1000 / this.count;
   }
 
   /** The value at percentile p (0–100): the upper edge of its bucket, never above the maximum. */

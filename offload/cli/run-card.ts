@@ -9,6 +9,10 @@ import { CardMapClient } from '../../nic-sim/cmsg/client.js';
 import { readCardMaps, writeCardMaps } from '../../nic-sim/cmsg/host-maps.js';
 import { CardMailbox } from '../../nic-sim/cmsg/mailbox.js';
 import { CardEngine } from '../../nic-sim/replay/card-engine.js';
+import { CardWorkers } from '../../nic-sim/replay/card-workers.js';
+import { shardable } from '../../nic-sim/replay/shard.js';
+import { encodeImage } from '../../nic-sim/image/index.js';
+import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { cardFigures, type CardFigures, type Throughput } from '../../nic-sim/timing/capacity.js';
 import type { OfferedLoad } from '../../nic-sim/timing/card-timing.js';
 import type { HostFigures } from '../../nic-sim/timing/host-model.js';
@@ -45,7 +49,13 @@ export function offeredLoad(link: string | undefined, rate: string | undefined):
 }
 
 export interface CardRun {
+  /** The card as the replay's summary reads it (timing, meter, maps). */
   readonly engine: CardEngine;
+  /** What the replay drives: the card itself, or worker threads sharing its packets. */
+  readonly packets: PacketEngine;
+  /** Worker threads in use (1: the card runs in this thread), and why not more when fewer than asked. */
+  readonly workers: number;
+  readonly workersNote?: string;
   readonly client: CardMapClient;
   readonly mailbox: CardMailbox;
   /** The maps at the end, read over the mailbox. */
@@ -54,12 +64,26 @@ export interface CardRun {
 }
 
 export function startCardRun(obj: LoadedObject, program: Program, profile: CardProfile, translated: Translated | undefined, opts: {
-  file: string; seed: number; load: OfferedLoad | undefined; perPacket: boolean; mapsIn?: { text: string; file: string };
+  file: string; seed: number; load: OfferedLoad | undefined; perPacket: boolean; mapsIn?: { text: string; file: string }; workers: number;
 }): CardRun {
   const jit = jitProgram(obj, program, profile, {}, translated);
-  const engine = new CardEngine(jit.image, profile, {
-    file: opts.file, random: seededRandom(opts.seed), perPacket: opts.perPacket, ...(opts.load ? { load: opts.load } : {}),
-  });
+  const engineOpts = { file: opts.file, random: seededRandom(opts.seed), perPacket: opts.perPacket, ...(opts.load ? { load: opts.load } : {}) };
+  let engine = new CardEngine(jit.image, profile, engineOpts);
+  let packets: PacketEngine = engine;
+  let workers = 1;
+  let workersNote: string | undefined;
+  if (opts.workers > 1) {
+    const helperAt = new Map(profile.helpers.filter((h) => h.address !== undefined).map((h) => [h.address!, h.id]));
+    const verdict = shardable(engine.card.image.insns, helperAt);
+    if (verdict.ok) {
+      const pool = new CardWorkers(encodeImage(jit.image, opts.file), jit.image, profile, { ...engineOpts, workers: opts.workers, seed: opts.seed, ...(verdict.addWidth ? { addWidth: verdict.addWidth } : {}) });
+      engine = pool.main;
+      packets = pool;
+      workers = opts.workers;
+    } else {
+      workersNote = `--workers ${opts.workers}: ${program.name} runs on one thread, because ${verdict.why}`;
+    }
+  }
   const mailbox = new CardMailbox(engine.card.maps, profile.timing.mailboxNs, { multiEntry: profile.cmsgMultiEnt });
   const client = new CardMapClient(mailbox, profile.cmsgMultiEnt);
   if (opts.mapsIn) {
@@ -69,7 +93,7 @@ export function startCardRun(obj: LoadedObject, program: Program, profile: CardP
   }
   const names = engine.card.maps.defs.map((d) => d.name);
   return {
-    engine, client, mailbox,
+    engine, packets, workers, ...(workersNote ? { workersNote } : {}), client, mailbox,
     finalMaps: () => readCardMaps(client, engine.card.maps, obj.maps),
     figures: () => cardFigures(engine.timing, names),
   };

@@ -30,6 +30,7 @@ import { DEFAULT_BUDGET, type EngineName } from '../../xdp/runtime/engine.js';
 import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import { UsageError, type Io } from './io.js';
+import { availableParallelism } from 'node:os';
 import { fileLinkType } from '../../xdp/pcap/capture.js';
 import { LINKTYPE_ETHERNET } from '../../xdp/pcap/pcap-writer.js';
 import { resolveProfile } from '../../caps/load-profile.js';
@@ -50,6 +51,7 @@ export interface RunOptions extends LoadInputOptions {
   link?: string;
   rate?: string;
   report?: string;
+  workers?: string;
   section?: string;
   out?: string;
   trace?: string;
@@ -113,7 +115,7 @@ function kernelCpus(text: string | undefined): number {
 
 /** Options that choose or load the card: refused with --engine, which runs on the host without one. */
 function refuseCardOnly(opts: RunOptions): void {
-  for (const [given, name] of [[opts.caps, '--caps'], [opts.link, '--link'], [opts.rate, '--rate'], [opts.report, '--report']] as const) {
+  for (const [given, name] of [[opts.caps, '--caps'], [opts.link, '--link'], [opts.rate, '--rate'], [opts.report, '--report'], [opts.workers, '--workers']] as const) {
     if (given !== undefined) throw new UsageError(`${name} applies to the card; --engine ${opts.engine} runs on the host CPU without one`);
   }
 }
@@ -135,6 +137,9 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   if (!engineName) throw new UsageError(`--engine expects host, interp or kernel, got '${opts.engine}'`);
   if (!onCard) refuseCardOnly(opts);
   const load = onCard ? offeredLoad(opts.link, opts.rate) : undefined;
+  const workers = positiveInt(opts.workers ?? '1', '--workers', 1024);
+  const cores = availableParallelism();
+  if (workers > cores) throw new UsageError(`--workers ${workers}: this machine runs ${cores} threads at once (os.availableParallelism()); give at most ${cores}`);
   const profile = onCard ? resolveProfile(opts.caps ?? 'nfp-4000').profile : undefined;
   const cpus = engineName === 'kernel' ? kernelCpus(opts.cpus) : positiveInt(opts.cpus ?? '1', '--cpus', 1024);
   const seed = Number(opts.seed ?? 0);
@@ -169,6 +174,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     if (report.verdict === 'host') {
       fallback = report.reasons.map((r) => `${r.source ? `${r.source.file}:${r.source.line}: ` : r.insn !== undefined ? `insn ${r.insn}: ` : ''}${r.message.split('\n')[0]}`).join('; ');
       io.stderr.write(`offload: not offloadable on ${profile.name}: ${fallback}; running on the host CPU\n`);
+      if (workers > 1) io.stderr.write(`offload: --workers ${workers}: the host CPU path runs on one thread\n`);
       hostModel = new HostModel(profile.timing);
     } else {
       requireJitCard(profile, 'run');
@@ -207,11 +213,12 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   let close = () => {};
   if (profile && !hostModel) {
     card = startCardRun(obj, program, profile, report?.translated, {
-      file, seed, load, perPacket: opts.trace !== undefined,
+      file, seed, load, perPacket: opts.trace !== undefined, workers,
       ...(opts.mapsIn ? { mapsIn: { text: readText(opts.mapsIn), file: opts.mapsIn } } : {}),
     });
-    engine = card.engine;
+    engine = card.packets;
     finalMaps = card.finalMaps;
+    if (card.workersNote) io.stderr.write(`offload: ${card.workersNote}\n`);
   } else if (engineName === 'kernel') {
     const avail = kernelAvailable();
     if (!avail.ok) {
@@ -315,6 +322,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       utilisation: { engines: cardFig.engineUtilisation, memories: cardFig.memoryUtilisation, locks: cardFig.lockUtilisation, link: cardFig.linkUtilisation },
       latency_mean_ns: cardFig.latencyNs.mean,
       control_messages: card!.mailbox.messages, control_ns: card!.mailbox.busyNs,
+      workers: card!.workers,
     },
   } : hostFig ? {
     throughput_mpps: hostFig.sustained.mpps,

@@ -102,6 +102,38 @@ describe('offload run on the card', () => {
     for (const f of ['drop.pcap', 'pass.pcap', 'tx.pcap']) expect(readFileSync(join(dir, 'o1', f)).equals(readFileSync(join(dir, 'o2', f)))).toBe(true);
   });
 
+  it('--workers 2 shards the packets by RSS queue and gives what one worker gives, byte for byte', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-card-'));
+    const cases: [string, string][] = [['proto_count_array', 'mixed'], ['firewall_5tuple', 'firewall'], ['parse_l3', 'mixed'], ['mac_swap_tx', 'tcp-options']];
+    for (const [prog, cap] of cases) {
+      const once = async (w: number) => {
+        const r = await run('run', obj(prog), '--pcap', pcap(cap), '--json', '--workers', String(w), '--trace', join(dir, `${prog}-${w}.jsonl`),
+          '--out', join(dir, `${prog}-${w}`), '--report', join(dir, `${prog}-${w}.html`));
+        expect([r.code, r.err], prog).toEqual([0, '']);
+        const s = JSON.parse(r.out);
+        expect(s.card.workers, prog).toBe(w);
+        for (const k of ['elapsedMs', 'packetsPerSecond']) delete s[k];
+        delete s.card.workers;
+        return s;
+      };
+      expect(await once(2), prog).toEqual(await once(1));
+      for (const f of [`${prog}-1.jsonl`, `${prog}-1.html`, `${prog}-1/pass.pcap`, `${prog}-1/drop.pcap`, `${prog}-1/tx.pcap`]) {
+        expect(readFileSync(join(dir, f)).equals(readFileSync(join(dir, f.replace(`${prog}-1`, `${prog}-2`)))), `${prog}: ${f}`).toBe(true);
+      }
+    }
+  }, 60_000);
+
+  it('a program whose packets depend on each other through its maps stays on one thread, saying why', async () => {
+    // rodata_config counts packets in a map and reads its configuration from map memory.
+    const r = await run('run', obj('rodata_config'), '--pcap', pcap('mixed'), '--json', '--workers', '2');
+    expect(r.err).toBe('offload: --workers 2: xdp_rodata_config runs on one thread, because it adds to map values and reads map memory, so a packet could see another worker\'s adds\n');
+    expect(JSON.parse(r.out).card.workers).toBe(1);
+    const host = await run('run', obj('flow_lru'), '--pcap', pcap('mixed'), '--json', '--workers', '2');
+    expect(host.err).toMatch(/--workers 2: the host CPU path runs on one thread\n$/);
+    const many = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--workers', '1024');
+    expect([many.code, many.err]).toEqual([1, expect.stringMatching(/^offload: --workers 1024: this machine runs \d+ threads at once/)]);
+  });
+
   it('--link sets the offered load, each frame its wire time; --rate a packet rate', async () => {
     const at10 = JSON.parse((await run('run', obj('basic_actions'), '-s', 'xdp_drop_all', '--pcap', pcap('mixed'), '--json', '--link', '10G')).out);
     const at100 = JSON.parse((await run('run', obj('basic_actions'), '-s', 'xdp_drop_all', '--pcap', pcap('mixed'), '--json', '--link', '100G')).out);

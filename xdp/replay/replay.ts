@@ -31,7 +31,18 @@ export interface PacketEngine {
   traceFields?(index: number): Record<string, unknown> | undefined;
   /** The capture has ended: everything still in flight completes. */
   finish?(): void;
+  /**
+   * Many packets at once, in capture order (engines that hand them to worker threads):
+   * for each, the program's result or why it was dropped before the program. When
+   * present it is used instead of `admit` and `run`.
+   */
+  runBatch?(recs: readonly CaptureRecord[]): readonly BatchOutcome[];
 }
+
+export type BatchOutcome = { readonly dropped: string } | { readonly result: PacketResult };
+
+/** Records an engine with `runBatch` is given at once. */
+export const BATCH = 4096;
 
 export interface ReplayOptions {
   readonly capture: string;
@@ -165,6 +176,54 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   };
   const tracing = opts.traceFile !== undefined;
   const cpus = opts.cpus ?? 1;
+  const meta = (rec: CaptureRecord): PacketMeta => ({
+    cpu: rec.index % cpus, rxQueueIndex: 0, ingressIfindex: 1, tsSec: rec.tsSec, tsNsec: rec.tsNsec,
+  });
+  const dropped_ = (rec: CaptureRecord, reason: string) => {
+    dropped[reason] = (dropped[reason] ?? 0) + 1;
+    if (tracing) emit(rec.index, { i: rec.index, dropped: reason, in_len: rec.capLen }, true);
+  };
+  /** A packet the program ran: counted, written under its action, traced. */
+  const ran = (rec: CaptureRecord, result: PacketResult) => {
+    const i = rec.index;
+    run++;
+    actions[result.actionName]++;
+    if (result.error) abortReasons[result.error] = (abortReasons[result.error] ?? 0) + 1;
+    if (result.redirect) {
+      const r = result.redirect;
+      const key = r.kind === 'ifindex' ? `ifindex ${r.ifindex}` : `${r.map}[${r.key}]`;
+      redirects[key] = (redirects[key] ?? 0) + 1;
+    }
+    const w = writers.get(result.actionName);
+    if (w !== undefined) {
+      const [sec, ns] = pcapTime(rec.tsSec, rec.tsNsec);
+      try {
+        w.write(result.bytes(), sec, ns, result.length);
+      } catch (e) {
+        dropWriter(result.actionName, e);
+      }
+    }
+    if (tracing) {
+      emit(i, {
+        i, action: result.actionName, len: result.length, in_len: rec.capLen,
+        ...(result.redirect ? { redirect: result.redirect } : {}),
+        ...(result.error ? { error: result.error } : {}),
+      });
+    }
+  };
+  /** Engines that take packets in batches (worker threads): records wait here, then go in order. */
+  const batch: CaptureRecord[] | undefined = engine.runBatch ? [] : undefined;
+  const flushBatch = () => {
+    if (!batch || batch.length === 0) return;
+    const outcomes = engine.runBatch!(batch);
+    batch.forEach((rec, k) => {
+      const o = outcomes[k]!;
+      if ('dropped' in o) dropped_(rec, o.dropped);
+      else ran(rec, o.result);
+    });
+    batch.length = 0;
+    opts.onProgress?.(run, capture.position, capture.size);
+  };
   const every = opts.progressEvery ?? 10000;
   const started = performance.now();
   let captureError: string | undefined;
@@ -183,45 +242,21 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
         skip(`longer than an XDP test run takes (${XDP_MAX_PACKET} bytes: frame and fragments)`);
         continue;
       }
-      const refused = engine.admit?.(rec);
-      if (refused !== undefined) {
-        dropped[refused] = (dropped[refused] ?? 0) + 1;
-        if (tracing) emit(i, { i, dropped: refused, in_len: rec.capLen }, true);
+      if (batch !== undefined) {
+        // The record's bytes are a view into the reader's window: a batch keeps its own copy.
+        batch.push({ ...rec, data: rec.data.slice() });
+        if (batch.length >= BATCH) flushBatch();
         continue;
       }
-      const result = engine.run(rec.data, i, {
-        cpu: i % cpus,
-        rxQueueIndex: 0,
-        ingressIfindex: 1,
-        tsSec: rec.tsSec,
-        tsNsec: rec.tsNsec,
-      });
-      run++;
-      actions[result.actionName]++;
-      if (result.error) abortReasons[result.error] = (abortReasons[result.error] ?? 0) + 1;
-      if (result.redirect) {
-        const r = result.redirect;
-        const key = r.kind === 'ifindex' ? `ifindex ${r.ifindex}` : `${r.map}[${r.key}]`;
-        redirects[key] = (redirects[key] ?? 0) + 1;
+      const refused = engine.admit?.(rec);
+      if (refused !== undefined) {
+        dropped_(rec, refused);
+        continue;
       }
-      const w = writers.get(result.actionName);
-      if (w !== undefined) {
-        const [sec, ns] = pcapTime(rec.tsSec, rec.tsNsec);
-        try {
-          w.write(result.bytes(), sec, ns, result.length);
-        } catch (e) {
-          dropWriter(result.actionName, e);
-        }
-      }
-      if (tracing) {
-        emit(i, {
-          i, action: result.actionName, len: result.length, in_len: rec.capLen,
-          ...(result.redirect ? { redirect: result.redirect } : {}),
-          ...(result.error ? { error: result.error } : {}),
-        });
-      }
+      ran(rec, engine.run(rec.data, i, meta(rec)));
       if (opts.onProgress && run % every === 0) opts.onProgress(run, capture.position, capture.size);
     }
+    if (batch !== undefined) flushBatch();
   } catch (e) {
     const cerr = (capture.stats as CaptureStats).errors[0];
     if (!cerr) {

@@ -1,0 +1,163 @@
+/**
+ * A card replay spread over worker threads (`offload run --workers N`): the main
+ * thread reads the capture, times each frame's arrival and picks its RSS queue; the
+ * packets of queue q go to worker q mod N (card-worker.ts), which owns those queues'
+ * engines, runs the packets on its own copy of the card and times them. Outcomes come
+ * back per batch and are taken in capture order, and the main thread feeds every
+ * packet's work to the capacity estimate in that order — so that, for an image
+ * shard.ts accepts, everything the replay reports is what one card gives. At the end
+ * the workers' totals, hot spots and map memories are added together (map memory by
+ * summing each worker's adds, shard.ts mergeAdds).
+ *
+ * The main thread waits for replies on a shared counter (Atomics.wait) and takes them
+ * with receiveMessageOnPort, so the replay stays one synchronous loop.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { CardProfile } from '../../caps/profile.js';
+import { XdpError } from '../../xdp/errors.js';
+import type { CaptureRecord } from '../../xdp/pcap/capture-record.js';
+import type { BatchOutcome, PacketEngine } from '../../xdp/replay/replay.js';
+import type { PacketResult } from '../../xdp/runtime/xdp-machine.js';
+import type { CardImage } from '../image/index.js';
+import type { EngineTotals } from '../timing/card-timing.js';
+import { CardEngine, type CardEngineOptions } from './card-engine.js';
+import type { WorkerOutcome, WorkerPacket, WorkerSetup } from './card-worker.js';
+import { mergeAdds } from './shard.js';
+
+/** The worker's script: beside this module once built; from the build when this module runs as TypeScript (tests). */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  const js = here.endsWith('.ts') ? resolve(dirname(here), '..', '..', 'dist', 'nic-sim', 'replay', 'card-worker.js') : resolve(dirname(here), 'card-worker.js');
+  if (!existsSync(js)) throw new XdpError(`the worker script ${js} is missing: build the project (npm run build)`);
+  return js;
+}
+
+interface BatchReply {
+  readonly outcomes: readonly WorkerOutcome[];
+  readonly done: readonly [number, Record<string, number>][];
+  readonly error?: string;
+}
+
+interface FinishReply {
+  readonly totals: EngineTotals;
+  readonly done: readonly [number, Record<string, number>][];
+  readonly emem: Uint8Array;
+  readonly pcCycles: Float64Array;
+  readonly pcSleep: Float64Array;
+  readonly error?: string;
+}
+
+export interface CardWorkersOptions extends CardEngineOptions {
+  readonly workers: number;
+  readonly seed: number;
+  /** The width of the image's adds to map memory, when it has any (shard.ts). */
+  readonly addWidth?: 4 | 8;
+}
+
+export class CardWorkers implements PacketEngine {
+  /** The card as the main thread keeps it: arrivals, capacity, the maps and the totals at the end. */
+  readonly main: CardEngine;
+  private pool: { worker: Worker; port: MessagePort }[] = [];
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly timings = new Map<number, Record<string, number>>();
+
+  constructor(private readonly imageBytes: Uint8Array, image: CardImage, private readonly profile: CardProfile, private readonly opts: CardWorkersOptions) {
+    this.main = new CardEngine(image, profile, opts);
+  }
+
+  runBatch(recs: readonly CaptureRecord[]): readonly BatchOutcome[] {
+    this.start();
+    const n = this.pool.length;
+    const lists: WorkerPacket[][] = this.pool.map(() => []);
+    const where: [number, number][] = [];
+    for (const rec of recs) {
+      const a = this.main.timing.arrive(rec.data, rec.origLen);
+      const w = a.engine % n;
+      where.push([w, lists[w]!.length]);
+      lists[w]!.push({ index: rec.index, data: rec.data, engine: a.engine, t: a.t, origLen: rec.origLen });
+    }
+    const replies = this.call<BatchReply>(lists.map((packets) => (packets.length ? { kind: 'batch', packets } : undefined)));
+    for (const r of replies) if (r) for (const [i, t] of r.done) this.timings.set(i, t);
+    return where.map(([w, k]): BatchOutcome => {
+      const o = replies[w]!.outcomes[k]!;
+      if ('dropped' in o) return { dropped: o.dropped };
+      this.main.timing.observe(o.segs, o.compute);
+      const bytes = o.bytes;
+      const result: PacketResult = { action: o.action, actionName: o.actionName as PacketResult['actionName'], length: bytes.length, bytes: () => bytes, ...(o.error ? { error: o.error } : {}) };
+      return { result };
+    });
+  }
+
+  run(): PacketResult {
+    throw new Error('CardWorkers takes packets in batches (runBatch)');
+  }
+
+  traceFields(index: number): Record<string, unknown> | undefined {
+    const t = this.timings.get(index);
+    if (t !== undefined) this.timings.delete(index);
+    return t;
+  }
+
+  finish(): void {
+    this.start();
+    const replies = this.call<FinishReply>(this.pool.map(() => ({ kind: 'finish' })));
+    // The main thread's own engines are idle; its saturated engine (the capacity estimate) runs out.
+    this.main.timing.finish();
+    const maps = this.main.card.maps;
+    const initial = maps.emem.slice();
+    for (const r of replies) {
+      this.main.timing.absorb(r!.totals);
+      for (const [i, t] of r!.done) this.timings.set(i, t);
+      r!.pcCycles.forEach((c, pc) => (this.main.meter.pcCycles[pc]! += c));
+      r!.pcSleep.forEach((c, pc) => (this.main.meter.pcSleep[pc]! += c));
+    }
+    // Without adds every worker's maps are the starting ones; with them, each worker's adds summed.
+    if (this.opts.addWidth) maps.emem.set(mergeAdds(initial, replies.map((r) => r!.emem), this.opts.addWidth));
+    this.close();
+  }
+
+  close(): void {
+    for (const { worker, port } of this.pool) {
+      port.close();
+      void worker.terminate();
+    }
+    this.pool = [];
+  }
+
+  /** Workers start at the first batch, with the maps as they are then (after --maps-in). */
+  private start(): void {
+    if (this.pool.length > 0) return;
+    const script = workerScript();
+    for (let w = 0; w < this.opts.workers; w++) {
+      const { port1, port2 } = new MessageChannel();
+      const setup: WorkerSetup = {
+        image: this.imageBytes, profile: this.profile, file: this.opts.file, seed: this.opts.seed, perPacket: this.opts.perPacket ?? false,
+        emem: this.main.card.maps.emem, port: port2, signal: this.signal,
+        ...(this.opts.load ? { load: this.opts.load } : {}), ...(this.opts.engines ? { engines: this.opts.engines } : {}), ...(this.opts.threads ? { threads: this.opts.threads } : {}),
+      };
+      const worker = new Worker(script, { workerData: setup, transferList: [port2] });
+      worker.unref();
+      this.pool.push({ worker, port: port1 });
+    }
+  }
+
+  /** One message to each worker that has one; their replies, once all are in. */
+  private call<R extends { error?: string }>(messages: readonly (object | undefined)[]): (R | undefined)[] {
+    Atomics.store(this.signal, 0, 0);
+    const asked = messages.filter((m) => m !== undefined).length;
+    messages.forEach((m, w) => m && this.pool[w]!.worker.postMessage(m));
+    for (let got = Atomics.load(this.signal, 0); got < asked; got = Atomics.load(this.signal, 0)) {
+      if (Atomics.wait(this.signal, 0, got, 60_000) === 'timed-out') throw new XdpError('a card worker thread did not answer within a minute');
+    }
+    return messages.map((m, w) => {
+      if (!m) return undefined;
+      const r = receiveMessageOnPort(this.pool[w]!.port)?.message as R | undefined;
+      if (r === undefined) throw new XdpError(`card worker ${w} signalled but left no reply`);
+      if (r.error) throw new XdpError(`card worker ${w}: ${r.error}`);
+      return r;
+    });
+  }
+}
