@@ -7,6 +7,7 @@
  */
 import { disasmInsn } from '../isa/disasm.js';
 import type { Insn } from '../isa/instructions.js';
+import { LM_INDEX_COUNT } from '../isa/tables.js';
 import { CoreError, type CoreErrorKind } from './errors.js';
 import type { CoreState } from './state.js';
 
@@ -14,8 +15,10 @@ export interface Exec {
   readonly s: CoreState;
   readonly pc: number;
   readonly insn: Insn;
-  /** Pointer index → total byte step (±4 per post-modified operand), applied after the instruction. */
-  readonly postMods: Map<number, number>;
+  /** Per LM pointer: its byte step (±4) after the instruction, 0 for none. */
+  readonly postMods: Int8Array;
+  /** Whether any entry of postMods is set (so that clearing them costs nothing when none is). */
+  hasPostMods: boolean;
   fail(kind: CoreErrorKind, reason: string): never;
 }
 
@@ -23,14 +26,18 @@ export interface Exec {
 export class StepContext implements Exec {
   pc = 0;
   insn!: Insn;
-  readonly postMods = new Map<number, number>();
+  readonly postMods = new Int8Array(LM_INDEX_COUNT);
+  hasPostMods = false;
   constructor(readonly s: CoreState) {}
 
   /** The context for the instruction at `pc`, with no post-modifications pending. */
   at(pc: number, insn: Insn): this {
     this.pc = pc;
     this.insn = insn;
-    this.postMods.clear();
+    if (this.hasPostMods) {
+      this.postMods.fill(0);
+      this.hasPostMods = false;
+    }
     return this;
   }
 

@@ -24,9 +24,10 @@ function lmAddress(x: Exec, index: number, off: number, post: 'none' | 'inc' | '
   const base = (x.s.lmAddr[index] as number) & 0xffc;
   if (post === 'none') return base | (off * 4);
   const step = post === 'inc' ? 4 : -4;
-  const prior = x.postMods.get(index);
-  if (prior !== undefined && prior !== step) x.fail('refused', `LM pointer ${index} is both incremented and decremented`);
-  x.postMods.set(index, step);
+  const prior = x.postMods[index]!;
+  if (prior !== 0 && prior !== step) x.fail('refused', `LM pointer ${index} is both incremented and decremented`);
+  x.postMods[index] = step;
+  x.hasPostMods = true;
   return base;
 }
 
@@ -86,5 +87,8 @@ export function readDstOld(x: Exec, op: Dst, bank: 'a' | 'b'): number {
 
 /** Applies the instruction's LM post-modifications (after everything else it does). */
 export function applyPostMods(x: Exec): void {
-  for (const [index, step] of x.postMods) x.s.lmAddr[index] = ((x.s.lmAddr[index] as number) + step + LM_BYTES) % LM_BYTES;
+  if (!x.hasPostMods) return;
+  x.postMods.forEach((step, index) => {
+    if (step !== 0) x.s.lmAddr[index] = ((x.s.lmAddr[index] as number) + step + LM_BYTES) % LM_BYTES;
+  });
 }

@@ -75,6 +75,16 @@ export interface RunResult {
 const isCsrImmed = (i: Insn): boolean =>
   i.cls === 'immed' && i.width === 'all' && !i.invert && i.shift === 0 && i.value === 0;
 
+/** Count every LM pointer's write delay down by one (unless `tick` is false); how many are still pending. */
+function tickDelays(d: Uint8Array, tick = true): number {
+  let pending = 0;
+  for (let k = 0; k < d.length; k++) {
+    if (tick && (d[k] as number) > 0) d[k]--;
+    if ((d[k] as number) > 0) pending++;
+  }
+  return pending;
+}
+
 export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {}): RunResult {
   const endPc = opts.endPc ?? program.length;
   const limit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
@@ -88,10 +98,14 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
   let slots = 0;
   let slotOwner = -1;
   let pending: number | undefined;
+  /** LM pointers still within their write delay (none: the per-step countdown is skipped). */
+  let delays = tickDelays(s.lmDelay, false);
+  /** Below the lowest firmware address no PC is a routine's (the common case, one compare). */
+  const firmwareFrom = firmware && firmware.size > 0 ? Math.min(...firmware.keys()) : Infinity;
 
   for (;;) {
     if (slots === 0) {
-      const routine = firmware?.get(pc);
+      const routine = pc >= firmwareFrom ? firmware!.get(pc) : undefined;
       if (routine) {
         const ret = s.gprB[RETURN_GPR_B] as number;
         meter?.firmware(pc, s);
@@ -108,7 +122,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
         if (mulOpen(s.mul)) throw new CoreError('hazard', 'the run ends inside a multiply sequence', pc, '');
         break;
       }
-    } else if (pc === endPc || firmware?.has(pc)) {
+    } else if (pc === endPc || (pc >= firmwareFrom && firmware!.has(pc))) {
       throw new CoreError('hazard', `defer slot of pc ${slotOwner} reaches ${pc === endPc ? 'the end address' : 'a firmware address'}`, pc, '');
     }
     const insn = program[pc];
@@ -128,7 +142,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
 
     const out = (EXEC[insn.cls] as ExecFn<Insn['cls']>)(x, insn as InsnOf<Insn['cls']>) as BranchOutcome | undefined;
     applyPostMods(x);
-    for (let k = 0; k < s.lmDelay.length; k++) if ((s.lmDelay[k] as number) > 0) s.lmDelay[k]--;
+    if (insn.cls === 'local_csr' || delays > 0) delays = tickDelays(s.lmDelay);
     if (insn.cls !== 'mul' && s.mul.k === 'after-last') s.mul = { k: 'idle' };
     counters.steps++;
     counters.byClass[insn.cls]++;
