@@ -9,7 +9,7 @@
  * counters this returns).
  */
 import type { CardProfile } from '../../caps/profile.js';
-import { CoreError, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters } from '../core/index.js';
+import { CoreError, StepContext, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters } from '../core/index.js';
 import type { FirmwareRoutine } from '../core/run.js';
 import type { Meter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
@@ -78,6 +78,7 @@ export class Card {
   /** CTM bytes the last packet may have written (cleared before the next). */
   private dirtyEnd = 0;
   private readonly counters = createCounters();
+  private readonly context: StepContext;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
     this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })));
@@ -92,6 +93,7 @@ export class Card {
       mem: { ctm: this.ctm, emem: this.maps.emem },
       ...(opts.random ? { random: opts.random } : {}),
     });
+    this.context = new StepContext(this.state);
   }
 
   /** Run one packet; the result's bytes are a copy. */
@@ -119,7 +121,7 @@ export class Card {
     resetCounters(counters);
     try {
       run(this.image.insns, s, {
-        startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters,
+        startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters, context: this.context,
         ...(this.opts.onStep ? { onStep: this.opts.onStep } : {}),
         ...(this.opts.meter ? { meter: this.opts.meter } : {}),
         ...(this.opts.stepLimit !== undefined ? { stepLimit: this.opts.stepLimit } : {}),

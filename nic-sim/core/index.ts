@@ -8,5 +8,6 @@ export { createCoreState, type CoreState, type CoreStateOptions, type Flags, typ
 export type { Meter } from './meter.js';
 export { createCounters, resetCounters, type RunCounters } from './counters.js';
 export { CoreError, type CoreErrorKind } from './errors.js';
+export { StepContext } from './context.js';
 export { ALU_TABLE } from './alu.js';
 export { BR_CONDITION } from './branch.js';

@@ -63,6 +63,8 @@ export interface RunOptions {
   readonly onStep?: (pc: number, s: CoreState) => void;
   /** Told of every instruction, command and firmware routine (a timing model). */
   readonly meter?: Meter;
+  /** A step context for `s` to reuse (a card running packet after packet saves making one each run). */
+  readonly context?: StepContext;
 }
 
 export interface RunResult {
@@ -92,7 +94,7 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
   const onStep = opts.onStep;
   const meter = opts.meter;
   const counters = opts.counters ?? createCounters();
-  const step = new StepContext(s);
+  const step = opts.context?.s === s ? opts.context : new StepContext(s);
   let pc = opts.startPc ?? s.pc;
   /** Defer slots still to run, the instruction that opened them, and the taken branch's target. */
   let slots = 0;
@@ -101,7 +103,8 @@ export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {
   /** LM pointers still within their write delay (none: the per-step countdown is skipped). */
   let delays = tickDelays(s.lmDelay, false);
   /** Below the lowest firmware address no PC is a routine's (the common case, one compare). */
-  const firmwareFrom = firmware && firmware.size > 0 ? Math.min(...firmware.keys()) : Infinity;
+  let firmwareFrom = Infinity;
+  if (firmware) for (const a of firmware.keys()) if (a < firmwareFrom) firmwareFrom = a;
 
   for (;;) {
     if (slots === 0) {

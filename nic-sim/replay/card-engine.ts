@@ -13,7 +13,7 @@ import { XDP_ACTION_NAMES, XdpAction } from '../../xdp/runtime/helpers/xdp-helpe
 import type { PacketMeta, PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { NfpAction } from '../card/actions.js';
-import { Card } from '../card/card.js';
+import { CARD_MAX_PACKET, Card } from '../card/card.js';
 import type { CardImage } from '../image/index.js';
 import { CardTiming, type CardTimingOptions, type Egress, type PacketTiming } from '../timing/card-timing.js';
 import { cycleTable } from '../timing/cycle-table.js';
@@ -71,7 +71,13 @@ export class CardEngine implements PacketEngine {
   }
 
   admit(rec: CaptureRecord): string | undefined {
+    // A frame the card's packet buffer cannot hold never reaches an engine (it still took its wire time).
+    if (rec.capLen > CARD_MAX_PACKET) {
+      this.timing.arrive(rec.data, rec.origLen);
+      return `longer than the card's ${CARD_MAX_PACKET}-byte packet buffer`;
+    }
     const a = this.timing.arrive(rec.data, rec.origLen);
+    if (rec.origLen > this.profile.packetSplitBytes) this.timing.beyondSplit++;
     if (!this.timing.admit(a.engine, a.t)) return 'ingress_overflow';
     this.arrival = { ...a, origLen: rec.origLen };
     return undefined;

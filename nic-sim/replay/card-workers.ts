@@ -22,6 +22,7 @@ import type { CaptureRecord } from '../../xdp/pcap/capture-record.js';
 import type { BatchOutcome, PacketEngine } from '../../xdp/replay/replay.js';
 import type { PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import type { CardImage } from '../image/index.js';
+import { CARD_MAX_PACKET } from '../card/card.js';
 import type { EngineTotals } from '../timing/card-timing.js';
 import { CardEngine, type CardEngineOptions } from './card-engine.js';
 import type { WorkerOutcome, WorkerPacket, WorkerSetup } from './card-worker.js';
@@ -73,15 +74,25 @@ export class CardWorkers implements PacketEngine {
     const n = this.pool.length;
     const lists: WorkerPacket[][] = this.pool.map(() => []);
     const where: [number, number][] = [];
+    const early: (string | undefined)[] = [];
     for (const rec of recs) {
+      if (rec.capLen > CARD_MAX_PACKET) {
+        this.main.timing.arrive(rec.data, rec.origLen);
+        early.push(`longer than the card's ${CARD_MAX_PACKET}-byte packet buffer`);
+        where.push([-1, -1]);
+        continue;
+      }
+      early.push(undefined);
       const a = this.main.timing.arrive(rec.data, rec.origLen);
+      if (rec.origLen > this.profile.packetSplitBytes) this.main.timing.beyondSplit++;
       const w = a.engine % n;
       where.push([w, lists[w]!.length]);
       lists[w]!.push({ index: rec.index, data: rec.data, engine: a.engine, t: a.t, origLen: rec.origLen });
     }
     const replies = this.call<BatchReply>(lists.map((packets) => (packets.length ? { kind: 'batch', packets } : undefined)));
     for (const r of replies) if (r) for (const [i, t] of r.done) this.timings.set(i, t);
-    return where.map(([w, k]): BatchOutcome => {
+    return where.map(([w, k], j): BatchOutcome => {
+      if (w < 0) return { dropped: early[j]! };
       const o = replies[w]!.outcomes[k]!;
       if ('dropped' in o) return { dropped: o.dropped };
       this.main.timing.observe(o.segs, o.compute);

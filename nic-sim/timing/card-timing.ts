@@ -100,6 +100,8 @@ export class CardTiming {
   offered = 0;
   taken = 0;
   overflow = 0;
+  /** Frames longer than the packet split: the bytes past it are kept outside packet memory (the program cannot reach them). */
+  beyondSplit = 0;
   /** Taken packets by where they left. */
   readonly egress: Record<Egress, number> = { wire: 0, host: 0, none: 0 };
   firstArrival = Infinity;

@@ -108,7 +108,7 @@ function limits(t: Throughput): string {
 }
 
 /** The card replay's figures as the text summary shows them. */
-export function cardLines(f: CardFigures, profile: CardProfile, overflow: number): string[] {
+export function cardLines(f: CardFigures, profile: CardProfile, overflow: number, beyondSplit = 0): string[] {
   const u = f.engineUtilisation;
   const mean = u.length ? u.reduce((a, b) => a + b, 0) / u.length : 0;
   const busiest = u.reduce((b, x, i) => (x > (u[b] ?? -1) ? i : b), 0);
@@ -119,6 +119,7 @@ export function cardLines(f: CardFigures, profile: CardProfile, overflow: number
     `  latency: p50 ${usText(f.latencyNs.p50)}, p99 ${usText(f.latencyNs.p99)}, max ${usText(f.latencyNs.max)}; cycles per packet: mean ${f.cyclesPerPacket.mean}, p99 ${f.cyclesPerPacket.p99} (at ${profile.timing.clockKHz / 1000} MHz)`,
     `  utilisation: engines mean ${pct(mean)} (busiest: engine ${busiest}, ${pct(u[busiest] ?? 0)}); ${Object.entries(f.memoryUtilisation).filter(([, x]) => x > 0).map(([m, x]) => `${m} ${pct(x)}`).join(', ') || 'no memory commands'}; link ${pct(f.linkUtilisation)}`,
     ...Object.entries(f.lockUtilisation).filter(([, x]) => x > 0).map(([m, x]) => `  lock of map ${m}: held ${pct(x)} of the time`),
+    ...(beyondSplit > 0 ? [`  ${beyondSplit} frames longer than the ${profile.packetSplitBytes}-byte packet split: the bytes past it stay outside packet memory, out of the program's reach (moved at the same DMA cost)`] : []),
   ];
 }
 

@@ -323,6 +323,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       latency_mean_ns: cardFig.latencyNs.mean,
       control_messages: card!.mailbox.messages, control_ns: card!.mailbox.busyNs,
       workers: card!.workers,
+      beyond_split: card!.engine.timing.beyondSplit,
     },
   } : hostFig ? {
     throughput_mpps: hostFig.sustained.mpps,
@@ -369,7 +370,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       ...(engineName === 'kernel' && summary.actions.XDP_REDIRECT > 0 ? ['  redirect targets: not known (BPF_PROG_TEST_RUN reports the action only)'] : []),
       ...(summary.captureError ? [`  reading stopped: ${summary.captureError}`] : []),
       `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms of this machine's time (${pps} packets/s${card ? ' simulated' : ''})`,
-      ...(cardFig ? cardLines(cardFig, profile!, droppedTotal) : []),
+      ...(cardFig ? cardLines(cardFig, profile!, card!.engine.timing.overflow, card!.engine.timing.beyondSplit) : []),
       ...(hostFig ? hostLines(hostFig) : []),
       ...(trace.length > 0 && !opts.tracePrintk ? ['trace_printk:', ...trace.slice(0, 20).map((t) => `  packet ${t.packet} cpu ${t.cpu}: ${t.text}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (save them with --trace-printk FILE)`] : [])] : []),
       ...(opts.maps ? ['maps at the end:', formatJson(maps, 2)] : []),

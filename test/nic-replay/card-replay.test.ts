@@ -68,3 +68,18 @@ describe('a card replay equals the host engine', () => {
     expect(card.timing.latencyNs.count).toBe(card.timing.taken);
   });
 });
+
+describe('frames the card cannot take whole', () => {
+  it('a frame longer than the card\'s packet buffer is dropped before the program, counted, never a crash', () => {
+    const { obj, program, name } = offloadable.find((f) => f.name === 'basic_actions.o:xdp_pass_all')!;
+    const card = new CardEngine(jitProgram(obj, program, profile).image, profile, { file: name });
+    const data = new Uint8Array(70_000);
+    const rec = { index: 0, offset: 0, tsSec: 0, tsNsec: 0, capLen: data.length, origLen: data.length, interfaceId: 0, linkType: 1, data };
+    expect(card.admit(rec)).toBe('longer than the card\'s 65535-byte packet buffer');
+    expect(card.timing.offered).toBe(1);
+    const ok = { ...rec, data: new Uint8Array(300), capLen: 300, origLen: 300 };
+    expect(card.admit(ok)).toBeUndefined();
+    expect(card.run(ok.data, 1).actionName).toBe('XDP_PASS');
+    expect(card.timing.beyondSplit).toBe(1);
+  });
+});
