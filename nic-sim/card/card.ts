@@ -9,7 +9,7 @@
  * counters this returns).
  */
 import type { CardProfile } from '../../caps/profile.js';
-import { CoreError, StepContext, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters } from '../core/index.js';
+import { CoreError, StepContext, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters, type RunOptions } from '../core/index.js';
 import type { FirmwareRoutine } from '../core/run.js';
 import type { Meter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
@@ -44,6 +44,11 @@ export interface CardOptions {
   readonly onStep?: (pc: number, s: CoreState) => void;
   /** Told of every instruction, command and firmware call (the timing model, nic-sim/timing/packet-meter.ts). */
   readonly meter?: Meter;
+  /**
+   * Results' bytes are a view of packet memory, valid until the next packet, instead of a
+   * copy (a replay that writes them out at once saves a copy per packet).
+   */
+  readonly viewBytes?: boolean;
 }
 
 export interface PacketMeta {
@@ -63,6 +68,8 @@ export interface CardPacketResult {
   readonly error?: string;
 }
 
+const IDLE: CoreState['mul'] = { k: 'idle' };
+
 /** A GPR in both banks. */
 function setBoth(s: CoreState, n: number, v: number): void {
   s.gprA[n] = v;
@@ -79,6 +86,8 @@ export class Card {
   private dirtyEnd = 0;
   private readonly counters = createCounters();
   private readonly context: StepContext;
+  /** The executor's options, the same for every packet. */
+  private readonly runOptions: RunOptions;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
     this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })));
@@ -94,9 +103,15 @@ export class Card {
       ...(opts.random ? { random: opts.random } : {}),
     });
     this.context = new StepContext(this.state);
+    this.runOptions = {
+      startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters: this.counters, context: this.context,
+      ...(opts.onStep ? { onStep: opts.onStep } : {}),
+      ...(opts.meter ? { meter: opts.meter } : {}),
+      ...(opts.stepLimit !== undefined ? { stepLimit: opts.stepLimit } : {}),
+    };
   }
 
-  /** Run one packet; the result's bytes are a copy. */
+  /** Run one packet; the result's bytes are a copy (a view with `viewBytes`). */
   runPacket(packet: Uint8Array, meta: PacketMeta = {}): CardPacketResult {
     if (packet.length > CARD_MAX_PACKET) {
       throw new XdpError(`${this.opts.file}: a ${packet.length}-byte packet is longer than the card's ${CARD_MAX_PACKET}-byte buffer`);
@@ -110,7 +125,7 @@ export class Card {
     s.lm.fill(0, 0, Math.min(STACK_BYTES, LM_BYTES));
     s.lmDelay.fill(0);
     s.csrRead = undefined;
-    s.mul = { k: 'idle' };
+    if (s.mul.k !== 'idle') s.mul = IDLE;
     // ifindex 1 by default, as the kernel's test run (and the host engine) give.
     setBoth(s, ENTRY_GPR.data, PKT_START);
     setBoth(s, ENTRY_GPR.len, packet.length);
@@ -120,12 +135,7 @@ export class Card {
     const counters = this.counters;
     resetCounters(counters);
     try {
-      run(this.image.insns, s, {
-        startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, counters, context: this.context,
-        ...(this.opts.onStep ? { onStep: this.opts.onStep } : {}),
-        ...(this.opts.meter ? { meter: this.opts.meter } : {}),
-        ...(this.opts.stepLimit !== undefined ? { stepLimit: this.opts.stepLimit } : {}),
-      });
+      run(this.image.insns, s, this.runOptions);
       const action = s.gprA[0] as number;
       return { action, actionName: nfpActionName(action), bytes: this.packetBytes(), counters };
     } catch (e) {
@@ -146,6 +156,6 @@ export class Card {
     const start = this.state.gprA[ENTRY_GPR.data] as number;
     const len = this.state.gprA[ENTRY_GPR.len] as number;
     if (start + len > this.ctm.length) throw new XdpError(`${this.opts.file}: the image left a packet of ${len} bytes at CTM ${start}, outside the packet buffer`);
-    return this.ctm.slice(start, start + len);
+    return this.opts.viewBytes ? this.ctm.subarray(start, start + len) : this.ctm.slice(start, start + len);
   }
 }

@@ -39,10 +39,11 @@ export function createCounters(): RunCounters {
 /** Every count back to zero, in place (a card reuses one set of counters for every packet). */
 export function resetCounters(c: RunCounters): void {
   c.steps = 0;
-  for (const k of CLASSES) c.byClass[k] = 0;
+  const b = c.byClass;
+  b.alu = b.alu_shf = b.ld_field = b.immed = b.br = b.br_byte = b.br_bit = b.br_alu = b.cmd = b.local_csr = b.mul = 0;
   for (const t of CMD_TARGETS.names) {
     const row = c.commands[t];
-    for (const a of CMD_ACTIONS.names) row[a] = 0;
+    row.read32 = row.write32 = row.read8 = row.write8 = row.add32 = row.add64 = 0;
   }
   c.ctxSwaps = 0;
   c.branchesTaken = 0;

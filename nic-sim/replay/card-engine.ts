@@ -32,6 +32,19 @@ export function timingFields(t: PacketTiming): Record<string, number> {
   return { engine: t.engine, thread: t.thread, cycles: t.cycles, sleep_cycles: t.sleep, queued_cycles: Math.round(t.queued * 10) / 10, latency_ns: Math.round(t.latencyNs * 10) / 10 };
 }
 
+/** A packet's result as the replay takes it. */
+class CardResult implements PacketResult {
+  readonly actionName: PacketResult['actionName'];
+  readonly length: number;
+  constructor(readonly action: number, private readonly data: Uint8Array, readonly error?: string) {
+    this.actionName = XDP_ACTION_NAMES[action]!;
+    this.length = data.length;
+  }
+  bytes(): Uint8Array {
+    return this.data;
+  }
+}
+
 export interface CardEngineOptions extends CardTimingOptions {
   /** The image file, for messages. */
   readonly file: string;
@@ -43,31 +56,27 @@ export class CardEngine implements PacketEngine {
   readonly card: Card;
   readonly timing: CardTiming;
   readonly meter: PacketMeter;
-  private arrival: { engine: number; t: number; origLen: number } | undefined;
+  /** The packet `admit` took: its engine, arrival cycle and length on the wire (engine −1: none). */
+  private arrival = { engine: -1, t: 0, origLen: 0 };
 
   constructor(readonly image: CardImage, readonly profile: CardProfile, opts: CardEngineOptions) {
     const table = cycleTable(profile.timing);
-    let meter: PacketMeter | undefined;
-    this.card = new Card(image, profile, {
-      file: opts.file,
-      ...(opts.random ? { random: opts.random } : {}),
-      meter: {
-        step: (pc, insn, taken, defer) => meter!.step(pc, insn, taken, defer),
-        command: (pc, insn) => meter!.command(pc, insn),
-        firmware: (address, s) => meter!.firmware(address, s),
-      },
-    });
-    const maps = this.card.maps;
     const helperAt = new Map(profile.helpers.filter((h) => h.address !== undefined).map((h) => [h.address!, h.id]));
-    meter = new PacketMeter(table, profile.timing, this.card.image.insns.length, helperAt, {
-      count: maps.length,
+    // The meter needs the card's maps and the card its meter: the maps are looked up when a call is priced.
+    const card = (): Card => this.card;
+    this.meter = new PacketMeter(table, profile.timing, image.code.length, helperAt, {
+      get count() {
+        return image.maps.length;
+      },
       mapOfTable: (id) => {
+        const maps = card().maps;
         const index = maps.mapIndexOfTable(id);
         return index === undefined ? undefined : { index, type: maps.defs[index]!.type };
       },
     });
-    this.meter = meter;
-    this.timing = new CardTiming(profile.timing, table, maps.length, opts);
+    // Results' bytes are views of packet memory: the replay writes each out before the next packet runs.
+    this.card = new Card(image, profile, { file: opts.file, ...(opts.random ? { random: opts.random } : {}), meter: this.meter, viewBytes: true });
+    this.timing = new CardTiming(profile.timing, table, this.card.maps.length, opts);
   }
 
   admit(rec: CaptureRecord): string | undefined {
@@ -79,14 +88,19 @@ export class CardEngine implements PacketEngine {
     const a = this.timing.arrive(rec.data, rec.origLen);
     if (rec.origLen > this.profile.packetSplitBytes) this.timing.beyondSplit++;
     if (!this.timing.admit(a.engine, a.t)) return 'ingress_overflow';
-    this.arrival = { ...a, origLen: rec.origLen };
+    const held = this.arrival;
+    held.engine = a.engine;
+    held.t = a.t;
+    held.origLen = rec.origLen;
     return undefined;
   }
 
+  /** One packet; its result's bytes are valid until the next packet runs. */
   run(packet: Uint8Array, index: number, _meta?: PacketMeta): PacketResult {
-    const a = this.arrival ?? { ...this.timing.arrive(packet, packet.length), origLen: packet.length };
-    this.arrival = undefined;
+    let a: { engine: number; t: number; origLen: number } = this.arrival;
+    if (a.engine < 0) a = { ...this.timing.arrive(packet, packet.length), origLen: packet.length };
     const { result, segs, compute } = this.runArrived(packet, index, a);
+    this.arrival.engine = -1;
     this.timing.observe(segs, compute);
     return result;
   }
@@ -105,11 +119,7 @@ export class CardEngine implements PacketEngine {
     const tail = a.origLen - packet.length;
     const m = this.meter;
     this.timing.toEngine(a.engine, index, a.t, a.origLen, { segs, compute: m.compute, sleep: m.sleep, commands: m.commands, locks: m.locks }, egress, r.bytes.length + Math.max(tail, 0));
-    const bytes = r.bytes;
-    return {
-      result: { action, actionName: XDP_ACTION_NAMES[action]!, length: bytes.length, bytes: () => bytes, ...(r.error ? { error: r.error } : {}) },
-      segs, compute: m.compute,
-    };
+    return { result: new CardResult(action, r.bytes, r.error), segs, compute: m.compute };
   }
 
   traceFields(index: number): Record<string, unknown> | undefined {

@@ -35,9 +35,10 @@ export interface WorkerPacket {
   readonly origLen: number;
 }
 
+/** A packet's outcome; a run packet's bytes are `length` bytes at `at` of its batch's `bytes`. */
 export type WorkerOutcome =
   | { readonly dropped: string }
-  | { readonly action: number; readonly actionName: string; readonly bytes: Uint8Array; readonly error?: string; readonly segs: readonly number[]; readonly compute: number };
+  | { readonly action: number; readonly at: number; readonly length: number; readonly error?: string; readonly segs: readonly number[]; readonly compute: number };
 
 const setup = workerData as WorkerSetup;
 const engine = new CardEngine(decodeImage(setup.image, setup.file), setup.profile, {
@@ -55,12 +56,23 @@ function reply(message: unknown): void {
 parentPort!.on('message', (msg: { kind: 'batch'; packets: WorkerPacket[] } | { kind: 'finish' }) => {
   try {
     if (msg.kind === 'batch') {
+      // The packets' bytes go back in one buffer (one allocation a batch, not one a packet).
+      let bytes = new Uint8Array(msg.packets.reduce((n, p) => n + p.data.length, 0) + 4096);
+      let used = 0;
       const outcomes: WorkerOutcome[] = msg.packets.map((p) => {
         if (!engine.timing.admit(p.engine, p.t)) return { dropped: 'ingress_overflow' };
         const { result, segs, compute } = engine.runArrived(p.data, p.index, p);
-        return { action: result.action, actionName: result.actionName, bytes: result.bytes(), ...(result.error ? { error: result.error } : {}), segs, compute };
+        const out = result.bytes();
+        if (used + out.length > bytes.length) {
+          const grown = new Uint8Array(2 * (used + out.length));
+          grown.set(bytes.subarray(0, used));
+          bytes = grown;
+        }
+        bytes.set(out, used);
+        used += out.length;
+        return { action: result.action, at: used - out.length, length: out.length, ...(result.error ? { error: result.error } : {}), segs, compute };
       });
-      reply({ outcomes, done: engine.timing.drainDone().map(([i, t]) => [i, timingFields(t)]) });
+      reply({ outcomes, bytes: bytes.subarray(0, used), done: engine.timing.drainDone().map(([i, t]) => [i, timingFields(t)]) });
     } else {
       engine.finish();
       reply({

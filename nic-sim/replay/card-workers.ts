@@ -21,6 +21,7 @@ import { XdpError } from '../../xdp/errors.js';
 import type { CaptureRecord } from '../../xdp/pcap/capture-record.js';
 import type { BatchOutcome, PacketEngine } from '../../xdp/replay/replay.js';
 import type { PacketResult } from '../../xdp/runtime/xdp-machine.js';
+import { XDP_ACTION_NAMES } from '../../xdp/runtime/helpers/xdp-helpers.js';
 import type { CardImage } from '../image/index.js';
 import { CARD_MAX_PACKET } from '../card/card.js';
 import type { EngineTotals } from '../timing/card-timing.js';
@@ -38,6 +39,7 @@ function workerScript(): string {
 
 interface BatchReply {
   readonly outcomes: readonly WorkerOutcome[];
+  readonly bytes: Uint8Array;
   readonly done: readonly [number, Record<string, number>][];
   readonly error?: string;
 }
@@ -96,8 +98,8 @@ export class CardWorkers implements PacketEngine {
       const o = replies[w]!.outcomes[k]!;
       if ('dropped' in o) return { dropped: o.dropped };
       this.main.timing.observe(o.segs, o.compute);
-      const bytes = o.bytes;
-      const result: PacketResult = { action: o.action, actionName: o.actionName as PacketResult['actionName'], length: bytes.length, bytes: () => bytes, ...(o.error ? { error: o.error } : {}) };
+      const bytes = replies[w]!.bytes.subarray(o.at, o.at + o.length);
+      const result: PacketResult = { action: o.action, actionName: XDP_ACTION_NAMES[o.action]!, length: bytes.length, bytes: () => bytes, ...(o.error ? { error: o.error } : {}) };
       return { result };
     });
   }

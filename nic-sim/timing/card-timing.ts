@@ -173,7 +173,8 @@ export class CardTiming {
 
   /** What the capacity estimate keeps of a taken packet's work (fed in packet order). */
   observe(segs: WorkSegments, compute: number): void {
-    if (this.sample.length < SAMPLE_JOBS) this.sample.push(segs.slice());
+    if (this.sample.length < SAMPLE_JOBS) this.sample.push(segs);
+    // The saturated engine reads a job's segments only (it is given its ready time).
     this.saturated.pushSaturated({ id: 0, arrival: 0, ready: 0, segs });
     this.cyclesPerPacket.add(compute);
   }
@@ -187,7 +188,8 @@ export class CardTiming {
     if (egress === 'host') this.pcieBits += 8 * outBytes;
     this.egress[egress]++;
     const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
-    const job: CardJob = { id, arrival: t, ready: t + this.dmaCycles(inBytes), segs: work.segs.slice(), compute: work.compute, sleep: work.sleep, egress: out };
+    // The meter starts a new segment list for every packet: this one is the packet's to keep.
+    const job: CardJob = { id, arrival: t, ready: t + this.dmaCycles(inBytes), segs: work.segs, compute: work.compute, sleep: work.sleep, egress: out };
     this.engines[engine]!.push(job);
   }
 

@@ -213,6 +213,8 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   };
   /** Engines that take packets in batches (worker threads): records wait here, then go in order. */
   const batch: CaptureRecord[] | undefined = engine.runBatch ? [] : undefined;
+  let arena = new Uint8Array(0);
+  let arenaUsed = 0;
   const flushBatch = () => {
     if (!batch || batch.length === 0) return;
     const outcomes = engine.runBatch!(batch);
@@ -243,8 +245,15 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
         continue;
       }
       if (batch !== undefined) {
-        // The record's bytes are a view into the reader's window: a batch keeps its own copy.
-        batch.push({ ...rec, data: rec.data.slice() });
+        // The record's bytes are a view into the reader's window: a batch keeps its own copy, in
+        // one buffer a batch (allocating one array a packet costs more than the copy).
+        if (arenaUsed + rec.capLen > arena.length) {
+          arena = new Uint8Array(Math.max(1 << 20, rec.capLen));
+          arenaUsed = 0;
+        }
+        arena.set(rec.data, arenaUsed);
+        batch.push({ ...rec, data: arena.subarray(arenaUsed, arenaUsed + rec.capLen) });
+        arenaUsed += rec.capLen;
         if (batch.length >= BATCH) flushBatch();
         continue;
       }
