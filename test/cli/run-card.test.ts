@@ -159,6 +159,12 @@ describe('offload run on the card', () => {
       expect(r.err, args.join(' ')).toMatch(err);
     }
     const dir = mkdtempSync(join(tmpdir(), 'run-card-'));
+    // Outputs that cannot be written are named before anything runs, and nothing is left behind.
+    for (const [opt, path] of [['--report', '/proc/offload-report.html'], ['--out', '/proc/offload-out']] as const) {
+      const r = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', pcap('mixed'), opt, path);
+      expect([r.code, r.out], opt).toEqual([1, '']);
+      expect(r.err, opt).toMatch(new RegExp(`^offload: ${path}: cannot (be|create)`));
+    }
     const raw = join(dir, 'raw.pcap');
     const header = Buffer.alloc(24);
     header.writeUInt32LE(0xa1b2c3d4, 0);
