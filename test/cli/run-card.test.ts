@@ -7,15 +7,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../offload/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { FIXTURE_OBJ, REPO } from '../support/paths.js';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
+const run = runCli;
 
 const obj = (n: string) => join(FIXTURE_OBJ, `${n}.o`);
 const pcap = (n: string) => join(REPO, 'fixtures', 'pcap', `${n}.pcap`);

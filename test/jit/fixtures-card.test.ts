@@ -10,7 +10,7 @@
  * fragments as the kernel's test run does, the card holds them whole.
  */
 import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveProfile } from '../../caps/load-profile.js';
 import { Card } from '../../nic-sim/card/card.js';
@@ -19,16 +19,15 @@ import { decodeImage, encodeImage } from '../../nic-sim/image/index.js';
 import { buildImage } from '../../offload/jit/image-writer.js';
 import { jitProgram } from '../../offload/jit/jit-program.js';
 import { translate } from '../../offload/jit/translate.js';
-import { decideOffload } from '../../offload/rules/decide.js';
 import { bytesDifference, mapsDifference } from '../../offload/validate/compare.js';
-import { loadObjectFile, findPrograms } from '../../xdp/object/load-object.js';
 import { openCapture } from '../../xdp/pcap/capture.js';
 import { XDP_MAX_DATA } from '../../xdp/runtime/xdp-buff.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
 import { XDP_TEST_RUN_MIN_BYTES, kernelAvailable, loadObjectIntoKernel } from '../../xdp/kernel/kernel-oracle.js';
 import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engine.js';
 import { release as kernelRelease } from 'node:os';
-import { REPO, fixtureObjects } from '../support/paths.js';
+import { REPO } from '../support/paths.js';
+import { offloadableFixtures } from '../support/offloadable.js';
 
 const { profile } = resolveProfile('nfp-4000');
 const PCAP_DIR = join(REPO, 'fixtures', 'pcap');
@@ -36,12 +35,7 @@ const packets: Uint8Array[] = readdirSync(PCAP_DIR).filter((f) => f.endsWith('.p
   .flatMap((f) => [...openCapture(join(PCAP_DIR, f))].map((r) => r.data.slice()))
   .filter((p) => p.length <= XDP_MAX_DATA);
 
-const offloadable = fixtureObjects().flatMap((file) => {
-  const obj = loadObjectFile(file);
-  return findPrograms(obj)
-    .filter((p) => decideOffload(obj, p, profile, { privileged: true }).verdict === 'offload')
-    .map((program) => ({ name: `${basename(file)}:${program.name}`, obj, program }));
-});
+const offloadable = offloadableFixtures(profile);
 
 describe('offloadable fixtures: the card executor and the host interpreter agree packet by packet', () => {
   it('there are offloadable fixtures and captures to run them on', () => {

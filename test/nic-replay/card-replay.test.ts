@@ -17,13 +17,12 @@ import { readCardMaps } from '../../nic-sim/cmsg/host-maps.js';
 import { CardMailbox } from '../../nic-sim/cmsg/mailbox.js';
 import { CardEngine } from '../../nic-sim/replay/card-engine.js';
 import { jitProgram } from '../../offload/jit/jit-program.js';
-import { decideOffload } from '../../offload/rules/decide.js';
 import { dumpMaps } from '../../xdp/maps/map-json.js';
-import { findPrograms, loadObjectFile } from '../../xdp/object/load-object.js';
 import { replayCapture } from '../../xdp/replay/replay.js';
 import { seededRandom } from '../../xdp/runtime/helpers/helper-env.js';
 import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
-import { REPO, fixtureObjects } from '../support/paths.js';
+import { REPO } from '../support/paths.js';
+import { offloadableFixtures } from '../support/offloadable.js';
 
 const { profile } = resolveProfile('nfp-4000');
 const PCAP_DIR = join(REPO, 'fixtures', 'pcap');
@@ -31,12 +30,7 @@ const captures = readdirSync(PCAP_DIR).filter((f) => f.endsWith('.pcap') && f !=
 const dir = mkdtempSync(join(tmpdir(), 'card-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const offloadable = fixtureObjects().flatMap((file) => {
-  const obj = loadObjectFile(file);
-  return findPrograms(obj)
-    .filter((p) => decideOffload(obj, p, profile, { privileged: true }).verdict === 'offload')
-    .map((program) => ({ name: `${basename(file)}:${program.name}`, obj, program }));
-});
+const offloadable = offloadableFixtures(profile);
 
 describe('a card replay equals the host engine', () => {
   it('there are offloadable fixtures and captures', () => {
