@@ -9,7 +9,8 @@
  * counters this returns).
  */
 import type { CardProfile } from '../../caps/profile.js';
-import { CoreError, StepContext, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters, type RunOptions } from '../core/index.js';
+import { CoreError, DEFAULT_STEP_LIMIT, StepContext, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters, type RunOptions } from '../core/index.js';
+import { compileProgram, type CompiledRun } from '../core/compile.js';
 import type { FirmwareRoutine } from '../core/run.js';
 import type { Meter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
@@ -49,6 +50,12 @@ export interface CardOptions {
    * copy (a replay that writes them out at once saves a copy per packet).
    */
   readonly viewBytes?: boolean;
+  /**
+   * `compiled` (the default): the image as generated JavaScript (nic-sim/core/compile.ts)
+   * where it compiles, else the interpreter; `interpreter`: always the interpreter. With
+   * `onStep` the interpreter runs, as only it stops before each instruction.
+   */
+  readonly executor?: 'compiled' | 'interpreter';
 }
 
 export interface PacketMeta {
@@ -88,6 +95,9 @@ export class Card {
   private readonly context: StepContext;
   /** The executor's options, the same for every packet. */
   private readonly runOptions: RunOptions;
+  /** The image compiled, when it is run that way. */
+  private readonly compiled: CompiledRun | undefined;
+  private readonly meter: Meter | null;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
     this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })));
@@ -109,6 +119,18 @@ export class Card {
       ...(opts.meter ? { meter: opts.meter } : {}),
       ...(opts.stepLimit !== undefined ? { stepLimit: opts.stepLimit } : {}),
     };
+    this.meter = opts.meter ?? null;
+    if ((opts.executor ?? 'compiled') === 'compiled' && opts.onStep === undefined) {
+      const c = compileProgram(this.image.insns, {
+        startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT,
+      });
+      if ('run' in c) this.compiled = c.run;
+    }
+  }
+
+  /** Whether packets run as compiled JavaScript (else on the interpreter). */
+  get isCompiled(): boolean {
+    return this.compiled !== undefined;
   }
 
   /** Run one packet; the result's bytes are a copy (a view with `viewBytes`). */
@@ -135,7 +157,8 @@ export class Card {
     const counters = this.counters;
     resetCounters(counters);
     try {
-      run(this.image.insns, s, this.runOptions);
+      if (this.compiled) this.compiled(s, counters, this.meter, this.context);
+      else run(this.image.insns, s, this.runOptions);
       const action = s.gprA[0] as number;
       return { action, actionName: nfpActionName(action), bytes: this.packetBytes(), counters };
     } catch (e) {

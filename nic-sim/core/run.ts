@@ -39,7 +39,7 @@ import { CoreError } from './errors.js';
 import { mulOpen } from './mul.js';
 import { applyPostMods } from './operands.js';
 import type { Meter } from './meter.js';
-import type { CoreState } from './state.js';
+import { tickDelays, type CoreState } from './state.js';
 
 /** A firmware routine: runs natively on the calling thread's state (and its LM / memories). */
 export type FirmwareRoutine = (s: CoreState) => void;
@@ -76,16 +76,6 @@ export interface RunResult {
 /** The one instruction `local_csr_rd` may be followed by: `immed[dst, 0]`. */
 const isCsrImmed = (i: Insn): boolean =>
   i.cls === 'immed' && i.width === 'all' && !i.invert && i.shift === 0 && i.value === 0;
-
-/** Count every LM pointer's write delay down by one (unless `tick` is false); how many are still pending. */
-function tickDelays(d: Uint8Array, tick = true): number {
-  let pending = 0;
-  for (let k = 0; k < d.length; k++) {
-    if (tick && (d[k] as number) > 0) d[k]--;
-    if ((d[k] as number) > 0) pending++;
-  }
-  return pending;
-}
 
 export function run(program: readonly Insn[], s: CoreState, opts: RunOptions = {}): RunResult {
   const endPc = opts.endPc ?? program.length;

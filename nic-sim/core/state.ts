@@ -94,3 +94,13 @@ export function createCoreState(opts: CoreStateOptions = {}): CoreState {
     pc: 0,
   };
 }
+
+/** Count every LM pointer's write delay down by one (unless `tick` is false); how many are still pending. */
+export function tickDelays(d: Uint8Array, tick = true): number {
+  let pending = 0;
+  for (let k = 0; k < d.length; k++) {
+    if (tick && (d[k] as number) > 0) d[k]--;
+    if ((d[k] as number) > 0) pending++;
+  }
+  return pending;
+}

@@ -1,0 +1,303 @@
+/**
+ * The card-core executor as generated JavaScript: one function per image, a `switch`
+ * over the PC with each instruction's semantics written out for its operands (the
+ * ALU operation, shift, byte mask, immediate and registers fixed at compile time), so
+ * that a packet pays neither the interpreter's decoding nor its per-step checks. What
+ * it computes, counts and reports to a meter is exactly what `run` (run.ts) does — the
+ * tests hold both to each other, instruction class by instruction class.
+ *
+ * Written out: alu, alu_shf with an immediate shift, ld_field, immed, br, br_byte,
+ * br_bit; operands in GPRs, transfer registers, immediates and LM without
+ * post-modification. Everything else — memory commands, local_csr writes, br_alu, LM
+ * post-modification, indirect shifts — runs through the interpreter's own code for that
+ * one instruction, so there is one definition of its semantics and its errors. Images
+ * that use what cannot be decided statically here (multiplies, local_csr_rd, defer
+ * slots that hold branches or swaps or reach the end or a firmware address) are not
+ * compiled: `compileProgram` says why and the caller runs the interpreter.
+ *
+ * The generated source holds only numbers and names this generator made (register
+ * indices, constants, labels); nothing of the image is pasted in as text.
+ */
+import type { AluInsn, AluShfInsn, BrBitInsn, BrByteInsn, BrInsn, ImmedInsn, Insn, InsnOf, LdFieldInsn } from '../isa/instructions.js';
+import { logicalOperands } from '../isa/instructions.js';
+import type { Dst, Src } from '../isa/operands.js';
+import { MAX_TARGET } from '../isa/tables.js';
+import type { BranchOutcome } from './branch.js';
+import { EXEC, isBranch, type ExecFn } from './classes.js';
+import type { StepContext } from './context.js';
+import { insnText } from './context.js';
+import type { RunCounters } from './counters.js';
+import { CoreError } from './errors.js';
+import { byteMaskBits } from './ld-field.js';
+import type { Meter } from './meter.js';
+import { applyPostMods } from './operands.js';
+import type { FirmwareRoutine } from './run.js';
+import { RETURN_GPR_B } from './run.js';
+import { shift } from './shifter.js';
+import { tickDelays, type CoreState } from './state.js';
+
+export interface CompileOptions {
+  readonly startPc: number;
+  readonly endPc: number;
+  readonly firmware: ReadonlyMap<number, FirmwareRoutine>;
+  readonly stepLimit: number;
+}
+
+/** A compiled image: runs one packet on a state from its start address to its end address. */
+export type CompiledRun = (s: CoreState, counters: RunCounters, meter: Meter | null, context: StepContext) => void;
+
+const u = (n: number): string => String(n >>> 0);
+
+/** Why an image cannot be compiled, or undefined when it can. */
+function unsupported(program: readonly Insn[], o: CompileOptions): string | undefined {
+  for (let pc = 0; pc < program.length; pc++) {
+    const i = program[pc];
+    if (i === undefined) continue;
+    if (i.cls === 'mul') return `pc ${pc}: multiply sequences`;
+    if (i.cls === 'local_csr' && !i.write) return `pc ${pc}: local_csr_rd`;
+    const defer = isBranch(i) ? (i as { defer: number }).defer : i.cls === 'cmd' && i.ctxSwap ? i.defer : 0;
+    for (let k = 1; k <= defer; k++) {
+      const slot = program[pc + k];
+      if (slot === undefined || pc + k === o.endPc || o.firmware.has(pc + k)) return `pc ${pc}: a defer slot outside the code`;
+      if (isBranch(slot) || (slot.cls === 'cmd' && slot.ctxSwap)) return `pc ${pc}: a branch or swap in a defer slot`;
+    }
+  }
+  return undefined;
+}
+
+/** Source text of reading an operand (LM: the word at its pointer, little endian). */
+function src(op: Src): string {
+  switch (op.k) {
+    case 'gpr': return `${op.bank === 'a' ? 'A' : 'B'}[${op.n}]`;
+    case 'xfer': return `XI[${op.n}]`;
+    case 'imm': return u(op.value);
+    case 'lm': return `LMV.getUint32((LMA[${op.index}] & 0xffc) | ${op.off * 4}, true)`;
+  }
+}
+
+/** Statements writing `v` (an expression) to a destination. */
+function dst(op: Dst, v: string): string {
+  switch (op.k) {
+    case 'gpr':
+      if (op.bank === 'a') return `A[${op.n}] = ${v};`;
+      if (op.bank === 'b') return `B[${op.n}] = ${v};`;
+      return `w = ${v}; A[${op.n}] = w; B[${op.n}] = w;`;
+    case 'xfer': return `XO[${op.n}] = ${v};`;
+    case 'lm': return `LMV.setUint32((LMA[${op.index}] & 0xffc) | ${op.off * 4}, (${v}) >>> 0, true);`;
+    case 'none': return '';
+  }
+}
+
+/** LM pointers an instruction's operands use (without post-modification: others run interpreted). */
+function lmUses(ops: readonly (Src | Dst)[]): number[] {
+  return [...new Set(ops.filter((op): op is Extract<Src, { k: 'lm' }> => op.k === 'lm').map((op) => op.index))];
+}
+
+const postModified = (ops: readonly (Src | Dst)[]): boolean => ops.some((op) => op.k === 'lm' && op.post !== 'none');
+
+const ALU: Readonly<Record<AluInsn['op'], (l: string, r: string) => string>> = {
+  none: (_l, r) => `v = ${r}; c = false; o = false;`,
+  not: (_l, r) => `v = (~${r}) >>> 0; c = false; o = false;`,
+  add: (l, r) => `t = ${l} + ${r}; v = t >>> 0; c = t > 0xffffffff; t = (${l} | 0) + (${r} | 0); o = t > 0x7fffffff || t < -0x80000000;`,
+  add_c: (l, r) => `k = F.c ? 1 : 0; t = ${l} + ${r} + k; v = t >>> 0; c = t > 0xffffffff; t = (${l} | 0) + (${r} | 0) + k; o = t > 0x7fffffff || t < -0x80000000;`,
+  add_2b: (l, r) => `t = (${l} & 0xffff) + (${r} & 0xffff); v = t & 0xffff; c = t > 0xffff; o = false;`,
+  sub: (l, r) => `t = ${l} - ${r}; v = t >>> 0; c = t >= 0; t = (${l} | 0) - (${r} | 0); o = t > 0x7fffffff || t < -0x80000000;`,
+  sub_c: (l, r) => `k = F.c ? 0 : 1; t = ${l} - ${r} - k; v = t >>> 0; c = t >= 0; t = (${l} | 0) - (${r} | 0) - k; o = t > 0x7fffffff || t < -0x80000000;`,
+  and: (l, r) => `v = (${l} & ${r}) >>> 0; c = false; o = false;`,
+  and_not_a: (l, r) => `v = (~${l} & ${r}) >>> 0; c = false; o = false;`,
+  and_not_b: (l, r) => `v = (${l} & ~${r}) >>> 0; c = false; o = false;`,
+  or: (l, r) => `v = (${l} | ${r}) >>> 0; c = false; o = false;`,
+  xor: (l, r) => `v = (${l} ^ ${r}) >>> 0; c = false; o = false;`,
+};
+
+function alu(i: AluInsn): string {
+  const [lo, ro] = logicalOperands(i);
+  // Operands are read before anything is written (into locals), as the interpreter reads them.
+  return `l = ${src(lo)}; r = ${src(ro)}; ${ALU[i.op]('l', 'r')} F.z = v === 0; F.n = (v >>> 31) === 1; F.c = c; F.v = o; s.prevA = ${i.swap ? 'r' : 'l'}; s.prevResult = v; ${dst(i.dst, 'v')}`;
+}
+
+function aluShf(i: AluShfInsn): string {
+  const [lo, ro] = logicalOperands(i);
+  const n = i.shift as number;
+  const fill = i.op === 'ashr' ? '(s.prevResult >>> 31) === 1' : 'false';
+  const shifted = i.sc === 'shl' ? (n === 0 ? 'r' : `((r << ${n}) >>> 0)`) : `SH(${JSON.stringify(i.sc)}, l, r, ${n}, ${fill})`;
+  const result = i.op === 'and' ? `((l & ${shifted}) >>> 0)` : i.op === 'or' ? `((l | ${shifted}) >>> 0)` : shifted;
+  return `l = ${src(lo)}; r = ${src(ro)}; v = ${result}; ${dst(i.dst, 'v')}`;
+}
+
+function ldField(i: LdFieldInsn): string {
+  const [lo, ro] = logicalOperands(i);
+  const mask = byteMaskBits(i.byteMask);
+  const shifted = `SH(${JSON.stringify(i.sc)}, 0, r, ${i.shift}, false)`;
+  const into: Dst = lo.k === 'gpr' && i.wrBoth ? { k: 'gpr', bank: 'ab', n: lo.n } : (lo as Dst);
+  return `l = ${src(lo)}; r = ${src(ro)}; v = ((${shifted} & ${mask}) | ${i.zero ? '0' : `(l & ${u(~mask)})`}) >>> 0; ${dst(into, 'v')}`;
+}
+
+/** immed's value merged into `old` (the interpreter's `merged`, immed.ts), as an expression. */
+function mergedExpr(i: ImmedInsn, old: string): string {
+  const sh = 8 * i.shift;
+  if (i.width === 'all') return u(i.invert ? ~(i.value << sh) : i.value << sh);
+  const field = i.width === 'word' ? 0xffff : 0xff;
+  const v = (i.invert ? ~i.value & field : i.value & field) << sh;
+  return `((${old} & ${u(~(field << sh))}) | ${u(v)}) >>> 0`;
+}
+
+function immed(i: ImmedInsn): string {
+  const d = i.dst;
+  if (i.width !== 'all' && d.k === 'gpr' && d.bank === 'ab') {
+    return `v = ${mergedExpr(i, `A[${d.n}]`)}; B[${d.n}] = ${mergedExpr(i, `B[${d.n}]`)}; A[${d.n}] = v; s.prevResult = v;`;
+  }
+  const old = i.width === 'all' ? '0'
+    : d.k === 'gpr' ? `${d.bank === 'b' ? 'B' : 'A'}[${d.n}]`
+      : d.k === 'xfer' ? `XO[${d.n}]` : d.k === 'lm' ? src({ k: 'lm', index: d.index, off: d.off, post: 'none' }) : '0';
+  return `v = ${mergedExpr(i, old)}; s.prevResult = v; ${dst(d, 'v')}`;
+}
+
+const COND: Readonly<Record<BrInsn['cond'], string>> = {
+  eq: 'F.z', ne: '!F.z', mi: 'F.n', pl: '!F.n', hs: 'F.c', lo: '!F.c', vs: 'F.v', vc: '!F.v', ge: 'F.n === F.v', lt: 'F.n !== F.v', always: 'true',
+};
+
+function branch(i: BrInsn | BrByteInsn | BrBitInsn): string {
+  const cond = i.cls === 'br' ? COND[i.cond]
+    : i.cls === 'br_byte' ? `(((${src(i.src)} >>> ${8 * i.byte}) & 0xff) === ${i.value}) === ${i.equal}`
+      : `(((${src(i.src)} >>> ${i.bit}) & 1) === 1) === ${i.set}`;
+  return `br = true; taken = ${cond}; target = ${i.target}; defer = ${i.defer};`;
+}
+
+/** The instruction's own statements, or undefined when it runs interpreted. */
+function fast(i: Insn): string | undefined {
+  switch (i.cls) {
+    case 'alu': return postModified([i.a, i.b, i.dst]) ? undefined : alu(i);
+    case 'alu_shf': return i.shift === 'indirect' || postModified([i.a, i.b, i.dst]) ? undefined : aluShf(i);
+    case 'ld_field': {
+      const [lo] = logicalOperands(i);
+      return lo.k === 'imm' || postModified([i.a, i.b]) ? undefined : ldField(i);
+    }
+    case 'immed': return i.dst.k === 'lm' && i.dst.post !== 'none' ? undefined : immed(i);
+    case 'br': return branch(i);
+    case 'br_byte': case 'br_bit': return postModified([i.src]) ? undefined : branch(i);
+    default: return undefined;
+  }
+}
+
+function operandsOf(i: Insn): (Src | Dst)[] {
+  switch (i.cls) {
+    case 'alu': case 'alu_shf': return [i.a, i.b, i.dst];
+    case 'ld_field': return [i.a, i.b];
+    case 'immed': return [i.dst];
+    case 'br_byte': case 'br_bit': return [i.src];
+    default: return [];
+  }
+}
+
+/** The case of one instruction: its work, its counters, and what follows it. */
+function caseOf(pc: number, i: Insn): string {
+  const own = fast(i);
+  const interpreted = i.cls === 'cmd' || i.cls === 'br_alu' || i.cls === 'local_csr'
+    ? `o2 = slow(${pc}); ${i.cls === 'br_alu' ? 'br = true; taken = o2.taken; target = o2.target; defer = o2.defer;' : ''}${i.cls === 'local_csr' ? ' dl = 1;' : ''}`
+    : 'o2 = slow(PC); if (o2 !== undefined) { br = true; taken = o2.taken; target = o2.target; defer = o2.defer; }'.replace('PC', String(pc));
+  // An LM operand within its pointer's write delay is an error the interpreter raises (and words).
+  const lms = own === undefined ? [] : lmUses(operandsOf(i));
+  const body = own === undefined ? interpreted
+    : lms.length ? `if (${lms.map((n) => `D[${n}] !== 0`).join(' || ')}) { ${interpreted} } else { ${own} }` : own;
+  const cmd = i.cls === 'cmd'
+    ? ` CM.${i.target}.${i.action}++;${i.ctxSwap ? ` C.ctxSwaps++;${i.defer > 0 ? ` sw = ${i.defer};` : ''}` : ''}`
+    : '';
+  return `case ${pc}: { ${body} BC.${i.cls}++;${cmd} break; }`;
+}
+
+/**
+ * The image compiled, or why it cannot be (the caller then runs the interpreter).
+ * `program[pc]` is the instruction at address pc.
+ */
+export function compileProgram(program: readonly Insn[], o: CompileOptions): { run: CompiledRun } | { unsupported: string } {
+  const why = unsupported(program, o);
+  if (why !== undefined) return { unsupported: why };
+  const cases: string[] = [];
+  for (let pc = 0; pc < program.length; pc++) {
+    const i = program[pc];
+    if (i !== undefined && pc !== o.endPc) cases.push(caseOf(pc, i));
+  }
+  let firmwareFrom = Infinity;
+  for (const a of o.firmware.keys()) if (a < firmwareFrom) firmwareFrom = a;
+  const source = `"use strict";
+return function compiledRun(s, C, M, ctx) {
+  const A = s.gprA, B = s.gprB, XI = s.xferIn, XO = s.xferOut, LMA = s.lmAddr, D = s.lmDelay, F = s.flags;
+  const LMV = new DataView(s.lm.buffer, s.lm.byteOffset, s.lm.byteLength);
+  const BC = C.byClass, CM = C.commands;
+  const slow = (pc) => interpret(ctx, pc);
+  let pc = ${o.startPc}, slots = 0, pend = -1, dl = tick(D, false);
+  let l = 0, r = 0, v = 0, w = 0, t = 0, k = 0, c = false, o = false, o2 = undefined;
+  let br = false, taken = false, target = 0, defer = 0, sw = 0;
+  for (;;) {
+    if (slots === 0) {
+      if (pc >= ${Number.isFinite(firmwareFrom) ? firmwareFrom : 'Infinity'}) {
+        const routine = FW.get(pc);
+        if (routine !== undefined) {
+          const ret = B[${RETURN_GPR_B}];
+          if (M !== null) M.firmware(pc, s);
+          routine(s);
+          C.firmwareCalls++;
+          if (ret > ${MAX_TARGET}) badReturn(pc, ret);
+          pc = ret;
+          continue;
+        }
+      }
+      if (pc === ${o.endPc}) break;
+    } else if (pc === ${o.endPc} || FW.has(pc)) {
+      badSlot(pc);
+    }
+    if (C.steps >= ${o.stepLimit}) stepLimit(pc);
+    br = false; taken = false; defer = 0; sw = 0;
+    switch (pc) {
+      ${cases.join('\n      ')}
+      default: badPc(pc, slots);
+    }
+    if (dl !== 0) dl = tick(D, true);
+    C.steps++;
+    let next = pc + 1;
+    if (slots > 0) {
+      slots--;
+      if (slots === 0 && pend >= 0) { next = pend; pend = -1; }
+    }
+    if (M !== null) { M.step(pc, I[pc], br && taken, defer); if (I[pc].cls === 'cmd') M.command(pc, I[pc]); }
+    if (br) {
+      if (taken) C.branchesTaken++;
+      if (defer > 0) { slots = defer; pend = taken ? target : -1; }
+      else if (taken) next = target;
+    } else if (sw > 0) {
+      slots = sw;
+    }
+    pc = next;
+  }
+  s.pc = pc;
+};`;
+  const limit = o.stepLimit;
+  const endPc = o.endPc;
+  /** One instruction as the interpreter runs it (its control flow is the compiled loop's). */
+  const interpret = (ctx: StepContext, pc: number): BranchOutcome | undefined => {
+    const insn = program[pc]!;
+    const x = ctx.at(pc, insn);
+    const out = (EXEC[insn.cls] as ExecFn<Insn['cls']>)(x, insn as InsnOf<Insn['cls']>) as BranchOutcome | undefined;
+    applyPostMods(x);
+    return out;
+  };
+  const helpers = {
+    interpret, tick: tickDelays, SH: shift, FW: o.firmware, I: program,
+    badReturn: (pc: number, ret: number): never => {
+      throw new CoreError('bad-pc', `firmware routine at ${pc} returns to 0x${ret.toString(16)}, above 0x${MAX_TARGET.toString(16)}`, pc, '');
+    },
+    badSlot: (pc: number): never => {
+      throw new CoreError('hazard', `a defer slot reaches ${pc === endPc ? 'the end address' : 'a firmware address'}`, pc, '');
+    },
+    badPc: (pc: number, slots: number): never => {
+      throw new CoreError('bad-pc', `pc is outside the program (${program.length} instructions)${slots > 0 ? ' in a defer slot' : ''}`, pc, '');
+    },
+    stepLimit: (pc: number): never => {
+      throw new CoreError('step-limit', `step limit of ${limit} instructions reached before the end address ${endPc}`, pc, insnText(program[pc]));
+    },
+  };
+  const make = new Function(...Object.keys(helpers), source) as (...args: unknown[]) => CompiledRun;
+  return { run: make(...Object.values(helpers)) };
+}
+
