@@ -139,8 +139,10 @@ export class Card {
       throw new XdpError(`${this.opts.file}: a ${packet.length}-byte packet is longer than the card's ${CARD_MAX_PACKET}-byte buffer`);
     }
     const s = this.state;
-    this.ctm.fill(0, 0, this.dirtyEnd);
+    // Packet memory as the last packet left it is cleared where the new packet does not cover it.
+    this.ctm.fill(0, 0, PKT_START);
     this.ctm.set(packet, PKT_START);
+    if (this.dirtyEnd > PKT_START + packet.length) this.ctm.fill(0, PKT_START + packet.length, this.dirtyEnd);
     this.dirtyEnd = PKT_START + packet.length;
     s.gprA.fill(0);
     s.gprB.fill(0);
@@ -160,6 +162,9 @@ export class Card {
       if (this.compiled) this.compiled(s, counters, this.meter, this.context);
       else run(this.image.insns, s, this.runOptions);
       const action = s.gprA[0] as number;
+      // A packet the program grew (bpf_xdp_adjust_tail) leaves bytes past its start length to clear next time.
+      const end = (s.gprA[ENTRY_GPR.data] as number) + (s.gprA[ENTRY_GPR.len] as number);
+      if (end > this.dirtyEnd) this.dirtyEnd = Math.min(end, this.ctm.length);
       return { action, actionName: nfpActionName(action), bytes: this.packetBytes(), counters };
     } catch (e) {
       if (!(e instanceof CoreError || e instanceof FirmwareError)) throw e;

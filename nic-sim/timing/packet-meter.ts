@@ -39,6 +39,8 @@ export class PacketMeter implements Meter {
   /** All packets so far: engine cycles and sleeping cycles charged to each card instruction. */
   readonly pcCycles: Float64Array;
   readonly pcSleep: Float64Array;
+  /** Each card instruction's issue cycles, looked up once (−1: not yet). */
+  private readonly issueAt: Float64Array;
 
   constructor(
     private readonly table: CycleTable,
@@ -51,6 +53,7 @@ export class PacketMeter implements Meter {
     this.locks = new Float64Array(maps.count);
     this.pcCycles = new Float64Array(programLength);
     this.pcSleep = new Float64Array(programLength);
+    this.issueAt = new Float64Array(programLength).fill(-1);
   }
 
   /** Start a packet with the firmware's receive work. */
@@ -72,7 +75,9 @@ export class PacketMeter implements Meter {
   }
 
   step(pc: number, insn: Insn, taken: boolean, defer: number): void {
-    const c = this.table.issue(insn) + (taken ? this.table.takenPenalty(defer) : 0);
+    let issue = this.issueAt[pc]!;
+    if (issue < 0) issue = this.issueAt[pc] = this.table.issue(insn);
+    const c = taken ? issue + this.table.takenPenalty(defer) : issue;
     this.cur += c;
     this.compute += c;
     this.pcCycles[pc]! += c;
