@@ -179,7 +179,7 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   const meta = (rec: CaptureRecord): PacketMeta => ({
     cpu: rec.index % cpus, rxQueueIndex: 0, ingressIfindex: 1, tsSec: rec.tsSec, tsNsec: rec.tsNsec,
   });
-  const dropped_ = (rec: CaptureRecord, reason: string) => {
+  const refuse = (rec: CaptureRecord, reason: string) => {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
     if (tracing) emit(rec.index, { i: rec.index, dropped: reason, in_len: rec.capLen }, true);
   };
@@ -220,7 +220,7 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     const outcomes = engine.runBatch!(batch);
     batch.forEach((rec, k) => {
       const o = outcomes[k]!;
-      if ('dropped' in o) dropped_(rec, o.dropped);
+      if ('dropped' in o) refuse(rec, o.dropped);
       else ran(rec, o.result);
     });
     batch.length = 0;
@@ -259,7 +259,7 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
       }
       const refused = engine.admit?.(rec);
       if (refused !== undefined) {
-        dropped_(rec, refused);
+        refuse(rec, refused);
         continue;
       }
       ran(rec, engine.run(rec.data, i, meta(rec)));
