@@ -51,3 +51,23 @@ export function writeCardMaps(client: CardMapClient, card: CardMaps, staging: re
   });
   return written;
 }
+
+/**
+ * What the driver does before it loads a program: one MAP_ALLOC per map of the card's
+ * table, in table order, each answered with the table id the image's relocations name
+ * (card-maps.ts numbers tables 1..n in that order); a different answer is a CmsgError.
+ */
+export function allocateCardMaps(client: CardMapClient, card: CardMaps): void {
+  card.defs.forEach((d, i) => {
+    const tid = client.alloc({ keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, mapType: d.type, mapFlags: d.flags });
+    if (tid !== card.tableId(i)) throw new CmsgError(`map '${d.name}': MAP_ALLOC answered ${tid}, not table ${card.tableId(i)}`);
+  });
+}
+
+/** What the driver does when the program is unloaded: MAP_FREE for every table. */
+export function freeCardMaps(client: CardMapClient, card: CardMaps): void {
+  card.defs.forEach((_, i) => {
+    const r = client.free(card.tableId(i));
+    if (r !== 0) throw new CmsgError(`MAP_FREE of table ${card.tableId(i)}: ${r}`);
+  });
+}

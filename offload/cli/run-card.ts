@@ -6,7 +6,7 @@
  */
 import type { CardProfile } from '../../caps/profile.js';
 import { CardMapClient } from '../../nic-sim/cmsg/client.js';
-import { readCardMaps, writeCardMaps } from '../../nic-sim/cmsg/host-maps.js';
+import { allocateCardMaps, freeCardMaps, readCardMaps, writeCardMaps } from '../../nic-sim/cmsg/host-maps.js';
 import { CardMailbox } from '../../nic-sim/cmsg/mailbox.js';
 import { CardEngine } from '../../nic-sim/replay/card-engine.js';
 import { CardWorkers } from '../../nic-sim/replay/card-workers.js';
@@ -84,8 +84,10 @@ export function startCardRun(obj: LoadedObject, program: Program, profile: CardP
       workersNote = `--workers ${opts.workers}: ${program.name} runs on one thread, because ${verdict.why}`;
     }
   }
-  const mailbox = new CardMailbox(engine.card.maps, profile.timing.mailboxNs, { multiEntry: profile.cmsgMultiEnt });
+  // The card's maps as the driver sets them up: allocated over the mailbox before the program runs.
+  const mailbox = new CardMailbox(engine.card.maps, profile.timing.mailboxNs, { multiEntry: profile.cmsgMultiEnt, preallocated: false });
   const client = new CardMapClient(mailbox, profile.cmsgMultiEnt);
+  allocateCardMaps(client, engine.card.maps);
   if (opts.mapsIn) {
     const staging = createMaps(obj.maps, { memory: new Memory(), cpus: 1 });
     loadMaps(staging, opts.mapsIn.text, obj.btf, opts.mapsIn.file);
@@ -94,7 +96,11 @@ export function startCardRun(obj: LoadedObject, program: Program, profile: CardP
   const names = engine.card.maps.defs.map((d) => d.name);
   return {
     engine, packets, workers, ...(workersNote ? { workersNote } : {}), client, mailbox,
-    finalMaps: () => readCardMaps(client, engine.card.maps, obj.maps),
+    finalMaps: () => {
+      const maps = readCardMaps(client, engine.card.maps, obj.maps);
+      freeCardMaps(client, engine.card.maps);
+      return maps;
+    },
     figures: () => cardFigures(engine.timing, names),
   };
 }

@@ -32,6 +32,10 @@ describe('offload run on the card', () => {
     expect(s.cycles_per_packet.mean).toBeLessThanOrEqual(s.cycles_per_packet.p99 * 1.02);
     expect(s.card).toMatchObject({ caps: 'nfp-4000', engines: 60, threads: 8, clock_mhz: 800 });
     expect(s.card.utilisation.engines).toHaveLength(60);
+    // Control messages: MAP_ALLOC before the run; after it, a walk of the 256-entry array 16
+    // entries a message (GETFIRST, 15 GETNEXT, the GETNEXT that finds no more) and MAP_FREE.
+    expect(s.card.control_messages).toBe(1 + 17 + 1);
+    expect(s.card.control_ns).toBe(19 * 10_000);
     // The same maps as the host engine's.
     const host = JSON.parse((await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--json', '--engine', 'host')).out);
     expect(s.maps).toEqual(host.maps);
