@@ -7,10 +7,12 @@
  * tests hold both to each other, instruction class by instruction class.
  *
  * Written out: alu, alu_shf with an immediate shift, ld_field, immed, br, br_byte,
- * br_bit; operands in GPRs, transfer registers, immediates and LM without
- * post-modification. Everything else — memory commands, local_csr writes, br_alu, LM
- * post-modification, indirect shifts — runs through the interpreter's own code for that
- * one instruction, so there is one definition of its semantics and its errors. Images
+ * br_bit, and memory commands of a fixed length to CTM or EMEM (32-bit addresses);
+ * operands in GPRs, transfer registers, immediates and LM without post-modification.
+ * Everything else — other commands, local_csr writes, br_alu, LM post-modification,
+ * indirect shifts, and a command whose range leaves its memory (the error is the
+ * interpreter's to raise) — runs through the interpreter's own code for that one
+ * instruction, so there is one definition of its semantics and its errors. Images
  * that use what cannot be decided statically here (multiplies, local_csr_rd, defer
  * slots that hold branches or swaps or reach the end or a firmware address) are not
  * compiled: `compileProgram` says why and the caller runs the interpreter.
@@ -18,10 +20,11 @@
  * The generated source holds only numbers and names this generator made (register
  * indices, constants, labels); nothing of the image is pasted in as text.
  */
-import type { AluInsn, AluShfInsn, BrBitInsn, BrByteInsn, BrInsn, ImmedInsn, Insn, InsnOf, LdFieldInsn } from '../isa/instructions.js';
+import type { AluInsn, AluShfInsn, BrBitInsn, BrByteInsn, BrInsn, CmdInsn, ImmedInsn, Insn, InsnOf, LdFieldInsn } from '../isa/instructions.js';
+import { xferWords } from '../isa/codec-cmd.js';
 import { logicalOperands } from '../isa/instructions.js';
 import type { Dst, Src } from '../isa/operands.js';
-import { MAX_TARGET } from '../isa/tables.js';
+import { MAX_TARGET, XFER_COUNT } from '../isa/tables.js';
 import type { BranchOutcome } from './branch.js';
 import { EXEC, isBranch, type ExecFn } from './classes.js';
 import type { StepContext } from './context.js';
@@ -164,6 +167,54 @@ function branch(i: BrInsn | BrByteInsn | BrBitInsn): string {
   return `br = true; taken = ${cond}; target = ${i.target}; defer = ${i.defer};`;
 }
 
+/** The address operands' sum, as the `addr32` mode forms it. */
+const addr32 = (i: CmdInsn): string => `a = (${src(i.a)} + ${src(i.b)}) % 0x100000000;`;
+
+/** A memory command moving fixed-length data (the interpreter's cmd.ts actions, unrolled). */
+function command(i: CmdInsn): string | undefined {
+  if (i.indirect || i.mode !== 'addr32' || postModified([i.a, i.b])) return undefined;
+  const regs = xferWords(i.action, i.length);
+  if (i.xfer + regs > XFER_COUNT) return undefined;
+  const le = i.byteSwap;
+  const view = i.target === 'ctm' ? 'CTMV' : i.target === 'emem' ? 'EMEMV' : undefined;
+  const bytes = i.target === 'ctm' ? 'CTM' : 'EMEM';
+  if (view === undefined) return undefined;
+  const size = i.action === 'read8' || i.action === 'write8' ? i.length : 4 * regs;
+  const x0 = i.xfer;
+  const lane = (j: number) => (le ? 8 * (j & 3) : 24 - 8 * (j & 3));
+  const body: string[] = [];
+  const n = i.length;
+  switch (i.action) {
+    case 'read32':
+      for (let k = 0; k < n; k++) body.push(`XI[${x0 + k}] = ${view}.getUint32(a + ${4 * k}, ${le});`);
+      break;
+    case 'write32':
+      for (let k = 0; k < n; k++) body.push(`${view}.setUint32(a + ${4 * k}, XO[${x0 + k}], ${le});`);
+      break;
+    case 'read8':
+      for (let k = 0; k < Math.ceil(n / 4); k++) body.push(`XI[${x0 + k}] = 0;`);
+      for (let j = 0; j < n; j++) body.push(`XI[${x0 + (j >> 2)}] = (XI[${x0 + (j >> 2)}] | (${bytes}[a + ${j}] << ${lane(j)})) >>> 0;`);
+      break;
+    case 'write8':
+      for (let j = 0; j < n; j++) body.push(`${bytes}[a + ${j}] = (XO[${x0 + (j >> 2)}] >>> ${lane(j)}) & 0xff;`);
+      break;
+    case 'add32':
+      for (let k = 0; k < n; k++) body.push(`${view}.setUint32(a + ${4 * k}, (${view}.getUint32(a + ${4 * k}, ${le}) + XO[${x0 + k}]) >>> 0, ${le});`);
+      break;
+    case 'add64':
+      for (let k = 0; k < n; k++) {
+        // Low word first in memory when little-endian, high word first when big-endian.
+        const lo = 8 * k + (le ? 0 : 4);
+        const hi = 8 * k + (le ? 4 : 0);
+        body.push(`t = ${view}.getUint32(a + ${lo}, ${le}) + XO[${x0 + 2 * k}]; ${view}.setUint32(a + ${lo}, t >>> 0, ${le}); ` +
+          `${view}.setUint32(a + ${hi}, (${view}.getUint32(a + ${hi}, ${le}) + XO[${x0 + 2 * k + 1}] + (t > 0xffffffff ? 1 : 0)) >>> 0, ${le});`);
+      }
+      break;
+  }
+  // Out of the region: the interpreter raises the memory error.
+  return `${addr32(i)} if (a + ${size} > ${bytes}.length) { o2 = slow(PC); } else { ${body.join(' ')} }`;
+}
+
 /** The instruction's own statements, or undefined when it runs interpreted. */
 function fast(i: Insn): string | undefined {
   switch (i.cls) {
@@ -176,6 +227,7 @@ function fast(i: Insn): string | undefined {
     case 'immed': return i.dst.k === 'lm' && i.dst.post !== 'none' ? undefined : immed(i);
     case 'br': return branch(i);
     case 'br_byte': case 'br_bit': return postModified([i.src]) ? undefined : branch(i);
+    case 'cmd': return command(i);
     default: return undefined;
   }
 }
@@ -186,13 +238,14 @@ function operandsOf(i: Insn): (Src | Dst)[] {
     case 'ld_field': return [i.a, i.b];
     case 'immed': return [i.dst];
     case 'br_byte': case 'br_bit': return [i.src];
+    case 'cmd': return [i.a, i.b];
     default: return [];
   }
 }
 
 /** The case of one instruction: its work, its counters, and what follows it. */
 function caseOf(pc: number, i: Insn): string {
-  const own = fast(i);
+  const own = fast(i)?.replace('slow(PC)', `slow(${pc})`);
   const interpreted = i.cls === 'cmd' || i.cls === 'br_alu' || i.cls === 'local_csr'
     ? `o2 = slow(${pc}); ${i.cls === 'br_alu' ? 'br = true; taken = o2.taken; target = o2.target; defer = o2.defer;' : ''}${i.cls === 'local_csr' ? ' dl = 1;' : ''}`
     : 'o2 = slow(PC); if (o2 !== undefined) { br = true; taken = o2.taken; target = o2.target; defer = o2.defer; }'.replace('PC', String(pc));
@@ -224,10 +277,12 @@ export function compileProgram(program: readonly Insn[], o: CompileOptions): { r
 return function compiledRun(s, C, M, ctx) {
   const A = s.gprA, B = s.gprB, XI = s.xferIn, XO = s.xferOut, LMA = s.lmAddr, D = s.lmDelay, F = s.flags;
   const LMV = new DataView(s.lm.buffer, s.lm.byteOffset, s.lm.byteLength);
+  const CTM = s.mem.ctm, EMEM = s.mem.emem;
+  const CTMV = new DataView(CTM.buffer, CTM.byteOffset, CTM.byteLength), EMEMV = new DataView(EMEM.buffer, EMEM.byteOffset, EMEM.byteLength);
   const BC = C.byClass, CM = C.commands;
   const slow = (pc) => interpret(ctx, pc);
   let pc = ${o.startPc}, slots = 0, pend = -1, dl = tick(D, false);
-  let l = 0, r = 0, v = 0, w = 0, t = 0, k = 0, c = false, o = false, o2 = undefined;
+  let l = 0, r = 0, v = 0, w = 0, t = 0, k = 0, a = 0, c = false, o = false, o2 = undefined;
   let br = false, taken = false, target = 0, defer = 0, sw = 0;
   for (;;) {
     if (slots === 0) {
