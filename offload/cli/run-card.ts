@@ -26,6 +26,7 @@ import { Memory } from '../../xdp/runtime/memory.js';
 import { jitProgram } from '../jit/jit-program.js';
 import type { Translated } from '../jit/jit-program.js';
 import { UsageError } from './io.js';
+import type { ReportedReason } from '../rules/decide.js';
 
 const LINK_UNITS: Readonly<Record<string, number>> = { '': 1e-6, k: 1e-3, m: 1, g: 1e3, t: 1e6 };
 
@@ -134,4 +135,48 @@ export function hostLines(f: HostFigures): string[] {
     `  sustainable on one host core: ${limits(f.sustained)}; ${f.nsPerPacket} ns per packet measured on this machine`,
     `  latency (PCIe to the host and the run): p50 ${usText(f.latencyNs.p50)}, p99 ${usText(f.latencyNs.p99)}, max ${usText(f.latencyNs.max)}`,
   ];
+}
+
+/** The card and its load, as the summary's first line names them. */
+export function cardText(run: CardRun, profile: CardProfile): string {
+  const t = run.engine.timing;
+  return `${profile.name} (${t.engines.length} engines × ${profile.timing.threadsPerCore} threads at ${profile.timing.clockKHz / 1000} MHz), offered ${t.load.kind === 'link' ? `at ${t.load.mbps / 1000} Gb/s` : `${t.load.mpps} Mpps`}`;
+}
+
+/** What `--json` adds for a card replay. */
+export function cardJson(run: CardRun, f: CardFigures, profile: CardProfile): Record<string, unknown> {
+  const t = run.engine.timing;
+  return {
+    throughput_mpps: f.sustained.mpps,
+    throughput_mpps_64: f.sustained64.mpps,
+    latency_ns: { p50: f.latencyNs.p50, p99: f.latencyNs.p99, max: f.latencyNs.max },
+    cycles_per_packet: f.cyclesPerPacket,
+    bottleneck: f.sustained.bottleneck,
+    bottleneck_64: f.sustained64.bottleneck,
+    card: {
+      caps: profile.name, engines: t.engines.length, threads: profile.timing.threadsPerCore, clock_mhz: profile.timing.clockKHz / 1000,
+      load: t.load, offered_mpps: f.offeredMpps, taken_mpps: f.achievedMpps, span_ns: f.spanNs,
+      resources: f.sustained.resources, resources_64: f.sustained64.resources,
+      utilisation: { engines: f.engineUtilisation, memories: f.memoryUtilisation, locks: f.lockUtilisation, link: f.linkUtilisation },
+      latency_mean_ns: f.latencyNs.mean,
+      control_messages: run.mailbox.messages, control_ns: run.mailbox.busyNs,
+      workers: run.workers,
+      beyond_split: t.beyondSplit,
+    },
+  };
+}
+
+/** What `--json` adds on the host fallback: the host cost model and why the card could not run it. */
+export function hostJson(f: HostFigures, profile: CardProfile, reasons: readonly ReportedReason[]): Record<string, unknown> {
+  return {
+    throughput_mpps: f.sustained.mpps,
+    latency_ns: { p50: f.latencyNs.p50, p99: f.latencyNs.p99, max: f.latencyNs.max },
+    cycles_per_packet: null,
+    ns_per_packet: f.nsPerPacket,
+    bottleneck: f.sustained.bottleneck,
+    fallback: {
+      caps: profile.name,
+      reasons: reasons.map((r) => ({ rule: r.rule, message: r.message, ...(r.insn !== undefined ? { insn: r.insn } : {}), ...(r.source ? { source: `${r.source.file}:${r.source.line}` } : {}) })),
+    },
+  };
 }

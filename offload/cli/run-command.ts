@@ -38,7 +38,7 @@ import type { CardProfile } from '../../caps/profile.js';
 import { decideOffload } from '../rules/decide.js';
 import { HostModel, type HostFigures } from '../../nic-sim/timing/host-model.js';
 import type { CardFigures } from '../../nic-sim/timing/capacity.js';
-import { cardLines, hostLines, offeredLoad, startCardRun, type CardRun } from './run-card.js';
+import { cardJson, cardLines, cardText, hostJson, hostLines, offeredLoad, startCardRun, type CardRun } from './run-card.js';
 import { requireJitCard } from './jit-command.js';
 import { renderReport } from '../../nic-sim/report/html.js';
 import { cardReport, hostReport } from './run-report.js';
@@ -308,33 +308,9 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     : hostReport(hostModel!, hostFig!, summary, profile!, fallback ?? '', title)));
   const target = card ? 'nic' : 'host';
   /** What --json adds on the card and on the fallback path (the host cost model). */
-  const model = cardFig ? {
-    throughput_mpps: cardFig.sustained.mpps,
-    throughput_mpps_64: cardFig.sustained64.mpps,
-    latency_ns: { p50: cardFig.latencyNs.p50, p99: cardFig.latencyNs.p99, max: cardFig.latencyNs.max },
-    cycles_per_packet: cardFig.cyclesPerPacket,
-    bottleneck: cardFig.sustained.bottleneck,
-    bottleneck_64: cardFig.sustained64.bottleneck,
-    card: {
-      caps: profile!.name, engines: card!.engine.timing.engines.length, threads: profile!.timing.threadsPerCore, clock_mhz: profile!.timing.clockKHz / 1000,
-      load: card!.engine.timing.load, offered_mpps: cardFig.offeredMpps, taken_mpps: cardFig.achievedMpps, span_ns: cardFig.spanNs,
-      resources: cardFig.sustained.resources, resources_64: cardFig.sustained64.resources,
-      utilisation: { engines: cardFig.engineUtilisation, memories: cardFig.memoryUtilisation, locks: cardFig.lockUtilisation, link: cardFig.linkUtilisation },
-      latency_mean_ns: cardFig.latencyNs.mean,
-      control_messages: card!.mailbox.messages, control_ns: card!.mailbox.busyNs,
-      workers: card!.workers,
-      beyond_split: card!.engine.timing.beyondSplit,
-    },
-  } : hostFig ? {
-    throughput_mpps: hostFig.sustained.mpps,
-    latency_ns: { p50: hostFig.latencyNs.p50, p99: hostFig.latencyNs.p99, max: hostFig.latencyNs.max },
-    cycles_per_packet: null,
-    ns_per_packet: hostFig.nsPerPacket,
-    bottleneck: hostFig.sustained.bottleneck,
-    fallback: { caps: profile!.name, reasons: report!.reasons.map((r) => ({ rule: r.rule, message: r.message, ...(r.insn !== undefined ? { insn: r.insn } : {}), ...(r.source ? { source: `${r.source.file}:${r.source.line}` } : {}) })) },
-  } : {};
+  const model = cardFig && card ? cardJson(card, cardFig, profile!) : hostFig ? hostJson(hostFig, profile!, report!.reasons) : {};
   const where = card
-    ? `on the card ${profile!.name} (${card.engine.timing.engines.length} engines × ${profile!.timing.threadsPerCore} threads at ${profile!.timing.clockKHz / 1000} MHz), offered ${card.engine.timing.load.kind === 'link' ? `at ${card.engine.timing.load.mbps / 1000} Gb/s` : `${card.engine.timing.load.mpps} Mpps`}`
+    ? `on the card ${cardText(card, profile!)}`
     : `on the host CPU${hostModel ? ` (not offloadable on ${profile!.name})` : ''}, ${engineName === 'kernel' ? 'in the running kernel (BPF_PROG_TEST_RUN)' : `engine ${engineName}`}`;
   if (opts.json) {
     io.stdout.write(`${formatJson({
