@@ -2,8 +2,9 @@
  * What running on the host CPU costs when the card cannot run the program: every
  * packet crosses PCIe to the host (the profile's PCIe latency plus its bits at the
  * link's rate) and then runs on one host core for the time the compiling engine
- * measured per packet on this machine. Throughput is the lesser of that core's rate
- * and PCIe's; latency is a packet's PCIe crossing plus the measured mean run time.
+ * measured per packet on this machine, in its steady state (offload/cli/host-cost.ts).
+ * Throughput is the lesser of that core's rate and PCIe's; latency is a packet's PCIe
+ * crossing plus the measured mean run time.
  */
 import type { TimingModel } from '../../caps/profile.js';
 import type { Resource, Throughput } from './capacity.js';

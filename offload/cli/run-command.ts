@@ -28,7 +28,8 @@ import { kernelPacketEngine, mapsFromKernel } from '../../xdp/replay/kernel-engi
 import { replayCapture, type PacketEngine, type ReplaySummary } from '../../xdp/replay/replay.js';
 import { DEFAULT_BUDGET, type EngineName } from '../../xdp/runtime/engine.js';
 import { loadFibTable } from '../../xdp/runtime/helpers/fib-table.js';
-import { XdpMachine } from '../../xdp/runtime/xdp-machine.js';
+import { XdpMachine, type XdpMachineOptions } from '../../xdp/runtime/xdp-machine.js';
+import { HOST_SAMPLE, hostNsPerPacket } from './host-cost.js';
 import { UsageError, type Io } from './io.js';
 import { availableParallelism } from 'node:os';
 import { fileLinkType } from '../../xdp/pcap/capture.js';
@@ -164,6 +165,8 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   let hostModel: HostModel | undefined;
   let fallback: string | undefined;
   let report: ReturnType<typeof decideOffload> | undefined;
+  const hostSample: Uint8Array[] = [];
+  let hostOptions: XdpMachineOptions | undefined;
   if (profile) {
     report = decideOffload(obj, program, profile, { privileged: true, gplCompatible: isGplCompatible(obj.license) });
     if (report.verdict === 'reject') {
@@ -244,8 +247,15 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     const machine = new XdpMachine(obj, program, { engine: engineName, cpus, seed, budget, ...(fib ? { fib } : {}) });
     if (opts.mapsIn) loadMaps(machine.maps, readText(opts.mapsIn), obj.btf, opts.mapsIn);
     const model = hostModel;
-    // On the fallback path every packet crosses PCIe to the host first.
-    engine = model ? { run: (p, i, meta) => (model.add(p.length), machine.run(p, i, meta)) } : machine;
+    // On the fallback path every packet crosses PCIe to the host first; a sample is kept to time the engine.
+    engine = model ? {
+      run: (p, i, meta) => {
+        model.add(p.length);
+        if (hostSample.length < HOST_SAMPLE) hostSample.push(p.slice());
+        return machine.run(p, i, meta);
+      },
+    } : machine;
+    hostOptions = { engine: engineName, cpus, seed, budget, ...(fib ? { fib } : {}) };
     finalMaps = () => machine.maps;
     traceLines = () => machine.trace;
   }
@@ -301,7 +311,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   const ran = summary.packets - summary.skipped - droppedTotal;
   const pps = summary.elapsedMs > 0 ? Math.round(ran / (summary.elapsedMs / 1000)) : 0;
   const cardFig: CardFigures | undefined = card?.figures();
-  const hostFig: HostFigures | undefined = hostModel?.figures(ran > 0 ? (summary.elapsedMs * 1e6) / ran : 0);
+  const hostFig: HostFigures | undefined = hostModel?.figures(hostNsPerPacket(obj, program, hostSample, hostOptions!));
   const title = `${program.name} (${file.split('/').pop()}) on ${opts.pcap.split('/').pop()}`;
   save(opts.report, () => renderReport(cardFig && card
     ? cardReport(card, cardFig, summary, profile!, program, obj.maps, title)
