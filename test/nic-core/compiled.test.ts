@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveProfile } from '../../caps/load-profile.js';
 import { Card } from '../../nic-sim/card/card.js';
+import { compileProgram } from '../../nic-sim/core/compile.js';
+import { StepContext, run, type CoreState, type RunCounters } from '../../nic-sim/core/index.js';
+import type { Insn } from '../../nic-sim/isa/instructions.js';
 import { cycleTable } from '../../nic-sim/timing/cycle-table.js';
 import { PacketMeter } from '../../nic-sim/timing/packet-meter.js';
 import { jitProgram } from '../../offload/jit/jit-program.js';
@@ -22,6 +25,17 @@ const PCAP_DIR = join(REPO, 'fixtures', 'pcap');
 const packets = readdirSync(PCAP_DIR).filter((f) => f.endsWith('.pcap')).sort()
   .flatMap((f) => [...openCapture(join(PCAP_DIR, f))].map((r) => r.data.slice()));
 const offloadable = offloadableFixtures(profile);
+
+/** A straight-line program on a state, compiled or on the interpreter. */
+function runWith(compiled: boolean, program: readonly Insn[], s: CoreState, counters: RunCounters): void {
+  if (compiled) {
+    const c = compileProgram(program, { startPc: 0, endPc: program.length, firmware: new Map(), stepLimit: 1000 });
+    if (!('run' in c)) throw new Error(c.unsupported);
+    c.run(s, counters, null, new StepContext(s));
+  } else {
+    run(program, s, { startPc: 0, endPc: program.length, counters });
+  }
+}
 
 function cardOf(name: string, image: Parameters<typeof jitProgram>[0] extends never ? never : ReturnType<typeof jitProgram>['image'], executor: 'compiled' | 'interpreter') {
   let card: Card | undefined;
@@ -65,8 +79,7 @@ describe('the compiled card executor does what the interpreter does', () => {
 describe('compiled memory commands, every form the JIT does not emit too (property)', () => {
   it('read32, write32, read8, write8, add32 and add64, either byte order, any length, in and out of range', async () => {
     const fc = (await import('fast-check')).default;
-    const { compileProgram } = await import('../../nic-sim/core/compile.js');
-    const { run, createCounters, createCoreState, StepContext, CoreError } = await import('../../nic-sim/core/index.js');
+    const { createCounters, createCoreState, CoreError } = await import('../../nic-sim/core/index.js');
     const cmd = fc.record({
       target: fc.constantFrom('ctm' as const, 'emem' as const),
       action: fc.constantFrom('read32' as const, 'write32' as const, 'read8' as const, 'write8' as const, 'add32' as const, 'add64' as const),
@@ -85,13 +98,7 @@ describe('compiled memory commands, every form the JIT does not emit too (proper
         xo.forEach((v, k) => (s.xferOut[k] = v >>> 0));
         const counters = createCounters();
         try {
-          if (compiled) {
-            const c = compileProgram(program, { startPc: 0, endPc: program.length, firmware: new Map(), stepLimit: 1000 });
-            if (!('run' in c)) throw new Error(c.unsupported);
-            c.run(s, counters, null, new StepContext(s));
-          } else {
-            run(program, s, { startPc: 0, endPc: program.length, counters });
-          }
+          runWith(compiled, program, s, counters);
         } catch (e) {
           if (!(e instanceof CoreError)) throw e;
           return { error: e.message, ctm: [...s.mem.ctm], emem: [...s.mem.emem], xi: [...s.xferIn] };
@@ -106,8 +113,7 @@ describe('compiled memory commands, every form the JIT does not emit too (proper
 describe('compiled ALU, shift, field and immediate instructions (property)', () => {
   it('random straight-line programs leave the state the interpreter leaves', async () => {
     const fc = (await import('fast-check')).default;
-    const { compileProgram } = await import('../../nic-sim/core/compile.js');
-    const { run, createCounters, createCoreState, StepContext } = await import('../../nic-sim/core/index.js');
+    const { createCounters, createCoreState } = await import('../../nic-sim/core/index.js');
     const { ALU_OPS, SHF_OPS } = await import('../../nic-sim/isa/tables.js');
     const gpr = fc.record({ k: fc.constant('gpr' as const), bank: fc.constantFrom('a' as const, 'b' as const), n: fc.integer({ min: 0, max: 7 }) });
     const srcA = fc.oneof(gpr, fc.record({ k: fc.constant('xfer' as const), n: fc.integer({ min: 0, max: 7 }) }),
@@ -129,7 +135,7 @@ describe('compiled ALU, shift, field and immediate instructions (property)', () 
       invert: fc.boolean(), shift: fc.integer({ min: 0, max: 2 }),
     }).map((i) => (i.width === 'byte' ? { ...i, value: i.value & 0xff } : i));
     fc.assert(fc.property(fc.array(fc.oneof(alu, shf, ld, immed), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { minLength: 24, maxLength: 24 }), fc.boolean(), (insns, regs, carry) => {
-      const program = insns as unknown as Parameters<typeof run>[0];
+      const program = insns as unknown as readonly Insn[];
       const outcome = (compiled: boolean) => {
         const s = createCoreState();
         regs.forEach((v, k) => ((k < 8 ? s.gprA : k < 16 ? s.gprB : s.xferIn)[k % 8] = v >>> 0));
@@ -137,13 +143,7 @@ describe('compiled ALU, shift, field and immediate instructions (property)', () 
         s.prevA = regs[3]! >>> 0;
         s.prevResult = regs[5]! >>> 0;
         const counters = createCounters();
-        if (compiled) {
-          const c = compileProgram(program, { startPc: 0, endPc: program.length, firmware: new Map(), stepLimit: 1000 });
-          if (!('run' in c)) throw new Error(c.unsupported);
-          c.run(s, counters, null, new StepContext(s));
-        } else {
-          run(program, s, { startPc: 0, endPc: program.length, counters });
-        }
+        runWith(compiled, program, s, counters);
         return { a: [...s.gprA], b: [...s.gprB], xo: [...s.xferOut], flags: { ...s.flags }, prevA: s.prevA, prevResult: s.prevResult, counters };
       };
       expect(outcome(true)).toEqual(outcome(false));
