@@ -80,6 +80,11 @@ export interface FirmwareOptions {
   readonly packet?: (s: CoreState) => Uint8Array;
 }
 
+/** The helper id at each firmware address a profile lists (the FUNC capability records). */
+export function helpersByAddress(helpers: readonly FirmwareHelper[]): Map<number, number> {
+  return new Map(helpers.filter((h) => h.address !== undefined).map((h) => [h.address!, h.id]));
+}
+
 /** The helpers this firmware has routines for. */
 export const FIRMWARE_HELPER_IDS: readonly number[] = [
   HelperId.MAP_LOOKUP_ELEM, HelperId.MAP_UPDATE_ELEM, HelperId.MAP_DELETE_ELEM, HelperId.PERF_EVENT_OUTPUT,

@@ -15,6 +15,8 @@ import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { NfpAction } from '../card/actions.js';
 import { CARD_MAX_PACKET, Card } from '../card/card.js';
 import type { CardImage } from '../image/index.js';
+import type { CardMaps } from '../firmware/card-maps.js';
+import { helpersByAddress } from '../firmware/routines.js';
 import { CardTiming, type CardTimingOptions, type Egress, type PacketTiming } from '../timing/card-timing.js';
 import { cycleTable } from '../timing/cycle-table.js';
 import { PacketMeter } from '../timing/packet-meter.js';
@@ -26,6 +28,18 @@ const NFP_TO_XDP: Readonly<Record<number, { action: number; egress: Egress }>> =
   [NfpAction.TX]: { action: XdpAction.TX, egress: 'wire' },
   [NfpAction.EXCEPTION_DROP]: { action: XdpAction.ABORTED, egress: 'none' },
 };
+
+/** The timing meter of a card running `image`; `maps` gives the card's maps once it exists. */
+export function cardMeter(image: CardImage, profile: CardProfile, maps: () => CardMaps): PacketMeter {
+  return new PacketMeter(cycleTable(profile.timing), profile.timing, image.code.length, helpersByAddress(profile.helpers), {
+    count: image.maps.length,
+    mapOfTable: (id) => {
+      const m = maps();
+      const index = m.mapIndexOfTable(id);
+      return index === undefined ? undefined : { index, type: m.defs[index]!.type };
+    },
+  });
+}
 
 /** A packet's timing as its trace line shows it. */
 export function timingFields(t: PacketTiming): Record<string, number> {
@@ -60,33 +74,28 @@ export class CardEngine implements PacketEngine {
   private arrival = { engine: -1, t: 0, origLen: 0 };
 
   constructor(readonly image: CardImage, readonly profile: CardProfile, opts: CardEngineOptions) {
-    const table = cycleTable(profile.timing);
-    const helperAt = new Map(profile.helpers.filter((h) => h.address !== undefined).map((h) => [h.address!, h.id]));
     // The meter needs the card's maps and the card its meter: the maps are looked up when a call is priced.
-    const card = (): Card => this.card;
-    this.meter = new PacketMeter(table, profile.timing, image.code.length, helperAt, {
-      get count() {
-        return image.maps.length;
-      },
-      mapOfTable: (id) => {
-        const maps = card().maps;
-        const index = maps.mapIndexOfTable(id);
-        return index === undefined ? undefined : { index, type: maps.defs[index]!.type };
-      },
-    });
+    this.meter = cardMeter(image, profile, () => this.card.maps);
     // Results' bytes are views of packet memory: the replay writes each out before the next packet runs.
     this.card = new Card(image, profile, { file: opts.file, ...(opts.random ? { random: opts.random } : {}), meter: this.meter, viewBytes: true });
-    this.timing = new CardTiming(profile.timing, table, this.card.maps.length, opts);
+    this.timing = new CardTiming(profile.timing, this.meter.table, this.card.maps.length, opts);
+  }
+
+  /**
+   * A frame's arrival as the card sees it: its engine and cycle, or why it never reaches
+   * one (a frame the packet buffer cannot hold still took its wire time). Frames past the
+   * packet split are counted here.
+   */
+  arriveFrame(rec: CaptureRecord): { engine: number; t: number } | string {
+    const a = this.timing.arrive(rec.data, rec.origLen);
+    if (rec.capLen > CARD_MAX_PACKET) return `longer than the card's ${CARD_MAX_PACKET}-byte packet buffer`;
+    if (rec.origLen > this.profile.packetSplitBytes) this.timing.beyondSplit++;
+    return a;
   }
 
   admit(rec: CaptureRecord): string | undefined {
-    // A frame the card's packet buffer cannot hold never reaches an engine (it still took its wire time).
-    if (rec.capLen > CARD_MAX_PACKET) {
-      this.timing.arrive(rec.data, rec.origLen);
-      return `longer than the card's ${CARD_MAX_PACKET}-byte packet buffer`;
-    }
-    const a = this.timing.arrive(rec.data, rec.origLen);
-    if (rec.origLen > this.profile.packetSplitBytes) this.timing.beyondSplit++;
+    const a = this.arriveFrame(rec);
+    if (typeof a === 'string') return a;
     if (!this.timing.admit(a.engine, a.t)) return 'ingress_overflow';
     const held = this.arrival;
     held.engine = a.engine;

@@ -23,7 +23,6 @@ import type { BatchOutcome, PacketEngine } from '../../xdp/replay/replay.js';
 import type { PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import { XDP_ACTION_NAMES } from '../../xdp/runtime/helpers/xdp-helpers.js';
 import type { CardImage } from '../image/index.js';
-import { CARD_MAX_PACKET } from '../card/card.js';
 import type { EngineTotals } from '../timing/card-timing.js';
 import { CardEngine, type CardEngineOptions } from './card-engine.js';
 import type { WorkerOutcome, WorkerPacket, WorkerSetup } from './card-worker.js';
@@ -78,15 +77,13 @@ export class CardWorkers implements PacketEngine {
     const where: [number, number][] = [];
     const early: (string | undefined)[] = [];
     for (const rec of recs) {
-      if (rec.capLen > CARD_MAX_PACKET) {
-        this.main.timing.arrive(rec.data, rec.origLen);
-        early.push(`longer than the card's ${CARD_MAX_PACKET}-byte packet buffer`);
+      const a = this.main.arriveFrame(rec);
+      if (typeof a === 'string') {
+        early.push(a);
         where.push([-1, -1]);
         continue;
       }
       early.push(undefined);
-      const a = this.main.timing.arrive(rec.data, rec.origLen);
-      if (rec.origLen > this.profile.packetSplitBytes) this.main.timing.beyondSplit++;
       const w = a.engine % n;
       where.push([w, lists[w]!.length]);
       lists[w]!.push({ index: rec.index, data: rec.data, engine: a.engine, t: a.t, origLen: rec.origLen });

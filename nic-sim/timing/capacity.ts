@@ -95,7 +95,8 @@ export function cardFigures(ct: CardTiming, mapNames: readonly string[]): CardFi
     { kind: 'link' as const, name: 'link', mpps: cap(linkRate, wireBits(small)) },
   ];
 
-  const spanCycles = Math.max(ct.lastEnd, ct.firstArrival === Infinity ? 0 : ct.firstArrival, 1);
+  // From cycle 0 (the first frame starts arriving) to the last packet's leaving, or the last arrival.
+  const spanCycles = Math.max(ct.lastEnd, ct.lastArrival, 1);
   const spanS = spanCycles / hz;
   const lat = ct.latencyNs;
   return {

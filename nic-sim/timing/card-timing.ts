@@ -104,7 +104,6 @@ export class CardTiming {
   beyondSplit = 0;
   /** Taken packets by where they left. */
   readonly egress: Record<Egress, number> = { wire: 0, host: 0, none: 0 };
-  firstArrival = Infinity;
   lastEnd = 0;
   /** The work of the first SAMPLE_JOBS packets taken: what what-if runs (other thread counts) replay. */
   readonly sample: WorkSegments[] = [];
@@ -140,7 +139,6 @@ export class CardTiming {
     this.clock += this.load.kind === 'link' ? (bits / (this.load.mbps * 1e6)) * this.clockHz : this.clockHz / (this.load.mpps * 1e6);
     this.wireBitsIn += bits;
     this.offered++;
-    if (this.clock < this.firstArrival) this.firstArrival = this.clock;
     return { engine: this.rss.queueOf(frame), t: this.clock };
   }
 

@@ -43,7 +43,7 @@ export class PacketMeter implements Meter {
   private readonly issueAt: Float64Array;
 
   constructor(
-    private readonly table: CycleTable,
+    readonly table: CycleTable,
     private readonly timing: TimingModel,
     programLength: number,
     private readonly helperAt: ReadonlyMap<number, number>,

@@ -11,6 +11,7 @@ import { CardMailbox } from '../../nic-sim/cmsg/mailbox.js';
 import { CardEngine } from '../../nic-sim/replay/card-engine.js';
 import { CardWorkers } from '../../nic-sim/replay/card-workers.js';
 import { shardable } from '../../nic-sim/replay/shard.js';
+import { helpersByAddress } from '../../nic-sim/firmware/routines.js';
 import { encodeImage } from '../../nic-sim/image/index.js';
 import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { cardFigures, type CardFigures, type Throughput } from '../../nic-sim/timing/capacity.js';
@@ -74,8 +75,7 @@ export function startCardRun(obj: LoadedObject, program: Program, profile: CardP
   let workers = 1;
   let workersNote: string | undefined;
   if (opts.workers > 1) {
-    const helperAt = new Map(profile.helpers.filter((h) => h.address !== undefined).map((h) => [h.address!, h.id]));
-    const verdict = shardable(engine.card.image.insns, helperAt);
+    const verdict = shardable(engine.card.image.insns, helpersByAddress(profile.helpers));
     if (verdict.ok) {
       const pool = new CardWorkers(encodeImage(jit.image, opts.file), jit.image, profile, { ...engineOpts, workers: opts.workers, seed: opts.seed, ...(verdict.addWidth ? { addWidth: verdict.addWidth } : {}) });
       engine = pool.main;

@@ -12,8 +12,7 @@ import { Card } from '../../nic-sim/card/card.js';
 import { compileProgram } from '../../nic-sim/core/compile.js';
 import { StepContext, run, type CoreState, type RunCounters } from '../../nic-sim/core/index.js';
 import type { Insn } from '../../nic-sim/isa/instructions.js';
-import { cycleTable } from '../../nic-sim/timing/cycle-table.js';
-import { PacketMeter } from '../../nic-sim/timing/packet-meter.js';
+import { cardMeter } from '../../nic-sim/replay/card-engine.js';
 import { jitProgram } from '../../offload/jit/jit-program.js';
 import { openCapture } from '../../xdp/pcap/capture.js';
 import { seededRandom } from '../../xdp/runtime/helpers/helper-env.js';
@@ -37,16 +36,9 @@ function runWith(compiled: boolean, program: readonly Insn[], s: CoreState, coun
   }
 }
 
-function cardOf(name: string, image: Parameters<typeof jitProgram>[0] extends never ? never : ReturnType<typeof jitProgram>['image'], executor: 'compiled' | 'interpreter') {
+function cardOf(name: string, image: ReturnType<typeof jitProgram>['image'], executor: 'compiled' | 'interpreter') {
   let card: Card | undefined;
-  const helperAt = new Map(profile.helpers.filter((h) => h.address !== undefined).map((h) => [h.address!, h.id]));
-  const meter = new PacketMeter(cycleTable(profile.timing), profile.timing, image.code.length, helperAt, {
-    count: image.maps.length,
-    mapOfTable: (id) => {
-      const i = card!.maps.mapIndexOfTable(id);
-      return i === undefined ? undefined : { index: i, type: card!.maps.defs[i]!.type };
-    },
-  });
+  const meter = cardMeter(image, profile, () => card!.maps);
   card = new Card(image, profile, { file: name, executor, meter, random: seededRandom(3) });
   return { card, meter };
 }
