@@ -137,6 +137,19 @@ export function hostLines(f: HostFigures): string[] {
   ];
 }
 
+/** Reasons shown on the line that says a program falls back to the host (all of them are in --json). */
+const FALLBACK_SHOWN = 3;
+
+/**
+ * Why the card cannot run a program, in one line: the distinct reasons with their C
+ * lines, the first few of them and how many more (`offload check` lists every one).
+ */
+export function fallbackText(reasons: readonly ReportedReason[], file: string): string {
+  const distinct = [...new Set(reasons.map((r) => `${r.source ? `${r.source.file}:${r.source.line}: ` : r.insn !== undefined ? `insn ${r.insn}: ` : ''}${r.message.split('\n')[0]}`))];
+  const more = distinct.length - FALLBACK_SHOWN;
+  return `${distinct.slice(0, FALLBACK_SHOWN).join('; ')}${more > 0 ? `; and ${more} more (offload check ${file} lists them)` : ''}`;
+}
+
 /** The card and its load, as the summary's first line names them. */
 export function cardText(run: CardRun, profile: CardProfile): string {
   const t = run.engine.timing;

@@ -39,7 +39,7 @@ import type { CardProfile } from '../../caps/profile.js';
 import { decideOffload } from '../rules/decide.js';
 import { HostModel, type HostFigures } from '../../nic-sim/timing/host-model.js';
 import type { CardFigures } from '../../nic-sim/timing/capacity.js';
-import { cardJson, cardLines, cardText, hostJson, hostLines, offeredLoad, startCardRun, type CardRun } from './run-card.js';
+import { cardJson, cardLines, cardText, fallbackText, hostJson, hostLines, offeredLoad, startCardRun, type CardRun } from './run-card.js';
 import { requireJitCard } from './jit-command.js';
 import { renderReport } from '../../nic-sim/report/html.js';
 import { cardReport, hostReport } from './run-report.js';
@@ -175,7 +175,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       return 2;
     }
     if (report.verdict === 'host') {
-      fallback = report.reasons.map((r) => `${r.source ? `${r.source.file}:${r.source.line}: ` : r.insn !== undefined ? `insn ${r.insn}: ` : ''}${r.message.split('\n')[0]}`).join('; ');
+      fallback = fallbackText(report.reasons, file);
       io.stderr.write(`offload: not offloadable on ${profile.name}: ${fallback}; running on the host CPU\n`);
       if (workers > 1) io.stderr.write(`offload: --workers ${workers}: the host CPU path runs on one thread\n`);
       hostModel = new HostModel(profile.timing);

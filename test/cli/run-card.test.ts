@@ -66,6 +66,16 @@ describe('offload run on the card', () => {
     expect(s.actions).toEqual(host.actions);
   });
 
+  it('a program with many reasons to stay on the host: the first three on stderr, all of them in --json', async () => {
+    const r = await run('run', obj('rw_large_lb'), '--pcap', pcap('mixed'), '--json');
+    expect(r.code).toBe(0);
+    const shown = /^offload: not offloadable on nfp-4000: (.*); and (\d+) more \(offload check \S+rw_large_lb\.o lists them\); running on the host CPU\n$/.exec(r.err);
+    expect(shown, r.err).not.toBeNull();
+    expect(shown![1]!.split('; ')).toHaveLength(3);
+    const s = JSON.parse(r.out);
+    expect(s.fallback.reasons.length).toBeGreaterThanOrEqual(3 + Number(shown![2]));
+  });
+
   it('an offered load far above capacity: every packet read is run, dropped for a full queue, or skipped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-card-'));
     // A small card (2 engines of 2 threads, queues of 4) given a capture at 1000 Mpps.
