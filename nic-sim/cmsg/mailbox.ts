@@ -10,11 +10,12 @@
  * table order, nic-sim/firmware/card-maps.ts), so MAP_ALLOC binds the first
  * unallocated table whose key size, value size, entries, type and flags are the
  * request's, and answers its table id — what the driver then relocates into the
- * program — or ERR_MAP_NOMEM when none is left; MAP_FREE unbinds it.
+ * program — or ERR_MAP_NOMEM when none is left (ERR_MAP_E2BIG for a key or value longer
+ * than a message carries); MAP_FREE unbinds it.
  */
 import type { CardMaps } from '../firmware/card-maps.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
-import { CMSG_MAP_ABI_VERSION, CMSG_REPLY, CmsgRc, CmsgType, decodeCmsg, encodeCmsg, type Cmsg } from './cmsg-schema.js';
+import { CMSG_MAP_ABI_VERSION, CMSG_MAX_BYTES, CMSG_REPLY, CmsgRc, CmsgType, decodeCmsg, encodeCmsg, type Cmsg } from './cmsg-schema.js';
 
 const ERRNO_RC: Readonly<Record<number, number>> = { [-2]: CmsgRc.ERR_MAP_NOENT, [-17]: CmsgRc.ERR_MAP_EXIST, [-7]: CmsgRc.ERR_MAP_E2BIG, [-12]: CmsgRc.ERR_MAP_NOMEM };
 
@@ -117,6 +118,8 @@ export class CardMailbox {
   private alloc(m: Cmsg): Partial<Cmsg> {
     const s = m.spec;
     if (s === undefined) return { rc: CmsgRc.ERR_MAP_PARSE };
+    // Keys and values travel in messages of at most 16 words each.
+    if (s.keySize > CMSG_MAX_BYTES || s.valueSize > CMSG_MAX_BYTES) return { rc: CmsgRc.ERR_MAP_E2BIG };
     const i = this.maps.defs.findIndex((d, k) => !this.allocated[k] && d.keySize === s.keySize && d.valueSize === s.valueSize &&
       d.maxEntries === s.maxEntries && d.type === s.mapType && d.flags === s.mapFlags);
     if (i < 0) return { rc: CmsgRc.ERR_MAP_NOMEM };

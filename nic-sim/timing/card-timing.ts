@@ -150,23 +150,14 @@ export class CardTiming {
   }
 
   /** DMA cycles of `bytes`. */
-  dmaCycles(bytes: number): number {
+  private dmaCycles(bytes: number): number {
     return this.timing.dma.cycles + bytes * this.cyclesPerByte;
   }
 
   /** Cycles a frame of `bytes` takes to reach the host over PCIe (its latency and its bits at the link's rate). */
-  pcieCycles(bytes: number): number {
+  private pcieCycles(bytes: number): number {
     const p = this.timing.pcie;
     return ((p.latencyNs + (8 * bytes * 1000) / p.mbps) * this.clockHz) / 1e9;
-  }
-
-  /**
-   * A taken packet's work: segments (packet-meter.ts), its commands and lock time, and
-   * how it leaves (`outBytes` long): given to its engine, and to the capacity estimate.
-   */
-  push(engine: number, id: number, t: number, inBytes: number, work: PacketWork, egress: Egress, outBytes: number): void {
-    this.toEngine(engine, id, t, inBytes, work, egress, outBytes);
-    this.observe(work.segs, work.compute);
   }
 
   /** What the capacity estimate keeps of a taken packet's work (fed in packet order). */
@@ -177,7 +168,11 @@ export class CardTiming {
     this.cyclesPerPacket.add(compute);
   }
 
-  /** A taken packet's work given to its engine (the engine-side half of `push`). */
+  /**
+   * A taken packet's work — segments (packet-meter.ts), its commands and lock time — given
+   * to its engine, and how it leaves (`outBytes` long). The capacity estimate is fed apart
+   * (`observe`), in packet order, by whoever holds the whole capture.
+   */
   toEngine(engine: number, id: number, t: number, inBytes: number, work: PacketWork, egress: Egress, outBytes: number): void {
     this.taken++;
     for (let m = 0; m < this.commands.length; m++) this.commands[m]! += work.commands[m]!;

@@ -73,6 +73,7 @@ describe('control messages to the card maps', () => {
     expect(client.alloc(spec)).toBe(2);
     expect(client.alloc(spec)).toBe(-12);
     expect(client.alloc({ ...spec, maxEntries: 99 })).toBe(-12);
+    expect(client.alloc({ ...spec, valueSize: 65 })).toBe(-7);
     expect(client.update(2, u32(1), u64(1), 0)).toBe(0);
     expect(client.free(2)).toBe(0);
     expect(() => client.lookup(2, u32(0))).toThrow(/status 1/);
