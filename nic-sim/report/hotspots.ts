@@ -31,7 +31,7 @@ export interface HotSpots {
   readonly lines: readonly LineSpot[];
   /** Card instructions of no eBPF instruction: cycles and sleeps. */
   readonly glue: { readonly cycles: number; readonly sleep: number };
-  /** Per packet: cycles per packet spent in the firmware around the program (receive, send). */
+  /** Packets the cycles were summed over (the report shows them per packet). */
   readonly packets: number;
 }
 

@@ -12,6 +12,7 @@ import type { HostFigures } from '../../nic-sim/timing/host-model.js';
 import type { HostModel } from '../../nic-sim/timing/host-model.js';
 import type { MapDef, Program } from '../../xdp/object/bpf-object.js';
 import { describeInsn } from '../../xdp/object/program-listing.js';
+import { realLine } from '../rules/decide.js';
 import type { ReplaySummary } from '../../xdp/replay/replay.js';
 import type { CardRun } from './run-card.js';
 import { usText } from './run-card.js';
@@ -27,16 +28,6 @@ function outcomes(summary: ReplaySummary): Bar[] {
     ...Object.entries(summary.dropped).map(([r, value]) => ({ label: r, value })),
     ...(summary.skipped > 0 ? [{ label: 'skipped', value: summary.skipped }] : []),
   ];
-}
-
-/** The C line an instruction belongs to: its own, or the nearest one before it in its function. */
-function lineOf(program: Program, index: number) {
-  const fnStart = Math.max(0, ...program.funcs.map((f) => f.start).filter((s) => s <= index));
-  for (let i = index; i >= fnStart; i--) {
-    const pos = program.lines[i];
-    if (pos && pos.line > 0) return { file: pos.file, line: pos.line, text: pos.text };
-  }
-  return undefined;
 }
 
 export function cardReport(run: CardRun, f: CardFigures, summary: ReplaySummary, profile: CardProfile, program: Program, maps: readonly MapDef[], title: string): ReportData {
@@ -69,7 +60,7 @@ export function cardReport(run: CardRun, f: CardFigures, summary: ReplaySummary,
     ],
     hotSpots: hotSpots(run.engine.meter.pcCycles, run.engine.meter.pcSleep, run.engine.image.source, {
       texts: program.insns.map((_, i) => describeInsn(program, i, maps)),
-      lineOf: (i) => lineOf(program, i),
+      lineOf: (i) => realLine(program, i),
     }, t.taken),
   };
 }

@@ -67,7 +67,7 @@ function located(program: Program, object: ObjectMaps, r: Omit<ReportedReason, '
  * line", as for code it merged, such as one bpf_tail_call serving several), the closest earlier
  * instruction's real line in the same function.
  */
-function realLine(program: Program, index: number): SourcePosition | undefined {
+export function realLine(program: Program, index: number): SourcePosition | undefined {
   const fnStart = Math.max(0, ...program.funcs.map((f) => f.start).filter((s) => s <= index));
   for (let i = index; i >= fnStart; i--) {
     const pos = program.lines[i];
