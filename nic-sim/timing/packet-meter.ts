@@ -90,8 +90,8 @@ export class PacketMeter implements Meter {
     if (insn.ctxSwap) this.pcSleep[pc]! += this.swap(m, COMMAND_OP[insn.action]);
   }
 
-  firmware(_address: number, s: CoreState): void {
-    const helper = this.helperAt.get(_address);
+  firmware(address: number, s: CoreState): void {
+    const helper = this.helperAt.get(address);
     const map = this.maps.mapOfTable(s.gprA[TABLE_ID_GPR] as number);
     if (helper === undefined || map === undefined) return; // the routine fails: the run ends in an exception
     const cost = firmwareCost(helper, map.type, this.timing);
