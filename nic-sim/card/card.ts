@@ -12,11 +12,11 @@ import type { CardProfile } from '../../caps/profile.js';
 import { CoreError, DEFAULT_STEP_LIMIT, StepContext, createCoreState, createCounters, resetCounters, run, type CoreState, type RunCounters, type RunOptions } from '../core/index.js';
 import { compileProgram, type CompiledRun } from '../core/compile.js';
 import type { FirmwareRoutine } from '../core/run.js';
-import type { Meter } from '../core/meter.js';
+import { compileTimed, type TimedProgram } from '../core/compile-timed.js';
+import type { Meter, TimedMeter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
 import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
-import { LM_BYTES } from '../isa/tables.js';
 import { XdpError } from '../../xdp/errors.js';
 import { MAX_BPF_STACK } from '../../xdp/runtime/vm.js';
 import { NfpAction, nfpActionName } from './actions.js';
@@ -46,6 +46,12 @@ export interface CardOptions {
   /** Told of every instruction, command and firmware call (the timing model, nic-sim/timing/packet-meter.ts). */
   readonly meter?: Meter;
   /**
+   * A timing meter with fixed prices for `runTimed`: compiled into the image's blocks
+   * (nic-sim/core/compile-timed.ts) where the image compiles, told of each instruction
+   * by the interpreter where it does not.
+   */
+  readonly timed?: TimedMeter;
+  /**
    * Results' bytes are a view of packet memory, valid until the next packet, instead of a
    * copy (a replay that writes them out at once saves a copy per packet).
    */
@@ -61,6 +67,16 @@ export interface CardOptions {
 export interface PacketMeta {
   readonly ifindex?: number;
   readonly rxQueue?: number;
+}
+
+/** What a timed run gives back (its timing is in the meter's work). */
+export interface TimedPacketResult {
+  /** The NFP action code the image left (NfpAction), or an exception drop when the run failed. */
+  readonly action: number;
+  /** The packet as the image left it. */
+  readonly bytes: Uint8Array;
+  /** Why the run failed (an executor or firmware error), when it did. */
+  readonly error?: string;
 }
 
 export interface CardPacketResult {
@@ -98,6 +114,10 @@ export class Card {
   /** The image compiled, when it is run that way. */
   private readonly compiled: CompiledRun | undefined;
   private readonly meter: Meter | null;
+  private readonly timedResult: { action: number; bytes: Uint8Array; error: string | undefined } = { action: 0, bytes: new Uint8Array(0), error: undefined };
+  /** The image compiled with the timed meter's prices, when it is run that way, and the interpreter's options for the rest of a run it hands back. */
+  private readonly timed: TimedProgram | undefined;
+  private readonly timedOptions: RunOptions | undefined;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
     this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })));
@@ -126,6 +146,15 @@ export class Card {
       });
       if ('run' in c) this.compiled = c.run;
     }
+    if (opts.timed) {
+      this.timedOptions = { ...this.runOptions, meter: opts.timed };
+      if ((opts.executor ?? 'compiled') === 'compiled' && opts.onStep === undefined) {
+        const t = compileTimed(this.image.insns, {
+          startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT, prices: opts.timed,
+        });
+        if ('run' in t) this.timed = t;
+      }
+    }
   }
 
   /** Whether packets run as compiled JavaScript (else on the interpreter). */
@@ -133,38 +162,50 @@ export class Card {
     return this.compiled !== undefined;
   }
 
-  /** Run one packet; the result's bytes are a copy (a view with `viewBytes`). */
-  runPacket(packet: Uint8Array, meta: PacketMeta = {}): CardPacketResult {
+  /** The packet placed in CTM and the entry state set (docs/nic-image.md "Entry state"). */
+  private enter(packet: Uint8Array, ifindex: number, rxQueue: number): void {
     if (packet.length > CARD_MAX_PACKET) {
       throw new XdpError(`${this.opts.file}: a ${packet.length}-byte packet is longer than the card's ${CARD_MAX_PACKET}-byte buffer`);
     }
     const s = this.state;
+    const end = PKT_START + packet.length;
     // Packet memory as the last packet left it is cleared where the new packet does not cover it.
     this.ctm.fill(0, 0, PKT_START);
     this.ctm.set(packet, PKT_START);
-    if (this.dirtyEnd > PKT_START + packet.length) this.ctm.fill(0, PKT_START + packet.length, this.dirtyEnd);
-    this.dirtyEnd = PKT_START + packet.length;
+    if (this.dirtyEnd > end) this.ctm.fill(0, end, this.dirtyEnd);
+    this.dirtyEnd = end;
     s.gprA.fill(0);
     s.gprB.fill(0);
-    s.lm.fill(0, 0, Math.min(STACK_BYTES, LM_BYTES));
+    s.lm.fill(0, 0, STACK_BYTES);
     s.lmDelay.fill(0);
     s.csrRead = undefined;
     if (s.mul.k !== 'idle') s.mul = IDLE;
     // ifindex 1 by default, as the kernel's test run (and the host engine) give.
     setBoth(s, ENTRY_GPR.data, PKT_START);
     setBoth(s, ENTRY_GPR.len, packet.length);
-    setBoth(s, ENTRY_GPR.ifindex, meta.ifindex ?? 1);
-    setBoth(s, ENTRY_GPR.rxQueue, meta.rxQueue ?? 0);
+    setBoth(s, ENTRY_GPR.ifindex, ifindex);
+    setBoth(s, ENTRY_GPR.rxQueue, rxQueue);
     setBoth(s, ENTRY_GPR.stackWindow, STACK_TOP_WINDOW);
+  }
+
+  /** After a run: packet bytes it may have grown into are cleared before the next packet. */
+  private leave(): void {
+    // A packet the program grew (bpf_xdp_adjust_tail) leaves bytes past its start length to clear next time.
+    const end = (this.state.gprA[ENTRY_GPR.data] as number) + (this.state.gprA[ENTRY_GPR.len] as number);
+    if (end > this.dirtyEnd) this.dirtyEnd = Math.min(end, this.ctm.length);
+  }
+
+  /** Run one packet; the result's bytes are a copy (a view with `viewBytes`). */
+  runPacket(packet: Uint8Array, meta: PacketMeta = {}): CardPacketResult {
+    this.enter(packet, meta.ifindex ?? 1, meta.rxQueue ?? 0);
+    const s = this.state;
     const counters = this.counters;
     resetCounters(counters);
     try {
       if (this.compiled) this.compiled(s, counters, this.meter, this.context);
       else run(this.image.insns, s, this.runOptions);
       const action = s.gprA[0] as number;
-      // A packet the program grew (bpf_xdp_adjust_tail) leaves bytes past its start length to clear next time.
-      const end = (s.gprA[ENTRY_GPR.data] as number) + (s.gprA[ENTRY_GPR.len] as number);
-      if (end > this.dirtyEnd) this.dirtyEnd = Math.min(end, this.ctm.length);
+      this.leave();
       return { action, actionName: nfpActionName(action), bytes: this.packetBytes(), counters };
     } catch (e) {
       if (!(e instanceof CoreError || e instanceof FirmwareError)) throw e;
@@ -173,6 +214,44 @@ export class Card {
         counters, error: e.message,
       };
     }
+  }
+
+  /**
+   * Run one packet under the `timed` meter given at construction (the caller begins and
+   * ends the packet's work on it). Counters are not kept; the result is reused by the
+   * next run, and its bytes are a copy unless `viewBytes`.
+   */
+  runTimed(packet: Uint8Array): TimedPacketResult {
+    const timed = this.opts.timed;
+    if (timed === undefined) throw new Error('runTimed needs a card made with a timed meter');
+    this.enter(packet, 1, 0);
+    const s = this.state;
+    const r = this.timedResult;
+    r.error = undefined;
+    try {
+      const resume = this.timed ? this.timed.run(s, timed.work, this.context) : this.image.base;
+      if (resume >= 0) {
+        // The interpreter goes on (a step limit in reach, an entry inside a block, or no compiled image).
+        resetCounters(this.counters);
+        this.counters.steps = this.timed ? timed.work.steps : 0;
+        run(this.image.insns, s, { ...this.timedOptions!, startPc: resume });
+      }
+      r.action = s.gprA[0] as number;
+      this.leave();
+      r.bytes = this.packetBytes();
+    } catch (e) {
+      if (!(e instanceof CoreError || e instanceof FirmwareError)) throw e;
+      r.action = NfpAction.EXCEPTION_DROP;
+      r.bytes = packet.slice();
+      r.error = e.message;
+    }
+    return r;
+  }
+
+  /** The compiled blocks' share of the hot spots added to the timed meter's (the counts behind them cleared). */
+  foldHotSpots(): void {
+    const w = this.opts.timed?.work;
+    if (w && this.timed) this.timed.foldHotSpots(w.pcCycles, w.pcSleep);
   }
 
   /** The eBPF main stack (LM 0 … 511) and the packet as they are now (a validator's view, from `onStep`). */

@@ -7,12 +7,15 @@
  * tests hold both to each other, instruction class by instruction class.
  *
  * Written out: alu, alu_shf with an immediate shift, ld_field, immed, br, br_byte,
- * br_bit, and memory commands of a fixed length to CTM or EMEM (32-bit addresses);
- * operands in GPRs, transfer registers, immediates and LM without post-modification.
- * Everything else — other commands, local_csr writes, br_alu, LM post-modification,
- * indirect shifts, and a command whose range leaves its memory (the error is the
- * interpreter's to raise) — runs through the interpreter's own code for that one
- * instruction, so there is one definition of its semantics and its errors. Images
+ * br_bit, local_csr writes of an LM pointer, and memory commands of a fixed length to
+ * CTM or EMEM (32-bit addresses); operands in GPRs, transfer registers, immediates and
+ * LM without post-modification. Everything else — other commands, br_alu, LM
+ * post-modification, indirect shifts, and a command whose range leaves its memory (the
+ * error is the interpreter's to raise) — runs through the interpreter's own code for
+ * that one instruction, so there is one definition of its semantics and its errors.
+ * The condition codes and the previous-ALU state are locals of the generated code,
+ * written back to the state around the interpreter, firmware and the run's end, so
+ * that the engine can drop the flags no branch reads. Images
  * that use what cannot be decided statically here (multiplies, local_csr_rd, defer
  * slots that hold branches or swaps or reach the end or a firmware address) are not
  * compiled: `compileProgram` says why and the caller runs the interpreter.
@@ -24,7 +27,7 @@ import type { AluInsn, AluShfInsn, BrBitInsn, BrByteInsn, BrInsn, CmdInsn, Immed
 import { xferWords } from '../isa/codec-cmd.js';
 import { logicalOperands } from '../isa/instructions.js';
 import type { Dst, Src } from '../isa/operands.js';
-import { MAX_TARGET, XFER_COUNT } from '../isa/tables.js';
+import { CSR_LM_INDEX, CSR_WRITABLE, LM_ADDR_WRITE_LATENCY, MAX_TARGET, XFER_COUNT } from '../isa/tables.js';
 import type { BranchOutcome } from './branch.js';
 import { EXEC, isBranch, type ExecFn } from './classes.js';
 import type { StepContext } from './context.js';
@@ -52,7 +55,7 @@ export type CompiledRun = (s: CoreState, counters: RunCounters, meter: Meter | n
 const u = (n: number): string => String(n >>> 0);
 
 /** Why an image cannot be compiled, or undefined when it can. */
-function unsupported(program: readonly Insn[], o: CompileOptions): string | undefined {
+export function unsupported(program: readonly Insn[], o: CompileOptions): string | undefined {
   for (let pc = 0; pc < program.length; pc++) {
     const i = program[pc];
     if (i === undefined) continue;
@@ -102,10 +105,10 @@ const ALU: Readonly<Record<AluInsn['op'], (l: string, r: string) => string>> = {
   none: (_l, r) => `v = ${r}; c = false; o = false;`,
   not: (_l, r) => `v = (~${r}) >>> 0; c = false; o = false;`,
   add: (l, r) => `t = ${l} + ${r}; v = t >>> 0; c = t > 0xffffffff; t = (${l} | 0) + (${r} | 0); o = t > 0x7fffffff || t < -0x80000000;`,
-  add_c: (l, r) => `k = F.c ? 1 : 0; t = ${l} + ${r} + k; v = t >>> 0; c = t > 0xffffffff; t = (${l} | 0) + (${r} | 0) + k; o = t > 0x7fffffff || t < -0x80000000;`,
+  add_c: (l, r) => `k = fc ? 1 : 0; t = ${l} + ${r} + k; v = t >>> 0; c = t > 0xffffffff; t = (${l} | 0) + (${r} | 0) + k; o = t > 0x7fffffff || t < -0x80000000;`,
   add_2b: (l, r) => `t = (${l} & 0xffff) + (${r} & 0xffff); v = t & 0xffff; c = t > 0xffff; o = false;`,
   sub: (l, r) => `t = ${l} - ${r}; v = t >>> 0; c = t >= 0; t = (${l} | 0) - (${r} | 0); o = t > 0x7fffffff || t < -0x80000000;`,
-  sub_c: (l, r) => `k = F.c ? 0 : 1; t = ${l} - ${r} - k; v = t >>> 0; c = t >= 0; t = (${l} | 0) - (${r} | 0) - k; o = t > 0x7fffffff || t < -0x80000000;`,
+  sub_c: (l, r) => `k = fc ? 0 : 1; t = ${l} - ${r} - k; v = t >>> 0; c = t >= 0; t = (${l} | 0) - (${r} | 0) - k; o = t > 0x7fffffff || t < -0x80000000;`,
   and: (l, r) => `v = (${l} & ${r}) >>> 0; c = false; o = false;`,
   and_not_a: (l, r) => `v = (~${l} & ${r}) >>> 0; c = false; o = false;`,
   and_not_b: (l, r) => `v = (${l} & ~${r}) >>> 0; c = false; o = false;`,
@@ -116,13 +119,13 @@ const ALU: Readonly<Record<AluInsn['op'], (l: string, r: string) => string>> = {
 function alu(i: AluInsn): string {
   const [lo, ro] = logicalOperands(i);
   // Operands are read before anything is written (into locals), as the interpreter reads them.
-  return `l = ${src(lo)}; r = ${src(ro)}; ${ALU[i.op]('l', 'r')} F.z = v === 0; F.n = (v >>> 31) === 1; F.c = c; F.v = o; s.prevA = ${i.swap ? 'r' : 'l'}; s.prevResult = v; ${dst(i.dst, 'v')}`;
+  return `l = ${src(lo)}; r = ${src(ro)}; ${ALU[i.op]('l', 'r')} fz = v === 0; fn = (v >>> 31) === 1; fc = c; fv = o; pA = ${i.swap ? 'r' : 'l'}; pR = v; ${dst(i.dst, 'v')}`;
 }
 
 function aluShf(i: AluShfInsn): string {
   const [lo, ro] = logicalOperands(i);
   const n = i.shift as number;
-  const fill = i.op === 'ashr' ? '(s.prevResult >>> 31) === 1' : 'false';
+  const fill = i.op === 'ashr' ? '(pR >>> 31) === 1' : 'false';
   const shifted = i.sc === 'shl' ? (n === 0 ? 'r' : `((r << ${n}) >>> 0)`) : `SH(${JSON.stringify(i.sc)}, l, r, ${n}, ${fill})`;
   const result = i.op === 'and' ? `((l & ${shifted}) >>> 0)` : i.op === 'or' ? `((l | ${shifted}) >>> 0)` : shifted;
   return `l = ${src(lo)}; r = ${src(ro)}; v = ${result}; ${dst(i.dst, 'v')}`;
@@ -148,16 +151,16 @@ function mergedExpr(i: ImmedInsn, old: string): string {
 function immed(i: ImmedInsn): string {
   const d = i.dst;
   if (i.width !== 'all' && d.k === 'gpr' && d.bank === 'ab') {
-    return `v = ${mergedExpr(i, `A[${d.n}]`)}; B[${d.n}] = ${mergedExpr(i, `B[${d.n}]`)}; A[${d.n}] = v; s.prevResult = v;`;
+    return `v = ${mergedExpr(i, `A[${d.n}]`)}; B[${d.n}] = ${mergedExpr(i, `B[${d.n}]`)}; A[${d.n}] = v; pR = v;`;
   }
   const old = i.width === 'all' ? '0'
     : d.k === 'gpr' ? `${d.bank === 'b' ? 'B' : 'A'}[${d.n}]`
       : d.k === 'xfer' ? `XO[${d.n}]` : d.k === 'lm' ? src({ k: 'lm', index: d.index, off: d.off, post: 'none' }) : '0';
-  return `v = ${mergedExpr(i, old)}; s.prevResult = v; ${dst(d, 'v')}`;
+  return `v = ${mergedExpr(i, old)}; pR = v; ${dst(d, 'v')}`;
 }
 
 const COND: Readonly<Record<BrInsn['cond'], string>> = {
-  eq: 'F.z', ne: '!F.z', mi: 'F.n', pl: '!F.n', hs: 'F.c', lo: '!F.c', vs: 'F.v', vc: '!F.v', ge: 'F.n === F.v', lt: 'F.n !== F.v', always: 'true',
+  eq: 'fz', ne: '!fz', mi: 'fn', pl: '!fn', hs: 'fc', lo: '!fc', vs: 'fv', vc: '!fv', ge: 'fn === fv', lt: 'fn !== fv', always: 'true',
 };
 
 function branch(i: BrInsn | BrByteInsn | BrBitInsn): string {
@@ -168,7 +171,7 @@ function branch(i: BrInsn | BrByteInsn | BrBitInsn): string {
 }
 
 /** The address operands' sum, as the `addr32` mode forms it. */
-const addr32 = (i: CmdInsn): string => `a = (${src(i.a)} + ${src(i.b)}) % 0x100000000;`;
+const addr32 = (i: CmdInsn): string => `a = (${src(i.a)} + ${src(i.b)}) >>> 0;`;
 
 /** A memory command moving fixed-length data (the interpreter's cmd.ts actions, unrolled). */
 function command(i: CmdInsn): string | undefined {
@@ -228,6 +231,12 @@ function fast(i: Insn): string | undefined {
     case 'br': return branch(i);
     case 'br_byte': case 'br_bit': return postModified([i.src]) ? undefined : branch(i);
     case 'cmd': return command(i);
+    case 'local_csr': {
+      // A write of an LM pointer (run.ts counts its delay down after this instruction too); anything else runs interpreted.
+      const lm = CSR_LM_INDEX[i.csr];
+      if (!i.write || lm === undefined || !CSR_WRITABLE[i.csr] || i.src.k === 'lm') return undefined;
+      return `LMA[${lm}] = (${src(i.src)} & 0xffc) >>> 0; D[${lm}] = ${LM_ADDR_WRITE_LATENCY + 1}; dl = 1;`;
+    }
     default: return undefined;
   }
 }
@@ -243,21 +252,76 @@ function operandsOf(i: Insn): (Src | Dst)[] {
   }
 }
 
-/** The case of one instruction: its work, its counters, and what follows it. */
-function caseOf(pc: number, i: Insn): string {
-  const own = fast(i)?.replace('slow(PC)', `slow(${pc})`);
+/**
+ * The statements of one instruction at pc: its semantics (a branch sets `br`, `taken`,
+ * `target` and `defer`), run interpreted where they are not written out here.
+ */
+export function insnStatements(pc: number, i: Insn): string {
+  const call = slowCall(pc);
+  const own = fast(i)?.replace('o2 = slow(PC);', call);
   const interpreted = i.cls === 'cmd' || i.cls === 'br_alu' || i.cls === 'local_csr'
-    ? `o2 = slow(${pc}); ${i.cls === 'br_alu' ? 'br = true; taken = o2.taken; target = o2.target; defer = o2.defer;' : ''}${i.cls === 'local_csr' ? ' dl = 1;' : ''}`
-    : 'o2 = slow(PC); if (o2 !== undefined) { br = true; taken = o2.taken; target = o2.target; defer = o2.defer; }'.replace('PC', String(pc));
+    ? `${call} ${i.cls === 'br_alu' ? 'br = true; taken = o2.taken; target = o2.target; defer = o2.defer;' : ''}${i.cls === 'local_csr' ? ' dl = 1;' : ''}`
+    : `${call} if (o2 !== undefined) { br = true; taken = o2.taken; target = o2.target; defer = o2.defer; }`;
   // An LM operand within its pointer's write delay is an error the interpreter raises (and words).
   const lms = own === undefined ? [] : lmUses(operandsOf(i));
-  const body = own === undefined ? interpreted
+  return own === undefined ? interpreted
     : lms.length ? `if (${lms.map((n) => `D[${n}] !== 0`).join(' || ')}) { ${interpreted} } else { ${own} }` : own;
+}
+
+/**
+ * The condition codes and the previous-ALU state live in locals of the generated code
+ * (the engine drops what no branch reads); these write them back to the state, and
+ * read them from it, around anything else that reads or writes them.
+ */
+export const FLAGS_OUT = 'F.z = fz; F.n = fn; F.c = fc; F.v = fv; s.prevA = pA; s.prevResult = pR;';
+export const FLAGS_IN = 'fz = F.z; fn = F.n; fc = F.c; fv = F.v; pA = s.prevA; pR = s.prevResult;';
+
+/** The interpreter running the instruction at pc, the state in step with it. */
+const slowCall = (pc: number): string => `${FLAGS_OUT} o2 = interpret(ctx, ${pc}); ${FLAGS_IN}`;
+
+/** Whether the instruction can raise an executor error (it runs interpreted, or can fall back to the interpreter). */
+export function mayFail(i: Insn): boolean {
+  return i.cls === 'cmd' || fast(i) === undefined || lmUses(operandsOf(i)).length > 0;
+}
+
+/** The case of one instruction: its work, its counters, and what follows it. */
+function caseOf(pc: number, i: Insn): string {
   const cmd = i.cls === 'cmd'
     ? ` CM.${i.target}.${i.action}++;${i.ctxSwap ? ` C.ctxSwaps++;${i.defer > 0 ? ` sw = ${i.defer};` : ''}` : ''}`
     : '';
-  return `case ${pc}: { ${body} BC.${i.cls}++;${cmd} break; }`;
+  return `case ${pc}: { ${insnStatements(pc, i)} BC.${i.cls}++;${cmd} break; }`;
 }
+
+/** The lowest firmware address (Infinity when there is none): below it no PC is a routine's. */
+export function firmwareFloor(firmware: ReadonlyMap<number, unknown>): number {
+  let from = Infinity;
+  for (const a of firmware.keys()) if (a < from) from = a;
+  return from;
+}
+
+/** One instruction as the interpreter runs it (the control flow stays the compiled code's). */
+export function interpreterStep(program: readonly Insn[]): (ctx: StepContext, pc: number) => BranchOutcome | undefined {
+  return (ctx, pc) => {
+    const insn = program[pc]!;
+    const x = ctx.at(pc, insn);
+    const out = (EXEC[insn.cls] as ExecFn<Insn['cls']>)(x, insn as InsnOf<Insn['cls']>) as BranchOutcome | undefined;
+    applyPostMods(x);
+    return out;
+  };
+}
+
+/** A firmware routine returned above the code's address range. */
+export function badReturn(pc: number, ret: number): never {
+  throw new CoreError('bad-pc', `firmware routine at ${pc} returns to 0x${ret.toString(16)}, above 0x${MAX_TARGET.toString(16)}`, pc, '');
+}
+
+/** The operand locals and state views every generated run starts with. */
+export const PROLOGUE = `const A = s.gprA, B = s.gprB, XI = s.xferIn, XO = s.xferOut, LMA = s.lmAddr, D = s.lmDelay, F = s.flags;
+  const LMV = ctx.lmView, CTM = s.mem.ctm, EMEM = s.mem.emem, CTMV = ctx.ctmView, EMEMV = ctx.ememView;
+  let l = 0, r = 0, v = 0, w = 0, t = 0, k = 0, a = 0, c = false, o = false, o2 = undefined;
+  let br = false, taken = false, target = 0, defer = 0;
+  let fz = false, fn = false, fc = false, fv = false, pA = 0, pR = 0;
+  ${FLAGS_IN}`;
 
 /**
  * The image compiled, or why it cannot be (the caller then runs the interpreter).
@@ -271,25 +335,19 @@ export function compileProgram(program: readonly Insn[], o: CompileOptions): { r
     const i = program[pc];
     if (i !== undefined && pc !== o.endPc) cases.push(caseOf(pc, i));
   }
-  let firmwareFrom = Infinity;
-  for (const a of o.firmware.keys()) if (a < firmwareFrom) firmwareFrom = a;
+  const firmwareFrom = firmwareFloor(o.firmware);
   const source = `"use strict";
 return function compiledRun(s, C, M, ctx) {
-  const A = s.gprA, B = s.gprB, XI = s.xferIn, XO = s.xferOut, LMA = s.lmAddr, D = s.lmDelay, F = s.flags;
-  const LMV = new DataView(s.lm.buffer, s.lm.byteOffset, s.lm.byteLength);
-  const CTM = s.mem.ctm, EMEM = s.mem.emem;
-  const CTMV = new DataView(CTM.buffer, CTM.byteOffset, CTM.byteLength), EMEMV = new DataView(EMEM.buffer, EMEM.byteOffset, EMEM.byteLength);
+  ${PROLOGUE}
   const BC = C.byClass, CM = C.commands;
-  const slow = (pc) => interpret(ctx, pc);
-  let pc = ${o.startPc}, slots = 0, pend = -1, dl = tick(D, false);
-  let l = 0, r = 0, v = 0, w = 0, t = 0, k = 0, a = 0, c = false, o = false, o2 = undefined;
-  let br = false, taken = false, target = 0, defer = 0, sw = 0;
+  let pc = ${o.startPc}, slots = 0, pend = -1, dl = tick(D, false), sw = 0;
   for (;;) {
     if (slots === 0) {
       if (pc >= ${Number.isFinite(firmwareFrom) ? firmwareFrom : 'Infinity'}) {
         const routine = FW.get(pc);
         if (routine !== undefined) {
           const ret = B[${RETURN_GPR_B}];
+          ${FLAGS_OUT}
           if (M !== null) M.firmware(pc, s);
           routine(s);
           C.firmwareCalls++;
@@ -300,13 +358,13 @@ return function compiledRun(s, C, M, ctx) {
       }
       if (pc === ${o.endPc}) break;
     } else if (pc === ${o.endPc} || FW.has(pc)) {
-      badSlot(pc);
+      ${FLAGS_OUT} badSlot(pc);
     }
-    if (C.steps >= ${o.stepLimit}) stepLimit(pc);
+    if (C.steps >= ${o.stepLimit}) { ${FLAGS_OUT} stepLimit(pc); }
     br = false; taken = false; defer = 0; sw = 0;
     switch (pc) {
       ${cases.join('\n      ')}
-      default: badPc(pc, slots);
+      default: ${FLAGS_OUT} badPc(pc, slots);
     }
     if (dl !== 0) dl = tick(D, true);
     C.steps++;
@@ -325,23 +383,13 @@ return function compiledRun(s, C, M, ctx) {
     }
     pc = next;
   }
+  ${FLAGS_OUT}
   s.pc = pc;
 };`;
   const limit = o.stepLimit;
   const endPc = o.endPc;
-  /** One instruction as the interpreter runs it (its control flow is the compiled loop's). */
-  const interpret = (ctx: StepContext, pc: number): BranchOutcome | undefined => {
-    const insn = program[pc]!;
-    const x = ctx.at(pc, insn);
-    const out = (EXEC[insn.cls] as ExecFn<Insn['cls']>)(x, insn as InsnOf<Insn['cls']>) as BranchOutcome | undefined;
-    applyPostMods(x);
-    return out;
-  };
   const helpers = {
-    interpret, tick: tickDelays, SH: shift, FW: o.firmware, I: program,
-    badReturn: (pc: number, ret: number): never => {
-      throw new CoreError('bad-pc', `firmware routine at ${pc} returns to 0x${ret.toString(16)}, above 0x${MAX_TARGET.toString(16)}`, pc, '');
-    },
+    interpret: interpreterStep(program), tick: tickDelays, SH: shift, FW: o.firmware, I: program, badReturn,
     badSlot: (pc: number): never => {
       throw new CoreError('hazard', `a defer slot reaches ${pc === endPc ? 'the end address' : 'a firmware address'}`, pc, '');
     },

@@ -28,7 +28,16 @@ export class StepContext implements Exec {
   insn!: Insn;
   readonly postMods = new Int8Array(LM_INDEX_COUNT);
   hasPostMods = false;
-  constructor(readonly s: CoreState) {}
+  /** Views of the state's LM, CTM and EMEM as they are when the context is made (compiled code reads words through them). */
+  readonly lmView: DataView;
+  readonly ctmView: DataView;
+  readonly ememView: DataView;
+  constructor(readonly s: CoreState) {
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.lmView = view(s.lm);
+    this.ctmView = view(s.mem.ctm);
+    this.ememView = view(s.mem.emem);
+  }
 
   /** The context for the instruction at `pc`, with no post-modifications pending. */
   at(pc: number, insn: Insn): this {

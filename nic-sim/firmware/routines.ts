@@ -171,8 +171,11 @@ export function firmwareRoutines(
       }
       return { i, table };
     };
-    /** `len` bytes of LM at pointer n (checked for the write delay and LM's end). */
-    const lmBytes = (s: CoreState, n: number, len: number, what: string, table: number): Uint8Array => {
+    /**
+     * `len` bytes of LM at pointer n (checked for the write delay and LM's end): a view,
+     * for a key only looked up or deleted; a copy (`keep`) for what a map stores.
+     */
+    const lmBytes = (s: CoreState, n: number, len: number, what: string, table: number, keep = false): Uint8Array => {
       if ((s.lmDelay[n] as number) > 0) {
         throw new FirmwareError('hazard', `ACT_LM_ADDR${n} (the ${what}): the LM pointer written fewer than 3 instructions before the call`, id, address, table);
       }
@@ -180,7 +183,7 @@ export function firmwareRoutines(
       if (at + len > s.lm.length) {
         throw new FirmwareError('lm-range', `the ${what} at LM 0x${at.toString(16)}+${len} (ACT_LM_ADDR${n}) runs past local memory (0x${s.lm.length.toString(16)} bytes)`, id, address, table);
       }
-      return s.lm.slice(at, at + len);
+      return keep ? s.lm.slice(at, at + len) : s.lm.subarray(at, at + len);
     };
 
     let routine: FirmwareRoutine;
@@ -195,8 +198,8 @@ export function firmwareRoutines(
         routine = (s) => {
           const { i, table } = mapOf(s);
           const def = maps.defs[i]!;
-          const key = lmBytes(s, KEY_LM, def.keySize, 'key', table);
-          const value = lmBytes(s, VALUE_LM, def.valueSize, 'value', table);
+          const key = lmBytes(s, KEY_LM, def.keySize, 'key', table, true);
+          const value = lmBytes(s, VALUE_LM, def.valueSize, 'value', table, true);
           setR0(s, maps.update(i, key, value, s.gprA[FW_REG.R4_LO] as number));
         };
         break;
@@ -215,7 +218,7 @@ export function firmwareRoutines(
           }
           const flagsLo = s.gprA[FW_REG.R3_LO] as number;
           const ctxLen = (s.gprA[FW_REG.R3_HI] as number) & CTXLEN_MASK_HI;
-          const data = lmBytes(s, KEY_LM, s.gprA[FW_REG.R5_LO] as number, 'data', table);
+          const data = lmBytes(s, KEY_LM, s.gprA[FW_REG.R5_LO] as number, 'data', table, true);
           let sample = data;
           if (ctxLen > 0) {
             const pkt = packet(s);

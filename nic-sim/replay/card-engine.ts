@@ -46,14 +46,23 @@ export function timingFields(t: PacketTiming): Record<string, number> {
   return { engine: t.engine, thread: t.thread, cycles: t.cycles, sleep_cycles: t.sleep, queued_cycles: Math.round(t.queued * 10) / 10, latency_ns: Math.round(t.latencyNs * 10) / 10 };
 }
 
-/** A packet's result as the replay takes it. */
+/** A packet's result as the replay takes it (one per engine, refilled for every packet). */
 class CardResult implements PacketResult {
-  readonly actionName: PacketResult['actionName'];
-  readonly length: number;
-  constructor(readonly action: number, private readonly data: Uint8Array, readonly error?: string) {
+  action = 0;
+  actionName: PacketResult['actionName'] = XDP_ACTION_NAMES[0]!;
+  length = 0;
+  error: string | undefined = undefined;
+  private data: Uint8Array = new Uint8Array(0);
+
+  set(action: number, data: Uint8Array, error: string | undefined): this {
+    this.action = action;
     this.actionName = XDP_ACTION_NAMES[action]!;
+    this.data = data;
     this.length = data.length;
+    this.error = error;
+    return this;
   }
+
   bytes(): Uint8Array {
     return this.data;
   }
@@ -72,63 +81,72 @@ export class CardEngine implements PacketEngine {
   readonly meter: PacketMeter;
   /** The packet `admit` took: its engine, arrival cycle and length on the wire (engine −1: none). */
   private arrival = { engine: -1, t: 0, origLen: 0 };
+  private readonly result = new CardResult();
 
   constructor(readonly image: CardImage, readonly profile: CardProfile, opts: CardEngineOptions) {
     // The meter needs the card's maps and the card its meter: the maps are looked up when a call is priced.
     this.meter = cardMeter(image, profile, () => this.card.maps);
     // Results' bytes are views of packet memory: the replay writes each out before the next packet runs.
-    this.card = new Card(image, profile, { file: opts.file, ...(opts.random ? { random: opts.random } : {}), meter: this.meter, viewBytes: true });
-    this.timing = new CardTiming(profile.timing, this.meter.table, this.card.maps.length, opts);
+    this.card = new Card(image, profile, { file: opts.file, ...(opts.random ? { random: opts.random } : {}), timed: this.meter, viewBytes: true });
+    this.timing = new CardTiming(profile.timing, this.meter.table, this.card.maps.length, opts, this.meter.work);
   }
 
   /**
-   * A frame's arrival as the card sees it: its engine and cycle, or why it never reaches
-   * one (a frame the packet buffer cannot hold still took its wire time). Frames past the
-   * packet split are counted here.
+   * A frame's arrival as the card sees it: its engine (its cycle is `timing.lastArrival`),
+   * or why it never reaches one (a frame the packet buffer cannot hold still took its
+   * wire time). Frames past the packet split are counted here.
    */
-  arriveFrame(rec: CaptureRecord): { engine: number; t: number } | string {
-    const a = this.timing.arrive(rec.data, rec.origLen);
+  arriveFrame(rec: CaptureRecord): number | string {
+    const engine = this.timing.arrive(rec.data, rec.origLen);
     if (rec.capLen > CARD_MAX_PACKET) return `longer than the card's ${CARD_MAX_PACKET}-byte packet buffer`;
     if (rec.origLen > this.profile.packetSplitBytes) this.timing.beyondSplit++;
-    return a;
+    return engine;
   }
 
   admit(rec: CaptureRecord): string | undefined {
-    const a = this.arriveFrame(rec);
-    if (typeof a === 'string') return a;
-    if (!this.timing.admit(a.engine, a.t)) return 'ingress_overflow';
+    const engine = this.arriveFrame(rec);
+    if (typeof engine === 'string') return engine;
+    const t = this.timing.lastArrival;
+    if (!this.timing.admit(engine, t)) return 'ingress_overflow';
     const held = this.arrival;
-    held.engine = a.engine;
-    held.t = a.t;
+    held.engine = engine;
+    held.t = t;
     held.origLen = rec.origLen;
     return undefined;
   }
 
-  /** One packet; its result's bytes are valid until the next packet runs. */
+  /** One packet; its result (and its bytes) are valid until the next packet runs. */
   run(packet: Uint8Array, index: number, _meta?: PacketMeta): PacketResult {
-    let a: { engine: number; t: number; origLen: number } = this.arrival;
-    if (a.engine < 0) a = { ...this.timing.arrive(packet, packet.length), origLen: packet.length };
-    const { result, segs, compute } = this.runArrived(packet, index, a);
-    this.arrival.engine = -1;
-    this.timing.observe(segs, compute);
+    const a = this.arrival;
+    if (a.engine < 0) {
+      // Not admitted first (a caller without arrivals): it arrives now.
+      a.engine = this.timing.arrive(packet, packet.length);
+      a.t = this.timing.lastArrival;
+      a.origLen = packet.length;
+    }
+    const result = this.runArrived(packet, index, a);
+    a.engine = -1;
+    const w = this.meter.work;
+    this.timing.observe(w.segs, w.n, w.compute);
     return result;
   }
 
   /**
    * A packet its engine has taken (arrived at cycle t): run on the card and given to the
-   * engine. The capacity estimate is the caller's to feed (`timing.observe`), in packet order.
+   * engine. Its work stays in `meter.work`, and the result is valid, until the next
+   * packet; the capacity estimate is the caller's to feed (`timing.observe`), in packet order.
    */
-  runArrived(packet: Uint8Array, index: number, a: { readonly engine: number; readonly t: number; readonly origLen: number }): { result: PacketResult; segs: readonly number[]; compute: number } {
+  runArrived(packet: Uint8Array, index: number, a: { readonly engine: number; readonly t: number; readonly origLen: number }): PacketResult {
     const dp = this.profile.timing.datapath;
-    this.meter.begin(dp.rxCycles);
-    const r = this.card.runPacket(packet);
+    const w = this.meter.work;
+    w.begin(dp.rxCycles);
+    const r = this.card.runTimed(packet);
     const { action, egress } = NFP_TO_XDP[r.action] ?? { action: XdpAction.ABORTED, egress: 'none' as const };
-    const segs = this.meter.end(action === XdpAction.TX ? dp.txCycles : action === XdpAction.PASS ? dp.passCycles : dp.dropCycles);
+    w.end(action === XdpAction.TX ? dp.txCycles : action === XdpAction.PASS ? dp.passCycles : dp.dropCycles);
     // The frame's bytes past the capture's snap length are on the wire and moved too.
     const tail = a.origLen - packet.length;
-    const m = this.meter;
-    this.timing.toEngine(a.engine, index, a.t, a.origLen, { segs, compute: m.compute, sleep: m.sleep, commands: m.commands, locks: m.locks }, egress, r.bytes.length + Math.max(tail, 0));
-    return { result: new CardResult(action, r.bytes, r.error), segs, compute: m.compute };
+    this.timing.toEngine(a.engine, index, a.t, a.origLen, w.segs, w.n, w.compute, w.sleep, egress, r.bytes.length + Math.max(tail, 0));
+    return this.result.set(action, r.bytes, r.error);
   }
 
   traceFields(index: number): Record<string, unknown> | undefined {
@@ -137,6 +155,7 @@ export class CardEngine implements PacketEngine {
   }
 
   finish(): void {
+    this.card.foldHotSpots();
     this.timing.finish();
   }
 }

@@ -61,7 +61,10 @@ parentPort!.on('message', (msg: { kind: 'batch'; packets: WorkerPacket[] } | { k
       let used = 0;
       const outcomes: WorkerOutcome[] = msg.packets.map((p) => {
         if (!engine.timing.admit(p.engine, p.t)) return { dropped: 'ingress_overflow' };
-        const { result, segs, compute } = engine.runArrived(p.data, p.index, p);
+        const result = engine.runArrived(p.data, p.index, p);
+        const work = engine.meter.work;
+        const segs = work.segments();
+        const compute = work.compute;
         const out = result.bytes();
         if (used + out.length > bytes.length) {
           const grown = new Uint8Array(2 * (used + out.length));

@@ -77,16 +77,16 @@ export class CardWorkers implements PacketEngine {
     const where: [number, number][] = [];
     const early: (string | undefined)[] = [];
     for (const rec of recs) {
-      const a = this.main.arriveFrame(rec);
-      if (typeof a === 'string') {
-        early.push(a);
+      const engine = this.main.arriveFrame(rec);
+      if (typeof engine === 'string') {
+        early.push(engine);
         where.push([-1, -1]);
         continue;
       }
       early.push(undefined);
-      const w = a.engine % n;
+      const w = engine % n;
       where.push([w, lists[w]!.length]);
-      lists[w]!.push({ index: rec.index, data: rec.data, engine: a.engine, t: a.t, origLen: rec.origLen });
+      lists[w]!.push({ index: rec.index, data: rec.data, engine, t: this.main.timing.lastArrival, origLen: rec.origLen });
     }
     const replies = this.call<BatchReply>(lists.map((packets) => (packets.length ? { kind: 'batch', packets } : undefined)));
     for (const r of replies) if (r) for (const [i, t] of r.done) this.timings.set(i, t);
@@ -94,7 +94,7 @@ export class CardWorkers implements PacketEngine {
       if (w < 0) return { dropped: early[j]! };
       const o = replies[w]!.outcomes[k]!;
       if ('dropped' in o) return { dropped: o.dropped };
-      this.main.timing.observe(o.segs, o.compute);
+      this.main.timing.observe(o.segs, o.segs.length, o.compute);
       const bytes = replies[w]!.bytes.subarray(o.at, o.at + o.length);
       const result: PacketResult = { action: o.action, actionName: XDP_ACTION_NAMES[o.action]!, length: bytes.length, bytes: () => bytes, ...(o.error ? { error: o.error } : {}) };
       return { result };

@@ -6,11 +6,18 @@
  * others. IPv6 extension headers are not walked: a packet whose next header is not TCP
  * or UDP hashes its addresses. Anything else — another ethertype, a frame too short for
  * its headers — has no hash (`undefined`), and the card puts it on queue 0.
+ *
+ * One header walk (`rssFields`) finds where the hashed fields lie and answers with
+ * offsets packed in a number. `rssFlow` builds the hash input from them — the readable
+ * form, for tests and callers that want the fields. `rssHashOf` is the per-packet path
+ * (RssSpreader, once per simulated packet): it hashes the fields where they lie in the
+ * frame (`Toeplitz.hashAt`) and allocates nothing; `hash(rssFlow(p).input)` is its value.
  */
-import { rssInput } from './toeplitz.js';
+import { type Toeplitz, rssInput } from './toeplitz.js';
 
 const ETH_HLEN = 14;
-const VLAN_TPIDS: ReadonlySet<number> = new Set([0x8100, 0x88a8]);
+const ETH_P_8021Q = 0x8100;
+const ETH_P_8021AD = 0x88a8;
 const MAX_VLAN_TAGS = 2;
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
@@ -25,36 +32,63 @@ export interface RssFlow {
 
 const u16 = (p: Uint8Array, at: number): number => (p[at]! << 8) | p[at + 1]!;
 
-/** The L4 ports at `at`, when the protocol has them and the frame holds them. */
-function portsAt(p: Uint8Array, proto: number, at: number): { src: number; dst: number } | undefined {
-  if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || at + 4 > p.length) return undefined;
-  return { src: u16(p, at), dst: u16(p, at + 2) };
-}
+/*
+ * `rssFields` packs where the fields lie: bits 0–7 the offset of the ports (0 when they
+ * are not hashed — no L4 header starts at 0), bits 8–15 the offset of the source address
+ * (the destination follows it), bit 16 set for IPv6; NO_FLOW when there is no hash. The
+ * offsets fit in a byte: the IP header starts by byte 22 (two tags), the ports at most
+ * 60 bytes (IHL 15) after it.
+ */
+const NO_FLOW = -1;
+const FIELD_IPV6 = 1 << 16;
+const addrsAt = (fields: number): number => (fields >> 8) & 0xff;
+const addrLen = (fields: number): number => (fields & FIELD_IPV6 ? 16 : 4);
+const portsAt = (fields: number): number => fields & 0xff;
 
-export function rssFlow(p: Uint8Array): RssFlow | undefined {
-  if (p.length < ETH_HLEN) return undefined;
+/** `at` when the protocol has ports and the frame holds them there, else 0. */
+const l4PortsAt = (p: Uint8Array, proto: number, at: number): number =>
+  (proto === IPPROTO_TCP || proto === IPPROTO_UDP) && at + 4 <= p.length ? at : 0;
+
+/** Where the frame's hashed fields lie (packed as above), or NO_FLOW. */
+function rssFields(p: Uint8Array): number {
+  if (p.length < ETH_HLEN) return NO_FLOW;
   let at = 12;
   let type = u16(p, at);
-  for (let tags = 0; VLAN_TPIDS.has(type) && tags < MAX_VLAN_TAGS; tags++) {
+  for (let tags = 0; (type === ETH_P_8021Q || type === ETH_P_8021AD) && tags < MAX_VLAN_TAGS; tags++) {
     at += 4;
-    if (at + 2 > p.length) return undefined;
+    if (at + 2 > p.length) return NO_FLOW;
     type = u16(p, at);
   }
   const l3 = at + 2;
   if (type === ETH_P_IP) {
-    if (l3 + 20 > p.length || p[l3]! >> 4 !== 4) return undefined;
+    if (l3 + 20 > p.length || p[l3]! >> 4 !== 4) return NO_FLOW;
     const ihl = 4 * (p[l3]! & 0x0f);
-    if (ihl < 20) return undefined;
-    const src = p.subarray(l3 + 12, l3 + 16);
-    const dst = p.subarray(l3 + 16, l3 + 20);
+    if (ihl < 20) return NO_FLOW;
     const fragment = (u16(p, l3 + 6) & 0x3fff) !== 0; // MF or an offset
-    const ports = fragment ? undefined : portsAt(p, p[l3 + 9]!, l3 + ihl);
-    return { kind: ports ? 'ipv4-l4' : 'ipv4', input: rssInput(src, dst, ports) };
+    return ((l3 + 12) << 8) | (fragment ? 0 : l4PortsAt(p, p[l3 + 9]!, l3 + ihl));
   }
   if (type === ETH_P_IPV6) {
-    if (l3 + 40 > p.length || p[l3]! >> 4 !== 6) return undefined;
-    const ports = portsAt(p, p[l3 + 6]!, l3 + 40);
-    return { kind: ports ? 'ipv6-l4' : 'ipv6', input: rssInput(p.subarray(l3 + 8, l3 + 24), p.subarray(l3 + 24, l3 + 40), ports) };
+    if (l3 + 40 > p.length || p[l3]! >> 4 !== 6) return NO_FLOW;
+    return FIELD_IPV6 | ((l3 + 8) << 8) | l4PortsAt(p, p[l3 + 6]!, l3 + 40);
   }
-  return undefined;
+  return NO_FLOW;
+}
+
+export function rssFlow(p: Uint8Array): RssFlow | undefined {
+  const fields = rssFields(p);
+  if (fields === NO_FLOW) return undefined;
+  const src = addrsAt(fields);
+  const len = addrLen(fields);
+  const at = portsAt(fields);
+  const ports = at === 0 ? undefined : { src: u16(p, at), dst: u16(p, at + 2) };
+  const kind = len === 4 ? (ports ? 'ipv4-l4' : 'ipv4') : ports ? 'ipv6-l4' : 'ipv6';
+  return { kind, input: rssInput(p.subarray(src, src + len), p.subarray(src + len, src + 2 * len), ports) };
+}
+
+/** The frame's RSS hash by `hasher`, or −1 when it has none; allocates nothing. */
+export function rssHashOf(p: Uint8Array, hasher: Toeplitz): number {
+  const fields = rssFields(p);
+  if (fields === NO_FLOW) return -1;
+  const at = portsAt(fields);
+  return hasher.hashAt(p, addrsAt(fields), addrLen(fields), at === 0 ? -1 : at);
 }

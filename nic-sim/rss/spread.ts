@@ -4,9 +4,10 @@
  * entry is the queue. The table is filled as the kernel does by default
  * (`ethtool_rxfh_indir_default`: entry i is queue i mod n) with 128 entries, the size
  * of the Intel 82599's and of the NFP's (NFP_NET_CFG_RSS_ITBL_SZ). Frames without a
- * flow go to queue 0.
+ * flow go to queue 0. Both run once per simulated packet and allocate nothing: the hash
+ * is taken where the fields lie in the frame (`rssHashOf`).
  */
-import { rssFlow } from './flow-key.js';
+import { rssHashOf } from './flow-key.js';
 import { Toeplitz } from './toeplitz.js';
 
 export const RSS_TABLE_SIZE = 128;
@@ -14,6 +15,7 @@ export const RSS_TABLE_SIZE = 128;
 export class RssSpreader {
   private readonly hasher: Toeplitz;
   private readonly table: Uint16Array;
+  private readonly mask: number;
 
   constructor(key: Uint8Array, readonly queues: number, tableSize = RSS_TABLE_SIZE) {
     if (!Number.isInteger(queues) || queues < 1) throw new RangeError(`RSS needs at least one queue, not ${queues}`);
@@ -22,17 +24,18 @@ export class RssSpreader {
     }
     this.hasher = new Toeplitz(key);
     this.table = Uint16Array.from({ length: tableSize }, (_, i) => i % queues);
+    this.mask = tableSize - 1;
   }
 
   /** The frame's hash, or undefined when it has no flow to hash. */
   hashOf(frame: Uint8Array): number | undefined {
-    const flow = rssFlow(frame);
-    return flow ? this.hasher.hash(flow.input) : undefined;
+    const h = rssHashOf(frame, this.hasher);
+    return h < 0 ? undefined : h;
   }
 
   /** The queue the frame is received on. */
   queueOf(frame: Uint8Array): number {
-    const h = this.hashOf(frame);
-    return h === undefined ? 0 : this.table[h & (this.table.length - 1)]!;
+    const h = rssHashOf(frame, this.hasher);
+    return h < 0 ? 0 : this.table[h & this.mask]!;
   }
 }

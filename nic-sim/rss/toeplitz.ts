@@ -5,7 +5,14 @@
  * network byte order — source address, destination address, source port, destination
  * port (Microsoft's "Verifying the RSS Hash Calculation", the Intel 82599 datasheet
  * §7.1.2.8, which the kernel's drivers follow). Hand-written: a table per input byte,
- * built once per key, makes a hash one lookup and XOR per input byte.
+ * built once per key, makes a hash one lookup and XOR per input byte; the tables lie
+ * end to end in one array, so a lookup is one index.
+ *
+ * `hash` takes the input as one array (`rssInput` builds it). `hashAt` reads the same
+ * bytes where they lie in a frame — the two addresses side by side in the IP header,
+ * the two ports side by side at the start of the TCP or UDP header — and gives the same
+ * hash without building the input: the simulator hashes every packet, and an input
+ * array per packet cost more than the hash itself.
  *
  * The 40-byte key of the verification suite is here as `RSS_VERIFICATION_KEY`. Linux
  * itself has no fixed key: `netdev_rss_key_fill` draws one at random once per boot,
@@ -24,8 +31,10 @@ export const MAX_RSS_INPUT = 36;
 
 /** A key's hash function, for inputs up to `key.length − 4` bytes. */
 export class Toeplitz {
-  /** tables[i][v]: what input byte i with value v adds to the hash. */
-  private readonly tables: Uint32Array[];
+  /** table[256 * i + v]: what input byte i with value v adds to the hash. */
+  private readonly table: Uint32Array;
+  /** The longest input the key hashes: key.length − 4 bytes. */
+  private readonly maxInput: number;
 
   constructor(key: Uint8Array) {
     if (key.length < 5) throw new RangeError(`an RSS key has at least 5 bytes, this one ${key.length}`);
@@ -39,23 +48,43 @@ export class Toeplitz {
       }
       return w >>> 0;
     };
-    this.tables = Array.from({ length: bytes }, (_, i) => {
+    this.maxInput = bytes;
+    this.table = new Uint32Array(256 * bytes);
+    for (let i = 0; i < bytes; i++) {
       const bitWindows = Array.from({ length: 8 }, (_, j) => window(8 * i + j));
-      const t = new Uint32Array(256);
       for (let v = 0; v < 256; v++) {
         let h = 0;
         for (let j = 0; j < 8; j++) if (v & (0x80 >> j)) h ^= bitWindows[j]!;
-        t[v] = h >>> 0;
+        this.table[256 * i + v] = h >>> 0;
       }
-      return t;
-    });
+    }
   }
 
   /** The hash of `input[0 .. length)`. */
   hash(input: Uint8Array, length = input.length): number {
-    if (length > this.tables.length) throw new RangeError(`RSS input of ${length} bytes is longer than the key allows (${this.tables.length})`);
+    if (length > this.maxInput) throw new RangeError(`RSS input of ${length} bytes is longer than the key allows (${this.maxInput})`);
+    const table = this.table;
     let h = 0;
-    for (let i = 0; i < length; i++) h ^= this.tables[i]![input[i]!]!;
+    for (let i = 0; i < length; i++) h ^= table[(i << 8) | input[i]!]!;
+    return h >>> 0;
+  }
+
+  /**
+   * The hash of the input laid out in `frame`: the source and destination address,
+   * `addrLen` bytes each, contiguous from `addrsAt`, then, when `portsAt` is not −1, the
+   * four bytes of the source and destination port from `portsAt` — what `hash` gives for
+   * `rssInput` of the same fields. The caller has checked that the frame holds them.
+   */
+  hashAt(frame: Uint8Array, addrsAt: number, addrLen: number, portsAt: number): number {
+    const addrBytes = 2 * addrLen;
+    const length = portsAt < 0 ? addrBytes : addrBytes + 4;
+    if (length > this.maxInput) throw new RangeError(`RSS input of ${length} bytes is longer than the key allows (${this.maxInput})`);
+    const table = this.table;
+    let h = 0;
+    for (let i = 0; i < addrBytes; i++) h ^= table[(i << 8) | frame[addrsAt + i]!]!;
+    if (portsAt >= 0) {
+      for (let i = 0; i < 4; i++) h ^= table[((addrBytes + i) << 8) | frame[portsAt + i]!]!;
+    }
     return h >>> 0;
   }
 }

@@ -120,7 +120,7 @@ export function engineRate(sample: readonly (readonly number[])[], threads: numb
   const e = new EngineSim(0, threads, 0, () => {});
   // At least 2,000 packets, so that filling and draining the threads are a small part of the run.
   const n = Math.max(sample.length, 2000);
-  for (let i = 0; i < n; i++) e.pushSaturated({ id: i, arrival: 0, ready: 0, segs: sample[i % sample.length]! });
+  for (let i = 0; i < n; i++) e.pushSaturated(sample[i % sample.length]!);
   e.finish();
   return (e.completed / e.lastEnd) * clockHz;
 }

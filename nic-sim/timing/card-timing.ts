@@ -15,13 +15,20 @@ import type { TimingModel } from '../../caps/profile.js';
 import { RSS_VERIFICATION_KEY } from '../rss/toeplitz.js';
 import { RssSpreader } from '../rss/spread.js';
 import type { CycleTable } from './cycle-table.js';
-import { EngineSim, type Completion, type Job } from './engine.js';
+import { EngineSim } from './engine.js';
 import { Histogram, type HistogramState } from './histogram.js';
 import type { WorkSegments } from './packet-meter.js';
 import { wireBits } from './wire.js';
 
 /** Packets whose work is kept for what-if runs (fixed memory whatever the capture's size). */
 export const SAMPLE_JOBS = 4096;
+/**
+ * The saturated engine (the engines' capacity) runs every packet of the first
+ * SATURATED_ALL, then every SATURATED_STRIDE-th: a systematic sample across the whole
+ * capture, at a sixteenth of the cost per packet beyond its start.
+ */
+export const SATURATED_ALL = 65536;
+export const SATURATED_STRIDE = 16;
 
 /** How fast packets are offered: at a link's rate (each frame its wire time) or at a packet rate. */
 export type OfferedLoad = { readonly kind: 'link'; readonly mbps: number } | { readonly kind: 'rate'; readonly mpps: number };
@@ -53,15 +60,6 @@ export interface PacketTiming {
   readonly queued: number;
 }
 
-/** One packet's work as the meter left it. */
-export interface PacketWork {
-  readonly segs: WorkSegments;
-  readonly compute: number;
-  readonly sleep: number;
-  readonly commands: Float64Array;
-  readonly locks: Float64Array;
-}
-
 /** What the engine side of a replay adds up (card-timing's totals; plain data). */
 export interface EngineTotals {
   readonly busy: readonly number[];
@@ -74,12 +72,6 @@ export interface EngineTotals {
   readonly overflow: number;
   readonly egress: Readonly<Record<Egress, number>>;
   readonly lastEnd: number;
-}
-
-interface CardJob extends Job {
-  readonly compute: number;
-  readonly sleep: number;
-  readonly egress: number;
 }
 
 export class CardTiming {
@@ -96,8 +88,9 @@ export class CardTiming {
   dmaBytes = 0;
   pcieBits = 0;
   wireBitsIn = 0;
-  /** Packets offered, taken, and dropped for a full ingress queue. */
+  /** Packets offered, taken, and dropped for a full ingress queue; packets whose work was observed. */
   offered = 0;
+  observed = 0;
   taken = 0;
   overflow = 0;
   /** Frames longer than the packet split: the bytes past it are kept outside packet memory (the program cannot reach them). */
@@ -106,24 +99,28 @@ export class CardTiming {
   readonly egress: Record<Egress, number> = { wire: 0, host: 0, none: 0 };
   lastEnd = 0;
   /** The work of the first SAMPLE_JOBS packets taken: what what-if runs (other thread counts) replay. */
-  readonly sample: WorkSegments[] = [];
+  readonly sample: number[][] = [];
   private clock = 0;
   private readonly rss: RssSpreader;
   private readonly done = new Map<number, PacketTiming>();
   private readonly cyclesPerByte: number;
   private readonly perPacket: boolean;
 
-  constructor(readonly timing: TimingModel, readonly table: CycleTable, mapCount: number, opts: CardTimingOptions = {}) {
+  /**
+   * `totals`: where the commands per memory and lock cycles per map are added up, when the
+   * meter adds them up itself (packet-meter.ts); fresh arrays otherwise (only `absorb` adds).
+   */
+  constructor(readonly timing: TimingModel, readonly table: CycleTable, mapCount: number, opts: CardTimingOptions = {}, totals?: { readonly commands: Float64Array; readonly locks: Float64Array }) {
     this.clockHz = table.clockHz;
     const engines = opts.engines ?? timing.cores;
     const threads = opts.threads ?? timing.threadsPerCore;
     this.load = opts.load ?? { kind: 'link', mbps: timing.linkMbps };
-    const record = (c: Completion) => this.completed(c);
+    const record = (e: EngineSim, slot: number, thread: number, start: number, end: number) => this.completed(e, slot, thread, start, end);
     this.engines = Array.from({ length: engines }, (_, e) => new EngineSim(e, threads, timing.ingressQueue, record));
     this.saturated = new EngineSim(0, threads, 0, () => {});
     this.rss = new RssSpreader(opts.rssKey ?? RSS_VERIFICATION_KEY, engines);
-    this.commands = new Float64Array(table.memories.length);
-    this.lockCycles = new Float64Array(mapCount);
+    this.commands = totals?.commands ?? new Float64Array(table.memories.length);
+    this.lockCycles = totals?.locks ?? new Float64Array(mapCount);
     this.cyclesPerByte = 1 / timing.dma.bytesPerCycle;
     this.perPacket = opts.perPacket ?? false;
   }
@@ -133,13 +130,13 @@ export class CardTiming {
     return this.clock;
   }
 
-  /** The next packet's arrival: its engine (by RSS) and the cycle its last bit is in. */
-  arrive(frame: Uint8Array, wireLen: number): { engine: number; t: number } {
+  /** The next packet's arrival: its engine (by RSS); the cycle its last bit is in is `lastArrival`. */
+  arrive(frame: Uint8Array, wireLen: number): number {
     const bits = wireBits(wireLen);
     this.clock += this.load.kind === 'link' ? (bits / (this.load.mbps * 1e6)) * this.clockHz : this.clockHz / (this.load.mpps * 1e6);
     this.wireBitsIn += bits;
     this.offered++;
-    return { engine: this.rss.queueOf(frame), t: this.clock };
+    return this.rss.queueOf(frame);
   }
 
   /** Whether the engine takes a packet arriving at t; a packet it does not take is an ingress_overflow drop. */
@@ -160,30 +157,32 @@ export class CardTiming {
     return ((p.latencyNs + (8 * bytes * 1000) / p.mbps) * this.clockHz) / 1e9;
   }
 
-  /** What the capacity estimate keeps of a taken packet's work (fed in packet order). */
-  observe(segs: WorkSegments, compute: number): void {
-    if (this.sample.length < SAMPLE_JOBS) this.sample.push(segs);
-    // The saturated engine reads a job's segments only (it is given its ready time).
-    this.saturated.pushSaturated({ id: 0, arrival: 0, ready: 0, segs });
+  /**
+   * What the capacity estimate keeps of a taken packet's work, `segs[0 … n)` (fed in
+   * packet order): its compute in the cycles-per-packet histogram, and, for a systematic
+   * sample (every packet of the first SATURATED_ALL, then every SATURATED_STRIDE-th), its
+   * segments to the saturated engine.
+   */
+  observe(segs: WorkSegments, n: number, compute: number): void {
+    const k = this.observed++;
+    if (this.sample.length < SAMPLE_JOBS) this.sample.push(Array.from({ length: n }, (_, i) => segs[i]!));
+    if (k < SATURATED_ALL || k % SATURATED_STRIDE === 0) this.saturated.pushSaturated(segs, n);
     this.cyclesPerPacket.add(compute);
   }
 
   /**
-   * A taken packet's work — segments (packet-meter.ts), its commands and lock time — given
-   * to its engine, and how it leaves (`outBytes` long). The capacity estimate is fed apart
-   * (`observe`), in packet order, by whoever holds the whole capture.
+   * A taken packet's work — segments `segs[0 … n)` (packet-meter.ts), its compute and
+   * sleep cycles — given to its engine, and how it leaves (`outBytes` long). The
+   * capacity estimate is fed apart (`observe`), in packet order, by whoever holds the
+   * whole capture; commands and lock time are added up by the meter.
    */
-  toEngine(engine: number, id: number, t: number, inBytes: number, work: PacketWork, egress: Egress, outBytes: number): void {
+  toEngine(engine: number, id: number, t: number, inBytes: number, segs: WorkSegments, n: number, compute: number, sleep: number, egress: Egress, outBytes: number): void {
     this.taken++;
-    for (let m = 0; m < this.commands.length; m++) this.commands[m]! += work.commands[m]!;
-    for (let j = 0; j < this.lockCycles.length; j++) this.lockCycles[j]! += work.locks[j]!;
     this.dmaBytes += inBytes + (egress === 'wire' ? outBytes : 0);
     if (egress === 'host') this.pcieBits += 8 * outBytes;
     this.egress[egress]++;
     const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
-    // The meter starts a new segment list for every packet: this one is the packet's to keep.
-    const job: CardJob = { id, arrival: t, ready: t + this.dmaCycles(inBytes), segs: work.segs, compute: work.compute, sleep: work.sleep, egress: out };
-    this.engines[engine]!.push(job);
+    this.engines[engine]!.push(id, t, t + this.dmaCycles(inBytes), compute, sleep, out, segs, n);
   }
 
   /** The engine side's totals, as plain data (a worker thread's share of the replay). */
@@ -228,15 +227,14 @@ export class CardTiming {
     this.saturated.finish();
   }
 
-  private completed(c: Completion): void {
-    const job = c.job as CardJob;
-    const leave = c.end + job.egress;
+  private completed(e: EngineSim, slot: number, thread: number, start: number, end: number): void {
+    const leave = end + e.egress(slot);
     if (leave > this.lastEnd) this.lastEnd = leave;
-    const latencyNs = ((leave - job.arrival) * 1e9) / this.clockHz;
+    const latencyNs = ((leave - e.arrival(slot)) * 1e9) / this.clockHz;
     this.latencyNs.add(latencyNs);
-    if (this.perPacket) this.done.set(job.id, {
-      engine: c.engine, thread: c.thread, cycles: job.compute, sleep: job.sleep,
-      latencyNs, queued: c.start - job.ready,
+    if (this.perPacket) this.done.set(e.id(slot), {
+      engine: e.index, thread, cycles: e.compute(slot), sleep: e.sleep(slot),
+      latencyNs, queued: start - e.ready(slot),
     });
   }
 }

@@ -1,20 +1,23 @@
 /**
- * The meter the card runs each packet under (nic-sim/core/meter.ts): it prices what
- * the executor reports with the cycle table and firmware costs, and leaves the
- * packet's work as the engine model takes it — compute, then for each swapping
- * memory command the cycles the thread sleeps, then compute again — together with
- * the commands it sent to each memory and the time it held each map's lock. Across
- * packets it sums the cycles (and the sleeps) of every card instruction: the hot spots.
+ * The meter the card runs each packet under: it prices what the executor does with the
+ * cycle table and firmware costs and leaves the packet's work as the engine model takes
+ * it (nic-sim/core/meter.ts TimedWork) — compute, then for each swapping memory command
+ * the cycles the thread sleeps, then compute again — and adds up, over every packet, the
+ * commands sent to each memory, the time each map's lock was held, and the cycles and
+ * sleeps of every card instruction (the hot spots). Its prices are fixed per
+ * instruction, so it serves both executors: the interpreter tells it of each
+ * instruction (`Meter`), the block-compiled executor bakes its prices in
+ * (`StaticPrices`) and tells it only of firmware calls.
  */
 import type { TimingModel } from '../../caps/profile.js';
-import type { Meter } from '../core/meter.js';
+import { TimedWork, type TimedMeter } from '../core/meter.js';
 import type { CoreState } from '../core/state.js';
 import type { CmdInsn, Insn } from '../isa/instructions.js';
-import { COMMAND_OP, type CycleTable, type MemoryOp } from './cycle-table.js';
-import { firmwareCost } from './firmware-costs.js';
+import { COMMAND_OP, type CycleTable } from './cycle-table.js';
+import { firmwareCost, type FirmwareCost } from './firmware-costs.js';
 
 /** One packet's work on an engine: compute, sleep, compute, … compute (odd length, all cycles). */
-export type WorkSegments = readonly number[];
+export type WorkSegments = ArrayLike<number>;
 
 export interface MeterMaps {
   /** The map a firmware call's table id names: its index and type; undefined for an id the card does not have. */
@@ -25,22 +28,13 @@ export interface MeterMaps {
 /** The GPR holding a firmware call's table id (bank A; nic-sim/firmware/routines.ts FW_REG.TABLE_ID). */
 const TABLE_ID_GPR = 0;
 
-export class PacketMeter implements Meter {
-  /** Work of the packet being run. */
-  private segs: number[] = [];
-  private cur = 0;
-  /** The last branch that took effect: a firmware call's own instruction (its defer slots run after it). */
-  private callPc = 0;
-  /** This packet: engine cycles, sleeping cycles, commands per memory, lock cycles per map. */
-  compute = 0;
-  sleep = 0;
-  readonly commands: Float64Array;
-  readonly locks: Float64Array;
-  /** All packets so far: engine cycles and sleeping cycles charged to each card instruction. */
-  readonly pcCycles: Float64Array;
-  readonly pcSleep: Float64Array;
+export class PacketMeter implements TimedMeter {
+  /** The packet being run, and the totals over every packet. */
+  readonly work: TimedWork;
   /** Each card instruction's issue cycles, looked up once (−1: not yet). */
   private readonly issueAt: Float64Array;
+  /** Firmware costs by helper and map type, worked out once. */
+  private readonly costs = new Map<number, FirmwareCost>();
 
   constructor(
     readonly table: CycleTable,
@@ -49,69 +43,104 @@ export class PacketMeter implements Meter {
     private readonly helperAt: ReadonlyMap<number, number>,
     private readonly maps: MeterMaps,
   ) {
-    this.commands = new Float64Array(table.memories.length);
-    this.locks = new Float64Array(maps.count);
-    this.pcCycles = new Float64Array(programLength);
-    this.pcSleep = new Float64Array(programLength);
+    this.work = new TimedWork(table.memories.length, maps.count, programLength);
     this.issueAt = new Float64Array(programLength).fill(-1);
+  }
+
+  /** This packet's compute and sleep cycles. */
+  get compute(): number {
+    return this.work.compute;
+  }
+
+  get sleep(): number {
+    return this.work.sleep;
+  }
+
+  /** Over every packet: commands per memory, lock cycles per map, cycles and sleep per card instruction. */
+  get commands(): Float64Array {
+    return this.work.commands;
+  }
+
+  get locks(): Float64Array {
+    return this.work.locks;
+  }
+
+  get pcCycles(): Float64Array {
+    return this.work.pcCycles;
+  }
+
+  get pcSleep(): Float64Array {
+    return this.work.pcSleep;
   }
 
   /** Start a packet with the firmware's receive work. */
   begin(rxCycles: number): void {
-    this.segs = [];
-    this.cur = rxCycles;
-    this.compute = rxCycles;
-    this.sleep = 0;
-    this.commands.fill(0);
-    this.locks.fill(0);
+    this.work.begin(rxCycles);
   }
 
-  /** End the packet with the firmware's work for its action; its segments. */
+  /** End the packet with the firmware's work for its action; its segments (valid until the next packet). */
   end(tailCycles: number): WorkSegments {
-    this.cur += tailCycles;
-    this.compute += tailCycles;
-    this.segs.push(this.cur);
-    return this.segs;
+    this.work.end(tailCycles);
+    return this.work.segs.subarray(0, this.work.n);
+  }
+
+  issue(pc: number, insn: Insn): number {
+    let issue = this.issueAt[pc]!;
+    if (issue < 0) issue = this.issueAt[pc] = this.table.issue(insn);
+    return issue;
+  }
+
+  takenPenalty(defer: number): number {
+    return this.table.takenPenalty(defer);
+  }
+
+  memoryOf(insn: CmdInsn): number {
+    return this.table.targetMemory[insn.target];
+  }
+
+  sleepOf(insn: CmdInsn): number {
+    return insn.ctxSwap ? this.table.wait(this.memoryOf(insn), COMMAND_OP[insn.action]) : 0;
   }
 
   step(pc: number, insn: Insn, taken: boolean, defer: number): void {
-    let issue = this.issueAt[pc]!;
-    if (issue < 0) issue = this.issueAt[pc] = this.table.issue(insn);
-    const c = taken ? issue + this.table.takenPenalty(defer) : issue;
-    this.cur += c;
-    this.compute += c;
-    this.pcCycles[pc]! += c;
-    if (taken) this.callPc = pc;
+    const w = this.work;
+    const c = taken ? this.issue(pc, insn) + this.table.takenPenalty(defer) : this.issue(pc, insn);
+    w.add(c);
+    w.pcCycles[pc]! += c;
+    if (taken) w.callPc = pc;
   }
 
   command(pc: number, insn: CmdInsn): void {
-    const m = this.table.targetMemory[insn.target];
-    this.commands[m]!++;
-    if (insn.ctxSwap) this.pcSleep[pc]! += this.swap(m, COMMAND_OP[insn.action]);
+    const w = this.work;
+    w.commands[this.memoryOf(insn)]!++;
+    if (insn.ctxSwap) {
+      const sleep = this.sleepOf(insn);
+      w.swap(sleep);
+      w.pcSleep[pc]! += sleep;
+    }
   }
 
   firmware(address: number, s: CoreState): void {
+    this.firmwareCall(address, s, this.work);
+  }
+
+  firmwareCall(address: number, s: CoreState, w: TimedWork): void {
     const helper = this.helperAt.get(address);
     const map = this.maps.mapOfTable(s.gprA[TABLE_ID_GPR] as number);
     if (helper === undefined || map === undefined) return; // the routine fails: the run ends in an exception
-    const cost = firmwareCost(helper, map.type, this.timing);
-    const pc = this.callPc;
-    this.cur += cost.cycles;
-    this.compute += cost.cycles;
-    this.pcCycles[pc]! += cost.cycles;
+    const key = helper * 4096 + map.type;
+    let cost = this.costs.get(key);
+    if (cost === undefined) this.costs.set(key, (cost = firmwareCost(helper, map.type, this.timing)));
+    const pc = w.callPc;
+    w.add(cost.cycles);
+    w.pcCycles[pc]! += cost.cycles;
     const m = this.table.mapMemory;
-    this.commands[m]! += cost.reads + cost.writes;
-    for (let k = 0; k < cost.reads; k++) this.pcSleep[pc]! += this.swap(m, 'read');
-    for (let k = 0; k < cost.writes; k++) this.pcSleep[pc]! += this.swap(m, 'write');
-    this.locks[map.index]! += cost.lockCycles;
-  }
-
-  /** The thread sleeps on a command: the compute so far is one segment, the sleep the next. */
-  private swap(m: number, op: MemoryOp): number {
-    const w = this.table.wait(m, op);
-    this.segs.push(this.cur, w);
-    this.cur = 0;
-    this.sleep += w;
-    return w;
+    w.commands[m]! += cost.reads + cost.writes;
+    for (let k = 0; k < cost.reads + cost.writes; k++) {
+      const sleep = this.table.wait(m, k < cost.reads ? 'read' : 'write');
+      w.swap(sleep);
+      w.pcSleep[pc]! += sleep;
+    }
+    w.locks[map.index]! += cost.lockCycles;
   }
 }

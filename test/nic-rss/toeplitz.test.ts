@@ -2,7 +2,8 @@
  * The Toeplitz RSS hash (nic-sim/rss/toeplitz.ts) against the published verification
  * suite (Microsoft "Verifying the RSS Hash Calculation"; Intel 82599 datasheet
  * §7.1.2.8.3): every IPv4 flow with and without its ports, two IPv6 flows with ports;
- * and the table form against the bit-by-bit definition on random keys and inputs.
+ * the table form against the bit-by-bit definition on random keys and inputs; and
+ * hashAt, the fields read where they lie in a buffer, against hash of rssInput.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -57,7 +58,24 @@ describe('Toeplitz RSS hash', () => {
       expect(new Toeplitz(key).hash(input)).toBe(reference(key, input));
     }), { numRuns: 300 });
   });
+  it('hashAt: the fields where they lie give the hash of their input', () => {
+    const v4Flow = Uint8Array.from([0, 0, ...v4('66.9.149.187'), ...v4('161.142.100.80'), 9, 0x0a, 0xea, 0x06, 0xe6]);
+    expect(rss.hashAt(v4Flow, 2, 4, 11)).toBe(0x51ccc178);
+    expect(rss.hashAt(v4Flow, 2, 4, -1)).toBe(0x323e8fc2);
+    const field = fc.record({ addrLen: fc.constantFrom(4, 16), addrsAt: fc.nat(40), portsAt: fc.oneof(fc.constant(-1), fc.nat(40)) });
+    fc.assert(fc.property(fc.uint8Array({ minLength: 40, maxLength: 40 }), fc.uint8Array({ minLength: 80, maxLength: 80 }), field, (key, buf, { addrLen, addrsAt, portsAt }) => {
+      const at = (x: number) => (buf[x]! << 8) | buf[x + 1]!;
+      const ports = portsAt < 0 ? undefined : { src: at(portsAt), dst: at(portsAt + 2) };
+      const input = rssInput(buf.subarray(addrsAt, addrsAt + addrLen), buf.subarray(addrsAt + addrLen, addrsAt + 2 * addrLen), ports);
+      const t = new Toeplitz(key);
+      expect(t.hashAt(buf, addrsAt, addrLen, portsAt)).toBe(t.hash(input));
+    }), { seed: 36, numRuns: 300 });
+  });
   it('refuses what it cannot hash, by what is wrong', () => {
+    // A 15-byte key hashes 11 input bytes: IPv4 addresses (8), not with the ports (12).
+    const short = new Toeplitz(new Uint8Array(15));
+    expect(short.hashAt(new Uint8Array(40), 0, 4, -1)).toBe(0);
+    expect(() => short.hashAt(new Uint8Array(40), 0, 4, 8)).toThrow(/12 bytes is longer than the key allows \(11\)/);
     expect(() => new Toeplitz(new Uint8Array(4))).toThrow(/at least 5 bytes/);
     expect(() => rss.hash(new Uint8Array(37))).toThrow(/37 bytes is longer than the key allows \(36\)/);
     expect(() => rssInput(new Uint8Array(4), new Uint8Array(16))).toThrow(/not 4 and 16/);

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EngineSim, type Completion, type Job } from '../../nic-sim/timing/engine.js';
+import { EngineSim, type CompletionSink } from '../../nic-sim/timing/engine.js';
 
+interface Job { readonly id: number; readonly arrival: number; readonly ready: number; readonly segs: number[] }
+interface Completion { readonly job: { readonly id: number }; readonly engine: number; readonly thread: number; readonly start: number; readonly end: number }
 const job = (id: number, segs: number[], arrival = 0, ready = arrival): Job => ({ id, arrival, ready, segs });
+const push = (e: EngineSim, j: Job): void => e.push(j.id, j.arrival, j.ready, 0, 0, 0, j.segs);
+/** Completions as records, read from the engine's slot when each is told. */
+const recorder = (done: Completion[]): CompletionSink => (e, slot, thread, start, end) => done.push({ job: e.job(slot), engine: e.index, thread, start, end });
 
 /** Packets per cycle an engine of `threads` reaches kept saturated with `n` copies of one packet's work. */
 function saturatedRate(threads: number, segs: number[], n = 3000): number {
   const e = new EngineSim(0, threads, 0, () => {});
-  for (let i = 0; i < n; i++) e.pushSaturated(job(i, segs));
+  for (let i = 0; i < n; i++) e.pushSaturated(segs);
   e.finish();
   return e.completed / e.lastEnd;
 }
@@ -15,9 +20,9 @@ function saturatedRate(threads: number, segs: number[], n = 3000): number {
 describe('one engine and its threads', () => {
   it('runs a packet as compute, sleep, compute: the thread sleeps while the command is out', () => {
     const done: Completion[] = [];
-    const e = new EngineSim(3, 2, 4, (c) => done.push(c));
+    const e = new EngineSim(3, 2, 4, recorder(done));
     expect(e.admit(10)).toBe(true);
-    e.push(job(0, [5, 100, 7], 10, 12));
+    push(e, job(0, [5, 100, 7], 10, 12));
     e.finish();
     expect(done).toEqual([{ job: expect.objectContaining({ id: 0 }), engine: 3, thread: 0, start: 12, end: 12 + 5 + 100 + 7 }]);
     expect(e.busy).toBe(12);
@@ -25,9 +30,9 @@ describe('one engine and its threads', () => {
 
   it('another thread runs while the first sleeps (latency hiding); neither is preempted', () => {
     const done: Completion[] = [];
-    const e = new EngineSim(0, 2, 0, (c) => done.push(c));
-    e.push(job(0, [10, 50, 10]));
-    e.push(job(1, [10, 50, 10]));
+    const e = new EngineSim(0, 2, 0, recorder(done));
+    push(e, job(0, [10, 50, 10]));
+    push(e, job(1, [10, 50, 10]));
     e.finish();
     // Thread 0 computes 0–10 and sleeps to 60; thread 1 computes 10–20 and sleeps to 70.
     expect(done.map((c) => [c.job.id, c.thread, c.start, c.end])).toEqual([[0, 0, 0, 70], [1, 1, 10, 80]]);
@@ -36,9 +41,9 @@ describe('one engine and its threads', () => {
 
   it('a packet finding every thread busy waits in the ingress queue; one finding the queue full is refused', () => {
     const done: Completion[] = [];
-    const e = new EngineSim(0, 1, 2, (c) => done.push(c));
+    const e = new EngineSim(0, 1, 2, recorder(done));
     for (let i = 0; i < 5; i++) {
-      if (e.admit(i)) e.push(job(i, [100], i));
+      if (e.admit(i)) push(e, job(i, [100], i));
     }
     e.finish();
     // Thread busy with 0; 1 and 2 queue; 3 and 4 find the queue full.
@@ -47,7 +52,7 @@ describe('one engine and its threads', () => {
 
   it('decides an arrival only on work that started before it', () => {
     const e = new EngineSim(0, 1, 0, () => {});
-    e.push(job(0, [10, 1000, 10]));
+    push(e, job(0, [10, 1000, 10]));
     // At 500 the one thread still holds packet 0 (asleep): a second packet has no room.
     expect(e.admit(500)).toBe(false);
     // At 1020 it has finished.
@@ -92,7 +97,7 @@ describe('latency hiding: throughput against threads (property)', () => {
         const e = new EngineSim(0, t, 0, () => {});
         for (let i = 0; i < 600; i++) {
           const [c, w] = kinds[i % kinds.length]!;
-          e.pushSaturated(job(i, w > 0 ? [c, w, c] : [c]));
+          e.pushSaturated(w > 0 ? [c, w, c] : [c]);
         }
         e.finish();
         return e.completed / e.lastEnd;
