@@ -17,6 +17,7 @@ import type { Meter, TimedMeter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
 import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
+import type { Insn } from '../isa/instructions.js';
 import { XdpError } from '../../xdp/errors.js';
 import { MAX_BPF_STACK } from '../../xdp/runtime/vm.js';
 import { NfpAction, nfpActionName } from './actions.js';
@@ -93,6 +94,16 @@ export interface CardPacketResult {
 
 const IDLE: CoreState['mul'] = { k: 'idle' };
 
+/** Whether the instruction can write GPR n of either bank (its destination, or ld_field's merged operand). */
+function writesGpr(i: Insn, n: number): boolean {
+  const hits = (op: { readonly k: string; readonly n?: number }) => op.k === 'gpr' && op.n === n;
+  switch (i.cls) {
+    case 'alu': case 'alu_shf': case 'immed': case 'mul': return 'dst' in i && hits(i.dst);
+    case 'ld_field': return hits(i.swap ? i.b : i.a);
+    default: return false;
+  }
+}
+
 /** A GPR in both banks. */
 function setBoth(s: CoreState, n: number, v: number): void {
   s.gprA[n] = v;
@@ -114,6 +125,8 @@ export class Card {
   /** The image compiled, when it is run that way. */
   private readonly compiled: CompiledRun | undefined;
   private readonly meter: Meter | null;
+  /** Whether an instruction writes the packet-start GPR (only then can anything reach CTM below PKT_START). */
+  private readonly movesStart: boolean;
   private readonly timedResult: { action: number; bytes: Uint8Array; error: string | undefined } = { action: 0, bytes: new Uint8Array(0), error: undefined };
   /** The image compiled with the timed meter's prices, when it is run that way, and the interpreter's options for the rest of a run it hands back. */
   private readonly timed: TimedProgram | undefined;
@@ -127,6 +140,7 @@ export class Card {
       mapValueAddress: (i) => this.maps.valueAddress(i, 0),
     });
     this.firmware = firmwareRoutines(this.maps, profile.helpers, { cpu: opts.cpu ?? 0 });
+    this.movesStart = this.image.insns.some((i) => i !== undefined && writesGpr(i, ENTRY_GPR.data));
     this.ctm = new Uint8Array(PKT_START + CARD_MAX_PACKET);
     this.state = createCoreState({
       mem: { ctm: this.ctm, emem: this.maps.emem },
@@ -169,15 +183,16 @@ export class Card {
     }
     const s = this.state;
     const end = PKT_START + packet.length;
-    // Packet memory as the last packet left it is cleared where the new packet does not cover it.
-    this.ctm.fill(0, 0, PKT_START);
+    // Packet memory as the last packet left it is cleared where the new packet does not cover
+    // it (the headroom only when the image can move the packet's start into it).
+    if (this.movesStart) this.ctm.fill(0, 0, PKT_START);
     this.ctm.set(packet, PKT_START);
     if (this.dirtyEnd > end) this.ctm.fill(0, end, this.dirtyEnd);
     this.dirtyEnd = end;
-    s.gprA.fill(0);
-    s.gprB.fill(0);
+    s.gprs.fill(0);
     s.lm.fill(0, 0, STACK_BYTES);
-    s.lmDelay.fill(0);
+    const d = s.lmDelay;
+    for (let k = 0; k < d.length; k++) d[k] = 0;
     s.csrRead = undefined;
     if (s.mul.k !== 'idle') s.mul = IDLE;
     // ifindex 1 by default, as the kernel's test run (and the host engine) give.

@@ -24,11 +24,11 @@ import type { Insn } from '../isa/instructions.js';
 import { MAX_TARGET } from '../isa/tables.js';
 import type { StepContext } from './context.js';
 import { isBranch } from './classes.js';
-import { FLAGS_OUT, PROLOGUE, badReturn, firmwareFloor, insnStatements, interpreterStep, mayFail, unsupported, type CompileOptions } from './compile.js';
+import { FLAGS_OUT, PROLOGUE, badReturn, firmwareFloor, insnStatements, interpreterStep, mayFail, unsupported, type CompileOptions, type Keep } from './compile.js';
 import { RETURN_GPR_B } from './run.js';
 import type { StaticPrices, TimedWork } from './meter.js';
 import { shift } from './shifter.js';
-import { tickDelays, type CoreState } from './state.js';
+import { TICK_DELAYS, tickDelays, type CoreState } from './state.js';
 
 export interface TimedProgram {
   /**
@@ -90,10 +90,36 @@ export function compileTimed(program: readonly Insn[], o: CompileOptions & { rea
     }
     return n;
   };
+  /**
+   * What the instruction at pc writes besides its destination that is read again: looking
+   * ahead through its block, a value is dropped only when an instruction that cannot fail
+   * overwrites it before anything reads it (a branch, an instruction that may run
+   * interpreted, the block's end and a block start all count as reads).
+   */
+  const keepAfter = (pc: number): Keep => {
+    // undefined: not yet known; true: read first; false: overwritten first.
+    let flags: boolean | undefined;
+    let prevA: boolean | undefined;
+    let prevResult: boolean | undefined;
+    for (let k = pc + 1; flags === undefined || prevA === undefined || prevResult === undefined; k++) {
+      const i = program[k];
+      if (i === undefined || !isCode(k) || starts.has(k) || isBranch(i) || mayFail(i)) break;
+      if (i.cls === 'alu') {
+        flags ??= i.op === 'add_c' || i.op === 'sub_c';
+        prevA ??= false;
+        prevResult ??= false;
+      } else if (i.cls === 'alu_shf' && i.op === 'ashr') {
+        prevResult ??= true;
+      } else if (i.cls === 'immed') {
+        prevResult ??= false;
+      }
+    }
+    return { flags: flags ?? true, prevA: prevA ?? true, prevResult: prevResult ?? true };
+  };
   /** One instruction that is not a branch: its statements, cost, command count and swap. */
   const straight = (pc: number, i: Insn): void => {
     if (mayFail(i)) flush();
-    out.push(insnStatements(pc, i), 'if (dl !== 0) dl = tick(D, true);');
+    out.push(insnStatements(pc, i, keepAfter(pc)), `if (dl !== 0) dl = ${TICK_DELAYS};`);
     pending.push({ pc, cycles: prices.issue(pc, i) });
     if (i.cls === 'cmd') {
       out.push(`CMD[${prices.memoryOf(i)}]++;`);
@@ -120,7 +146,7 @@ export function compileTimed(program: readonly Insn[], o: CompileOptions & { rea
     }
     const defer = (i as { defer: number }).defer;
     if (mayFail(i)) flush();
-    out.push(insnStatements(pc, i), 'if (dl !== 0) dl = tick(D, true);');
+    out.push(insnStatements(pc, i), `if (dl !== 0) dl = ${TICK_DELAYS};`);
     pending.push({ pc, cycles: prices.issue(pc, i) });
     const penalty = prices.takenPenalty(defer);
     const charge = penalty !== 0 ? `W.cur += ${penalty}; W.compute += ${penalty}; TK[${takenSites.length}]++; ` : '';

@@ -40,7 +40,7 @@ import { applyPostMods } from './operands.js';
 import type { FirmwareRoutine } from './run.js';
 import { RETURN_GPR_B } from './run.js';
 import { shift } from './shifter.js';
-import { tickDelays, type CoreState } from './state.js';
+import { TICK_DELAYS, tickDelays, type CoreState } from './state.js';
 
 export interface CompileOptions {
   readonly startPc: number;
@@ -116,10 +116,26 @@ const ALU: Readonly<Record<AluInsn['op'], (l: string, r: string) => string>> = {
   xor: (l, r) => `v = (${l} ^ ${r}) >>> 0; c = false; o = false;`,
 };
 
-function alu(i: AluInsn): string {
+/**
+ * Which of the state an instruction writes besides its destination is read before it
+ * is written again: the condition codes, the previous ALU's A operand, the previous
+ * result. Whoever generates the code decides (compile-timed.ts looks ahead); a value
+ * not kept is not computed.
+ */
+export interface Keep {
+  readonly flags: boolean;
+  readonly prevA: boolean;
+  readonly prevResult: boolean;
+}
+
+export const KEEP_ALL: Keep = { flags: true, prevA: true, prevResult: true };
+
+function alu(i: AluInsn, keep: Keep): string {
   const [lo, ro] = logicalOperands(i);
   // Operands are read before anything is written (into locals), as the interpreter reads them.
-  return `l = ${src(lo)}; r = ${src(ro)}; ${ALU[i.op]('l', 'r')} fz = v === 0; fn = (v >>> 31) === 1; fc = c; fv = o; pA = ${i.swap ? 'r' : 'l'}; pR = v; ${dst(i.dst, 'v')}`;
+  const flags = keep.flags ? 'fz = v === 0; fn = (v >>> 31) === 1; fc = c; fv = o; ' : '';
+  const prev = `${keep.prevA ? `pA = ${i.swap ? 'r' : 'l'}; ` : ''}${keep.prevResult ? 'pR = v; ' : ''}`;
+  return `l = ${src(lo)}; r = ${src(ro)}; ${ALU[i.op]('l', 'r')} ${flags}${prev}${dst(i.dst, 'v')}`;
 }
 
 function aluShf(i: AluShfInsn): string {
@@ -148,15 +164,16 @@ function mergedExpr(i: ImmedInsn, old: string): string {
   return `((${old} & ${u(~(field << sh))}) | ${u(v)}) >>> 0`;
 }
 
-function immed(i: ImmedInsn): string {
+function immed(i: ImmedInsn, keep: Keep): string {
   const d = i.dst;
+  const prev = keep.prevResult ? ' pR = v;' : '';
   if (i.width !== 'all' && d.k === 'gpr' && d.bank === 'ab') {
-    return `v = ${mergedExpr(i, `A[${d.n}]`)}; B[${d.n}] = ${mergedExpr(i, `B[${d.n}]`)}; A[${d.n}] = v; pR = v;`;
+    return `v = ${mergedExpr(i, `A[${d.n}]`)}; B[${d.n}] = ${mergedExpr(i, `B[${d.n}]`)}; A[${d.n}] = v;${prev}`;
   }
   const old = i.width === 'all' ? '0'
     : d.k === 'gpr' ? `${d.bank === 'b' ? 'B' : 'A'}[${d.n}]`
       : d.k === 'xfer' ? `XO[${d.n}]` : d.k === 'lm' ? src({ k: 'lm', index: d.index, off: d.off, post: 'none' }) : '0';
-  return `v = ${mergedExpr(i, old)}; pR = v; ${dst(d, 'v')}`;
+  return `v = ${mergedExpr(i, old)};${prev} ${dst(d, 'v')}`;
 }
 
 const COND: Readonly<Record<BrInsn['cond'], string>> = {
@@ -219,15 +236,15 @@ function command(i: CmdInsn): string | undefined {
 }
 
 /** The instruction's own statements, or undefined when it runs interpreted. */
-function fast(i: Insn): string | undefined {
+function fast(i: Insn, keep: Keep = KEEP_ALL): string | undefined {
   switch (i.cls) {
-    case 'alu': return postModified([i.a, i.b, i.dst]) ? undefined : alu(i);
+    case 'alu': return postModified([i.a, i.b, i.dst]) ? undefined : alu(i, keep);
     case 'alu_shf': return i.shift === 'indirect' || postModified([i.a, i.b, i.dst]) ? undefined : aluShf(i);
     case 'ld_field': {
       const [lo] = logicalOperands(i);
       return lo.k === 'imm' || postModified([i.a, i.b]) ? undefined : ldField(i);
     }
-    case 'immed': return i.dst.k === 'lm' && i.dst.post !== 'none' ? undefined : immed(i);
+    case 'immed': return i.dst.k === 'lm' && i.dst.post !== 'none' ? undefined : immed(i, keep);
     case 'br': return branch(i);
     case 'br_byte': case 'br_bit': return postModified([i.src]) ? undefined : branch(i);
     case 'cmd': return command(i);
@@ -256,9 +273,9 @@ function operandsOf(i: Insn): (Src | Dst)[] {
  * The statements of one instruction at pc: its semantics (a branch sets `br`, `taken`,
  * `target` and `defer`), run interpreted where they are not written out here.
  */
-export function insnStatements(pc: number, i: Insn): string {
+export function insnStatements(pc: number, i: Insn, keep: Keep = KEEP_ALL): string {
   const call = slowCall(pc);
-  const own = fast(i)?.replace('o2 = slow(PC);', call);
+  const own = fast(i, keep)?.replace('o2 = slow(PC);', call);
   const interpreted = i.cls === 'cmd' || i.cls === 'br_alu' || i.cls === 'local_csr'
     ? `${call} ${i.cls === 'br_alu' ? 'br = true; taken = o2.taken; target = o2.target; defer = o2.defer;' : ''}${i.cls === 'local_csr' ? ' dl = 1;' : ''}`
     : `${call} if (o2 !== undefined) { br = true; taken = o2.taken; target = o2.target; defer = o2.defer; }`;
@@ -366,7 +383,7 @@ return function compiledRun(s, C, M, ctx) {
       ${cases.join('\n      ')}
       default: ${FLAGS_OUT} badPc(pc, slots);
     }
-    if (dl !== 0) dl = tick(D, true);
+    if (dl !== 0) dl = ${TICK_DELAYS};
     C.steps++;
     let next = pc + 1;
     if (slots > 0) {

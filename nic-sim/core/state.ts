@@ -28,6 +28,8 @@ export type MulPhase =
 export interface CoreState {
   readonly gprA: Uint32Array;
   readonly gprB: Uint32Array;
+  /** Both banks in one array, A then B (gprA and gprB are its halves): cleared in one step. */
+  readonly gprs: Uint32Array;
   /** Transfer-in: filled by memory reads, read as `$xfer_n` sources. */
   readonly xferIn: Uint32Array;
   /** Transfer-out: written as `$xfer_n` destinations, sent by memory writes. */
@@ -69,9 +71,11 @@ export interface CoreStateOptions {
 
 export function createCoreState(opts: CoreStateOptions = {}): CoreState {
   const m = opts.mem ?? {};
+  const gprs = new Uint32Array(2 * GPR_COUNT);
   return {
-    gprA: new Uint32Array(GPR_COUNT),
-    gprB: new Uint32Array(GPR_COUNT),
+    gprA: gprs.subarray(0, GPR_COUNT),
+    gprB: gprs.subarray(GPR_COUNT),
+    gprs,
     xferIn: new Uint32Array(XFER_COUNT),
     xferOut: new Uint32Array(XFER_COUNT),
     lmAddr: new Uint32Array(LM_INDEX_COUNT),
@@ -94,6 +98,12 @@ export function createCoreState(opts: CoreStateOptions = {}): CoreState {
     pc: 0,
   };
 }
+
+/**
+ * `tickDelays(D)` written out for generated code (`D` the state's lmDelay, four
+ * pointers): nonzero while a pointer's delay is still pending.
+ */
+export const TICK_DELAYS = '(D[0] !== 0 ? --D[0] : 0) | (D[1] !== 0 ? --D[1] : 0) | (D[2] !== 0 ? --D[2] : 0) | (D[3] !== 0 ? --D[3] : 0)';
 
 /** Count every LM pointer's write delay down by one (unless `tick` is false); how many are still pending. */
 export function tickDelays(d: Uint8Array, tick = true): number {

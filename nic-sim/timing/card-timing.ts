@@ -180,7 +180,9 @@ export class CardTiming {
     this.taken++;
     this.dmaBytes += inBytes + (egress === 'wire' ? outBytes : 0);
     if (egress === 'host') this.pcieBits += 8 * outBytes;
-    this.egress[egress]++;
+    if (egress === 'wire') this.egress.wire++;
+    else if (egress === 'host') this.egress.host++;
+    else this.egress.none++;
     const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
     this.engines[engine]!.push(id, t, t + this.dmaCycles(inBytes), compute, sleep, out, segs, n);
   }

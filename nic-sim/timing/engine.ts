@@ -61,6 +61,8 @@ export class EngineSim {
   private readonly at: Float64Array;
   private readonly seg: Int32Array;
   private readonly started: Float64Array;
+  /** Threads holding a packet, one bit each (threads 0–30; an engine of more threads always scans). */
+  private busyMask = 0;
   /** The ingress queue: slots in a ring. */
   private readonly ring: Int32Array;
   private head = 0;
@@ -185,6 +187,8 @@ export class EngineSim {
    * the next compute segment, whichever comes first. False when none is due by t.
    */
   private step(t: number): boolean {
+    const mask = this.busyMask;
+    if (this.threads <= 31 && mask !== 0 && (mask & (mask - 1)) === 0) return this.stepOne(31 - Math.clz32(mask), t);
     let k = -1;
     let when = Infinity;
     let ending = -1;
@@ -213,6 +217,20 @@ export class EngineSim {
     return true;
   }
 
+  /** `step` when thread n alone holds a packet (the common case below saturation): no scan. */
+  private stepOne(n: number, t: number): boolean {
+    const at = this.at[n]!;
+    if (this.seg[n]! >= this.nsegs[this.slotOf[n]!]!) {
+      if (at > t) return false;
+      this.release(n);
+      return true;
+    }
+    const start = Math.max(this.free, at);
+    if (start > t) return false;
+    this.runSegment(n, start);
+    return true;
+  }
+
   private idleThread(): number {
     for (let k = 0; k < this.threads; k++) if (this.slotOf[k]! < 0) return k;
     return -1;
@@ -226,6 +244,7 @@ export class EngineSim {
   }
 
   private assign(k: number, slot: number, ready: number): void {
+    if (k < 31) this.busyMask |= 1 << k;
     this.slotOf[k] = slot;
     this.at[k] = ready;
     this.seg[k] = 0;
@@ -252,6 +271,7 @@ export class EngineSim {
     this.completed++;
     this.lastEnd = end;
     this.slotOf[k] = -1;
+    if (k < 31) this.busyMask &= ~(1 << k);
     this.done(this, slot, k, this.started[k]!, end);
     this.spare[this.spareCount++] = slot;
     if (this.count > 0) {

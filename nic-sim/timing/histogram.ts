@@ -14,19 +14,22 @@ const EXACT = 2048;
 const SUB = 64;
 const EXACT_BITS = 11;
 
+/** Buckets kept in an array (values below 2^40); the rest, never met in practice, in a map. */
+const DENSE = EXACT + (40 - EXACT_BITS) * SUB;
+
 export class Histogram {
   count = 0;
   /** The sum in thousandths, an integer: exact whatever the order values are added or merged in. */
   private sumMilli = 0;
   max = 0;
-  private readonly counts = new Map<number, number>();
+  private readonly dense = new Float64Array(DENSE);
+  private readonly sparse = new Map<number, number>();
 
   add(v: number): void {
     this.count++;
     this.sumMilli += Math.round(v * 1000);
     if (v > this.max) this.max = v;
-    const b = Histogram.bucket(v);
-    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+    this.bump(Histogram.bucket(v), 1);
   }
 
   /** Another histogram's values added to this one's. */
@@ -34,16 +37,28 @@ export class Histogram {
     this.count += o.count;
     this.sumMilli += o.sumMilli;
     this.max = Math.max(this.max, o.max);
-    for (const [b, n] of o.counts) this.counts.set(b, (this.counts.get(b) ?? 0) + n);
+    for (const [b, n] of o.counts) this.bump(b, n);
   }
 
   /** Everything it holds, as plain data (to send from a worker thread). */
   state(): HistogramState {
-    return { count: this.count, sumMilli: this.sumMilli, max: this.max, counts: [...this.counts] };
+    return { count: this.count, sumMilli: this.sumMilli, max: this.max, counts: this.counts() };
   }
 
   get mean(): number {
     return this.count === 0 ? 0 : this.sumMilli / 1000 / this.count;
+  }
+
+  private bump(b: number, n: number): void {
+    if (b < DENSE) this.dense[b]! += n;
+    else this.sparse.set(b, (this.sparse.get(b) ?? 0) + n);
+  }
+
+  /** The buckets holding values, in order, with their counts. */
+  private counts(): [number, number][] {
+    const out: [number, number][] = [];
+    this.dense.forEach((n, b) => n > 0 && out.push([b, n]));
+    return out.concat([...this.sparse].sort((x, y) => x[0] - y[0]));
   }
 
   /** The value at percentile p (0–100): the upper edge of its bucket, never above the maximum. */
@@ -51,8 +66,8 @@ export class Histogram {
     if (this.count === 0) return 0;
     const rank = Math.max(1, Math.ceil((p / 100) * this.count));
     let seen = 0;
-    for (const b of [...this.counts.keys()].sort((x, y) => x - y)) {
-      seen += this.counts.get(b)!;
+    for (const [b, n] of this.counts()) {
+      seen += n;
       if (seen >= rank) return Math.min(this.max, Histogram.upper(b));
     }
     return this.max;
@@ -60,7 +75,7 @@ export class Histogram {
 
   /** Buckets in order: their lower edge, upper edge and count (for charts). */
   buckets(): { lo: number; hi: number; n: number }[] {
-    return [...this.counts.keys()].sort((x, y) => x - y).map((b) => ({ lo: Histogram.lower(b), hi: Histogram.upper(b), n: this.counts.get(b)! }));
+    return this.counts().map(([b, n]) => ({ lo: Histogram.lower(b), hi: Histogram.upper(b), n }));
   }
 
   private static bucket(v: number): number {

@@ -25,6 +25,13 @@ export interface MeterMaps {
   readonly count: number;
 }
 
+/** A firmware call priced: its cost, the map's index, and the sleep of each read and write of the map's memory. */
+interface CallPrice extends FirmwareCost {
+  readonly map: number;
+  readonly readSleep: number;
+  readonly writeSleep: number;
+}
+
 /** The GPR holding a firmware call's table id (bank A; nic-sim/firmware/routines.ts FW_REG.TABLE_ID). */
 const TABLE_ID_GPR = 0;
 
@@ -33,8 +40,8 @@ export class PacketMeter implements TimedMeter {
   readonly work: TimedWork;
   /** Each card instruction's issue cycles, looked up once (−1: not yet). */
   private readonly issueAt: Float64Array;
-  /** Firmware costs by helper and map type, worked out once. */
-  private readonly costs = new Map<number, FirmwareCost>();
+  /** Firmware calls' prices by routine address and table id, worked out once (null: the call fails). */
+  private readonly prices = new Map<number, CallPrice | null>();
 
   constructor(
     readonly table: CycleTable,
@@ -125,22 +132,30 @@ export class PacketMeter implements TimedMeter {
   }
 
   firmwareCall(address: number, s: CoreState, w: TimedWork): void {
-    const helper = this.helperAt.get(address);
-    const map = this.maps.mapOfTable(s.gprA[TABLE_ID_GPR] as number);
-    if (helper === undefined || map === undefined) return; // the routine fails: the run ends in an exception
-    const key = helper * 4096 + map.type;
-    let cost = this.costs.get(key);
-    if (cost === undefined) this.costs.set(key, (cost = firmwareCost(helper, map.type, this.timing)));
+    const table = s.gprA[TABLE_ID_GPR] as number;
+    const key = address * 0x100000000 + table;
+    let price = this.prices.get(key);
+    if (price === undefined) this.prices.set(key, (price = this.priceOf(address, table)));
+    if (price === null) return; // the routine fails: the run ends in an exception
     const pc = w.callPc;
-    w.add(cost.cycles);
-    w.pcCycles[pc]! += cost.cycles;
+    w.add(price.cycles);
+    w.pcCycles[pc]! += price.cycles;
     const m = this.table.mapMemory;
-    w.commands[m]! += cost.reads + cost.writes;
-    for (let k = 0; k < cost.reads + cost.writes; k++) {
-      const sleep = this.table.wait(m, k < cost.reads ? 'read' : 'write');
+    w.commands[m]! += price.reads + price.writes;
+    for (let k = 0; k < price.reads + price.writes; k++) {
+      const sleep = k < price.reads ? price.readSleep : price.writeSleep;
       w.swap(sleep);
       w.pcSleep[pc]! += sleep;
     }
-    w.locks[map.index]! += cost.lockCycles;
+    w.locks[price.map]! += price.lockCycles;
+  }
+
+  /** What a call of the routine at `address` on the map of table id `table` costs; null when the routine fails. */
+  private priceOf(address: number, table: number): CallPrice | null {
+    const helper = this.helperAt.get(address);
+    const map = this.maps.mapOfTable(table);
+    if (helper === undefined || map === undefined) return null;
+    const m = this.table.mapMemory;
+    return { ...firmwareCost(helper, map.type, this.timing), map: map.index, readSleep: this.table.wait(m, 'read'), writeSleep: this.table.wait(m, 'write') };
   }
 }
