@@ -19,6 +19,7 @@ import type { CardMaps } from '../firmware/card-maps.js';
 import { helpersByAddress } from '../firmware/routines.js';
 import { CardTiming, type CardTimingOptions, type Egress, type PacketTiming } from '../timing/card-timing.js';
 import { cycleTable } from '../timing/cycle-table.js';
+import { overMtu } from '../timing/wire.js';
 import { PacketMeter } from '../timing/packet-meter.js';
 
 /** The XDP action each NFP action code stands for, and where the packet goes. */
@@ -93,11 +94,17 @@ export class CardEngine implements PacketEngine {
 
   /**
    * A frame's arrival as the card sees it: its engine (its cycle is `timing.lastArrival`),
-   * or why it never reaches one (a frame the packet buffer cannot hold still took its
-   * wire time). Frames past the packet split are counted here.
+   * or why it never reaches one — `oversize`, a packet longer than the MTU, which the MAC
+   * drops, or one the packet buffer cannot hold (both still took their wire time).
+   * Frames past the packet split are counted here.
    */
   arriveFrame(rec: CaptureRecord): number | string {
     const engine = this.timing.arrive(rec.data, rec.origLen);
+    const mtu = this.timing.mtu;
+    if (mtu !== undefined && overMtu(rec.data, rec.origLen, mtu)) {
+      this.timing.oversize++;
+      return 'oversize';
+    }
     if (rec.capLen > CARD_MAX_PACKET) return `longer than the card's ${CARD_MAX_PACKET}-byte packet buffer`;
     if (rec.origLen > this.profile.packetSplitBytes) this.timing.beyondSplit++;
     return engine;

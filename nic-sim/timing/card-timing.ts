@@ -42,6 +42,8 @@ export interface CardTimingOptions {
   readonly rssKey?: Uint8Array;
   /** Keep each packet's timing until `take` asks for it (a trace); otherwise only the totals are kept. */
   readonly perPacket?: boolean;
+  /** The interface's MTU: frames carrying a longer packet are dropped by the MAC (wire.ts overMtu); none by default. */
+  readonly mtu?: number;
 }
 
 /** Where a packet leaves the card, for its egress cost. */
@@ -95,6 +97,9 @@ export class CardTiming {
   overflow = 0;
   /** Frames longer than the packet split: the bytes past it are kept outside packet memory (the program cannot reach them). */
   beyondSplit = 0;
+  /** Frames the MAC dropped for a packet longer than the MTU (`mtu`, undefined: no limit). */
+  oversize = 0;
+  readonly mtu: number | undefined;
   /** Taken packets by where they left. */
   readonly egress: Record<Egress, number> = { wire: 0, host: 0, none: 0 };
   lastEnd = 0;
@@ -123,6 +128,7 @@ export class CardTiming {
     this.lockCycles = totals?.locks ?? new Float64Array(mapCount);
     this.cyclesPerByte = 1 / timing.dma.bytesPerCycle;
     this.perPacket = opts.perPacket ?? false;
+    this.mtu = opts.mtu;
   }
 
   /** Cycle the last packet offered arrived. */

@@ -53,6 +53,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--caps <profile>', 'the card: a shipped profile name (offload caps list) or a JSON file (default nfp-4000)')
     .option('--link <rate>', 'offer the packets at this link rate, each frame its wire time (25G, 100G, 10000M; default the profile\'s link)')
     .option('--rate <mpps>', 'offer the packets at this many million packets per second instead')
+    .option('--mtu <bytes>', 'the interface\'s MTU: frames carrying a longer packet are dropped by the card\'s MAC, counted as oversize (default 1500)')
     .option('--workers <n>', 'run the card\'s packets on n worker threads, sharded by RSS queue (results identical to one)')
     .option('--report <file>', 'write an HTML report: latency, throughput against engines and threads, hot spots beside the source, actions, utilisation')
     .option('--engine <name>', 'no card: host (compiled JavaScript), interp (reference interpreter) or kernel (BPF_PROG_TEST_RUN)')

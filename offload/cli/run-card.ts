@@ -15,7 +15,7 @@ import { helpersByAddress } from '../../nic-sim/firmware/routines.js';
 import { encodeImage } from '../../nic-sim/image/index.js';
 import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { cardFigures, type CardFigures, type Throughput } from '../../nic-sim/timing/capacity.js';
-import type { OfferedLoad } from '../../nic-sim/timing/card-timing.js';
+import type { CardTiming, OfferedLoad } from '../../nic-sim/timing/card-timing.js';
 import type { HostFigures } from '../../nic-sim/timing/host-model.js';
 import type { BpfMap } from '../../xdp/maps/bpf-map.js';
 import { loadMaps } from '../../xdp/maps/map-json.js';
@@ -66,10 +66,10 @@ export interface CardRun {
 }
 
 export function startCardRun(obj: LoadedObject, program: Program, profile: CardProfile, translated: Translated | undefined, opts: {
-  file: string; seed: number; load: OfferedLoad | undefined; perPacket: boolean; mapsIn?: { text: string; file: string }; workers: number;
+  file: string; seed: number; load: OfferedLoad | undefined; mtu: number; perPacket: boolean; mapsIn?: { text: string; file: string }; workers: number;
 }): CardRun {
   const jit = jitProgram(obj, program, profile, {}, translated);
-  const engineOpts = { file: opts.file, random: seededRandom(opts.seed), perPacket: opts.perPacket, ...(opts.load ? { load: opts.load } : {}) };
+  const engineOpts = { file: opts.file, random: seededRandom(opts.seed), perPacket: opts.perPacket, mtu: opts.mtu, ...(opts.load ? { load: opts.load } : {}) };
   let engine = new CardEngine(jit.image, profile, engineOpts);
   let packets: PacketEngine = engine;
   let workers = 1;
@@ -115,7 +115,9 @@ function limits(t: Throughput): string {
 }
 
 /** The card replay's figures as the text summary shows them. */
-export function cardLines(f: CardFigures, profile: CardProfile, overflow: number, beyondSplit = 0): string[] {
+/** The card's lines of the summary; `t` gives the frames dropped before a thread or kept past the split. */
+export function cardLines(f: CardFigures, profile: CardProfile, t: Pick<CardTiming, 'overflow' | 'beyondSplit' | 'oversize' | 'mtu'>): string[] {
+  const { overflow, beyondSplit, oversize, mtu } = t;
   const u = f.engineUtilisation;
   const mean = u.length ? u.reduce((a, b) => a + b, 0) / u.length : 0;
   const busiest = u.reduce((b, x, i) => (x > (u[b] ?? -1) ? i : b), 0);
@@ -126,6 +128,7 @@ export function cardLines(f: CardFigures, profile: CardProfile, overflow: number
     `  latency: p50 ${usText(f.latencyNs.p50)}, p99 ${usText(f.latencyNs.p99)}, max ${usText(f.latencyNs.max)}; cycles per packet: mean ${f.cyclesPerPacket.mean}, p99 ${f.cyclesPerPacket.p99} (at ${profile.timing.clockKHz / 1000} MHz)`,
     `  utilisation: engines mean ${pct(mean)} (busiest: engine ${busiest}, ${pct(u[busiest] ?? 0)}); ${Object.entries(f.memoryUtilisation).filter(([, x]) => x > 0).map(([m, x]) => `${m} ${pct(x)}`).join(', ') || 'no memory commands'}; link ${pct(f.linkUtilisation)}`,
     ...Object.entries(f.lockUtilisation).filter(([, x]) => x > 0).map(([m, x]) => `  lock of map ${m}: held ${pct(x)} of the time`),
+    ...(oversize > 0 ? [`  ${oversize} frames carrying a packet longer than the ${mtu}-byte MTU: dropped by the MAC (oversize; --mtu sets the MTU)`] : []),
     ...(beyondSplit > 0 ? [`  ${beyondSplit} frames longer than the ${profile.packetSplitBytes}-byte packet split: the bytes past it stay outside packet memory, out of the program's reach (moved at the same DMA cost)`] : []),
   ];
 }
@@ -174,6 +177,7 @@ export function cardJson(run: CardRun, f: CardFigures, profile: CardProfile): Re
       latency_mean_ns: f.latencyNs.mean,
       control_messages: run.mailbox.messages, control_ns: run.mailbox.busyNs,
       workers: run.workers,
+      mtu: t.mtu, oversize: t.oversize,
       beyond_split: t.beyondSplit,
     },
   };

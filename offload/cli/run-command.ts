@@ -38,6 +38,8 @@ import { resolveProfile } from '../../caps/load-profile.js';
 import type { CardProfile } from '../../caps/profile.js';
 import { decideOffload } from '../rules/decide.js';
 import { HostModel, type HostFigures } from '../../nic-sim/timing/host-model.js';
+import { DEFAULT_MTU, ETH_HLEN, MIN_MTU, overMtu } from '../../nic-sim/timing/wire.js';
+import { CARD_MAX_PACKET } from '../../nic-sim/card/card.js';
 import type { CardFigures } from '../../nic-sim/timing/capacity.js';
 import { cardJson, cardLines, cardText, fallbackText, hostJson, hostLines, offeredLoad, startCardRun, type CardRun } from './run-card.js';
 import { requireJitCard } from './jit-command.js';
@@ -51,6 +53,7 @@ export interface RunOptions extends LoadInputOptions {
   caps?: string;
   link?: string;
   rate?: string;
+  mtu?: string;
   report?: string;
   workers?: string;
   section?: string;
@@ -77,6 +80,15 @@ const ENGINES: Readonly<Record<string, EngineName | 'kernel'>> = { host: 'compil
 function positiveInt(text: string, option: string, max = 2 ** 31): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${option} expects an integer in 1..${max}, got '${text}'`);
+  return n;
+}
+
+/** `--mtu`: the interface's MTU on the card path (default Linux's 1500 for Ethernet), within what the card's packet buffer holds. */
+function mtuOf(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MTU;
+  const max = CARD_MAX_PACKET - ETH_HLEN;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < MIN_MTU || n > max) throw new UsageError(`--mtu expects bytes in ${MIN_MTU}..${max} (an Ethernet MTU the card's ${CARD_MAX_PACKET}-byte packet buffer holds), got '${text}'`);
   return n;
 }
 
@@ -116,7 +128,7 @@ function kernelCpus(text: string | undefined): number {
 
 /** Options that choose or load the card: refused with --engine, which runs on the host without one. */
 function refuseCardOnly(opts: RunOptions): void {
-  for (const [given, name] of [[opts.caps, '--caps'], [opts.link, '--link'], [opts.rate, '--rate'], [opts.report, '--report'], [opts.workers, '--workers']] as const) {
+  for (const [given, name] of [[opts.caps, '--caps'], [opts.link, '--link'], [opts.rate, '--rate'], [opts.mtu, '--mtu'], [opts.report, '--report'], [opts.workers, '--workers']] as const) {
     if (given !== undefined) throw new UsageError(`${name} applies to the card; --engine ${opts.engine} runs on the host CPU without one`);
   }
 }
@@ -138,6 +150,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   if (!engineName) throw new UsageError(`--engine expects host, interp or kernel, got '${opts.engine}'`);
   if (!onCard) refuseCardOnly(opts);
   const load = onCard ? offeredLoad(opts.link, opts.rate) : undefined;
+  const mtu = onCard ? mtuOf(opts.mtu) : undefined;
   const workers = positiveInt(opts.workers ?? '1', '--workers', 1024);
   const cores = availableParallelism();
   if (workers > cores) throw new UsageError(`--workers ${workers}: this machine runs ${cores} threads at once (os.availableParallelism()); give at most ${cores}`);
@@ -216,7 +229,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   let close = () => {};
   if (profile && !hostModel) {
     card = startCardRun(obj, program, profile, report?.translated, {
-      file, seed, load, perPacket: opts.trace !== undefined, workers,
+      file, seed, load, mtu: mtu!, perPacket: opts.trace !== undefined, workers,
       ...(opts.mapsIn ? { mapsIn: { text: readText(opts.mapsIn), file: opts.mapsIn } } : {}),
     });
     engine = card.packets;
@@ -249,6 +262,8 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
     const model = hostModel;
     // On the fallback path every packet crosses PCIe to the host first; a sample is kept to time the engine.
     engine = model ? {
+      // The packets still come in through the card's MAC, which drops those over the MTU.
+      admit: (rec) => (overMtu(rec.data, rec.origLen, mtu!) ? 'oversize' : undefined),
       run: (p, i, meta) => {
         model.add(p.length);
         if (hostSample.length < HOST_SAMPLE) hostSample.push(p.slice());
@@ -347,7 +362,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
   } else {
     const lines = [
       `${file}: ${program.name} (section ${program.section}) ${where}`,
-      `${opts.pcap}: ${summary.packets} packets = ${ran} run${card ? ` + ${droppedTotal} dropped before the program` : ''} + ${summary.skipped} skipped`,
+      `${opts.pcap}: ${summary.packets} packets = ${ran} run${profile ? ` + ${droppedTotal} dropped before the program` : ''} + ${summary.skipped} skipped`,
       ...Object.entries(summary.actions).filter(([a, n]) => n > 0 || !card || a !== 'XDP_REDIRECT').map(([a, n]) => `  ${a.padEnd(13)} ${n}`),
       ...Object.entries(summary.dropped).map(([r, n]) => `  ${r}: ${n}`),
       ...Object.entries(summary.skippedByReason).map(([r, n]) => `  skipped: ${r}: ${n}`),
@@ -356,7 +371,7 @@ export async function runCommand(file: string, opts: RunOptions, io: Io): Promis
       ...(engineName === 'kernel' && summary.actions.XDP_REDIRECT > 0 ? ['  redirect targets: not known (BPF_PROG_TEST_RUN reports the action only)'] : []),
       ...(summary.captureError ? [`  reading stopped: ${summary.captureError}`] : []),
       `  ${ran} packets in ${summary.elapsedMs.toFixed(1)} ms of this machine's time (${pps} packets/s${card ? ' simulated' : ''})`,
-      ...(cardFig ? cardLines(cardFig, profile!, card!.engine.timing.overflow, card!.engine.timing.beyondSplit) : []),
+      ...(cardFig ? cardLines(cardFig, profile!, card!.engine.timing) : []),
       ...(hostFig ? hostLines(hostFig) : []),
       ...(trace.length > 0 && !opts.tracePrintk ? ['trace_printk:', ...trace.slice(0, 20).map((t) => `  packet ${t.packet} cpu ${t.cpu}: ${t.text}`), ...(trace.length > 20 ? [`  ... ${trace.length - 20} more (save them with --trace-printk FILE)`] : [])] : []),
       ...(opts.maps ? ['maps at the end:', formatJson(maps, 2)] : []),

@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LINKTYPE_ETHERNET, openPcapFile } from '../../xdp/pcap/pcap-writer.js';
+import { udpFrame } from '../../scripts/lib/udp-frames.js';
 import { runCli } from '../support/cli.js';
 import { FIXTURE_OBJ, REPO } from '../support/paths.js';
 
@@ -153,6 +155,32 @@ describe('offload run on the card', () => {
     expect(rate.card.offered_mpps).toBeCloseTo(2, 1);
   });
 
+  it('frames carrying a packet longer than the MTU are dropped by the MAC and counted, on the card and on the host path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-mtu-'));
+    const file = join(dir, 'sizes.pcap');
+    // 1514 bytes (a 1500-byte packet), 1515, 1518 with a VLAN tag, 2000, and a 9014-byte jumbo frame.
+    const sizes = [1514, 1515, 2000, 9014, 60];
+    const w = openPcapFile(file, { linkType: LINKTYPE_ETHERNET });
+    sizes.forEach((len, k) => w.write(udpFrame(k, len), 1, k));
+    const tagged = udpFrame(9, 1518);
+    tagged.copyWithin(16, 12, 1514);
+    tagged.set([0x81, 0x00, 0x00, 0x05], 12);
+    w.write(tagged, 1, 9);
+    w.close();
+    const card = JSON.parse((await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', file, '--json')).out);
+    expect(card).toMatchObject({ target: 'nic', packets: 6, dropped: { oversize: 3 } });
+    expect(card.actions.XDP_PASS).toBe(3);
+    expect(card.card).toMatchObject({ mtu: 1500, oversize: 3 });
+    const jumbo = JSON.parse((await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', file, '--json', '--mtu', '9000')).out);
+    expect(jumbo).toMatchObject({ packets: 6, dropped: {} });
+    expect(jumbo.actions.XDP_PASS).toBe(6);
+    const host = await run('run', obj('fib_lookup'), '--pcap', file, '--json', '--mtu', '1999');
+    expect(JSON.parse(host.out)).toMatchObject({ target: 'host', packets: 6, dropped: { oversize: 1 } });
+    const text = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', file, '--no-progress');
+    expect(text.out).toMatch(/6 packets = 3 run \+ 3 dropped before the program \+ 0 skipped/);
+    expect(text.out).toMatch(/\n {2}3 frames carrying a packet longer than the 1500-byte MTU: dropped by the MAC \(oversize; --mtu sets the MTU\)\n/);
+  });
+
   it('bad input: one line naming what is wrong, exit 1', async () => {
     const cases: [string[], RegExp][] = [
       [['--engine', 'host', '--caps', 'nfp-4000'], /^offload: --caps applies to the card; --engine host runs on the host CPU without one\n$/],
@@ -161,6 +189,9 @@ describe('offload run on the card', () => {
       [['--link', '10G', '--rate', '1'], /^offload: --link and --rate both set the offered load: give one\n$/],
       [['--cpus', '4'], /^offload: --cpus: the card spreads packets over its engines by RSS/],
       [['--caps', 'no-such-card'], /no-such-card/],
+      [['--mtu', '60'], /^offload: --mtu expects bytes in 68\.\.65521 \(an Ethernet MTU the card's 65535-byte packet buffer holds\), got '60'\n$/],
+      [['--mtu', '1500.5'], /^offload: --mtu expects bytes in 68\.\.65521/],
+      [['--engine', 'host', '--mtu', '9000'], /^offload: --mtu applies to the card; --engine host runs on the host CPU without one\n$/],
     ];
     for (const [args, err] of cases) {
       const r = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', pcap('mixed'), ...args);
