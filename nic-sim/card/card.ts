@@ -70,14 +70,33 @@ export interface PacketMeta {
   readonly rxQueue?: number;
 }
 
-/** What a timed run gives back (its timing is in the meter's work). */
+/**
+ * What a timed run gives back (its timing is in the meter's work); the card reuses it,
+ * and it and its bytes are valid until the next packet runs.
+ */
 export interface TimedPacketResult {
   /** The NFP action code the image left (NfpAction), or an exception drop when the run failed. */
   readonly action: number;
-  /** The packet as the image left it. */
-  readonly bytes: Uint8Array;
+  /** The packet's length as the image left it. */
+  readonly length: number;
   /** Why the run failed (an executor or firmware error), when it did. */
-  readonly error?: string;
+  readonly error: string | undefined;
+  /** The packet as the image left it (made when asked: a replay that writes nothing never asks). */
+  bytes(): Uint8Array;
+}
+
+/** The one TimedPacketResult of a card. */
+class TimedResult implements TimedPacketResult {
+  action = 0;
+  length = 0;
+  error: string | undefined = undefined;
+  /** The packet as it arrived, when the run failed (an exception drop passes it on unchanged). */
+  failed: Uint8Array | undefined = undefined;
+  constructor(private readonly view: () => Uint8Array) {}
+
+  bytes(): Uint8Array {
+    return this.failed ?? this.view();
+  }
 }
 
 export interface CardPacketResult {
@@ -127,7 +146,7 @@ export class Card {
   private readonly meter: Meter | null;
   /** Whether an instruction writes the packet-start GPR (only then can anything reach CTM below PKT_START). */
   private readonly movesStart: boolean;
-  private readonly timedResult: { action: number; bytes: Uint8Array; error: string | undefined } = { action: 0, bytes: new Uint8Array(0), error: undefined };
+  private readonly timedResult = new TimedResult(() => this.packetBytes());
   /** The image compiled with the timed meter's prices, when it is run that way, and the interpreter's options for the rest of a run it hands back. */
   private readonly timed: TimedProgram | undefined;
   private readonly timedOptions: RunOptions | undefined;
@@ -243,6 +262,7 @@ export class Card {
     const s = this.state;
     const r = this.timedResult;
     r.error = undefined;
+    r.failed = undefined;
     try {
       const resume = this.timed ? this.timed.run(s, timed.work, this.context) : this.image.base;
       if (resume >= 0) {
@@ -253,11 +273,15 @@ export class Card {
       }
       r.action = s.gprA[0] as number;
       this.leave();
-      r.bytes = this.packetBytes();
+      const start = s.gprA[ENTRY_GPR.data] as number;
+      const len = s.gprA[ENTRY_GPR.len] as number;
+      if (start + len > this.ctm.length) this.packetBytes(); // outside the buffer: its error
+      r.length = len;
     } catch (e) {
       if (!(e instanceof CoreError || e instanceof FirmwareError)) throw e;
       r.action = NfpAction.EXCEPTION_DROP;
-      r.bytes = packet.slice();
+      r.failed = packet.slice();
+      r.length = packet.length;
       r.error = e.message;
     }
     return r;

@@ -116,6 +116,11 @@ interface Store {
   events: CardEvent[];
 }
 
+/** The EMEM address of an ARRAY's element idx, or 0 past its end. */
+function arrayValueAt(st: Store, idx: number): number {
+  return idx < st.def.maxEntries ? st.base + idx * st.stride : 0;
+}
+
 export class CardMaps {
   /** Every map value, at the addresses lookups return. */
   readonly emem: Uint8Array;
@@ -194,14 +199,25 @@ export class CardMaps {
 
   // --- the program's side (the firmware helpers) ---
 
+  /**
+   * `lookup` of the key `keySize` bytes at `at` of `mem` (the firmware reads it from the
+   * thread's LM), without copying it out for an ARRAY's 4-byte index.
+   */
+  lookupAt(i: number, mem: Uint8Array, at: number): number {
+    const st = this.store(i);
+    if (st.def.type === MAP_TYPE.ARRAY && st.def.keySize === 4) {
+      return arrayValueAt(st, (mem[at]! | (mem[at + 1]! << 8) | (mem[at + 2]! << 16) | (mem[at + 3]! << 24)) >>> 0);
+    }
+    return this.lookup(i, mem.subarray(at, at + st.def.keySize));
+  }
+
   /** bpf_map_lookup_elem: the EMEM address of the key's value, or 0. */
   lookup(i: number, key: Uint8Array): number {
     const st = this.store(i);
     switch (st.def.type) {
       case MAP_TYPE.ARRAY: {
         this.checkKey(st, key);
-        const idx = u32le(key);
-        return idx < st.def.maxEntries ? st.base + idx * st.stride : 0;
+        return arrayValueAt(st, u32le(key));
       }
       case MAP_TYPE.HASH: {
         this.checkKey(st, key);

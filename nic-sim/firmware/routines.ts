@@ -171,11 +171,8 @@ export function firmwareRoutines(
       }
       return { i, table };
     };
-    /**
-     * `len` bytes of LM at pointer n (checked for the write delay and LM's end): a view,
-     * for a key only looked up or deleted; a copy (`keep`) for what a map stores.
-     */
-    const lmBytes = (s: CoreState, n: number, len: number, what: string, table: number, keep = false): Uint8Array => {
+    /** The LM address of `len` bytes at pointer n, checked for the write delay and LM's end. */
+    const lmAt = (s: CoreState, n: number, len: number, what: string, table: number): number => {
       if ((s.lmDelay[n] as number) > 0) {
         throw new FirmwareError('hazard', `ACT_LM_ADDR${n} (the ${what}): the LM pointer written fewer than 3 instructions before the call`, id, address, table);
       }
@@ -183,6 +180,11 @@ export function firmwareRoutines(
       if (at + len > s.lm.length) {
         throw new FirmwareError('lm-range', `the ${what} at LM 0x${at.toString(16)}+${len} (ACT_LM_ADDR${n}) runs past local memory (0x${s.lm.length.toString(16)} bytes)`, id, address, table);
       }
+      return at;
+    };
+    /** `len` bytes of LM at pointer n (lmAt): a view, for a key only deleted; a copy (`keep`) for what a map stores. */
+    const lmBytes = (s: CoreState, n: number, len: number, what: string, table: number, keep = false): Uint8Array => {
+      const at = lmAt(s, n, len, what, table);
       return keep ? s.lm.slice(at, at + len) : s.lm.subarray(at, at + len);
     };
 
@@ -191,7 +193,7 @@ export function firmwareRoutines(
       case HelperId.MAP_LOOKUP_ELEM:
         routine = (s) => {
           const { i, table } = mapOf(s);
-          setR0(s, maps.lookup(i, lmBytes(s, KEY_LM, maps.defs[i]!.keySize, 'key', table)));
+          setR0(s, maps.lookupAt(i, s.lm, lmAt(s, KEY_LM, maps.defs[i]!.keySize, 'key', table)));
         };
         break;
       case HelperId.MAP_UPDATE_ELEM:

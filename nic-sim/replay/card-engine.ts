@@ -13,7 +13,7 @@ import { XDP_ACTION_NAMES, XdpAction } from '../../xdp/runtime/helpers/xdp-helpe
 import type { PacketMeta, PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { NfpAction } from '../card/actions.js';
-import { CARD_MAX_PACKET, Card } from '../card/card.js';
+import { CARD_MAX_PACKET, Card, type TimedPacketResult } from '../card/card.js';
 import type { CardImage } from '../image/index.js';
 import type { CardMaps } from '../firmware/card-maps.js';
 import { helpersByAddress } from '../firmware/routines.js';
@@ -47,25 +47,25 @@ export function timingFields(t: PacketTiming): Record<string, number> {
   return { engine: t.engine, thread: t.thread, cycles: t.cycles, sleep_cycles: t.sleep, queued_cycles: Math.round(t.queued * 10) / 10, latency_ns: Math.round(t.latencyNs * 10) / 10 };
 }
 
-/** A packet's result as the replay takes it (one per engine, refilled for every packet). */
+/** A packet's result as the replay takes it (one per engine, refilled for every packet; its bytes made when asked). */
 class CardResult implements PacketResult {
   action = 0;
   actionName: PacketResult['actionName'] = XDP_ACTION_NAMES[0]!;
   length = 0;
   error: string | undefined = undefined;
-  private data: Uint8Array = new Uint8Array(0);
+  private run: TimedPacketResult | undefined;
 
-  set(action: number, data: Uint8Array, error: string | undefined): this {
+  set(action: number, run: TimedPacketResult): this {
     this.action = action;
     this.actionName = XDP_ACTION_NAMES[action]!;
-    this.data = data;
-    this.length = data.length;
-    this.error = error;
+    this.run = run;
+    this.length = run.length;
+    this.error = run.error;
     return this;
   }
 
   bytes(): Uint8Array {
-    return this.data;
+    return this.run?.bytes() ?? new Uint8Array(0);
   }
 }
 
@@ -152,8 +152,8 @@ export class CardEngine implements PacketEngine {
     w.end(action === XdpAction.TX ? dp.txCycles : action === XdpAction.PASS ? dp.passCycles : dp.dropCycles);
     // The frame's bytes past the capture's snap length are on the wire and moved too.
     const tail = a.origLen - packet.length;
-    this.timing.toEngine(a.engine, index, a.t, a.origLen, w.segs, w.n, w.compute, w.sleep, egress, r.bytes.length + Math.max(tail, 0));
-    return this.result.set(action, r.bytes, r.error);
+    this.timing.toEngine(a.engine, index, a.t, a.origLen, w.segs, w.n, w.compute, w.sleep, egress, r.length + Math.max(tail, 0));
+    return this.result.set(action, r);
   }
 
   traceFields(index: number): Record<string, unknown> | undefined {

@@ -174,7 +174,14 @@ export class EngineSim {
 
   /** Run every segment that starts by cycle t, and let go of every packet that has ended by then. */
   advance(t: number): void {
-    while (this.step(t)) { /* next event */ }
+    for (;;) {
+      const mask = this.busyMask;
+      if (this.threads <= 31 && mask !== 0 && (mask & (mask - 1)) === 0) {
+        if (!this.runAlone(31 - Math.clz32(mask), t)) return;
+      } else if (!this.step(t)) {
+        return;
+      }
+    }
   }
 
   /** Run everything given so far to its end. */
@@ -187,8 +194,6 @@ export class EngineSim {
    * the next compute segment, whichever comes first. False when none is due by t.
    */
   private step(t: number): boolean {
-    const mask = this.busyMask;
-    if (this.threads <= 31 && mask !== 0 && (mask & (mask - 1)) === 0) return this.stepOne(31 - Math.clz32(mask), t);
     let k = -1;
     let when = Infinity;
     let ending = -1;
@@ -217,17 +222,35 @@ export class EngineSim {
     return true;
   }
 
-  /** `step` when thread n alone holds a packet (the common case below saturation): no scan. */
-  private stepOne(n: number, t: number): boolean {
-    const at = this.at[n]!;
-    if (this.seg[n]! >= this.nsegs[this.slotOf[n]!]!) {
-      if (at > t) return false;
-      this.release(n);
-      return true;
+  /**
+   * `step` over and over while thread n alone holds a packet (the common case below
+   * saturation), without a scan: its segments that start by t, then its end if that is
+   * by t too. True when the packet ended (the thread may have taken a queued one).
+   */
+  private runAlone(n: number, t: number): boolean {
+    const slot = this.slotOf[n]!;
+    const segs = this.segs[slot]!;
+    const count = this.nsegs[slot]!;
+    let i = this.seg[n]!;
+    let at = this.at[n]!;
+    let free = this.free;
+    let busy = this.busy;
+    while (i < count) {
+      const start = free > at ? free : at;
+      if (start > t) break;
+      if (i === 0) this.started[n] = start;
+      const end = start + segs[i]!;
+      busy += segs[i]!;
+      free = end;
+      at = i + 1 < count ? end + segs[i + 1]! : end;
+      i += 2;
     }
-    const start = Math.max(this.free, at);
-    if (start > t) return false;
-    this.runSegment(n, start);
+    this.seg[n] = i;
+    this.at[n] = at;
+    this.free = free;
+    this.busy = busy;
+    if (i < count || at > t) return false;
+    this.release(n);
     return true;
   }
 

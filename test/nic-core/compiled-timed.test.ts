@@ -52,7 +52,7 @@ function compare(name: string, stepLimit?: number): void {
     const x = a.card.runTimed(p);
     const y = b.card.runTimed(p);
     const where = `${name}, packet ${k}`;
-    expect({ action: x.action, error: x.error, bytes: [...x.bytes] }, where).toEqual({ action: y.action, error: y.error, bytes: [...y.bytes] });
+    expect({ action: x.action, error: x.error, length: x.length, bytes: [...x.bytes()] }, where).toEqual({ action: y.action, error: y.error, length: y.length, bytes: [...y.bytes()] });
     a.meter.end(3);
     b.meter.end(3);
     const { steps: _a, ...wa } = workOf(a.meter);
