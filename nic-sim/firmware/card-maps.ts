@@ -88,10 +88,12 @@ const DEFAULT_MAX_EMEM = 1 << 30;
 
 const roundUp8 = (n: number): number => Math.ceil(n / 8) * 8;
 
-/** A key's bytes as a JS Map key (keys of one map all have one length). */
+/** A key's bytes as a JS Map key, two bytes a UTF-16 code unit (keys of one map all have one length, so no two share one). */
 function keyText(key: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i] as number);
+  let i = 0;
+  for (; i + 1 < key.length; i += 2) s += String.fromCharCode((key[i] as number) | ((key[i + 1] as number) << 8));
+  if (i < key.length) s += String.fromCharCode(key[i] as number);
   return s;
 }
 

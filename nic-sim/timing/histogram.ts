@@ -80,7 +80,8 @@ export class Histogram {
 
   private static bucket(v: number): number {
     if (v < EXACT) return Math.floor(v);
-    const e = Math.floor(Math.log2(v));
+    // The power of two at or below v: from its integer part's leading zeros while that fits 32 bits.
+    const e = v < 2 ** 32 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
     const sub = Math.min(SUB - 1, Math.floor((v / 2 ** e - 1) * SUB));
     return EXACT + (e - EXACT_BITS) * SUB + sub;
   }
