@@ -133,7 +133,8 @@ export class PacketMeter implements TimedMeter {
 
   firmwareCall(address: number, s: CoreState, w: TimedWork): void {
     const table = s.gprA[TABLE_ID_GPR] as number;
-    const key = address * 0x100000000 + table;
+    // A small-integer key for the usual addresses and table ids (a faster map key), a wide one otherwise.
+    const key = address < 0x40000 && table < 0x1000 ? address * 0x1000 + table : -(address * 0x100000000 + table) - 1;
     let price = this.prices.get(key);
     if (price === undefined) this.prices.set(key, (price = this.priceOf(address, table)));
     if (price === null) return; // the routine fails: the run ends in an exception
