@@ -5,8 +5,10 @@
  * by DMA, wait for a thread of their engine (engine.ts: threads, latency hiding, the
  * ingress queue and its overflow), and leave by DMA to the wire (XDP_TX) or over PCIe
  * to the host (XDP_PASS). It keeps what a summary needs in fixed memory: latency and
- * cycles-per-packet histograms, commands per memory, lock time per map, and one
- * engine kept saturated with every packet's work, whose rate is the engine's capacity.
+ * cycles-per-packet histograms, commands per memory, lock time per map (the meter adds
+ * these up, packet-meter.ts), and one engine kept saturated with a systematic sample of
+ * the packets' work, whose rate is the engine's capacity. A frame the MAC drops for a
+ * packet longer than the MTU is counted here too (`oversize`).
  *
  * Engines share nothing in this model but the memories and map locks, which are
  * priced by demand (capacity.ts): each engine can be simulated on its own.
