@@ -260,6 +260,7 @@ export class Card {
     if (timed === undefined) throw new Error('runTimed needs a card made with a timed meter');
     this.enter(packet, 1, 0);
     const s = this.state;
+    timed.work.steps = 0;
     const r = this.timedResult;
     r.error = undefined;
     r.failed = undefined;

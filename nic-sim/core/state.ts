@@ -100,10 +100,10 @@ export function createCoreState(opts: CoreStateOptions = {}): CoreState {
 }
 
 /**
- * `tickDelays(D)` written out for generated code (`D` the state's lmDelay, four
- * pointers): nonzero while a pointer's delay is still pending.
+ * `tickDelays(D)` written out for generated code (`D` the state's lmDelay, one term
+ * per LM pointer): nonzero while a pointer's delay is still pending.
  */
-export const TICK_DELAYS = '(D[0] !== 0 ? --D[0] : 0) | (D[1] !== 0 ? --D[1] : 0) | (D[2] !== 0 ? --D[2] : 0) | (D[3] !== 0 ? --D[3] : 0)';
+export const TICK_DELAYS = Array.from({ length: LM_INDEX_COUNT }, (_, k) => `(D[${k}] !== 0 ? --D[${k}] : 0)`).join(' | ');
 
 /** Count every LM pointer's write delay down by one (unless `tick` is false); how many are still pending. */
 export function tickDelays(d: Uint8Array, tick = true): number {
