@@ -5,7 +5,9 @@
  */
 export interface HistogramState {
   readonly count: number;
-  readonly sumMilli: number;
+  /** The sum of the values in thousandths: sumHigh · 2^40 + sumLow (sumLow below 2^40). */
+  readonly sumHigh: number;
+  readonly sumLow: number;
   readonly max: number;
   readonly counts: readonly (readonly [number, number])[];
 }
@@ -14,20 +16,28 @@ const EXACT = 2048;
 const SUB = 64;
 const EXACT_BITS = 11;
 
+/** The unit of the sum's high part. */
+const LOW_UNIT = 2 ** 40;
+
 /** Buckets kept in an array (values below 2^40); the rest, never met in practice, in a map. */
 const DENSE = EXACT + (40 - EXACT_BITS) * SUB;
 
 export class Histogram {
   count = 0;
-  /** The sum in thousandths, an integer: exact whatever the order values are added or merged in. */
-  private sumMilli = 0;
+  /**
+   * The sum in thousandths, as two integers (high: units of 2^40; low: below 2^40), so that
+   * it stays exact — and the mean the same whatever the order values are added or merged
+   * in — far past 2^53 thousandths (a billion packets of a millisecond each).
+   */
+  private sumHigh = 0;
+  private sumLow = 0;
   max = 0;
   private readonly dense = new Float64Array(DENSE);
   private readonly sparse = new Map<number, number>();
 
   add(v: number): void {
     this.count++;
-    this.sumMilli += Math.round(v * 1000);
+    this.addMilli(Math.round(v * 1000));
     if (v > this.max) this.max = v;
     this.bump(Histogram.bucket(v), 1);
   }
@@ -35,18 +45,29 @@ export class Histogram {
   /** Another histogram's values added to this one's. */
   merge(o: HistogramState): void {
     this.count += o.count;
-    this.sumMilli += o.sumMilli;
+    this.sumHigh += o.sumHigh;
+    this.addMilli(o.sumLow);
     this.max = Math.max(this.max, o.max);
     for (const [b, n] of o.counts) this.bump(b, n);
   }
 
   /** Everything it holds, as plain data (to send from a worker thread). */
   state(): HistogramState {
-    return { count: this.count, sumMilli: this.sumMilli, max: this.max, counts: this.counts() };
+    return { count: this.count, sumHigh: this.sumHigh, sumLow: this.sumLow, max: this.max, counts: this.counts() };
   }
 
   get mean(): number {
-    return this.count === 0 ? 0 : this.sumMilli / 1000 / this.count;
+    return this.count === 0 ? 0 : (this.sumHigh * LOW_UNIT + this.sumLow) / 1000 / this.count;
+  }
+
+  /** m thousandths (an integer) added to the sum, its low part carried into the high one. */
+  private addMilli(m: number): void {
+    this.sumLow += m;
+    if (this.sumLow >= LOW_UNIT) {
+      const carry = Math.floor(this.sumLow / LOW_UNIT);
+      this.sumHigh += carry;
+      this.sumLow -= carry * LOW_UNIT;
+    }
   }
 
   private bump(b: number, n: number): void {
