@@ -12,6 +12,7 @@ import { seededRandom } from '../../xdp/runtime/helpers/helper-env.js';
 import { decodeImage } from '../image/index.js';
 import type { OfferedLoad } from '../timing/card-timing.js';
 import { CardEngine, timingFields } from './card-engine.js';
+import { OutcomeBatchBuilder, buffersOf, type PacketBatch } from './worker-batch.js';
 
 export interface WorkerSetup {
   readonly image: Uint8Array;
@@ -27,19 +28,6 @@ export interface WorkerSetup {
   readonly signal: Int32Array;
 }
 
-export interface WorkerPacket {
-  readonly index: number;
-  readonly data: Uint8Array;
-  readonly engine: number;
-  readonly t: number;
-  readonly origLen: number;
-}
-
-/** A packet's outcome; a run packet's bytes are `length` bytes at `at` of its batch's `bytes`. */
-export type WorkerOutcome =
-  | { readonly dropped: string }
-  | { readonly action: number; readonly at: number; readonly length: number; readonly error?: string; readonly segs: readonly number[]; readonly compute: number };
-
 const setup = workerData as WorkerSetup;
 const engine = new CardEngine(decodeImage(setup.image, setup.file), setup.profile, {
   file: setup.file, random: seededRandom(setup.seed), perPacket: setup.perPacket,
@@ -47,35 +35,32 @@ const engine = new CardEngine(decodeImage(setup.image, setup.file), setup.profil
 });
 engine.card.maps.emem.set(setup.emem);
 
-function reply(message: unknown): void {
-  setup.port.postMessage(message);
+function reply(message: unknown, transfer: ArrayBuffer[] = []): void {
+  setup.port.postMessage(message, transfer);
   Atomics.add(setup.signal, 0, 1);
   Atomics.notify(setup.signal, 0);
 }
 
-parentPort!.on('message', (msg: { kind: 'batch'; packets: WorkerPacket[] } | { kind: 'finish' }) => {
+parentPort!.on('message', (msg: { kind: 'batch'; batch: PacketBatch } | { kind: 'finish' }) => {
   try {
     if (msg.kind === 'batch') {
-      // The packets' bytes go back in one buffer (one allocation a batch, not one a packet).
-      let bytes = new Uint8Array(msg.packets.reduce((n, p) => n + p.data.length, 0) + 4096);
-      let used = 0;
-      const outcomes: WorkerOutcome[] = msg.packets.map((p) => {
-        if (!engine.timing.admit(p.engine, p.t)) return { dropped: 'ingress_overflow' };
-        const result = engine.runArrived(p.data, p.index, p);
-        const work = engine.meter.work;
-        const segs = work.segments();
-        const compute = work.compute;
-        const out = result.bytes();
-        if (used + out.length > bytes.length) {
-          const grown = new Uint8Array(2 * (used + out.length));
-          grown.set(bytes.subarray(0, used));
-          bytes = grown;
+      const b = msg.batch;
+      const out = new OutcomeBatchBuilder(b.count);
+      const arrival = { engine: 0, t: 0, origLen: 0 };
+      for (let k = 0; k < b.count; k++) {
+        arrival.engine = b.engine[k]!;
+        arrival.t = b.t[k]!;
+        arrival.origLen = b.origLen[k]!;
+        if (!engine.timing.admit(arrival.engine, arrival.t)) {
+          out.dropped();
+          continue;
         }
-        bytes.set(out, used);
-        used += out.length;
-        return { action: result.action, at: used - out.length, length: out.length, ...(result.error ? { error: result.error } : {}), segs, compute };
-      });
-      reply({ outcomes, bytes: bytes.subarray(0, used), done: engine.timing.drainDone().map(([i, t]) => [i, timingFields(t)]) });
+        const result = engine.runArrived(b.bytes.subarray(b.offset[k]!, b.offset[k + 1]!), b.index[k]!, arrival);
+        const work = engine.meter.work;
+        out.ran(result.action, result.bytes(), result.error, work.compute, work.segs, work.n);
+      }
+      const outcomes = out.build();
+      reply({ outcomes, done: engine.timing.drainDone().map(([i, t]) => [i, timingFields(t)]) }, buffersOf(outcomes));
     } else {
       engine.finish();
       reply({

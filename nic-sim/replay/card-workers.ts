@@ -25,7 +25,8 @@ import { XDP_ACTION_NAMES } from '../../xdp/runtime/helpers/xdp-helpers.js';
 import type { CardImage } from '../image/index.js';
 import type { EngineTotals } from '../timing/card-timing.js';
 import { CardEngine, type CardEngineOptions } from './card-engine.js';
-import type { WorkerOutcome, WorkerPacket, WorkerSetup } from './card-worker.js';
+import type { WorkerSetup } from './card-worker.js';
+import { DROPPED_FULL_QUEUE, PacketBatchBuilder, buffersOf, type OutcomeBatch } from './worker-batch.js';
 import { mergeAdds } from './shard.js';
 
 /** The worker's script: beside this module once built; from the build when this module runs as TypeScript (tests). */
@@ -37,8 +38,7 @@ function workerScript(): string {
 }
 
 interface BatchReply {
-  readonly outcomes: readonly WorkerOutcome[];
-  readonly bytes: Uint8Array;
+  readonly outcomes: OutcomeBatch;
   readonly done: readonly [number, Record<string, number>][];
   readonly error?: string;
 }
@@ -73,7 +73,7 @@ export class CardWorkers implements PacketEngine {
   runBatch(recs: readonly CaptureRecord[]): readonly BatchOutcome[] {
     this.start();
     const n = this.pool.length;
-    const lists: WorkerPacket[][] = this.pool.map(() => []);
+    const lists = this.pool.map(() => new PacketBatchBuilder());
     const where: [number, number][] = [];
     const early: (string | undefined)[] = [];
     for (const rec of recs) {
@@ -85,18 +85,27 @@ export class CardWorkers implements PacketEngine {
       }
       early.push(undefined);
       const w = engine % n;
-      where.push([w, lists[w]!.length]);
-      lists[w]!.push({ index: rec.index, data: rec.data, engine, t: this.main.timing.lastArrival, origLen: rec.origLen });
+      where.push([w, lists[w]!.count]);
+      lists[w]!.add(rec.index, rec.data, engine, this.main.timing.lastArrival, rec.origLen);
     }
-    const replies = this.call<BatchReply>(lists.map((packets) => (packets.length ? { kind: 'batch', packets } : undefined)));
+    const replies = this.call<BatchReply>(lists.map((b) => {
+      if (b.count === 0) return undefined;
+      const batch = b.build();
+      return { message: { kind: 'batch', batch }, transfer: buffersOf(batch) };
+    }));
     for (const r of replies) if (r) for (const [i, t] of r.done) this.timings.set(i, t);
+    const errors = replies.map((r) => new Map(r?.outcomes.errors ?? []));
     return where.map(([w, k], j): BatchOutcome => {
       if (w < 0) return { dropped: early[j]! };
-      const o = replies[w]!.outcomes[k]!;
-      if ('dropped' in o) return { dropped: o.dropped };
-      this.main.timing.observe(o.segs, o.segs.length, o.compute);
-      const bytes = replies[w]!.bytes.subarray(o.at, o.at + o.length);
-      const result: PacketResult = { action: o.action, actionName: XDP_ACTION_NAMES[o.action]!, length: bytes.length, bytes: () => bytes, ...(o.error ? { error: o.error } : {}) };
+      const o = replies[w]!.outcomes;
+      const action = o.action[k]!;
+      if (action === DROPPED_FULL_QUEUE) return { dropped: 'ingress_overflow' };
+      const from = o.segOffset[k]!;
+      const count = o.segOffset[k + 1]! - from;
+      this.main.timing.observe(o.segs.subarray(from, from + count), count, o.compute[k]!);
+      const bytes = o.bytes.subarray(o.offset[k]!, o.offset[k + 1]!);
+      const error = errors[w]!.get(k);
+      const result: PacketResult = { action, actionName: XDP_ACTION_NAMES[action]!, length: bytes.length, bytes: () => bytes, ...(error ? { error } : {}) };
       return { result };
     });
   }
@@ -113,7 +122,7 @@ export class CardWorkers implements PacketEngine {
 
   finish(): void {
     this.start();
-    const replies = this.call<FinishReply>(this.pool.map(() => ({ kind: 'finish' })));
+    const replies = this.call<FinishReply>(this.pool.map(() => ({ message: { kind: 'finish' }, transfer: [] })));
     // The main thread's own engines are idle; its saturated engine (the capacity estimate) runs out.
     this.main.timing.finish();
     const maps = this.main.card.maps;
@@ -154,11 +163,11 @@ export class CardWorkers implements PacketEngine {
     }
   }
 
-  /** One message to each worker that has one; their replies, once all are in. */
-  private call<R extends { error?: string }>(messages: readonly (object | undefined)[]): (R | undefined)[] {
+  /** One message (with the buffers it hands over) to each worker that has one; their replies, once all are in. */
+  private call<R extends { error?: string }>(messages: readonly ({ message: object; transfer: ArrayBuffer[] } | undefined)[]): (R | undefined)[] {
     Atomics.store(this.signal, 0, 0);
     const asked = messages.filter((m) => m !== undefined).length;
-    messages.forEach((m, w) => m && this.pool[w]!.worker.postMessage(m));
+    messages.forEach((m, w) => m && this.pool[w]!.worker.postMessage(m.message, m.transfer));
     for (let got = Atomics.load(this.signal, 0); got < asked; got = Atomics.load(this.signal, 0)) {
       if (Atomics.wait(this.signal, 0, got, 60_000) === 'timed-out') throw new XdpError('a card worker thread did not answer within a minute');
     }

@@ -97,6 +97,16 @@ describe('offload run on the card', () => {
     const ran = lines.find((l) => l.action !== undefined);
     expect(ran).toMatchObject({ engine: expect.any(Number), thread: expect.any(Number), cycles: expect.any(Number), latency_ns: expect.any(Number) });
     expect(s.card.taken_mpps).toBeLessThan(s.card.offered_mpps);
+    // The same on two worker threads, the full-queue drops included.
+    const r2 = await run('run', obj('proto_count_array'), '--pcap', pcap('mixed'), '--caps', join(dir, 'small.json'), '--rate', '1000', '--json', '--trace', join(dir, 't2.jsonl'), '--workers', '2');
+    const s2 = JSON.parse(r2.out);
+    expect(s2.card.workers).toBe(2);
+    for (const x of [s, s2]) {
+      for (const k of ['elapsedMs', 'packetsPerSecond']) delete x[k];
+      delete x.card.workers;
+    }
+    expect(s2).toEqual(s);
+    expect(readFileSync(join(dir, 't2.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 't.jsonl'), 'utf8'));
   });
 
   it('the same inputs give byte-identical outputs', async () => {
