@@ -9,6 +9,9 @@
  * the workers' totals, hot spots and map memories are added together (map memory by
  * summing each worker's adds, shard.ts mergeAdds).
  *
+ * Batches go out and come back in order, two at a time (the replay's BATCHES_IN_FLIGHT):
+ * while the workers run one, the main thread reads and sends the next. Packets and
+ * outcomes travel packed in typed arrays whose buffers are transferred (worker-batch.ts).
  * The main thread waits for replies on a shared counter (Atomics.wait) and takes them
  * with receiveMessageOnPort, so the replay stays one synchronous loop.
  */
@@ -65,12 +68,14 @@ export class CardWorkers implements PacketEngine {
   private pool: { worker: Worker; port: MessagePort }[] = [];
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly timings = new Map<number, Record<string, number>>();
+  /** Batches sent and not yet collected, oldest first: where each packet went (worker, position; −1: dropped before, why), and which workers got a part. */
+  private readonly out: { where: [number, number][]; early: (string | undefined)[]; asked: boolean[] }[] = [];
 
   constructor(private readonly imageBytes: Uint8Array, image: CardImage, private readonly profile: CardProfile, private readonly opts: CardWorkersOptions) {
     this.main = new CardEngine(image, profile, opts);
   }
 
-  runBatch(recs: readonly CaptureRecord[]): readonly BatchOutcome[] {
+  submitBatch(recs: readonly CaptureRecord[]): void {
     this.start();
     const n = this.pool.length;
     const lists = this.pool.map(() => new PacketBatchBuilder());
@@ -88,15 +93,23 @@ export class CardWorkers implements PacketEngine {
       where.push([w, lists[w]!.count]);
       lists[w]!.add(rec.index, rec.data, engine, this.main.timing.lastArrival, rec.origLen);
     }
-    const replies = this.call<BatchReply>(lists.map((b) => {
-      if (b.count === 0) return undefined;
+    const asked = lists.map((b, w) => {
+      if (b.count === 0) return false;
       const batch = b.build();
-      return { message: { kind: 'batch', batch }, transfer: buffersOf(batch) };
-    }));
+      this.pool[w]!.worker.postMessage({ kind: 'batch', batch }, buffersOf(batch));
+      return true;
+    });
+    this.out.push({ where, early, asked });
+  }
+
+  collectBatch(): readonly BatchOutcome[] {
+    const sent = this.out.shift();
+    if (sent === undefined) throw new Error('CardWorkers: no batch to collect');
+    const replies = sent.asked.map((asked, w) => (asked ? this.receive<BatchReply>(w) : undefined));
     for (const r of replies) if (r) for (const [i, t] of r.done) this.timings.set(i, t);
     const errors = replies.map((r) => new Map(r?.outcomes.errors ?? []));
-    return where.map(([w, k], j): BatchOutcome => {
-      if (w < 0) return { dropped: early[j]! };
+    return sent.where.map(([w, k], j): BatchOutcome => {
+      if (w < 0) return { dropped: sent.early[j]! };
       const o = replies[w]!.outcomes;
       const action = o.action[k]!;
       if (action === DROPPED_FULL_QUEUE) return { dropped: 'ingress_overflow' };
@@ -111,7 +124,7 @@ export class CardWorkers implements PacketEngine {
   }
 
   run(): PacketResult {
-    throw new Error('CardWorkers takes packets in batches (runBatch)');
+    throw new Error('CardWorkers takes packets in batches (submitBatch, collectBatch)');
   }
 
   traceFields(index: number): Record<string, unknown> | undefined {
@@ -122,7 +135,8 @@ export class CardWorkers implements PacketEngine {
 
   finish(): void {
     this.start();
-    const replies = this.call<FinishReply>(this.pool.map(() => ({ message: { kind: 'finish' }, transfer: [] })));
+    for (const { worker } of this.pool) worker.postMessage({ kind: 'finish' });
+    const replies = this.pool.map((_, w) => this.receive<FinishReply>(w));
     // The main thread's own engines are idle; its saturated engine (the capacity estimate) runs out.
     this.main.timing.finish();
     const maps = this.main.card.maps;
@@ -163,20 +177,17 @@ export class CardWorkers implements PacketEngine {
     }
   }
 
-  /** One message (with the buffers it hands over) to each worker that has one; their replies, once all are in. */
-  private call<R extends { error?: string }>(messages: readonly ({ message: object; transfer: ArrayBuffer[] } | undefined)[]): (R | undefined)[] {
-    Atomics.store(this.signal, 0, 0);
-    const asked = messages.filter((m) => m !== undefined).length;
-    messages.forEach((m, w) => m && this.pool[w]!.worker.postMessage(m.message, m.transfer));
-    for (let got = Atomics.load(this.signal, 0); got < asked; got = Atomics.load(this.signal, 0)) {
-      if (Atomics.wait(this.signal, 0, got, 60_000) === 'timed-out') throw new XdpError('a card worker thread did not answer within a minute');
-    }
-    return messages.map((m, w) => {
-      if (!m) return undefined;
+  /** Worker w's next reply (each worker answers its messages in order), waiting for it if need be. */
+  private receive<R extends { error?: string }>(w: number): R {
+    for (;;) {
+      const seen = Atomics.load(this.signal, 0);
       const r = receiveMessageOnPort(this.pool[w]!.port)?.message as R | undefined;
-      if (r === undefined) throw new XdpError(`card worker ${w} signalled but left no reply`);
-      if (r.error) throw new XdpError(`card worker ${w}: ${r.error}`);
-      return r;
-    });
+      if (r !== undefined) {
+        if (r.error) throw new XdpError(`card worker ${w}: ${r.error}`);
+        return r;
+      }
+      // Woken by any worker's reply (the counter moves), or at once if one came since `seen`.
+      if (Atomics.wait(this.signal, 0, seen, 60_000) === 'timed-out') throw new XdpError(`card worker ${w} did not answer within a minute`);
+    }
   }
 }

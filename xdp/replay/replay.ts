@@ -32,17 +32,22 @@ export interface PacketEngine {
   /** The capture has ended: everything still in flight completes. */
   finish?(): void;
   /**
-   * Many packets at once, in capture order (engines that hand them to worker threads):
-   * for each, the program's result or why it was dropped before the program. When
-   * present it is used instead of `admit` and `run`.
+   * Engines that hand packets to worker threads take them in batches, in capture order,
+   * instead of through `admit` and `run`: `submitBatch` sends one off, and `collectBatch`
+   * gives the outcomes of the oldest batch not yet collected — for each packet, the
+   * program's result or why it was dropped before the program — waiting for them if need
+   * be. The replay keeps BATCHES_IN_FLIGHT batches out, so that it reads and sends the
+   * next while the workers run the last. A result is valid until the next collect.
    */
-  runBatch?(recs: readonly CaptureRecord[]): readonly BatchOutcome[];
+  submitBatch?(recs: readonly CaptureRecord[]): void;
+  collectBatch?(): readonly BatchOutcome[];
 }
 
 export type BatchOutcome = { readonly dropped: string } | { readonly result: PacketResult };
 
-/** Records an engine with `runBatch` is given at once. */
+/** Records an engine with `submitBatch` is given at once, and batches it may hold at once. */
 export const BATCH = 4096;
+export const BATCHES_IN_FLIGHT = 2;
 
 export interface ReplayOptions {
   readonly capture: string;
@@ -212,68 +217,84 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     }
   };
   /** Engines that take packets in batches (worker threads): records wait here, then go in order. */
-  const batch: CaptureRecord[] | undefined = engine.runBatch ? [] : undefined;
+  const batched = engine.submitBatch !== undefined;
+  let batch: CaptureRecord[] = [];
+  const inFlight: CaptureRecord[][] = [];
   let arena = new Uint8Array(0);
   let arenaUsed = 0;
-  const flushBatch = () => {
-    if (!batch || batch.length === 0) return;
-    const outcomes = engine.runBatch!(batch);
-    batch.forEach((rec, k) => {
+  /** The oldest batch out: its outcomes taken, in order. */
+  const collect = () => {
+    const recs = inFlight.shift()!;
+    const outcomes = engine.collectBatch!();
+    recs.forEach((rec, k) => {
       const o = outcomes[k]!;
       if ('dropped' in o) refuse(rec, o.dropped);
       else ran(rec, o.result);
     });
-    batch.length = 0;
     opts.onProgress?.(run, capture.position, capture.size);
+  };
+  const flushBatch = () => {
+    if (batch.length === 0) return;
+    engine.submitBatch!(batch);
+    inFlight.push(batch);
+    batch = [];
+    if (inFlight.length >= BATCHES_IN_FLIGHT) collect();
   };
   const every = opts.progressEvery ?? 10000;
   const started = performance.now();
   let captureError: string | undefined;
   try {
-    for (const rec of capture) {
-      const i = rec.index;
-      if (rec.linkType !== LINKTYPE_ETHERNET) {
-        skip(`link type ${rec.linkType} is not Ethernet`);
-        continue;
-      }
-      if (rec.capLen < ETH_HLEN) {
-        skip('shorter than an Ethernet header');
-        continue;
-      }
-      if (rec.capLen > XDP_MAX_PACKET) {
-        skip(`longer than an XDP test run takes (${XDP_MAX_PACKET} bytes: frame and fragments)`);
-        continue;
-      }
-      if (batch !== undefined) {
-        // The record's bytes are a view into the reader's window: a batch keeps its own copy, in
-        // one buffer a batch (allocating one array a packet costs more than the copy).
-        if (arenaUsed + rec.capLen > arena.length) {
-          arena = new Uint8Array(Math.max(1 << 20, rec.capLen));
-          arenaUsed = 0;
+    try {
+      for (const rec of capture) {
+        const i = rec.index;
+        if (rec.linkType !== LINKTYPE_ETHERNET) {
+          skip(`link type ${rec.linkType} is not Ethernet`);
+          continue;
         }
-        arena.set(rec.data, arenaUsed);
-        batch.push({ ...rec, data: arena.subarray(arenaUsed, arenaUsed + rec.capLen) });
-        arenaUsed += rec.capLen;
-        if (batch.length >= BATCH) flushBatch();
-        continue;
+        if (rec.capLen < ETH_HLEN) {
+          skip('shorter than an Ethernet header');
+          continue;
+        }
+        if (rec.capLen > XDP_MAX_PACKET) {
+          skip(`longer than an XDP test run takes (${XDP_MAX_PACKET} bytes: frame and fragments)`);
+          continue;
+        }
+        if (batched) {
+          // The record's bytes are a view into the reader's window: a batch keeps its own copy, in
+          // a buffer shared by many records and never reused (allocating one array a packet costs
+          // more than the copy), so that batches still out keep theirs.
+          if (arenaUsed + rec.capLen > arena.length) {
+            arena = new Uint8Array(Math.max(1 << 20, rec.capLen));
+            arenaUsed = 0;
+          }
+          arena.set(rec.data, arenaUsed);
+          batch.push({ ...rec, data: arena.subarray(arenaUsed, arenaUsed + rec.capLen) });
+          arenaUsed += rec.capLen;
+          if (batch.length >= BATCH) flushBatch();
+          continue;
+        }
+        const refused = engine.admit?.(rec);
+        if (refused !== undefined) {
+          refuse(rec, refused);
+          continue;
+        }
+        ran(rec, engine.run(rec.data, i, meta(rec)));
+        if (opts.onProgress && run % every === 0) opts.onProgress(run, capture.position, capture.size);
       }
-      const refused = engine.admit?.(rec);
-      if (refused !== undefined) {
-        refuse(rec, refused);
-        continue;
-      }
-      ran(rec, engine.run(rec.data, i, meta(rec)));
-      if (opts.onProgress && run % every === 0) opts.onProgress(run, capture.position, capture.size);
+    } catch (e) {
+      const cerr = (capture.stats as CaptureStats).errors[0];
+      if (!cerr) throw e;
+      captureError = cerr.message;
     }
-    if (batch !== undefined) flushBatch();
+    // The records read before the end (or before a broken record) still run.
+    if (batched) {
+      flushBatch();
+      while (inFlight.length > 0) collect();
+    }
   } catch (e) {
-    const cerr = (capture.stats as CaptureStats).errors[0];
-    if (!cerr) {
-      // A failed replay leaves no half-written captures behind.
-      if (opts.outDir) for (const a of XDP_ACTION_NAMES) rmSync(tmpName(a), { force: true });
-      throw e;
-    }
-    captureError = cerr.message;
+    // A failed replay leaves no half-written captures behind.
+    if (opts.outDir) for (const a of XDP_ACTION_NAMES) rmSync(tmpName(a), { force: true });
+    throw e;
   } finally {
     engine.finish?.();
     if (engine.traceFields !== undefined) release(true);
