@@ -22,7 +22,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import type { CardProfile } from '../../caps/profile.js';
 import { XdpError } from '../../xdp/errors.js';
 import type { CaptureRecord } from '../../xdp/pcap/capture-record.js';
-import type { BatchOutcome, PacketEngine } from '../../xdp/replay/replay.js';
+import type { BatchOutcomes, PacketEngine } from '../../xdp/replay/replay.js';
 import type { PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import { XDP_ACTION_NAMES } from '../../xdp/runtime/helpers/xdp-helpers.js';
 import type { CardImage } from '../image/index.js';
@@ -62,6 +62,31 @@ export interface CardWorkersOptions extends CardEngineOptions {
   readonly addWidth?: 4 | 8;
 }
 
+/** A packet's result as a worker's outcomes give it (one, refilled for each packet; its bytes made when asked). */
+class WorkerResult implements PacketResult {
+  action = 0;
+  actionName: PacketResult['actionName'] = XDP_ACTION_NAMES[0]!;
+  length = 0;
+  error: string | undefined = undefined;
+  private from: OutcomeBatch | undefined;
+  private k = 0;
+
+  set(o: OutcomeBatch, k: number, error: string | undefined): this {
+    this.from = o;
+    this.k = k;
+    this.action = o.action[k]!;
+    this.actionName = XDP_ACTION_NAMES[this.action]!;
+    this.length = o.offset[k + 1]! - o.offset[k]!;
+    this.error = error;
+    return this;
+  }
+
+  bytes(): Uint8Array {
+    const o = this.from!;
+    return o.bytes.subarray(o.offset[this.k]!, o.offset[this.k + 1]!);
+  }
+}
+
 export class CardWorkers implements PacketEngine {
   /** The card as the main thread keeps it: arrivals, capacity, the maps and the totals at the end. */
   readonly main: CardEngine;
@@ -69,7 +94,9 @@ export class CardWorkers implements PacketEngine {
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly timings = new Map<number, Record<string, number>>();
   /** Batches sent and not yet collected, oldest first: where each packet went (worker, position; −1: dropped before, why), and which workers got a part. */
-  private readonly out: { where: [number, number][]; early: (string | undefined)[]; asked: boolean[] }[] = [];
+  private readonly out: { where: Int32Array; early: Map<number, string>; asked: boolean[] }[] = [];
+  /** The result collectBatch hands out, refilled for each packet. */
+  private readonly result = new WorkerResult();
 
   constructor(private readonly imageBytes: Uint8Array, image: CardImage, private readonly profile: CardProfile, private readonly opts: CardWorkersOptions) {
     this.main = new CardEngine(image, profile, opts);
@@ -79,20 +106,21 @@ export class CardWorkers implements PacketEngine {
     this.start();
     const n = this.pool.length;
     const lists = this.pool.map(() => new PacketBatchBuilder());
-    const where: [number, number][] = [];
-    const early: (string | undefined)[] = [];
-    for (const rec of recs) {
+    // Per packet: its worker and its position there (worker −1: dropped before, `early` says why).
+    const where = new Int32Array(2 * recs.length);
+    const early = new Map<number, string>();
+    recs.forEach((rec, j) => {
       const engine = this.main.arriveFrame(rec);
       if (typeof engine === 'string') {
-        early.push(engine);
-        where.push([-1, -1]);
-        continue;
+        early.set(j, engine);
+        where[2 * j] = -1;
+        return;
       }
-      early.push(undefined);
       const w = engine % n;
-      where.push([w, lists[w]!.count]);
+      where[2 * j] = w;
+      where[2 * j + 1] = lists[w]!.count;
       lists[w]!.add(rec.index, rec.data, engine, this.main.timing.lastArrival, rec.origLen);
-    }
+    });
     const asked = lists.map((b, w) => {
       if (b.count === 0) return false;
       const batch = b.build();
@@ -102,25 +130,37 @@ export class CardWorkers implements PacketEngine {
     this.out.push({ where, early, asked });
   }
 
-  collectBatch(): readonly BatchOutcome[] {
+  collectBatch(): BatchOutcomes {
     const sent = this.out.shift();
     if (sent === undefined) throw new Error('CardWorkers: no batch to collect');
     const replies = sent.asked.map((asked, w) => (asked ? this.receive<BatchReply>(w) : undefined));
     for (const r of replies) if (r) for (const [i, t] of r.done) this.timings.set(i, t);
     const errors = replies.map((r) => new Map(r?.outcomes.errors ?? []));
-    return sent.where.map(([w, k], j): BatchOutcome => {
-      if (w < 0) return { dropped: sent.early[j]! };
+    const { where, early } = sent;
+    // The capacity estimate takes every packet's work, in capture order.
+    for (let j = 0; 2 * j < where.length; j++) {
+      const w = where[2 * j]!;
+      if (w < 0) continue;
       const o = replies[w]!.outcomes;
-      const action = o.action[k]!;
-      if (action === DROPPED_FULL_QUEUE) return { dropped: 'ingress_overflow' };
+      const k = where[2 * j + 1]!;
+      if (o.action[k] === DROPPED_FULL_QUEUE) continue;
       const from = o.segOffset[k]!;
       const count = o.segOffset[k + 1]! - from;
       this.main.timing.observe(o.segs.subarray(from, from + count), count, o.compute[k]!);
-      const bytes = o.bytes.subarray(o.offset[k]!, o.offset[k + 1]!);
-      const error = errors[w]!.get(k);
-      const result: PacketResult = { action, actionName: XDP_ACTION_NAMES[action]!, length: bytes.length, bytes: () => bytes, ...(error ? { error } : {}) };
-      return { result };
-    });
+    }
+    const result = this.result;
+    return {
+      dropped: (j) => {
+        const w = where[2 * j]!;
+        if (w < 0) return early.get(j);
+        return replies[w]!.outcomes.action[where[2 * j + 1]!] === DROPPED_FULL_QUEUE ? 'ingress_overflow' : undefined;
+      },
+      result: (j) => {
+        const w = where[2 * j]!;
+        const k = where[2 * j + 1]!;
+        return result.set(replies[w]!.outcomes, k, errors[w]!.get(k));
+      },
+    };
   }
 
   run(): PacketResult {

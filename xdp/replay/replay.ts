@@ -40,10 +40,16 @@ export interface PacketEngine {
    * next while the workers run the last. A result is valid until the next collect.
    */
   submitBatch?(recs: readonly CaptureRecord[]): void;
-  collectBatch?(): readonly BatchOutcome[];
+  collectBatch?(): BatchOutcomes;
 }
 
-export type BatchOutcome = { readonly dropped: string } | { readonly result: PacketResult };
+/** What became of the packets of a batch, by position (read in order; a result is valid until the next is read). */
+export interface BatchOutcomes {
+  /** Why packet k was dropped before the program, or undefined when it ran. */
+  dropped(k: number): string | undefined;
+  /** Packet k's result, when it ran. */
+  result(k: number): PacketResult;
+}
 
 /** Records an engine with `submitBatch` is given at once, and batches it may hold at once. */
 export const BATCH = 4096;
@@ -227,9 +233,9 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
     const recs = inFlight.shift()!;
     const outcomes = engine.collectBatch!();
     recs.forEach((rec, k) => {
-      const o = outcomes[k]!;
-      if ('dropped' in o) refuse(rec, o.dropped);
-      else ran(rec, o.result);
+      const why = outcomes.dropped(k);
+      if (why !== undefined) refuse(rec, why);
+      else ran(rec, outcomes.result(k));
     });
     opts.onProgress?.(run, capture.position, capture.size);
   };
