@@ -13,7 +13,7 @@ import { XDP_ACTION_NAMES, XdpAction } from '../../xdp/runtime/helpers/xdp-helpe
 import type { PacketMeta, PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { NfpAction } from '../card/actions.js';
-import { CARD_MAX_PACKET, Card, type TimedPacketResult } from '../card/card.js';
+import { CARD_MAX_PACKET, Card } from '../card/card.js';
 import type { CardImage } from '../image/index.js';
 import type { CardMaps } from '../firmware/card-maps.js';
 import { helpersByAddress } from '../firmware/routines.js';
@@ -47,25 +47,25 @@ export function timingFields(t: PacketTiming): Record<string, number> {
   return { engine: t.engine, thread: t.thread, cycles: t.cycles, sleep_cycles: t.sleep, queued_cycles: Math.round(t.queued * 10) / 10, latency_ns: Math.round(t.latencyNs * 10) / 10 };
 }
 
-/** A packet's result as the replay takes it (one per engine, refilled for every packet; its bytes made when asked). */
-class CardResult implements PacketResult {
+/** A packet's result as the replay takes it: one per engine, refilled for every packet, its bytes made when asked. */
+export class ReusedResult implements PacketResult {
   action = 0;
   actionName: PacketResult['actionName'] = XDP_ACTION_NAMES[0]!;
   length = 0;
   error: string | undefined = undefined;
-  private run: TimedPacketResult | undefined;
+  private source: { bytes(): Uint8Array } | undefined;
 
-  set(action: number, run: TimedPacketResult): this {
+  set(action: number, length: number, error: string | undefined, source: { bytes(): Uint8Array }): this {
     this.action = action;
     this.actionName = XDP_ACTION_NAMES[action]!;
-    this.run = run;
-    this.length = run.length;
-    this.error = run.error;
+    this.length = length;
+    this.error = error;
+    this.source = source;
     return this;
   }
 
   bytes(): Uint8Array {
-    return this.run?.bytes() ?? new Uint8Array(0);
+    return this.source?.bytes() ?? new Uint8Array(0);
   }
 }
 
@@ -82,7 +82,7 @@ export class CardEngine implements PacketEngine {
   readonly meter: PacketMeter;
   /** The packet `admit` took: its engine, arrival cycle and length on the wire (engine −1: none). */
   private arrival = { engine: -1, t: 0, origLen: 0 };
-  private readonly result = new CardResult();
+  private readonly result = new ReusedResult();
 
   constructor(readonly image: CardImage, readonly profile: CardProfile, opts: CardEngineOptions) {
     // The meter needs the card's maps and the card its meter: the maps are looked up when a call is priced.
@@ -153,7 +153,7 @@ export class CardEngine implements PacketEngine {
     // The frame's bytes past the capture's snap length are on the wire and moved too.
     const tail = a.origLen - packet.length;
     this.timing.toEngine(a.engine, index, a.t, a.origLen, w.segs, w.n, w.compute, w.sleep, egress, r.length + Math.max(tail, 0));
-    return this.result.set(action, r);
+    return this.result.set(action, r.length, r.error, r);
   }
 
   traceFields(index: number): Record<string, unknown> | undefined {

@@ -24,10 +24,9 @@ import { XdpError } from '../../xdp/errors.js';
 import type { CaptureRecord } from '../../xdp/pcap/capture-record.js';
 import type { BatchOutcomes, PacketEngine } from '../../xdp/replay/replay.js';
 import type { PacketResult } from '../../xdp/runtime/xdp-machine.js';
-import { XDP_ACTION_NAMES } from '../../xdp/runtime/helpers/xdp-helpers.js';
 import type { CardImage } from '../image/index.js';
 import type { EngineTotals } from '../timing/card-timing.js';
-import { CardEngine, type CardEngineOptions } from './card-engine.js';
+import { CardEngine, ReusedResult, type CardEngineOptions } from './card-engine.js';
 import type { WorkerSetup } from './card-worker.js';
 import { DROPPED_FULL_QUEUE, PacketBatchBuilder, buffersOf, type OutcomeBatch } from './worker-batch.js';
 import { mergeAdds } from './shard.js';
@@ -62,27 +61,13 @@ export interface CardWorkersOptions extends CardEngineOptions {
   readonly addWidth?: 4 | 8;
 }
 
-/** A packet's result as a worker's outcomes give it (one, refilled for each packet; its bytes made when asked). */
-class WorkerResult implements PacketResult {
-  action = 0;
-  actionName: PacketResult['actionName'] = XDP_ACTION_NAMES[0]!;
-  length = 0;
-  error: string | undefined = undefined;
-  private from: OutcomeBatch | undefined;
-  private k = 0;
-
-  set(o: OutcomeBatch, k: number, error: string | undefined): this {
-    this.from = o;
-    this.k = k;
-    this.action = o.action[k]!;
-    this.actionName = XDP_ACTION_NAMES[this.action]!;
-    this.length = o.offset[k + 1]! - o.offset[k]!;
-    this.error = error;
-    return this;
-  }
+/** Packet k's bytes in a worker's outcomes (one, pointed at each packet in turn). */
+class OutcomeBytes {
+  o: OutcomeBatch | undefined;
+  k = 0;
 
   bytes(): Uint8Array {
-    const o = this.from!;
+    const o = this.o!;
     return o.bytes.subarray(o.offset[this.k]!, o.offset[this.k + 1]!);
   }
 }
@@ -95,8 +80,9 @@ export class CardWorkers implements PacketEngine {
   private readonly timings = new Map<number, Record<string, number>>();
   /** Batches sent and not yet collected, oldest first: where each packet went (worker, position; −1: dropped before, why), and which workers got a part. */
   private readonly out: { where: Int32Array; early: Map<number, string>; asked: boolean[] }[] = [];
-  /** The result collectBatch hands out, refilled for each packet. */
-  private readonly result = new WorkerResult();
+  /** The result collectBatch hands out, refilled for each packet, and where its bytes are. */
+  private readonly result = new ReusedResult();
+  private readonly resultBytes = new OutcomeBytes();
 
   constructor(private readonly imageBytes: Uint8Array, image: CardImage, private readonly profile: CardProfile, private readonly opts: CardWorkersOptions) {
     this.main = new CardEngine(image, profile, opts);
@@ -149,6 +135,7 @@ export class CardWorkers implements PacketEngine {
       this.main.timing.observe(o.segs.subarray(from, from + count), count, o.compute[k]!);
     }
     const result = this.result;
+    const at = this.resultBytes;
     return {
       dropped: (j) => {
         const w = where[2 * j]!;
@@ -157,8 +144,10 @@ export class CardWorkers implements PacketEngine {
       },
       result: (j) => {
         const w = where[2 * j]!;
-        const k = where[2 * j + 1]!;
-        return result.set(replies[w]!.outcomes, k, errors[w]!.get(k));
+        const o = replies[w]!.outcomes;
+        at.o = o;
+        at.k = where[2 * j + 1]!;
+        return result.set(o.action[at.k]!, o.offset[at.k + 1]! - o.offset[at.k]!, errors[w]!.get(at.k), at);
       },
     };
   }
