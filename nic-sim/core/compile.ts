@@ -14,8 +14,9 @@
  * error is the interpreter's to raise) — runs through the interpreter's own code for
  * that one instruction, so there is one definition of its semantics and its errors.
  * The condition codes and the previous-ALU state are locals of the generated code,
- * written back to the state around the interpreter, firmware and the run's end, so
- * that the engine can drop the flags no branch reads. Images
+ * written back to the state around the interpreter, firmware and the run's end
+ * (compile-timed.ts further leaves out the values the next instructions overwrite
+ * unread). Images
  * that use what cannot be decided statically here (multiplies, local_csr_rd, defer
  * slots that hold branches or swaps or reach the end or a firmware address) are not
  * compiled: `compileProgram` says why and the caller runs the interpreter.
