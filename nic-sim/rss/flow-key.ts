@@ -15,7 +15,8 @@
  */
 import { type Toeplitz, rssInput } from './toeplitz.js';
 
-const ETH_HLEN = 14;
+export const ETH_HLEN = 14;
+const VLAN_HLEN = 4;
 const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
 const MAX_VLAN_TAGS = 2;
@@ -49,17 +50,28 @@ const portsAt = (fields: number): number => fields & 0xff;
 const l4PortsAt = (p: Uint8Array, proto: number, at: number): number =>
   (proto === IPPROTO_TCP || proto === IPPROTO_UDP) && at + 4 <= p.length ? at : 0;
 
+/**
+ * Bytes of a frame's Ethernet header with its VLAN tags (802.1Q, 802.1ad; up to two, 4
+ * bytes each): where the packet starts. Tags are counted as far as the frame holds their
+ * TPIDs, so the answer passes the frame's end when it is cut inside the tags (and is 14
+ * for a frame shorter than that).
+ */
+export function ethHeaderLength(p: Uint8Array): number {
+  let h = ETH_HLEN;
+  for (let tags = 0; tags < MAX_VLAN_TAGS && h <= p.length; tags++) {
+    const type = u16(p, h - 2);
+    if (type !== ETH_P_8021Q && type !== ETH_P_8021AD) break;
+    h += VLAN_HLEN;
+  }
+  return h;
+}
+
 /** Where the frame's hashed fields lie (packed as above), or NO_FLOW. */
 function rssFields(p: Uint8Array): number {
   if (p.length < ETH_HLEN) return NO_FLOW;
-  let at = 12;
-  let type = u16(p, at);
-  for (let tags = 0; (type === ETH_P_8021Q || type === ETH_P_8021AD) && tags < MAX_VLAN_TAGS; tags++) {
-    at += 4;
-    if (at + 2 > p.length) return NO_FLOW;
-    type = u16(p, at);
-  }
-  const l3 = at + 2;
+  const l3 = ethHeaderLength(p);
+  if (l3 > p.length) return NO_FLOW;
+  const type = u16(p, l3 - 2);
   if (type === ETH_P_IP) {
     if (l3 + 20 > p.length || p[l3]! >> 4 !== 4) return NO_FLOW;
     const ihl = 4 * (p[l3]! & 0x0f);

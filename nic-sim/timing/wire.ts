@@ -10,6 +10,9 @@
  * their receive buffers to MTU + ETH_HLEN + VLAN_HLEN and count the rest as length
  * errors.
  */
+import { ETH_HLEN, ethHeaderLength } from '../rss/flow-key.js';
+
+export { ETH_HLEN } from '../rss/flow-key.js';
 export const FCS_BYTES = 4;
 export const MIN_FRAME = 64;
 export const PREAMBLE_AND_GAP = 20;
@@ -20,21 +23,11 @@ export const wireBits = (len: number): number => 8 * (Math.max(len + FCS_BYTES, 
 /** The captured length of a minimum-size (64-byte) frame. */
 export const MIN_FRAME_CAPTURED = MIN_FRAME - FCS_BYTES;
 
-export const ETH_HLEN = 14;
-const VLAN_HLEN = 4;
-const MAX_VLAN_TAGS = 2;
 /** The MTU Linux gives an Ethernet interface (ETH_DATA_LEN), and the least it allows (ETH_MIN_MTU). */
 export const DEFAULT_MTU = 1500;
 export const MIN_MTU = 68;
 
 /** Whether a frame `wireLen` bytes long on the wire (no FCS), `frame` its captured bytes, carries a packet longer than `mtu`. */
 export function overMtu(frame: Uint8Array, wireLen: number, mtu: number): boolean {
-  if (wireLen - ETH_HLEN <= mtu) return false;
-  let header = ETH_HLEN;
-  for (let tags = 0; tags < MAX_VLAN_TAGS && header <= frame.length; tags++) {
-    const type = (frame[header - 2]! << 8) | frame[header - 1]!;
-    if (type !== 0x8100 && type !== 0x88a8) break;
-    header += VLAN_HLEN;
-  }
-  return wireLen - header > mtu;
+  return wireLen - ETH_HLEN > mtu && wireLen - ethHeaderLength(frame) > mtu;
 }
