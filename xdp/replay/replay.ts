@@ -187,9 +187,14 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
   };
   const tracing = opts.traceFile !== undefined;
   const cpus = opts.cpus ?? 1;
-  const meta = (rec: CaptureRecord): PacketMeta => ({
-    cpu: rec.index % cpus, rxQueueIndex: 0, ingressIfindex: 1, tsSec: rec.tsSec, tsNsec: rec.tsNsec,
-  });
+  // One record for every packet's metadata (engines read it during run and keep nothing of it).
+  const packetMeta = { cpu: 0, rxQueueIndex: 0, ingressIfindex: 1, tsSec: 0, tsNsec: 0 };
+  const meta = (rec: CaptureRecord): PacketMeta => {
+    packetMeta.cpu = rec.index % cpus;
+    packetMeta.tsSec = rec.tsSec;
+    packetMeta.tsNsec = rec.tsNsec;
+    return packetMeta;
+  };
   const refuse = (rec: CaptureRecord, reason: string) => {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
     if (tracing) emit(rec.index, { i: rec.index, dropped: reason, in_len: rec.capLen }, true);
