@@ -68,11 +68,11 @@ export function cardFigures(ct: CardTiming, mapNames: readonly string[]): CardFi
   const cap = (perSecond: number, demand: number) => (demand > 0 ? perSecond / demand / 1e6 : Infinity);
 
   const sat = ct.saturated;
-  const perEngine = sat.lastEnd > 0 ? (sat.completed / sat.lastEnd) * hz : Infinity;
+  const perEngine = sat.lastEnd(0) > 0 ? (sat.completed(0) / sat.lastEnd(0)) * hz : Infinity;
   const computeBound = ct.cyclesPerPacket.mean > 0 ? hz / ct.cyclesPerPacket.mean : Infinity;
   const engineKind: ResourceKind = perEngine < 0.95 * computeBound ? 'threads' : 'engines';
   const shared: Resource[] = [
-    { kind: engineKind, name: engineKind, mpps: (perEngine * ct.engines.length) / 1e6 },
+    { kind: engineKind, name: engineKind, mpps: (perEngine * ct.engineCount) / 1e6 },
     ...t.memories.map((m, i) => ({ kind: 'memory' as const, name: `memory ${m.name}`, mpps: cap(hz / m.serviceCycles, per(ct.commands[i]!)) })),
     ...mapNames.map((name, j) => ({ kind: 'lock' as const, name: `lock ${name}`, mpps: cap(hz, per(ct.lockCycles[j]!)) })),
   ];
@@ -107,7 +107,7 @@ export function cardFigures(ct: CardTiming, mapNames: readonly string[]): CardFi
     spanNs: round(spanS * 1e9, 1),
     latencyNs: { p50: round(lat.percentile(50), 1), p99: round(lat.percentile(99), 1), max: round(lat.max, 1), mean: round(lat.mean, 1) },
     cyclesPerPacket: { mean: round(ct.cyclesPerPacket.mean, 1), p99: round(ct.cyclesPerPacket.percentile(99), 1) },
-    engineUtilisation: ct.engines.map((e) => round(e.busy / spanCycles, 4)),
+    engineUtilisation: Array.from({ length: ct.engineCount }, (_, e) => round(ct.engines.busy(e) / spanCycles, 4)),
     memoryUtilisation: Object.fromEntries(t.memories.map((m, i) => [m.name, round((ct.commands[i]! * m.serviceCycles) / spanCycles, 4)])),
     lockUtilisation: Object.fromEntries(mapNames.map((name, j) => [name, round(ct.lockCycles[j]! / spanCycles, 4)])),
     linkUtilisation: round(ct.wireBitsIn / (linkRate * spanS), 4),

@@ -17,7 +17,7 @@ import type { TimingModel } from '../../caps/profile.js';
 import { RSS_VERIFICATION_KEY } from '../rss/toeplitz.js';
 import { RssSpreader } from '../rss/spread.js';
 import type { CycleTable } from './cycle-table.js';
-import { EngineSim } from './engine.js';
+import { EngineBank } from './engine.js';
 import { Histogram, type HistogramState } from './histogram.js';
 import type { WorkSegments } from './packet-meter.js';
 import { wireBits } from './wire.js';
@@ -80,9 +80,11 @@ export interface EngineTotals {
 
 export class CardTiming {
   readonly clockHz: number;
-  readonly engines: readonly EngineSim[];
+  /** The card's engines (`engineCount` of them). */
+  readonly engines: EngineBank;
+  readonly engineCount: number;
   /** One engine given every packet's work back to back. */
-  readonly saturated: EngineSim;
+  readonly saturated: EngineBank;
   readonly latencyNs = new Histogram();
   readonly cyclesPerPacket = new Histogram();
   readonly load: OfferedLoad;
@@ -122,9 +124,9 @@ export class CardTiming {
     const engines = opts.engines ?? timing.cores;
     const threads = opts.threads ?? timing.threadsPerCore;
     this.load = opts.load ?? { kind: 'link', mbps: timing.linkMbps };
-    const record = (e: EngineSim, slot: number, thread: number, start: number, end: number) => this.completed(e, slot, thread, start, end);
-    this.engines = Array.from({ length: engines }, (_, e) => new EngineSim(e, threads, timing.ingressQueue, record));
-    this.saturated = new EngineSim(0, threads, 0, () => {});
+    this.engineCount = engines;
+    this.engines = new EngineBank(engines, threads, timing.ingressQueue, (e, slot, thread, start, end) => this.completed(e, slot, thread, start, end));
+    this.saturated = new EngineBank(1, threads, 0, () => {});
     this.rss = new RssSpreader(opts.rssKey ?? RSS_VERIFICATION_KEY, engines);
     this.commands = totals?.commands ?? new Float64Array(table.memories.length);
     this.lockCycles = totals?.locks ?? new Float64Array(mapCount);
@@ -149,7 +151,7 @@ export class CardTiming {
 
   /** Whether the engine takes a packet arriving at t; a packet it does not take is an ingress_overflow drop. */
   admit(engine: number, t: number): boolean {
-    const ok = this.engines[engine]!.admit(t);
+    const ok = this.engines.admit(engine, t);
     if (!ok) this.overflow++;
     return ok;
   }
@@ -174,7 +176,7 @@ export class CardTiming {
   observe(segs: WorkSegments, n: number, compute: number): void {
     const k = this.observed++;
     if (this.sample.length < SAMPLE_JOBS) this.sample.push(Array.from({ length: n }, (_, i) => segs[i]!));
-    if (k < SATURATED_ALL || k % SATURATED_STRIDE === 0) this.saturated.pushSaturated(segs, n);
+    if (k < SATURATED_ALL || k % SATURATED_STRIDE === 0) this.saturated.pushSaturated(0, segs, n);
     this.cyclesPerPacket.add(compute);
   }
 
@@ -192,20 +194,20 @@ export class CardTiming {
     else if (egress === 'host') this.egress.host++;
     else this.egress.none++;
     const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
-    this.engines[engine]!.push(id, t, t + this.dmaCycles(inBytes), compute, sleep, out, segs, n);
+    this.engines.push(engine, id, t, t + this.dmaCycles(inBytes), compute, sleep, out, segs, n);
   }
 
   /** The engine side's totals, as plain data (a worker thread's share of the replay). */
   totals(): EngineTotals {
     return {
-      busy: this.engines.map((e) => e.busy), latencyNs: this.latencyNs.state(), commands: [...this.commands], lockCycles: [...this.lockCycles],
+      busy: Array.from({ length: this.engineCount }, (_, e) => this.engines.busy(e)), latencyNs: this.latencyNs.state(), commands: [...this.commands], lockCycles: [...this.lockCycles],
       dmaBytes: this.dmaBytes, pcieBits: this.pcieBits, taken: this.taken, overflow: this.overflow, egress: { ...this.egress }, lastEnd: this.lastEnd,
     };
   }
 
   /** Another engine side's totals added to this one's (engines it ran were idle here). */
   absorb(t: EngineTotals): void {
-    t.busy.forEach((b, e) => (this.engines[e]!.busy += b));
+    t.busy.forEach((b, e) => this.engines.addBusy(e, b));
     this.latencyNs.merge(t.latencyNs);
     t.commands.forEach((c, m) => (this.commands[m]! += c));
     t.lockCycles.forEach((c, j) => (this.lockCycles[j]! += c));
@@ -233,18 +235,19 @@ export class CardTiming {
 
   /** The capture has ended: every engine runs to its end. */
   finish(): void {
-    for (const e of this.engines) e.finish();
+    this.engines.finish();
     this.saturated.finish();
   }
 
-  private completed(e: EngineSim, slot: number, thread: number, start: number, end: number): void {
-    const leave = end + e.egress(slot);
+  private completed(engine: number, slot: number, thread: number, start: number, end: number): void {
+    const b = this.engines;
+    const leave = end + b.egress(slot);
     if (leave > this.lastEnd) this.lastEnd = leave;
-    const latencyNs = ((leave - e.arrival(slot)) * 1e9) / this.clockHz;
+    const latencyNs = ((leave - b.arrival(slot)) * 1e9) / this.clockHz;
     this.latencyNs.add(latencyNs);
-    if (this.perPacket) this.done.set(e.id(slot), {
-      engine: e.index, thread, cycles: e.compute(slot), sleep: e.sleep(slot),
-      latencyNs, queued: start - e.ready(slot),
+    if (this.perPacket) this.done.set(b.id(slot), {
+      engine, thread, cycles: b.compute(slot), sleep: b.sleep(slot),
+      latencyNs, queued: start - b.ready(slot),
     });
   }
 }

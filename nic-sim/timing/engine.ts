@@ -1,21 +1,25 @@
 /**
- * One engine (an NFP microengine) and its hardware threads, as the simulator runs them:
- * a thread runs a packet's work until the packet's next memory command, then sleeps
- * until the command's signal while another ready thread of the same engine runs — the
- * latency hiding that makes throughput grow with threads until the engine's compute is
- * the limit. Threads do not preempt each other (the NFP's threads swap only on a
- * command's `ctx_swap`); of the threads ready, the one ready longest runs first (ties:
- * the lower thread number). A packet that arrives while every thread has one waits in
- * the engine's ingress queue; when that is full too, the packet is not taken
+ * The card's engines (NFP microengines) and their hardware threads, as the simulator
+ * runs them: a thread runs a packet's work until the packet's next memory command, then
+ * sleeps until the command's signal while another ready thread of the same engine runs
+ * — the latency hiding that makes throughput grow with threads until the engine's
+ * compute is the limit. Threads do not preempt each other (the NFP's threads swap only
+ * on a command's `ctx_swap`); of the threads ready, the one ready longest runs first
+ * (ties: the lower thread number). A packet that arrives while every thread has one
+ * waits in the engine's ingress queue; when that is full too, the packet is not taken
  * (`admit` says so and the caller counts an ingress_overflow drop).
  *
  * Time is in card cycles. Work segments alternate compute and sleep (packet-meter.ts).
- * The engine is advanced lazily: to decide on a packet arriving at t, only the work
- * that starts before t needs running, and nothing that arrives later changes it.
+ * An engine is advanced lazily: to decide on a packet arriving at t, only the work that
+ * starts before t needs running, and nothing that arrives later changes it. Engines
+ * share nothing, so each runs on its own.
  *
- * It runs once per simulated packet, so it keeps its packets in fixed slots of typed
- * arrays (a packet's segments copied in) and tells of a finished packet by slot,
- * allocating nothing per packet.
+ * It runs once per simulated packet, and a card has dozens of engines that each packet
+ * visits one of, so every engine's state lies in a few typed arrays shared by all
+ * (`EngineBank`): an engine's own fields and its threads' side by side, and each packet
+ * slot's fields and segments side by side, so that a packet touches a few cache lines
+ * rather than a dozen arrays per engine. Nothing is allocated per packet; a finished
+ * packet is told of by slot. `EngineSim` is one engine on a bank of its own.
  */
 import type { WorkSegments } from './packet-meter.js';
 
@@ -32,177 +36,242 @@ export interface JobFields {
   readonly egress: number;
 }
 
-/** Told when a packet's last compute segment has ended: the engine, the packet's slot (read it with `job`), its thread, its first and last cycle. */
-export type CompletionSink = (e: EngineSim, slot: number, thread: number, start: number, end: number) => void;
+/** Told when a packet's last compute segment has ended: its engine, its slot (read it with the bank's accessors), its thread, its first and last cycle. */
+export type BankSink = (engine: number, slot: number, thread: number, start: number, end: number) => void;
 
-const F_ID = 0;
-const F_ARRIVAL = 1;
-const F_READY = 2;
-const F_COMPUTE = 3;
-const F_SLEEP = 4;
-const F_EGRESS = 5;
-const FIELDS = 6;
+// An engine's record: its own fields, then each thread's.
+const E_FREE = 0; // when the engine is next free to compute
+const E_BUSY = 1; // cycles computed
+const E_COMPLETED = 2;
+const E_LAST_END = 3; // cycle the last packet ended
+const E_MASK = 4; // threads holding a packet, one bit each (threads 0–30; an engine of more threads always scans)
+const E_COUNT = 5; // packets in the ingress queue
+const E_HEAD = 6; // the queue's first, in its ring
+const E_SPARE = 7; // slots not in use
+const E_FIELDS = 8;
+// A thread's: its packet's slot (−1: idle), when its next segment may start, the segment's index, when its packet started.
+const T_SLOT = 0;
+const T_AT = 1;
+const T_SEG = 2;
+const T_STARTED = 3;
+const T_FIELDS = 4;
+// A slot's: the packet's fields (JobFields, in order), its segment count, then its segments.
+const S_ID = 0;
+const S_ARRIVAL = 1;
+const S_READY = 2;
+const S_COMPUTE = 3;
+const S_SLEEP = 4;
+const S_EGRESS = 5;
+const S_NSEGS = 6;
+const S_FIELDS = 7;
+/** The index of the lowest set bit of m (−1 for none). */
+const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
 
-export class EngineSim {
-  /** Cycles the engine computed. */
-  busy = 0;
-  completed = 0;
-  /** Cycle the last packet ended. */
-  lastEnd = 0;
-  private free = 0;
-  /** Per slot: its packet's fields, segments and segment count; the slots not in use. */
-  private readonly fields: Float64Array;
-  private readonly segs: Float64Array[];
-  private readonly nsegs: Int32Array;
-  private readonly spare: Int32Array;
-  private spareCount: number;
-  /** Per thread: its packet's slot (−1: idle), when its next segment may start, the segment's index, when its packet started. */
-  private readonly slotOf: Int32Array;
-  private readonly at: Float64Array;
-  private readonly seg: Int32Array;
-  private readonly started: Float64Array;
-  /** Threads holding a packet, one bit each (threads 0–30; an engine of more threads always scans). */
-  private busyMask = 0;
-  /** The ingress queue: slots in a ring. */
-  private readonly ring: Int32Array;
-  private head = 0;
-  private count = 0;
+/** Segments a slot holds at first (a slot grows, with all others, for a packet of more). */
+const INITIAL_SEGMENTS = 9;
+
+export class EngineBank {
+  /** Every engine's record (E_FIELDS + T_FIELDS · threads numbers each). */
+  private readonly eng: Float64Array;
+  private readonly stride: number;
+  /** Every slot's record (S_FIELDS + segment capacity numbers each); engine e owns slots [e · perEngine, (e + 1) · perEngine). */
+  private slots: Float64Array;
+  private slotStride: number;
+  private readonly perEngine: number;
+  /** Per engine: its ingress queue (a ring of slots), then its spare slots (a stack). */
+  private readonly lists: Int32Array;
+  private readonly ringLength: number;
+  private readonly listStride: number;
 
   constructor(
-    readonly index: number,
+    readonly engines: number,
     readonly threads: number,
     readonly queueCapacity: number,
-    private readonly done: CompletionSink,
+    private readonly done: BankSink,
   ) {
-    const slots = threads + queueCapacity;
-    this.fields = new Float64Array(slots * FIELDS);
-    this.segs = Array.from({ length: slots }, () => new Float64Array(8));
-    this.nsegs = new Int32Array(slots);
-    this.spare = Int32Array.from({ length: slots }, (_, k) => slots - 1 - k);
-    this.spareCount = slots;
-    this.slotOf = new Int32Array(threads).fill(-1);
-    this.at = new Float64Array(threads);
-    this.seg = new Int32Array(threads);
-    this.started = new Float64Array(threads);
-    this.ring = new Int32Array(Math.max(queueCapacity, 1));
+    this.stride = E_FIELDS + T_FIELDS * threads;
+    this.eng = new Float64Array(engines * this.stride);
+    this.perEngine = threads + queueCapacity;
+    this.slotStride = S_FIELDS + INITIAL_SEGMENTS;
+    this.slots = new Float64Array(engines * this.perEngine * this.slotStride);
+    this.ringLength = Math.max(queueCapacity, 1);
+    this.listStride = this.ringLength + this.perEngine;
+    this.lists = new Int32Array(engines * this.listStride);
+    for (let e = 0; e < engines; e++) {
+      const b = e * this.stride;
+      for (let k = 0; k < threads; k++) this.eng[b + E_FIELDS + k * T_FIELDS + T_SLOT] = -1;
+      // Spare slots, the engine's first on top.
+      const spare = e * this.listStride + this.ringLength;
+      for (let j = 0; j < this.perEngine; j++) this.lists[spare + j] = e * this.perEngine + (this.perEngine - 1 - j);
+      this.eng[b + E_SPARE] = this.perEngine;
+    }
   }
 
-  /** Packets waiting in the ingress queue. */
-  get queued(): number {
-    return this.count;
+  /** Cycles engine e computed (`addBusy`: another run's share of them). */
+  busy(e: number): number {
+    return this.eng[e * this.stride + E_BUSY]!;
+  }
+
+  addBusy(e: number, cycles: number): void {
+    this.eng[e * this.stride + E_BUSY]! += cycles;
+  }
+
+  completed(e: number): number {
+    return this.eng[e * this.stride + E_COMPLETED]!;
+  }
+
+  /** Cycle engine e's last packet ended. */
+  lastEnd(e: number): number {
+    return this.eng[e * this.stride + E_LAST_END]!;
+  }
+
+  /** Packets waiting in engine e's ingress queue. */
+  queued(e: number): number {
+    return this.eng[e * this.stride + E_COUNT]!;
   }
 
   /** A held packet's fields (in a completion: the packet that completed). */
   job(slot: number): JobFields {
-    const f = this.fields;
-    const b = slot * FIELDS;
-    return { id: f[b + F_ID]!, arrival: f[b + F_ARRIVAL]!, ready: f[b + F_READY]!, compute: f[b + F_COMPUTE]!, sleep: f[b + F_SLEEP]!, egress: f[b + F_EGRESS]! };
+    return { id: this.id(slot), arrival: this.arrival(slot), ready: this.ready(slot), compute: this.compute(slot), sleep: this.sleep(slot), egress: this.egress(slot) };
   }
 
   /** One field of a held packet, without making a record: its id, arrival, ready, compute, sleep, egress. */
   id(slot: number): number {
-    return this.fields[slot * FIELDS + F_ID]!;
+    return this.slots[slot * this.slotStride + S_ID]!;
   }
 
   arrival(slot: number): number {
-    return this.fields[slot * FIELDS + F_ARRIVAL]!;
+    return this.slots[slot * this.slotStride + S_ARRIVAL]!;
   }
 
   ready(slot: number): number {
-    return this.fields[slot * FIELDS + F_READY]!;
+    return this.slots[slot * this.slotStride + S_READY]!;
   }
 
   compute(slot: number): number {
-    return this.fields[slot * FIELDS + F_COMPUTE]!;
+    return this.slots[slot * this.slotStride + S_COMPUTE]!;
   }
 
   sleep(slot: number): number {
-    return this.fields[slot * FIELDS + F_SLEEP]!;
+    return this.slots[slot * this.slotStride + S_SLEEP]!;
   }
 
   egress(slot: number): number {
-    return this.fields[slot * FIELDS + F_EGRESS]!;
+    return this.slots[slot * this.slotStride + S_EGRESS]!;
   }
 
-  /** Whether a packet arriving at cycle t finds a thread or room in the queue (the engine is run up to t). */
-  admit(t: number): boolean {
-    this.advance(t);
-    return this.idleThread() >= 0 || this.count < this.queueCapacity;
+  /** Whether a packet arriving at cycle t finds a thread of engine e or room in its queue (the engine is run up to t). */
+  admit(e: number, t: number): boolean {
+    this.advance(e, t);
+    return this.idleThread(e) >= 0 || this.eng[e * this.stride + E_COUNT]! < this.queueCapacity;
   }
 
   /**
-   * Give the engine a packet `admit` said it has room for (its JobFields, in their order,
+   * Give engine e a packet `admit` said it has room for (its JobFields, in their order,
    * as numbers); its segments are `segs[0 … n)`, copied.
    */
-  push(id: number, arrival: number, ready: number, compute: number, sleep: number, egress: number, segs: WorkSegments, n = segs.length): void {
-    const slot = this.spare[--this.spareCount]!;
-    const f = this.fields;
-    const b = slot * FIELDS;
-    f[b + F_ID] = id;
-    f[b + F_ARRIVAL] = arrival;
-    f[b + F_READY] = ready;
-    f[b + F_COMPUTE] = compute;
-    f[b + F_SLEEP] = sleep;
-    f[b + F_EGRESS] = egress;
-    this.copySegs(slot, segs, n);
-    const k = this.idleThread();
+  push(e: number, id: number, arrival: number, ready: number, compute: number, sleep: number, egress: number, segs: WorkSegments, n = segs.length): void {
+    const slot = this.takeSlot(e, segs, n);
+    const f = this.slots;
+    const b = slot * this.slotStride;
+    f[b + S_ID] = id;
+    f[b + S_ARRIVAL] = arrival;
+    f[b + S_READY] = ready;
+    f[b + S_COMPUTE] = compute;
+    f[b + S_SLEEP] = sleep;
+    f[b + S_EGRESS] = egress;
+    const k = this.idleThread(e);
     if (k >= 0) {
-      this.assign(k, slot, ready);
-    } else {
-      if (this.count >= this.queueCapacity) throw new RangeError(`engine ${this.index}: a packet pushed with no thread idle and the queue full (admit first)`);
-      this.ring[(this.head + this.count) % this.ring.length] = slot;
-      this.count++;
+      this.assign(e, k, slot, ready);
+      return;
     }
+    const eb = e * this.stride;
+    const count = this.eng[eb + E_COUNT]!;
+    if (count >= this.queueCapacity) throw new RangeError(`engine ${e}: a packet pushed with no thread idle and the queue full (admit first)`);
+    this.lists[e * this.listStride + ((this.eng[eb + E_HEAD]! + count) % this.ringLength)] = slot;
+    this.eng[eb + E_COUNT] = count + 1;
   }
 
   /**
-   * Keep the engine saturated: run until a thread is free, then give it the packet's
-   * work (ready the moment the thread is). The rate this reaches is the engine's capacity.
+   * Keep engine e saturated: run until a thread is free, then give it the packet's work
+   * (ready the moment the thread is). The rate this reaches is the engine's capacity.
    */
-  pushSaturated(segs: WorkSegments, n = segs.length): void {
+  pushSaturated(e: number, segs: WorkSegments, n = segs.length): void {
     for (;;) {
-      const k = this.idleThread();
+      const k = this.idleThread(e);
       if (k >= 0) {
-        const slot = this.spare[--this.spareCount]!;
-        this.copySegs(slot, segs, n);
-        this.assign(k, slot, Math.max(this.at[k]!, 0));
+        const slot = this.takeSlot(e, segs, n);
+        this.assign(e, k, slot, Math.max(this.eng[e * this.stride + E_FIELDS + k * T_FIELDS + T_AT]!, 0));
         return;
       }
-      this.step(Infinity);
+      this.step(e, Infinity);
     }
   }
 
-  /** Run every segment that starts by cycle t, and let go of every packet that has ended by then. */
-  advance(t: number): void {
+  /** Run every segment of engine e that starts by cycle t, and let go of every packet that has ended by then. */
+  advance(e: number, t: number): void {
+    const mb = e * this.stride + E_MASK;
     for (;;) {
-      const mask = this.busyMask;
-      if (this.threads <= 31 && mask !== 0 && (mask & (mask - 1)) === 0) {
-        if (!this.runAlone(31 - Math.clz32(mask), t)) return;
-      } else if (!this.step(t)) {
-        return;
+      const mask = this.eng[mb]!;
+      if (this.threads <= 31) {
+        // No thread holds a packet: nothing runs (the queue is empty too, as a thread let go takes the next).
+        if (mask === 0) return;
+        if ((mask & (mask - 1)) === 0) {
+          if (!this.runAlone(e, 31 - Math.clz32(mask), t)) return;
+          continue;
+        }
       }
+      if (!this.step(e, t)) return;
     }
   }
 
-  /** Run everything given so far to its end. */
+  /** Run everything given so far to its end, on every engine. */
   finish(): void {
-    this.advance(Infinity);
+    for (let e = 0; e < this.engines; e++) this.advance(e, Infinity);
+  }
+
+  /** A spare slot of engine e, holding a copy of `segs[0 … n)`. */
+  private takeSlot(e: number, segs: WorkSegments, n: number): number {
+    if (n > this.slotStride - S_FIELDS) this.widen(n);
+    const eb = e * this.stride;
+    const spare = this.eng[eb + E_SPARE]! - 1;
+    this.eng[eb + E_SPARE] = spare;
+    const slot = this.lists[e * this.listStride + this.ringLength + spare]!;
+    const f = this.slots;
+    const b = slot * this.slotStride;
+    f[b + S_NSEGS] = n;
+    for (let i = 0; i < n; i++) f[b + S_FIELDS + i] = segs[i]!;
+    return slot;
+  }
+
+  /** Every slot made room for `n` segments (twice as many as before, at least). */
+  private widen(n: number): void {
+    const stride = S_FIELDS + Math.max(n, 2 * (this.slotStride - S_FIELDS));
+    const wider = new Float64Array((this.slots.length / this.slotStride) * stride);
+    for (let s = 0; s * this.slotStride < this.slots.length; s++) {
+      wider.set(this.slots.subarray(s * this.slotStride, (s + 1) * this.slotStride), s * stride);
+    }
+    this.slots = wider;
+    this.slotStride = stride;
   }
 
   /**
-   * The next event by cycle t, if any: a packet's end (its thread is let go), or else
-   * the next compute segment, whichever comes first. False when none is due by t.
+   * The next event of engine e by cycle t, if any: a packet's end (its thread is let go),
+   * or else the next compute segment, whichever comes first. False when none is due by t.
    */
-  private step(t: number): boolean {
+  private step(e: number, t: number): boolean {
+    const eb = e * this.stride;
+    const g = this.eng;
     let k = -1;
     let when = Infinity;
     let ending = -1;
     let endsAt = Infinity;
     for (let n = 0; n < this.threads; n++) {
-      const slot = this.slotOf[n]!;
+      const tb = eb + E_FIELDS + n * T_FIELDS;
+      const slot = g[tb + T_SLOT]!;
       if (slot < 0) continue;
-      const at = this.at[n]!;
-      if (this.seg[n]! >= this.nsegs[slot]!) {
+      const at = g[tb + T_AT]!;
+      if (g[tb + T_SEG]! >= this.slots[slot * this.slotStride + S_NSEGS]!) {
         if (at < endsAt) {
           ending = n;
           endsAt = at;
@@ -212,13 +281,13 @@ export class EngineSim {
         when = at;
       }
     }
-    const start = k >= 0 ? Math.max(this.free, when) : Infinity;
+    const start = k >= 0 ? Math.max(g[eb + E_FREE]!, when) : Infinity;
     if (ending >= 0 && endsAt <= start && endsAt <= t) {
-      this.release(ending);
+      this.release(e, ending);
       return true;
     }
     if (k < 0 || start > t) return false;
-    this.runSegment(k, start);
+    this.runSegment(e, k, start);
     return true;
   }
 
@@ -227,81 +296,152 @@ export class EngineSim {
    * saturation), without a scan: its segments that start by t, then its end if that is
    * by t too. True when the packet ended (the thread may have taken a queued one).
    */
-  private runAlone(n: number, t: number): boolean {
-    const slot = this.slotOf[n]!;
-    const segs = this.segs[slot]!;
-    const count = this.nsegs[slot]!;
-    let i = this.seg[n]!;
-    let at = this.at[n]!;
-    let free = this.free;
-    let busy = this.busy;
+  private runAlone(e: number, n: number, t: number): boolean {
+    const g = this.eng;
+    const eb = e * this.stride;
+    const tb = eb + E_FIELDS + n * T_FIELDS;
+    const f = this.slots;
+    const sb = g[tb + T_SLOT]! * this.slotStride;
+    const count = f[sb + S_NSEGS]!;
+    const segs = sb + S_FIELDS;
+    let i = g[tb + T_SEG]!;
+    let at = g[tb + T_AT]!;
+    let free = g[eb + E_FREE]!;
+    let busy = g[eb + E_BUSY]!;
     while (i < count) {
       const start = free > at ? free : at;
       if (start > t) break;
-      if (i === 0) this.started[n] = start;
-      const end = start + segs[i]!;
-      busy += segs[i]!;
+      if (i === 0) g[tb + T_STARTED] = start;
+      const end = start + f[segs + i]!;
+      busy += f[segs + i]!;
       free = end;
-      at = i + 1 < count ? end + segs[i + 1]! : end;
+      at = i + 1 < count ? end + f[segs + i + 1]! : end;
       i += 2;
     }
-    this.seg[n] = i;
-    this.at[n] = at;
-    this.free = free;
-    this.busy = busy;
+    g[tb + T_SEG] = i;
+    g[tb + T_AT] = at;
+    g[eb + E_FREE] = free;
+    g[eb + E_BUSY] = busy;
     if (i < count || at > t) return false;
-    this.release(n);
+    this.release(e, n);
     return true;
   }
 
-  private idleThread(): number {
-    for (let k = 0; k < this.threads; k++) if (this.slotOf[k]! < 0) return k;
+  /** Engine e's first idle thread, or −1. */
+  private idleThread(e: number): number {
+    const eb = e * this.stride;
+    if (this.threads <= 31) {
+      const k = lowestBit(~this.eng[eb + E_MASK]!);
+      return k < this.threads ? k : -1;
+    }
+    for (let k = 0; k < this.threads; k++) if (this.eng[eb + E_FIELDS + k * T_FIELDS + T_SLOT]! < 0) return k;
     return -1;
   }
 
-  private copySegs(slot: number, segs: WorkSegments, n: number): void {
-    let to = this.segs[slot]!;
-    if (to.length < n) to = this.segs[slot] = new Float64Array(Math.max(n, 2 * to.length));
-    for (let i = 0; i < n; i++) to[i] = segs[i]!;
-    this.nsegs[slot] = n;
+  private assign(e: number, k: number, slot: number, ready: number): void {
+    const g = this.eng;
+    const eb = e * this.stride;
+    if (k < 31) g[eb + E_MASK] = g[eb + E_MASK]! | (1 << k);
+    const tb = eb + E_FIELDS + k * T_FIELDS;
+    g[tb + T_SLOT] = slot;
+    g[tb + T_AT] = ready;
+    g[tb + T_SEG] = 0;
   }
 
-  private assign(k: number, slot: number, ready: number): void {
-    if (k < 31) this.busyMask |= 1 << k;
-    this.slotOf[k] = slot;
-    this.at[k] = ready;
-    this.seg[k] = 0;
-  }
-
-  private runSegment(k: number, s: number): void {
-    const segs = this.segs[this.slotOf[k]!]!;
-    const n = this.nsegs[this.slotOf[k]!]!;
-    const i = this.seg[k]!;
-    if (i === 0) this.started[k] = s;
-    const end = s + segs[i]!;
-    this.busy += segs[i]!;
-    this.free = end;
+  private runSegment(e: number, k: number, s: number): void {
+    const g = this.eng;
+    const eb = e * this.stride;
+    const tb = eb + E_FIELDS + k * T_FIELDS;
+    const sb = g[tb + T_SLOT]! * this.slotStride;
+    const n = this.slots[sb + S_NSEGS]!;
+    const i = g[tb + T_SEG]!;
+    if (i === 0) g[tb + T_STARTED] = s;
+    const seg = this.slots[sb + S_FIELDS + i]!;
+    const end = s + seg;
+    g[eb + E_BUSY]! += seg;
+    g[eb + E_FREE] = end;
     // After a compute segment: the sleep that follows (if any) until the next; after the last, the end.
-    const sleep = i + 1 < n ? segs[i + 1]! : 0;
-    this.at[k] = end + sleep;
-    this.seg[k] = i + 2;
+    const sleep = i + 1 < n ? this.slots[sb + S_FIELDS + i + 1]! : 0;
+    g[tb + T_AT] = end + sleep;
+    g[tb + T_SEG] = i + 2;
   }
 
-  /** A packet has ended: its thread is free and takes the next queued packet. */
-  private release(k: number): void {
-    const slot = this.slotOf[k]!;
-    const end = this.at[k]!;
-    this.completed++;
-    this.lastEnd = end;
-    this.slotOf[k] = -1;
-    if (k < 31) this.busyMask &= ~(1 << k);
-    this.done(this, slot, k, this.started[k]!, end);
-    this.spare[this.spareCount++] = slot;
-    if (this.count > 0) {
-      const next = this.ring[this.head]!;
-      this.head = (this.head + 1) % this.ring.length;
-      this.count--;
-      this.assign(k, next, Math.max(end, this.ready(next)));
+  /** A packet has ended on thread k of engine e: the thread is free and takes the next queued packet. */
+  private release(e: number, k: number): void {
+    const g = this.eng;
+    const eb = e * this.stride;
+    const tb = eb + E_FIELDS + k * T_FIELDS;
+    const slot = g[tb + T_SLOT]!;
+    const end = g[tb + T_AT]!;
+    g[eb + E_COMPLETED]!++;
+    g[eb + E_LAST_END] = end;
+    g[tb + T_SLOT] = -1;
+    if (k < 31) g[eb + E_MASK] = g[eb + E_MASK]! & ~(1 << k);
+    this.done(e, slot, k, g[tb + T_STARTED]!, end);
+    const lb = e * this.listStride;
+    const spare = g[eb + E_SPARE]!;
+    this.lists[lb + this.ringLength + spare] = slot;
+    g[eb + E_SPARE] = spare + 1;
+    const count = g[eb + E_COUNT]!;
+    if (count > 0) {
+      const head = g[eb + E_HEAD]!;
+      const next = this.lists[lb + head]!;
+      g[eb + E_HEAD] = (head + 1) % this.ringLength;
+      g[eb + E_COUNT] = count - 1;
+      this.assign(e, k, next, Math.max(end, this.ready(next)));
     }
+  }
+}
+
+/** Told when a packet of a lone engine has ended (`EngineSim`). */
+export type CompletionSink = (e: EngineSim, slot: number, thread: number, start: number, end: number) => void;
+
+/** One engine on a bank of its own (what-if runs, tests): the bank's methods without the engine number. */
+export class EngineSim {
+  private readonly bank: EngineBank;
+
+  constructor(
+    readonly index: number,
+    readonly threads: number,
+    readonly queueCapacity: number,
+    done: CompletionSink,
+  ) {
+    this.bank = new EngineBank(1, threads, queueCapacity, (_, slot, thread, start, end) => done(this, slot, thread, start, end));
+  }
+
+  get busy(): number {
+    return this.bank.busy(0);
+  }
+
+  get completed(): number {
+    return this.bank.completed(0);
+  }
+
+  get lastEnd(): number {
+    return this.bank.lastEnd(0);
+  }
+
+  get queued(): number {
+    return this.bank.queued(0);
+  }
+
+  job(slot: number): JobFields {
+    return this.bank.job(slot);
+  }
+
+  admit(t: number): boolean {
+    return this.bank.admit(0, t);
+  }
+
+  push(id: number, arrival: number, ready: number, compute: number, sleep: number, egress: number, segs: WorkSegments, n = segs.length): void {
+    this.bank.push(0, id, arrival, ready, compute, sleep, egress, segs, n);
+  }
+
+  pushSaturated(segs: WorkSegments, n = segs.length): void {
+    this.bank.pushSaturated(0, segs, n);
+  }
+
+  finish(): void {
+    this.bank.finish();
   }
 }

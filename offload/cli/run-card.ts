@@ -156,7 +156,7 @@ export function fallbackText(reasons: readonly ReportedReason[], file: string): 
 /** The card and its load, as the summary's first line names them. */
 export function cardText(run: CardRun, profile: CardProfile): string {
   const t = run.engine.timing;
-  return `${profile.name} (${t.engines.length} engines × ${profile.timing.threadsPerCore} threads at ${profile.timing.clockKHz / 1000} MHz), offered ${t.load.kind === 'link' ? `at ${t.load.mbps / 1000} Gb/s` : `${t.load.mpps} Mpps`}`;
+  return `${profile.name} (${t.engineCount} engines × ${profile.timing.threadsPerCore} threads at ${profile.timing.clockKHz / 1000} MHz), offered ${t.load.kind === 'link' ? `at ${t.load.mbps / 1000} Gb/s` : `${t.load.mpps} Mpps`}`;
 }
 
 /** What `--json` adds for a card replay. */
@@ -170,7 +170,7 @@ export function cardJson(run: CardRun, f: CardFigures, profile: CardProfile): Re
     bottleneck: f.sustained.bottleneck,
     bottleneck_64: f.sustained64.bottleneck,
     card: {
-      caps: profile.name, engines: t.engines.length, threads: profile.timing.threadsPerCore, clock_mhz: profile.timing.clockKHz / 1000,
+      caps: profile.name, engines: t.engineCount, threads: profile.timing.threadsPerCore, clock_mhz: profile.timing.clockKHz / 1000,
       load: t.load, offered_mpps: f.offeredMpps, taken_mpps: f.achievedMpps, span_ns: f.spanNs,
       resources: f.sustained.resources, resources_64: f.sustained64.resources,
       utilisation: { engines: f.engineUtilisation, memories: f.memoryUtilisation, locks: f.lockUtilisation, link: f.linkUtilisation },

@@ -32,7 +32,7 @@ function outcomes(summary: ReplaySummary): Bar[] {
 
 export function cardReport(run: CardRun, f: CardFigures, summary: ReplaySummary, profile: CardProfile, program: Program, maps: readonly MapDef[], title: string): ReportData {
   const t = run.engine.timing;
-  const engines = t.engines.length;
+  const engines = t.engineCount;
   const threads = profile.timing.threadsPerCore;
   const u = f.engineUtilisation;
   const mean = u.length ? u.reduce((a, b) => a + b, 0) / u.length : 0;

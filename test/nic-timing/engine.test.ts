@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EngineSim, type CompletionSink } from '../../nic-sim/timing/engine.js';
+import { EngineBank, EngineSim, type CompletionSink } from '../../nic-sim/timing/engine.js';
 
 interface Job { readonly id: number; readonly arrival: number; readonly ready: number; readonly segs: number[] }
 interface Completion { readonly job: { readonly id: number }; readonly engine: number; readonly thread: number; readonly start: number; readonly end: number }
@@ -109,5 +109,56 @@ describe('latency hiding: throughput against threads (property)', () => {
         last = Math.max(last, r);
       }
     }), { numRuns: 40, seed: 12 });
+  });
+});
+
+describe('a bank of engines (property)', () => {
+  it('runs each engine as an engine of its own would: the same admissions, completions and totals', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 3 }),
+      fc.array(fc.record({ engine: fc.nat(3), gap: fc.nat(120), segs: fc.array(fc.integer({ min: 1, max: 90 }), { minLength: 1, maxLength: 13 }) }), { maxLength: 120 }),
+      (engines, threads, queue, packets) => {
+        type Done = [number, number, number, number, number];
+        const fromBank: Done[] = [];
+        const bank = new EngineBank(engines, threads, queue, (e, slot, thread, start, end) => fromBank.push([e, bank.id(slot), thread, start, end]));
+        const alone: Done[] = [];
+        const single = Array.from({ length: engines }, (_, e) => new EngineSim(e, threads, queue, (x, slot, thread, start, end) => alone.push([x.index, x.job(slot).id, thread, start, end])));
+        let t = 0;
+        packets.forEach((p, id) => {
+          t += p.gap;
+          const e = p.engine % engines;
+          // Odd lengths: compute, then sleep and compute pairs.
+          const segs = p.segs.length % 2 === 0 ? p.segs.slice(1) : p.segs;
+          const ok = bank.admit(e, t);
+          expect(single[e]!.admit(t)).toBe(ok);
+          if (!ok) return;
+          bank.push(e, id, t, t + 3, 0, 0, 0, segs);
+          single[e]!.push(id, t, t + 3, 0, 0, 0, segs);
+        });
+        bank.finish();
+        single.forEach((s) => s.finish());
+        const order = (a: Done, b: Done) => a[0] - b[0] || a[4] - b[4] || a[1] - b[1];
+        expect([...fromBank].sort(order)).toEqual([...alone].sort(order));
+        single.forEach((s, e) => {
+          expect(bank.busy(e)).toBe(s.busy);
+          expect(bank.completed(e)).toBe(s.completed);
+          expect(bank.lastEnd(e)).toBe(s.lastEnd);
+        });
+      },
+    ), { numRuns: 300, seed: 12 });
+  });
+
+  it('makes room for packets of more segments than its slots first held, keeping what they hold', () => {
+    const done: [number, number][] = [];
+    const bank = new EngineBank(2, 2, 2, (e, slot, _thread, _start, end) => done.push([bank.id(slot), end]));
+    // Two packets queued behind two running ones on engine 1 (compute, sleep, compute: 0–10, 15→20–30; 10–20, 25→30–40;
+    // then 40–50, 55→60–70 and 50–60, 65→70–80), then one of 41 segments on engine 0 widens every slot.
+    for (let id = 0; id < 4; id++) bank.push(1, id, 0, 0, 0, 0, 0, [10, 5, 10]);
+    const long = Array.from({ length: 41 }, (_, k) => (k % 2 === 0 ? 1 : 2));
+    expect(bank.admit(0, 0)).toBe(true);
+    bank.push(0, 9, 0, 0, 0, 0, 0, long);
+    bank.finish();
+    expect(done.filter(([id]) => id !== 9).map(([id, end]) => [id, end])).toEqual([[0, 30], [1, 40], [2, 70], [3, 80]]);
+    expect(done.find(([id]) => id === 9)).toEqual([9, 21 + 40]);
   });
 });
