@@ -8,10 +8,15 @@
  *    Each fixture runs in a child process of its own, warmed up on that program alone as
  *    a user's run is (one after another in one process, the engine's shared code grows
  *    polymorphic and the later fixtures read up to a third slower). In memory: the
- *    steady state, measured for 2 s after 0.5 s of warm-up (the first quarter second runs
- *    at about 40 % of it while V8 compiles); from a capture: one whole replay of a fresh
- *    card, warm-up included.
+ *    steady state after 0.5 s of warm-up (the first quarter second runs at about 40 % of
+ *    it while V8 compiles), the median of eight 250 ms rounds; from a capture: one whole
+ *    replay of a fresh card, warm-up included.
  *    Target: ≥ 5 million per second for the counter.
+ *    Then, in the same process, where a packet's time goes — its arrival and RSS queue
+ *    alone, its run on the card alone (entry state, compiled code, firmware), the rest
+ *    (the engine model, the capacity sample, accounting) — and the reference loop
+ *    (scripts/lib/sim-reference.ts: a strict subset of a packet's work written out
+ *    directly, so a floor for any implementation of the model on this machine).
  * 2. Resident memory replaying a generated 1 GB capture through the counter in a child
  *    process (its peak RSS from the kernel; target < 200 MB): memory must not grow with
  *    the capture. `--gigabytes G` changes the size.
@@ -29,6 +34,7 @@ import { findPrograms, loadObjectFile } from '../xdp/object/load-object.js';
 import type { CaptureRecord } from '../xdp/pcap/capture-record.js';
 import { udpFrame as frame, writeUdpCapture as writeCapture } from './lib/udp-frames.js';
 import { replayCapture } from '../xdp/replay/replay.js';
+import { referenceLoop } from './lib/sim-reference.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const { profile } = resolveProfile('nfp-4000');
@@ -66,25 +72,53 @@ if (process.argv[2] === '--speed') {
   });
   const eng = engineFor(file!, name!);
   let n = 0;
-  /** Packets through the engine for `ms` milliseconds. */
-  const spin = (ms: number): number => {
-    const from = n;
+  /** Passes of `pass` over the 4,096 packets for `ms` milliseconds: packets per second. */
+  const spin = (ms: number, pass: () => void): number => {
+    let passes = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < ms) {
-      for (const r of records) {
-        if (eng.admit(r) === undefined) eng.run(r.data, n);
-        n++;
-      }
+      pass();
+      passes++;
     }
-    return (n - from) / ((performance.now() - t0) / 1000);
+    return (passes * records.length) / ((performance.now() - t0) / 1000);
   };
-  // Half a second to let the engine compile the image's code (a long replay's steady state), then two to measure.
-  spin(500);
-  const mem = spin(2000);
+  const whole = () => {
+    for (const r of records) {
+      if (eng.admit(r) === undefined) eng.run(r.data, n);
+      n++;
+    }
+  };
+  // The parts, each on an engine of its own: a packet's arrival and RSS queue, its run on the card.
+  const parts = engineFor(file!, name!);
+  const arrive = () => {
+    for (const r of records) parts.timing.arrive(r.data, r.origLen);
+  };
+  const work = parts.meter.work;
+  const card = () => {
+    for (const r of records) {
+      work.begin(0);
+      parts.card.runTimed(r.data);
+      work.end(0);
+    }
+  };
+  const reference = referenceLoop(records.map((r) => r.data), profile.timing.cores, profile.timing.linkMbps, profile.timing.clockKHz * 1000);
+  let checksum = 0;
+  const ref = () => {
+    checksum += reference();
+  };
+  // Half a second to let V8 compile the image's code and the engine (a long replay's steady state), then
+  // eight rounds of each in turn, so that they meet the same machine; the median round of each.
+  const passes: [() => void, number][] = [[whole, 250], [arrive, 50], [card, 100], [ref, 100]];
+  passes.forEach(([pass], k) => spin(k === 0 ? 500 : 125, pass));
+  const rounds = passes.map(() => [] as number[]);
+  for (let r = 0; r < 8; r++) passes.forEach(([pass, ms], k) => rounds[k]!.push(spin(ms, pass)));
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+  const [mem, arrival, cardRate, refRate] = rounds.map(median) as [number, number, number, number];
+  const split = { arrival: 1e9 / arrival, card: 1e9 / cardRate, reference: 1e9 / refRate, checksum };
   const t1 = performance.now();
   replayCapture(engineFor(file!, name!), { capture: capture! });
   const fromFile = Number(count) / ((performance.now() - t1) / 1000);
-  process.stdout.write(`${JSON.stringify({ mem, fromFile })}\n`);
+  process.stdout.write(`${JSON.stringify({ mem, fromFile, split })}\n`);
   process.exit(0);
 }
 
@@ -101,9 +135,19 @@ try {
   const smallCount = writeCapture(small, 40e6, 124);
   console.log(`card ${profile.name}, one core, each fixture in a process of its own; packets of 64–664 bytes over 4,096 UDP flows`);
   console.log('fixture    in memory (pkt/s)   from a capture (pkt/s)   target');
+  type Split = { arrival: number; card: number; reference: number };
+  const splits: [string, number, Split][] = [];
   for (const [label, file, name] of FIXTURES) {
-    const { mem, fromFile } = child<{ mem: number; fromFile: number }>(['--speed', small, String(smallCount), file, name]);
+    const { mem, fromFile, split } = child<{ mem: number; fromFile: number; split: Split }>(['--speed', small, String(smallCount), file, name]);
+    splits.push([label, mem, split]);
     console.log(`${label.padEnd(10)} ${Math.round(mem).toLocaleString('en').padStart(17)}   ${Math.round(fromFile).toLocaleString('en').padStart(22)}   ${label === 'counter' ? `≥ 5,000,000 (${(mem / 5e6).toFixed(3)} of it)` : ''}`);
+  }
+  const f1 = (x: number) => x.toFixed(1).padStart(7);
+  console.log('\nwhere a packet\'s time goes in memory, ns (each fixture\'s own process; the reference loop: scripts/lib/sim-reference.ts)');
+  console.log('fixture      whole   arrival+RSS   card run   engines and the rest   reference loop   whole ÷ reference');
+  for (const [label, mem, sp] of splits) {
+    const whole = 1e9 / mem;
+    console.log(`${label.padEnd(10)} ${f1(whole)}       ${f1(sp.arrival)}    ${f1(sp.card)}                ${f1(whole - sp.arrival - sp.card)}          ${f1(sp.reference)}   ${(whole / sp.reference).toFixed(1).padStart(17)}`);
   }
 
   const gb = arg('--gigabytes', 1);
