@@ -32,6 +32,7 @@ import type { ImageMap } from '../image/image-types.js';
 import { XdpError } from '../../xdp/errors.js';
 import { Errno, UpdateFlag } from '../../xdp/maps/bpf-map.js';
 import { MAP_TYPE, MapFlag, mapTypeName } from '../../xdp/maps/map-types.js';
+import { KeyIndex } from './key-index.js';
 
 /**
  * One entry of the image's map table as the card gets it; `initial` (ARRAY only) the bytes of values
@@ -88,27 +89,13 @@ const DEFAULT_MAX_EMEM = 1 << 30;
 
 const roundUp8 = (n: number): number => Math.ceil(n / 8) * 8;
 
-/** A key's bytes as a JS Map key, two bytes a UTF-16 code unit (keys of one map all have one length, so no two share one). */
-function keyText(key: Uint8Array): string {
-  let s = '';
-  let i = 0;
-  for (; i + 1 < key.length; i += 2) s += String.fromCharCode((key[i] as number) | ((key[i + 1] as number) << 8));
-  if (i < key.length) s += String.fromCharCode(key[i] as number);
-  return s;
-}
-
-interface HashEntry {
-  readonly key: Uint8Array;
-  readonly slot: number;
-}
-
 /** One map's state besides its EMEM values. */
 interface Store {
   readonly def: CardMapDef;
   readonly base: number;
   readonly stride: number;
-  /** HASH: present keys in insertion order. */
-  readonly entries: Map<string, HashEntry>;
+  /** HASH: the present keys and their value slots, in insertion order (key-index.ts). */
+  readonly index: KeyIndex;
   /** HASH: the next never-used slot. */
   next: number;
   /** HASH: freed slots, first in first out (from `head`). */
@@ -153,7 +140,7 @@ export class CardMaps {
     this.emem = new Uint8Array(at);
     this.stores = defs.map((def, i) => ({
       def, base: layout[i]!.base, stride: layout[i]!.stride,
-      entries: new Map(), next: 0, freed: [], head: 0, events: [],
+      index: new KeyIndex(def.keySize), next: 0, freed: [], head: 0, events: [],
     }));
     for (const st of this.stores) {
       const init = st.def.initial;
@@ -210,6 +197,10 @@ export class CardMaps {
     if (st.def.type === MAP_TYPE.ARRAY && st.def.keySize === 4) {
       return arrayValueAt(st, (mem[at]! | (mem[at + 1]! << 8) | (mem[at + 2]! << 16) | (mem[at + 3]! << 24)) >>> 0);
     }
+    if (st.def.type === MAP_TYPE.HASH && at + st.def.keySize <= mem.length) {
+      const slot = st.index.find(mem, at);
+      return slot < 0 ? 0 : st.base + slot * st.stride;
+    }
     return this.lookup(i, mem.subarray(at, at + st.def.keySize));
   }
 
@@ -223,8 +214,8 @@ export class CardMaps {
       }
       case MAP_TYPE.HASH: {
         this.checkKey(st, key);
-        const e = st.entries.get(keyText(key));
-        return e === undefined ? 0 : st.base + e.slot * st.stride;
+        const slot = st.index.find(key, 0);
+        return slot < 0 ? 0 : st.base + slot * st.stride;
       }
       default:
         return 0; // a perf event array has no values a program can see
@@ -248,11 +239,10 @@ export class CardMaps {
     }
     if ((st.def.flags & MapFlag.RDONLY_PROG) !== 0) return -Errno.EACCES;
     this.checkKey(st, key);
-    const k = keyText(key);
-    const e = st.entries.get(k);
-    if (e === undefined) return -Errno.ENOENT;
-    st.entries.delete(k);
-    st.freed.push(e.slot);
+    const slot = st.index.find(key, 0);
+    if (slot < 0) return -Errno.ENOENT;
+    st.index.remove(slot);
+    st.freed.push(slot);
     return 0;
   }
 
@@ -280,7 +270,7 @@ export class CardMaps {
   keys(i: number): Uint8Array[] {
     const st = this.store(i);
     if (st.def.type === MAP_TYPE.ARRAY) return Array.from({ length: st.def.maxEntries }, (_, k) => u32Bytes(k));
-    if (st.def.type === MAP_TYPE.HASH) return [...st.entries.values()].map((e) => e.key.slice());
+    if (st.def.type === MAP_TYPE.HASH) return st.index.slots().map((slot) => st.index.keyOf(slot));
     return [];
   }
 
@@ -354,21 +344,20 @@ export class CardMaps {
     }
     if (op > UpdateFlag.EXIST || lock) return -Errno.EINVAL;
     this.checkValue(st, value);
-    const k = keyText(key);
-    const old = st.entries.get(k);
-    if (old !== undefined && op === UpdateFlag.NOEXIST) return -Errno.EEXIST;
-    if (old === undefined && op === UpdateFlag.EXIST) return -Errno.ENOENT;
+    const old = st.index.find(key, 0);
+    if (old >= 0 && op === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+    if (old < 0 && op === UpdateFlag.EXIST) return -Errno.ENOENT;
     let slot: number;
-    if (old !== undefined) {
-      slot = old.slot;
+    if (old >= 0) {
+      slot = old;
     } else {
-      if (st.entries.size >= st.def.maxEntries) return -Errno.E2BIG;
+      if (st.index.size >= st.def.maxEntries) return -Errno.E2BIG;
       slot = st.next < st.def.maxEntries ? st.next++ : (st.freed[st.head++] as number);
       if (st.head > 1024 && st.head * 2 > st.freed.length) {
         st.freed.splice(0, st.head);
         st.head = 0;
       }
-      st.entries.set(k, { key: key.slice(), slot });
+      st.index.add(key, 0, slot);
     }
     const at = st.base + slot * st.stride;
     this.emem.fill(0, at, at + st.stride);
