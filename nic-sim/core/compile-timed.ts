@@ -108,8 +108,10 @@ export function compileTimed(program: readonly Insn[], o: CompileOptions & { rea
         flags ??= i.op === 'add_c' || i.op === 'sub_c';
         prevA ??= false;
         prevResult ??= false;
-      } else if (i.cls === 'alu_shf' && i.op === 'ashr') {
-        prevResult ??= true;
+      } else if (i.cls === 'alu_shf') {
+        // ASHR fills from the previous result; an indirect amount is the previous A operand.
+        if (i.op === 'ashr') prevResult ??= true;
+        if (i.shift === 'indirect') prevA ??= true;
       } else if (i.cls === 'immed') {
         prevResult ??= false;
       }

@@ -28,7 +28,7 @@ import type { AluInsn, AluShfInsn, BrBitInsn, BrByteInsn, BrInsn, CmdInsn, Immed
 import { xferWords } from '../isa/codec-cmd.js';
 import { logicalOperands } from '../isa/instructions.js';
 import type { Dst, Src } from '../isa/operands.js';
-import { CSR_LM_INDEX, CSR_WRITABLE, LM_ADDR_WRITE_LATENCY, MAX_TARGET, XFER_COUNT } from '../isa/tables.js';
+import { CSR_LM_INDEX, CSR_WRITABLE, LM_ADDR_WRITE_LATENCY, MAX_TARGET, XFER_COUNT, type ShiftClass } from '../isa/tables.js';
 import type { BranchOutcome } from './branch.js';
 import { EXEC, isBranch, type ExecFn } from './classes.js';
 import type { StepContext } from './context.js';
@@ -139,11 +139,31 @@ function alu(i: AluInsn, keep: Keep): string {
   return `l = ${src(lo)}; r = ${src(ro)}; ${ALU[i.op]('l', 'r')} ${flags}${prev}${dst(i.dst, 'v')}`;
 }
 
+/**
+ * The shifter (shifter.ts `shift`) on `l` and the local `r` by a fixed amount, as an
+ * expression; `fill` the expression of ASHR's sign bit.
+ */
+function shiftExpr(sc: ShiftClass, n: number, fill: string, l = 'l'): string {
+  switch (sc) {
+    case 'rot': {
+      const k = n & 31;
+      return k === 0 ? '(r >>> 0)' : `(((r >>> ${k}) | (r << ${32 - k})) >>> 0)`;
+    }
+    case 'shr':
+      if (n === 0) return '(r >>> 0)';
+      return fill === 'false' ? `(r >>> ${n})` : `((${fill} ? (r >>> ${n}) | ${u(~0 << (32 - n))} : r >>> ${n}) >>> 0)`;
+    case 'shl':
+      return n === 0 ? '(r >>> 0)' : `((r << ${n}) >>> 0)`;
+    case 'dshr':
+      return n === 0 ? '(r >>> 0)' : n === 32 ? `(${l} >>> 0)` : `(((${l} << ${32 - n}) | (r >>> ${n})) >>> 0)`;
+  }
+}
+
 function aluShf(i: AluShfInsn): string {
   const [lo, ro] = logicalOperands(i);
-  const n = i.shift as number;
   const fill = i.op === 'ashr' ? '(pR >>> 31) === 1' : 'false';
-  const shifted = i.sc === 'shl' ? (n === 0 ? 'r' : `((r << ${n}) >>> 0)`) : `SH(${JSON.stringify(i.sc)}, l, r, ${n}, ${fill})`;
+  // An indirect amount is the previous ALU's A operand (alu-shf.ts); the double shift's, which can fail, runs interpreted.
+  const shifted = i.shift === 'indirect' ? `SH(${JSON.stringify(i.sc)}, l, r, pA & 31, ${fill})` : shiftExpr(i.sc, i.shift, fill);
   const result = i.op === 'and' ? `((l & ${shifted}) >>> 0)` : i.op === 'or' ? `((l | ${shifted}) >>> 0)` : shifted;
   return `l = ${src(lo)}; r = ${src(ro)}; v = ${result}; ${dst(i.dst, 'v')}`;
 }
@@ -151,7 +171,7 @@ function aluShf(i: AluShfInsn): string {
 function ldField(i: LdFieldInsn): string {
   const [lo, ro] = logicalOperands(i);
   const mask = byteMaskBits(i.byteMask);
-  const shifted = `SH(${JSON.stringify(i.sc)}, 0, r, ${i.shift}, false)`;
+  const shifted = shiftExpr(i.sc, i.shift, 'false', '0');
   const into: Dst = lo.k === 'gpr' && i.wrBoth ? { k: 'gpr', bank: 'ab', n: lo.n } : (lo as Dst);
   return `l = ${src(lo)}; r = ${src(ro)}; v = ((${shifted} & ${mask}) | ${i.zero ? '0' : `(l & ${u(~mask)})`}) >>> 0; ${dst(into, 'v')}`;
 }
@@ -240,7 +260,7 @@ function command(i: CmdInsn): string | undefined {
 function fast(i: Insn, keep: Keep = KEEP_ALL): string | undefined {
   switch (i.cls) {
     case 'alu': return postModified([i.a, i.b, i.dst]) ? undefined : alu(i, keep);
-    case 'alu_shf': return i.shift === 'indirect' || postModified([i.a, i.b, i.dst]) ? undefined : aluShf(i);
+    case 'alu_shf': return (i.shift === 'indirect' && i.sc === 'dshr') || postModified([i.a, i.b, i.dst]) ? undefined : aluShf(i);
     case 'ld_field': {
       const [lo] = logicalOperands(i);
       return lo.k === 'imm' || postModified([i.a, i.b]) ? undefined : ldField(i);

@@ -89,6 +89,9 @@ describe('random branching programs (property)', () => {
       { cls: 'immed', dst: { k: 'gpr', bank: 'b', n: 0 }, value: ret, width: 'all', invert: false, shift: 0 } as Insn,
     ]),
     fc.record({ x: fc.integer({ min: 1, max: 5 }), defer: fc.nat(1) }).map(({ x, defer }) => [{ cls: 'br_alu', src: gpr(x), defer } as Insn]),
+    // Shifts, by a fixed amount or indirectly by the previous ALU's A operand (whose value the block must then keep).
+    fc.record({ op: fc.constantFrom('none' as const, 'and' as const, 'or' as const, 'ashr' as const), sc: fc.constantFrom('rot' as const, 'shr' as const, 'shl' as const), d: fc.integer({ min: 1, max: 5 }), x: fc.integer({ min: 1, max: 5 }), shift: fc.oneof(fc.nat(31), fc.constant('indirect' as const)) })
+      .map(({ op, sc, d, x, shift }) => [{ cls: 'alu_shf', op, sc, shift, dst: ab(d), a: gpr(x), b: gpr(x), swap: false } as Insn]),
     fc.record({ action: fc.constantFrom('read32' as const, 'write32' as const, 'add32' as const), addr: fc.nat(80), swap: fc.boolean(), defer: fc.nat(2) })
       .map(({ action, addr, swap, defer }) => [{
         cls: 'cmd', target: 'ctm', action, byteSwap: false, xfer: 0, length: 2, a: { k: 'imm', value: addr }, b: { k: 'imm', value: 0 },
@@ -136,7 +139,7 @@ describe('random branching programs (property)', () => {
           }
           if (timed) c.foldHotSpots(meter.work.pcCycles, meter.work.pcSleep);
           meter.end(0);
-          return { error, a: [...s.gprA], ctm: [...s.mem.ctm], flags: { ...s.flags }, segs: meter.work.segments(), compute: meter.compute, sleep: meter.sleep, commands: [...meter.commands], pcCycles: [...meter.pcCycles], pcSleep: [...meter.pcSleep] };
+          return { error, a: [...s.gprA], ctm: [...s.mem.ctm], flags: { ...s.flags }, prevA: s.prevA, prevResult: s.prevResult, segs: meter.work.segments(), compute: meter.compute, sleep: meter.sleep, commands: [...meter.commands], pcCycles: [...meter.pcCycles], pcSleep: [...meter.pcSleep] };
         };
         expect(outcome(true)).toEqual(outcome(false));
       }), { numRuns: 400, seed: 12 });
