@@ -12,7 +12,14 @@
  * Time is in card cycles. Work segments alternate compute and sleep (packet-meter.ts).
  * An engine is advanced lazily: to decide on a packet arriving at t, only the work that
  * starts before t needs running, and nothing that arrives later changes it. Engines
- * share nothing, so each runs on its own.
+ * share nothing, so each runs on its own — and later: while an engine holds fewer
+ * packets than its threads and queue have room for, counting every packet given to it
+ * and not yet known to have ended, a new packet is certainly taken, and it waits in the
+ * engine's pending list without the engine being run. Once the count reaches the room
+ * (or at the end) the engine runs its pending packets, each as it would have on arrival
+ * — run up to its arrival, then given a thread or a queue place — and then decides. An
+ * engine's steps are the same either way, only done in batches, where its state is at
+ * hand; packets end in the same order on each engine, and engines are independent.
  *
  * It runs once per simulated packet, and a card has dozens of engines that each packet
  * visits one of, so every engine's state lies in a few typed arrays shared by all
@@ -48,7 +55,10 @@ const E_MASK = 4; // threads holding a packet, one bit each (threads 0–30; an 
 const E_COUNT = 5; // packets in the ingress queue
 const E_HEAD = 6; // the queue's first, in its ring
 const E_SPARE = 7; // slots not in use
-const E_FIELDS = 8;
+const E_GIVEN = 8; // packets given to the engine
+const E_PENDING = 9; // of them, given but not yet run up to (pending, in a ring)
+const E_PENDING_HEAD = 10;
+const E_FIELDS = 11;
 // A thread's: its packet's slot (−1: idle), when its next segment may start, the segment's index, when its packet started.
 const T_SLOT = 0;
 const T_AT = 1;
@@ -78,10 +88,11 @@ export class EngineBank {
   private slots: Float64Array;
   private slotStride: number;
   private readonly perEngine: number;
-  /** Per engine: its ingress queue (a ring of slots), then its spare slots (a stack). */
+  /** Per engine: its ingress queue (a ring of slots), its spare slots (a stack), its pending packets (a ring of slots). */
   private readonly lists: Int32Array;
   private readonly ringLength: number;
   private readonly listStride: number;
+  private readonly pendingAt: number;
 
   constructor(
     readonly engines: number,
@@ -95,7 +106,8 @@ export class EngineBank {
     this.slotStride = S_FIELDS + INITIAL_SEGMENTS;
     this.slots = new Float64Array(engines * this.perEngine * this.slotStride);
     this.ringLength = Math.max(queueCapacity, 1);
-    this.listStride = this.ringLength + this.perEngine;
+    this.pendingAt = this.ringLength + this.perEngine;
+    this.listStride = this.pendingAt + this.perEngine;
     this.lists = new Int32Array(engines * this.listStride);
     for (let e = 0; e < engines; e++) {
       const b = e * this.stride;
@@ -123,11 +135,6 @@ export class EngineBank {
   /** Cycle engine e's last packet ended. */
   lastEnd(e: number): number {
     return this.eng[e * this.stride + E_LAST_END]!;
-  }
-
-  /** Packets waiting in engine e's ingress queue. */
-  queued(e: number): number {
-    return this.eng[e * this.stride + E_COUNT]!;
   }
 
   /** A held packet's fields (in a completion: the packet that completed). */
@@ -160,17 +167,28 @@ export class EngineBank {
     return this.slots[slot * this.slotStride + S_EGRESS]!;
   }
 
-  /** Whether a packet arriving at cycle t finds a thread of engine e or room in its queue (the engine is run up to t). */
+  /**
+   * Whether a packet arriving at cycle t (after every packet given to engine e so far)
+   * finds a thread of the engine or room in its queue: certainly while fewer packets are
+   * held than there is room for; otherwise the engine is run up to t to decide.
+   */
   admit(e: number, t: number): boolean {
-    this.advance(e, t);
-    return this.idleThread(e) >= 0 || this.eng[e * this.stride + E_COUNT]! < this.queueCapacity;
+    const eb = e * this.stride;
+    if (this.eng[eb + E_GIVEN]! - this.eng[eb + E_COMPLETED]! < this.perEngine) return true;
+    this.runTo(e, t);
+    return this.idleThread(e) >= 0 || this.eng[eb + E_COUNT]! < this.queueCapacity;
   }
 
   /**
    * Give engine e a packet `admit` said it has room for (its JobFields, in their order,
-   * as numbers); its segments are `segs[0 … n)`, copied.
+   * as numbers); its segments are `segs[0 … n)`, copied. It waits in the pending list.
    */
   push(e: number, id: number, arrival: number, ready: number, compute: number, sleep: number, egress: number, segs: WorkSegments, n = segs.length): void {
+    const eb = e * this.stride;
+    const g = this.eng;
+    if (g[eb + E_GIVEN]! - g[eb + E_COMPLETED]! >= this.perEngine) {
+      throw new RangeError(`engine ${e}: a packet pushed with every thread and queue place held (admit first)`);
+    }
     const slot = this.takeSlot(e, segs, n);
     const f = this.slots;
     const b = slot * this.slotStride;
@@ -180,16 +198,33 @@ export class EngineBank {
     f[b + S_COMPUTE] = compute;
     f[b + S_SLEEP] = sleep;
     f[b + S_EGRESS] = egress;
-    const k = this.idleThread(e);
-    if (k >= 0) {
-      this.assign(e, k, slot, ready);
-      return;
-    }
+    const pending = g[eb + E_PENDING]!;
+    this.lists[e * this.listStride + this.pendingAt + ((g[eb + E_PENDING_HEAD]! + pending) % this.perEngine)] = slot;
+    g[eb + E_PENDING] = pending + 1;
+    g[eb + E_GIVEN]!++;
+  }
+
+  /** Engine e's pending packets run, in order: the engine run up to each one's arrival, then the packet given a thread or a queue place. */
+  private runPending(e: number): void {
+    const g = this.eng;
     const eb = e * this.stride;
-    const count = this.eng[eb + E_COUNT]!;
-    if (count >= this.queueCapacity) throw new RangeError(`engine ${e}: a packet pushed with no thread idle and the queue full (admit first)`);
-    this.lists[e * this.listStride + ((this.eng[eb + E_HEAD]! + count) % this.ringLength)] = slot;
-    this.eng[eb + E_COUNT] = count + 1;
+    const lb = e * this.listStride + this.pendingAt;
+    while (g[eb + E_PENDING]! > 0) {
+      const head = g[eb + E_PENDING_HEAD]!;
+      const slot = this.lists[lb + head]!;
+      g[eb + E_PENDING_HEAD] = (head + 1) % this.perEngine;
+      g[eb + E_PENDING]!--;
+      this.advance(e, this.arrival(slot));
+      const k = this.idleThread(e);
+      if (k >= 0) {
+        this.assign(e, k, slot, this.ready(slot));
+        continue;
+      }
+      // Room is certain: fewer packets were held at its arrival than threads and queue places.
+      const count = g[eb + E_COUNT]!;
+      this.lists[e * this.listStride + ((g[eb + E_HEAD]! + count) % this.ringLength)] = slot;
+      g[eb + E_COUNT] = count + 1;
+    }
   }
 
   /**
@@ -208,8 +243,14 @@ export class EngineBank {
     }
   }
 
-  /** Run every segment of engine e that starts by cycle t, and let go of every packet that has ended by then. */
-  advance(e: number, t: number): void {
+  /** Engine e run up to cycle t now: its pending packets given their places, every segment that starts by t run, every packet that has ended by then let go. */
+  runTo(e: number, t: number): void {
+    this.runPending(e);
+    this.advance(e, t);
+  }
+
+  /** Run every segment of engine e that starts by cycle t, and let go of every packet that has ended by then (its pending packets aside). */
+  private advance(e: number, t: number): void {
     const mb = e * this.stride + E_MASK;
     for (;;) {
       const mask = this.eng[mb]!;
@@ -227,7 +268,7 @@ export class EngineBank {
 
   /** Run everything given so far to its end, on every engine. */
   finish(): void {
-    for (let e = 0; e < this.engines; e++) this.advance(e, Infinity);
+    for (let e = 0; e < this.engines; e++) this.runTo(e, Infinity);
   }
 
   /** A spare slot of engine e, holding a copy of `segs[0 … n)`. */
@@ -419,10 +460,6 @@ export class EngineSim {
 
   get lastEnd(): number {
     return this.bank.lastEnd(0);
-  }
-
-  get queued(): number {
-    return this.bank.queued(0);
   }
 
   job(slot: number): JobFields {
