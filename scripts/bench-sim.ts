@@ -16,7 +16,7 @@
  *    alone, its run on the card alone (entry state, compiled code, firmware), the rest
  *    (the engine model, the capacity sample, accounting) — and the reference loop
  *    (scripts/lib/sim-reference.ts: a strict subset of a packet's work written out
- *    directly, so a floor for any implementation of the model on this machine).
+ *    directly, which an implementation of the model can hardly beat on this machine).
  * 2. Resident memory replaying a generated 1 GB capture through the counter in a child
  *    process (its peak RSS from the kernel; target < 200 MB): memory must not grow with
  *    the capture. `--gigabytes G` changes the size.

@@ -10,8 +10,9 @@
  * each other's latency, the meter's prices and hot spots, the firmware routine and its
  * checks, commands per memory, the ingress queue, the capacity sample, the result.
  *
- * So no implementation of the model can run faster on this machine than this loop does,
- * and the model's time over the loop's says what its extra work costs. The machine's
+ * So an implementation of the model, doing all this and more, can hardly run faster on
+ * this machine than the loop does, and the model's time over the loop's says what its
+ * extra work costs. The machine's
  * speed varies from one process to the next (up to 1.7× on the 2-core VM this was
  * written on), so the two are measured in the same process.
  */
