@@ -166,6 +166,9 @@ export function compileTimed(program: readonly Insn[], o: CompileOptions & { rea
   }
 
   const firmwareFrom = firmwareFloor(o.firmware);
+  // The routine at pc, by a switch over the firmware's addresses (FWR: the routines in that order).
+  const addresses = [...o.firmware.keys()];
+  const routineAt = `let routine; switch (pc) { ${addresses.map((a, k) => `case ${a}: routine = FWR[${k}]; break;`).join(' ')} }`;
   const source = `"use strict";
 return function timedRun(s, W, ctx) {
   ${PROLOGUE}
@@ -173,7 +176,7 @@ return function timedRun(s, W, ctx) {
   let pc = ${o.startPc}, dl = tick(D, false);
   for (;;) {
     if (pc >= ${Number.isFinite(firmwareFrom) ? firmwareFrom : 'Infinity'}) {
-      const routine = FW.get(pc);
+      ${routineAt}
       if (routine !== undefined) {
         const ret = B[${RETURN_GPR_B}];
         ${FLAGS_OUT}
@@ -194,7 +197,7 @@ return function timedRun(s, W, ctx) {
 };`;
   const FC = new Float64Array(stretches.length);
   const TK = new Float64Array(takenSites.length);
-  const helpers = { interpret: interpreterStep(program), tick: tickDelays, SH: shift, FW: o.firmware, PR: prices, badReturn, FC, TK };
+  const helpers = { interpret: interpreterStep(program), tick: tickDelays, SH: shift, FWR: [...o.firmware.values()], PR: prices, badReturn, FC, TK };
   const make = new Function(...Object.keys(helpers), source) as (...args: unknown[]) => TimedProgram['run'];
   return {
     run: make(...Object.values(helpers)),

@@ -162,15 +162,15 @@ export function firmwareRoutines(
     owner.set(address, h.id);
     const id = h.id;
 
-    /** The map index gprA_0 names. */
-    const mapOf = (s: CoreState): { i: number; table: number } => {
-      const table = s.gprA[FW_REG.TABLE_ID] as number;
+    /** The map index of table id `table` (gprA_0's). */
+    const mapOf = (table: number): number => {
       const i = maps.mapIndexOfTable(table);
       if (i === undefined) {
         throw new FirmwareError('unknown-table', `gprA_0 holds table id ${table}, which the card's map table (ids 1..${maps.length}) does not have`, id, address, table);
       }
-      return { i, table };
+      return i;
     };
+    const tableOf = (s: CoreState): number => s.gprA[FW_REG.TABLE_ID] as number;
     /** The LM address of `len` bytes at pointer n, checked for the write delay and LM's end. */
     const lmAt = (s: CoreState, n: number, len: number, what: string, table: number): number => {
       if ((s.lmDelay[n] as number) > 0) {
@@ -192,13 +192,15 @@ export function firmwareRoutines(
     switch (id) {
       case HelperId.MAP_LOOKUP_ELEM:
         routine = (s) => {
-          const { i, table } = mapOf(s);
+          const table = tableOf(s);
+          const i = mapOf(table);
           setR0(s, maps.lookupAt(i, s.lm, lmAt(s, KEY_LM, maps.defs[i]!.keySize, 'key', table)));
         };
         break;
       case HelperId.MAP_UPDATE_ELEM:
         routine = (s) => {
-          const { i, table } = mapOf(s);
+          const table = tableOf(s);
+          const i = mapOf(table);
           const def = maps.defs[i]!;
           const key = lmBytes(s, KEY_LM, def.keySize, 'key', table, true);
           const value = lmBytes(s, VALUE_LM, def.valueSize, 'value', table, true);
@@ -207,13 +209,15 @@ export function firmwareRoutines(
         break;
       case HelperId.MAP_DELETE_ELEM:
         routine = (s) => {
-          const { i, table } = mapOf(s);
+          const table = tableOf(s);
+          const i = mapOf(table);
           setR0(s, maps.delete(i, lmBytes(s, KEY_LM, maps.defs[i]!.keySize, 'key', table)));
         };
         break;
       default: // PERF_EVENT_OUTPUT
         routine = (s) => {
-          const { i, table } = mapOf(s);
+          const table = tableOf(s);
+          const i = mapOf(table);
           const def = maps.defs[i]!;
           if (def.type !== MAP_TYPE.PERF_EVENT_ARRAY) {
             throw new FirmwareError('wrong-map-type', `map '${def.name}' is a ${mapTypeName(def.type)}, not a PERF_EVENT_ARRAY`, id, address, table);

@@ -59,12 +59,14 @@ const E_GIVEN = 8; // packets given to the engine
 const E_PENDING = 9; // of them, given but not yet run up to (pending, in a ring)
 const E_PENDING_HEAD = 10;
 const E_FIELDS = 11;
-// A thread's: its packet's slot (−1: idle), when its next segment may start, the segment's index, when its packet started.
+// A thread's: its packet's slot (−1: idle), when its next segment may start, the segment's index, when its packet
+// started, and the packet's segment count (the slot's, kept here so that a scan of the threads reads no slot).
 const T_SLOT = 0;
 const T_AT = 1;
 const T_SEG = 2;
 const T_STARTED = 3;
-const T_FIELDS = 4;
+const T_NSEGS = 4;
+const T_FIELDS = 5;
 // A slot's: the packet's fields (JobFields, in order), its segment count, then its segments.
 const S_ID = 0;
 const S_ARRIVAL = 1;
@@ -312,7 +314,7 @@ export class EngineBank {
       const slot = g[tb + T_SLOT]!;
       if (slot < 0) continue;
       const at = g[tb + T_AT]!;
-      if (g[tb + T_SEG]! >= this.slots[slot * this.slotStride + S_NSEGS]!) {
+      if (g[tb + T_SEG]! >= g[tb + T_NSEGS]!) {
         if (at < endsAt) {
           ending = n;
           endsAt = at;
@@ -342,9 +344,8 @@ export class EngineBank {
     const eb = e * this.stride;
     const tb = eb + E_FIELDS + n * T_FIELDS;
     const f = this.slots;
-    const sb = g[tb + T_SLOT]! * this.slotStride;
-    const count = f[sb + S_NSEGS]!;
-    const segs = sb + S_FIELDS;
+    const segs = g[tb + T_SLOT]! * this.slotStride + S_FIELDS;
+    const count = g[tb + T_NSEGS]!;
     let i = g[tb + T_SEG]!;
     let at = g[tb + T_AT]!;
     let free = g[eb + E_FREE]!;
@@ -387,6 +388,7 @@ export class EngineBank {
     g[tb + T_SLOT] = slot;
     g[tb + T_AT] = ready;
     g[tb + T_SEG] = 0;
+    g[tb + T_NSEGS] = this.slots[slot * this.slotStride + S_NSEGS]!;
   }
 
   private runSegment(e: number, k: number, s: number): void {
@@ -394,7 +396,7 @@ export class EngineBank {
     const eb = e * this.stride;
     const tb = eb + E_FIELDS + k * T_FIELDS;
     const sb = g[tb + T_SLOT]! * this.slotStride;
-    const n = this.slots[sb + S_NSEGS]!;
+    const n = g[tb + T_NSEGS]!;
     const i = g[tb + T_SEG]!;
     if (i === 0) g[tb + T_STARTED] = s;
     const seg = this.slots[sb + S_FIELDS + i]!;

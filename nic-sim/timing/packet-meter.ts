@@ -40,8 +40,10 @@ export class PacketMeter implements TimedMeter {
   readonly work: TimedWork;
   /** Each card instruction's issue cycles, looked up once (−1: not yet). */
   private readonly issueAt: Float64Array;
-  /** Firmware calls' prices by routine address and table id, worked out once (null: the call fails). */
+  /** Firmware calls' prices by routine address and table id, worked out once (null: the call fails); the last one asked for. */
   private readonly prices = new Map<number, CallPrice | null>();
+  private lastKey = NaN;
+  private lastPrice: CallPrice | null = null;
 
   constructor(
     readonly table: CycleTable,
@@ -135,8 +137,13 @@ export class PacketMeter implements TimedMeter {
     const table = s.gprA[TABLE_ID_GPR] as number;
     // A small-integer key for the usual addresses and table ids (a faster map key), a wide one otherwise.
     const key = address < 0x40000 && table < 0x1000 ? address * 0x1000 + table : -(address * 0x100000000 + table) - 1;
-    let price = this.prices.get(key);
-    if (price === undefined) this.prices.set(key, (price = this.priceOf(address, table)));
+    let price = this.lastPrice;
+    if (key !== this.lastKey) {
+      let known = this.prices.get(key);
+      if (known === undefined) this.prices.set(key, (known = this.priceOf(address, table)));
+      this.lastKey = key;
+      this.lastPrice = price = known;
+    }
     if (price === null) return; // the routine fails: the run ends in an exception
     const pc = w.callPc;
     w.add(price.cycles);
