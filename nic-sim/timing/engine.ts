@@ -28,6 +28,7 @@
  * rather than a dozen arrays per engine. Nothing is allocated per packet; a finished
  * packet is told of by slot. `EngineSim` is one engine on a bank of its own.
  */
+import { XdpError } from '../../xdp/errors.js';
 import type { WorkSegments } from './packet-meter.js';
 
 /** A packet an engine holds: what its owner gave, and when a thread first ran it. */
@@ -81,6 +82,8 @@ const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
 
 /** Segments a slot holds at first (a slot grows, with all others, for a packet of more). */
 const INITIAL_SEGMENTS = 9;
+/** The most bytes of state a bank takes (a profile's engines, threads and queue decide it). */
+const MAX_BANK_BYTES = 2 ** 32;
 
 export class EngineBank {
   /** Every engine's record (E_FIELDS + T_FIELDS · threads numbers each). */
@@ -103,9 +106,14 @@ export class EngineBank {
     private readonly done: BankSink,
   ) {
     this.stride = E_FIELDS + T_FIELDS * threads;
-    this.eng = new Float64Array(engines * this.stride);
     this.perEngine = threads + queueCapacity;
     this.slotStride = S_FIELDS + INITIAL_SEGMENTS;
+    const bytes = engines * (8 * this.stride + 8 * this.perEngine * this.slotStride + 4 * (Math.max(queueCapacity, 1) + 2 * this.perEngine));
+    if (!(bytes <= MAX_BANK_BYTES)) {
+      throw new XdpError(`${engines} engines of ${threads} threads, each with a ${queueCapacity}-packet ingress queue, need ${(bytes / 2 ** 20).toFixed(0)} MiB of simulator state, ` +
+        `more than the ${MAX_BANK_BYTES / 2 ** 20} MiB it takes (the profile's timing.cores, timing.threadsPerCore and timing.ingressQueue)`);
+    }
+    this.eng = new Float64Array(engines * this.stride);
     this.slots = new Float64Array(engines * this.perEngine * this.slotStride);
     this.ringLength = Math.max(queueCapacity, 1);
     this.pendingAt = this.ringLength + this.perEngine;

@@ -209,6 +209,14 @@ describe('offload run on the card', () => {
       expect(r.err, args.join(' ')).toMatch(err);
     }
     const dir = mkdtempSync(join(tmpdir(), 'run-card-'));
+    // A profile whose card the simulator cannot hold: refused in one line, not an allocation failure.
+    const huge = JSON.parse(readFileSync(join(REPO, 'caps', 'profiles', 'nfp-4000.json'), 'utf8'));
+    huge.timing.cores = 65535;
+    huge.timing.threadsPerCore = 65535;
+    writeFileSync(join(dir, 'huge.json'), JSON.stringify(huge));
+    const refused = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', pcap('mixed'), '--caps', join(dir, 'huge.json'));
+    expect([refused.code, refused.out]).toEqual([1, '']);
+    expect(refused.err).toMatch(/^offload: 65535 engines of 65535 threads, each with a 64-packet ingress queue, need \d+ MiB of simulator state, more than the 4096 MiB it takes \(the profile's timing\.cores, timing\.threadsPerCore and timing\.ingressQueue\)\n$/);
     // Outputs that cannot be written are named before anything runs, and nothing is left behind.
     for (const [opt, path] of [['--report', '/proc/offload-report.html'], ['--out', '/proc/offload-out']] as const) {
       const r = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', pcap('mixed'), opt, path);
