@@ -24,7 +24,7 @@ import type { Insn } from '../isa/instructions.js';
 import { MAX_TARGET } from '../isa/tables.js';
 import type { StepContext } from './context.js';
 import { isBranch } from './classes.js';
-import { FLAGS_OUT, PROLOGUE, badReturn, firmwareFloor, insnStatements, interpreterStep, mayFail, unsupported, type CompileOptions, type Keep } from './compile.js';
+import { FLAGS_OUT, PROLOGUE, badReturn, firmwareFloor, firmwareList, insnStatements, routineAtPc, interpreterStep, mayFail, unsupported, type CompileOptions, type Keep } from './compile.js';
 import { RETURN_GPR_B } from './run.js';
 import type { StaticPrices, TimedWork } from './meter.js';
 import { shift } from './shifter.js';
@@ -166,9 +166,6 @@ export function compileTimed(program: readonly Insn[], o: CompileOptions & { rea
   }
 
   const firmwareFrom = firmwareFloor(o.firmware);
-  // The routine at pc, by a switch over the firmware's addresses (FWR: the routines in that order).
-  const addresses = [...o.firmware.keys()];
-  const routineAt = `let routine; switch (pc) { ${addresses.map((a, k) => `case ${a}: routine = FWR[${k}]; break;`).join(' ')} }`;
   const source = `"use strict";
 return function timedRun(s, W, ctx) {
   ${PROLOGUE}
@@ -176,7 +173,7 @@ return function timedRun(s, W, ctx) {
   let pc = ${o.startPc}, dl = tick(D, false);
   for (;;) {
     if (pc >= ${Number.isFinite(firmwareFrom) ? firmwareFrom : 'Infinity'}) {
-      ${routineAt}
+      ${routineAtPc(o.firmware)}
       if (routine !== undefined) {
         const ret = B[${RETURN_GPR_B}];
         ${FLAGS_OUT}
@@ -197,7 +194,7 @@ return function timedRun(s, W, ctx) {
 };`;
   const FC = new Float64Array(stretches.length);
   const TK = new Float64Array(takenSites.length);
-  const helpers = { interpret: interpreterStep(program), tick: tickDelays, SH: shift, FWR: [...o.firmware.values()], PR: prices, badReturn, FC, TK };
+  const helpers = { interpret: interpreterStep(program), tick: tickDelays, SH: shift, FWR: firmwareList(o.firmware), PR: prices, badReturn, FC, TK };
   const make = new Function(...Object.keys(helpers), source) as (...args: unknown[]) => TimedProgram['run'];
   return {
     run: make(...Object.values(helpers)),

@@ -337,6 +337,18 @@ export function firmwareFloor(firmware: ReadonlyMap<number, unknown>): number {
   return from;
 }
 
+/**
+ * Generated code setting `routine` to the firmware routine at `pc` (undefined where there is
+ * none): a switch over the routines' addresses, the routines in that order in `FWR`
+ * (`firmwareList`).
+ */
+export function routineAtPc(firmware: ReadonlyMap<number, unknown>): string {
+  return `let routine; switch (pc) { ${[...firmware.keys()].map((a, k) => `case ${a}: routine = FWR[${k}]; break;`).join(' ')} }`;
+}
+
+/** The routines in the order `routineAtPc` numbers them. */
+export const firmwareList = <R>(firmware: ReadonlyMap<number, R>): R[] => [...firmware.values()];
+
 /** One instruction as the interpreter runs it (the control flow stays the compiled code's). */
 export function interpreterStep(program: readonly Insn[]): (ctx: StepContext, pc: number) => BranchOutcome | undefined {
   return (ctx, pc) => {
@@ -382,7 +394,7 @@ return function compiledRun(s, C, M, ctx) {
   for (;;) {
     if (slots === 0) {
       if (pc >= ${Number.isFinite(firmwareFrom) ? firmwareFrom : 'Infinity'}) {
-        const routine = FW.get(pc);
+        ${routineAtPc(o.firmware)}
         if (routine !== undefined) {
           const ret = B[${RETURN_GPR_B}];
           ${FLAGS_OUT}
@@ -427,7 +439,7 @@ return function compiledRun(s, C, M, ctx) {
   const limit = o.stepLimit;
   const endPc = o.endPc;
   const helpers = {
-    interpret: interpreterStep(program), tick: tickDelays, SH: shift, FW: o.firmware, I: program, badReturn,
+    interpret: interpreterStep(program), tick: tickDelays, SH: shift, FW: o.firmware, FWR: firmwareList(o.firmware), I: program, badReturn,
     badSlot: (pc: number): never => {
       throw new CoreError('hazard', `a defer slot reaches ${pc === endPc ? 'the end address' : 'a firmware address'}`, pc, '');
     },

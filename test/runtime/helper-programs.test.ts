@@ -53,7 +53,8 @@ const agree = (results: string[]) => {
 
 const packet = Uint8Array.from({ length: 60 }, (_, i) => (i * 37 + 11) & 0xff);
 
-describe('helpers agree with the kernel', () => {
+// Without the kernel the engines are still held to each other, and the test's name says that is all it checked.
+describe(kernel.ok ? 'helpers agree with the kernel' : `helpers agree between the host engines (the kernel's side skipped: ${kernel.reason})`, () => {
   it.each([0, 0x12345, 0xffffffff])('bpf_csum_diff over 20 packet bytes, seed %i', (seed) => {
     const asm = `
       mov %r6, %r1
