@@ -131,19 +131,18 @@ export class CardEngine implements PacketEngine {
       a.t = this.timing.lastArrival;
       a.origLen = packet.length;
     }
-    const result = this.runArrived(packet, index, a);
+    const result = this.runArrived(packet, index, a, true);
     a.engine = -1;
-    const w = this.meter.work;
-    this.timing.observe(w.segs, w.n, w.compute);
     return result;
   }
 
   /**
    * A packet its engine has taken (arrived at cycle t): run on the card and given to the
    * engine. Its work stays in `meter.work`, and the result is valid, until the next
-   * packet; the capacity estimate is the caller's to feed (`timing.observe`), in packet order.
+   * packet. The capacity estimate is fed too with `observe`; otherwise it is the caller's
+   * to feed (`timing.observe`), in packet order.
    */
-  runArrived(packet: Uint8Array, index: number, a: { readonly engine: number; readonly t: number; readonly origLen: number }): PacketResult {
+  runArrived(packet: Uint8Array, index: number, a: { readonly engine: number; readonly t: number; readonly origLen: number }, observe = false): PacketResult {
     const dp = this.profile.timing.datapath;
     const w = this.meter.work;
     w.begin(dp.rxCycles);
@@ -152,7 +151,7 @@ export class CardEngine implements PacketEngine {
     w.end(action === XdpAction.TX ? dp.txCycles : action === XdpAction.PASS ? dp.passCycles : dp.dropCycles);
     // The frame's bytes past the capture's snap length are on the wire and moved too.
     const tail = a.origLen - packet.length;
-    this.timing.toEngine(a.engine, index, a.t, a.origLen, w.segs, w.n, w.compute, w.sleep, egress, r.length + Math.max(tail, 0));
+    this.timing.toEngine(a.engine, index, a.t, a.origLen, w.segs, w.n, w.compute, w.sleep, egress, r.length + Math.max(tail, 0), observe);
     return this.result.set(action, r.length, r.error, r);
   }
 

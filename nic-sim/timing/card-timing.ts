@@ -17,8 +17,9 @@ import type { TimingModel } from '../../caps/profile.js';
 import { RSS_VERIFICATION_KEY } from '../rss/toeplitz.js';
 import { RssSpreader } from '../rss/spread.js';
 import type { CycleTable } from './cycle-table.js';
-import { EngineBank } from './engine.js';
-import { Histogram, type HistogramState } from './histogram.js';
+import { EngineBank, checkBankSize } from './engine.js';
+import { HISTOGRAM_CELLS, Histogram, type HistogramState } from './histogram.js';
+import { TimingCore } from './timing-core.js';
 import type { WorkSegments } from './packet-meter.js';
 import { wireBits } from './wire.js';
 
@@ -78,6 +79,18 @@ export interface EngineTotals {
   readonly lastEnd: number;
 }
 
+/** Egress codes as the timing core takes them. */
+const EGRESS_CODE: Readonly<Record<Egress, number>> = { wire: 0, host: 1, none: 2 };
+/** The timing core's totals (cardTotal's numbering). */
+const TOTAL_TAKEN = 0;
+const TOTAL_OBSERVED = 1;
+const TOTAL_DMA_BYTES = 2;
+const TOTAL_PCIE_BITS = 3;
+const TOTAL_LAST_END = 4;
+const TOTAL_WIRE = 5;
+const TOTAL_HOST = 6;
+const TOTAL_NONE = 7;
+
 export class CardTiming {
   readonly clockHz: number;
   /** The card's engines (`engineCount` of them). */
@@ -85,35 +98,28 @@ export class CardTiming {
   readonly engineCount: number;
   /** One engine given every packet's work back to back. */
   readonly saturated: EngineBank;
-  readonly latencyNs = new Histogram();
-  readonly cyclesPerPacket = new Histogram();
+  readonly latencyNs: Histogram;
+  readonly cyclesPerPacket: Histogram;
   readonly load: OfferedLoad;
-  /** Totals over the packets taken: commands per memory, lock cycles per map, bytes moved. */
+  /** Totals over the packets taken: commands per memory, lock cycles per map. */
   readonly commands: Float64Array;
   readonly lockCycles: Float64Array;
-  dmaBytes = 0;
-  pcieBits = 0;
   wireBitsIn = 0;
-  /** Packets offered, taken, and dropped for a full ingress queue; packets whose work was observed. */
+  /** Packets offered, and dropped for a full ingress queue. */
   offered = 0;
-  observed = 0;
-  taken = 0;
   overflow = 0;
   /** Frames longer than the packet split: the bytes past it are kept outside packet memory (the program cannot reach them). */
   beyondSplit = 0;
   /** Frames the MAC dropped for a packet longer than the MTU (`mtu`, undefined: no limit). */
   oversize = 0;
   readonly mtu: number | undefined;
-  /** Taken packets by where they left. */
-  readonly egress: Record<Egress, number> = { wire: 0, host: 0, none: 0 };
-  lastEnd = 0;
   /** The work of the first SAMPLE_JOBS packets taken: what what-if runs (other thread counts) replay. */
   readonly sample: number[][] = [];
   private clock = 0;
   private readonly rss: RssSpreader;
   private readonly done = new Map<number, PacketTiming>();
-  private readonly cyclesPerByte: number;
-  private readonly perPacket: boolean;
+  /** The engines, the saturated engine, the histograms and the per-packet totals, run as WebAssembly (timing-core.ts). */
+  private readonly core: TimingCore;
 
   /**
    * `totals`: where the commands per memory and lock cycles per map are added up, when the
@@ -125,19 +131,56 @@ export class CardTiming {
     const threads = opts.threads ?? timing.threadsPerCore;
     this.load = opts.load ?? { kind: 'link', mbps: timing.linkMbps };
     this.engineCount = engines;
-    this.engines = new EngineBank(engines, threads, timing.ingressQueue, (e, slot, thread, start, end) => this.completed(e, slot, thread, start, end));
-    this.saturated = new EngineBank(1, threads, 0, () => {});
+    checkBankSize(engines, threads, timing.ingressQueue);
+    const core = (this.core = new TimingCore({
+      traced: (id, engine, thread, cycles, sleep, latencyNs, queued) => this.done.set(id, { engine, thread, cycles, sleep, latencyNs, queued }),
+      sparse: (hist, bucket) => (hist === core.x.latencyHistogram() ? this.latencyNs : this.cyclesPerPacket).countSparse(bucket),
+    }));
+    core.x.cardInit(engines, threads, timing.ingressQueue, this.clockHz, opts.perPacket ? 1 : 0, timing.dma.cycles, timing.dma.bytesPerCycle,
+      timing.pcie.latencyNs, timing.pcie.mbps, SATURATED_ALL, SATURATED_STRIDE);
+    const none = () => {};
+    this.engines = new EngineBank(engines, threads, timing.ingressQueue, none, { core, bank: core.x.cardBank() });
+    this.saturated = new EngineBank(1, threads, 0, none, { core, bank: core.x.saturatedBank() });
+    this.latencyNs = new Histogram(() => core.f64s(core.x.latencyHistogram(), HISTOGRAM_CELLS));
+    this.cyclesPerPacket = new Histogram(() => core.f64s(core.x.cyclesHistogram(), HISTOGRAM_CELLS));
     this.rss = new RssSpreader(opts.rssKey ?? RSS_VERIFICATION_KEY, engines);
     this.commands = totals?.commands ?? new Float64Array(table.memories.length);
     this.lockCycles = totals?.locks ?? new Float64Array(mapCount);
-    this.cyclesPerByte = 1 / timing.dma.bytesPerCycle;
-    this.perPacket = opts.perPacket ?? false;
     this.mtu = opts.mtu;
   }
 
   /** Cycle the last packet offered arrived. */
   get lastArrival(): number {
     return this.clock;
+  }
+
+  /** Packets taken, and those whose work was observed. */
+  get taken(): number {
+    return this.core.x.cardTotal(TOTAL_TAKEN);
+  }
+
+  get observed(): number {
+    return this.core.x.cardTotal(TOTAL_OBSERVED);
+  }
+
+  /** Bytes moved by DMA and bits sent over PCIe, for the packets taken. */
+  get dmaBytes(): number {
+    return this.core.x.cardTotal(TOTAL_DMA_BYTES);
+  }
+
+  get pcieBits(): number {
+    return this.core.x.cardTotal(TOTAL_PCIE_BITS);
+  }
+
+  /** Cycle the last packet left the card. */
+  get lastEnd(): number {
+    return this.core.x.cardTotal(TOTAL_LAST_END);
+  }
+
+  /** Taken packets by where they left. */
+  get egress(): Readonly<Record<Egress, number>> {
+    const x = this.core.x;
+    return { wire: x.cardTotal(TOTAL_WIRE), host: x.cardTotal(TOTAL_HOST), none: x.cardTotal(TOTAL_NONE) };
   }
 
   /** The next packet's arrival: its engine (by RSS); the cycle its last bit is in is `lastArrival`. */
@@ -151,57 +194,43 @@ export class CardTiming {
 
   /** Whether the engine takes a packet arriving at t; a packet it does not take is an ingress_overflow drop. */
   admit(engine: number, t: number): boolean {
-    const ok = this.engines.admit(engine, t);
+    const ok = this.core.x.cardAdmit(engine, t) !== 0;
     if (!ok) this.overflow++;
     return ok;
-  }
-
-  /** DMA cycles of `bytes`. */
-  private dmaCycles(bytes: number): number {
-    return this.timing.dma.cycles + bytes * this.cyclesPerByte;
-  }
-
-  /** Cycles a frame of `bytes` takes to reach the host over PCIe (its latency and its bits at the link's rate). */
-  private pcieCycles(bytes: number): number {
-    const p = this.timing.pcie;
-    return ((p.latencyNs + (8 * bytes * 1000) / p.mbps) * this.clockHz) / 1e9;
   }
 
   /**
    * What the capacity estimate keeps of a taken packet's work, `segs[0 … n)` (fed in
    * packet order): its compute in the cycles-per-packet histogram, and, for a systematic
    * sample (every packet of the first SATURATED_ALL, then every SATURATED_STRIDE-th), its
-   * segments to the saturated engine.
+   * segments to the saturated engine; the first SAMPLE_JOBS packets' segments are kept.
    */
   observe(segs: WorkSegments, n: number, compute: number): void {
-    const k = this.observed++;
     if (this.sample.length < SAMPLE_JOBS) this.sample.push(Array.from({ length: n }, (_, i) => segs[i]!));
-    if (k < SATURATED_ALL || k % SATURATED_STRIDE === 0) this.saturated.pushSaturated(0, segs, n);
-    this.cyclesPerPacket.add(compute);
+    this.core.writeSegments(segs, n);
+    this.core.x.cardObserve(n, compute);
   }
 
   /**
    * A taken packet's work — segments `segs[0 … n)` (packet-meter.ts), its compute and
-   * sleep cycles — given to its engine, and how it leaves (`outBytes` long). The
-   * capacity estimate is fed apart (`observe`), in packet order, by whoever holds the
-   * whole capture; commands and lock time are added up by the meter.
+   * sleep cycles — given to its engine, and how it leaves (`outBytes` long): DMA in, DMA
+   * out to the wire, or DMA and PCIe to the host. With `observe` the capacity estimate is
+   * fed too, as `observe` feeds it; otherwise that is done apart, in packet order, by
+   * whoever holds the whole capture. Commands and lock time are added up by the meter.
    */
-  toEngine(engine: number, id: number, t: number, inBytes: number, segs: WorkSegments, n: number, compute: number, sleep: number, egress: Egress, outBytes: number): void {
-    this.taken++;
-    this.dmaBytes += inBytes + (egress === 'wire' ? outBytes : 0);
-    if (egress === 'host') this.pcieBits += 8 * outBytes;
-    if (egress === 'wire') this.egress.wire++;
-    else if (egress === 'host') this.egress.host++;
-    else this.egress.none++;
-    const out = egress === 'wire' ? this.dmaCycles(outBytes) : egress === 'host' ? this.dmaCycles(outBytes) + this.pcieCycles(outBytes) : 0;
-    this.engines.push(engine, id, t, t + this.dmaCycles(inBytes), compute, sleep, out, segs, n);
+  toEngine(engine: number, id: number, t: number, inBytes: number, segs: WorkSegments, n: number, compute: number, sleep: number, egress: Egress, outBytes: number, observe = false): void {
+    if (observe && this.sample.length < SAMPLE_JOBS) this.sample.push(Array.from({ length: n }, (_, i) => segs[i]!));
+    this.core.writeSegments(segs, n);
+    if (this.core.x.cardToEngine(engine, id, t, inBytes, n, compute, sleep, EGRESS_CODE[egress], outBytes, observe ? 1 : 0) === 0) {
+      throw new RangeError(`engine ${engine}: a packet given with every thread and queue place held (admit first)`);
+    }
   }
 
   /** The engine side's totals, as plain data (a worker thread's share of the replay). */
   totals(): EngineTotals {
     return {
       busy: Array.from({ length: this.engineCount }, (_, e) => this.engines.busy(e)), latencyNs: this.latencyNs.state(), commands: [...this.commands], lockCycles: [...this.lockCycles],
-      dmaBytes: this.dmaBytes, pcieBits: this.pcieBits, taken: this.taken, overflow: this.overflow, egress: { ...this.egress }, lastEnd: this.lastEnd,
+      dmaBytes: this.dmaBytes, pcieBits: this.pcieBits, taken: this.taken, overflow: this.overflow, egress: this.egress, lastEnd: this.lastEnd,
     };
   }
 
@@ -211,12 +240,8 @@ export class CardTiming {
     this.latencyNs.merge(t.latencyNs);
     t.commands.forEach((c, m) => (this.commands[m]! += c));
     t.lockCycles.forEach((c, j) => (this.lockCycles[j]! += c));
-    this.dmaBytes += t.dmaBytes;
-    this.pcieBits += t.pcieBits;
-    this.taken += t.taken;
     this.overflow += t.overflow;
-    for (const k of Object.keys(this.egress) as Egress[]) this.egress[k] += t.egress[k];
-    this.lastEnd = Math.max(this.lastEnd, t.lastEnd);
+    this.core.x.cardAbsorb(t.taken, t.dmaBytes, t.pcieBits, t.lastEnd, t.egress.wire, t.egress.host, t.egress.none);
   }
 
   /** The timing of packet `id` once it has left the card (taken once: the map forgets it). */
@@ -237,17 +262,5 @@ export class CardTiming {
   finish(): void {
     this.engines.finish();
     this.saturated.finish();
-  }
-
-  private completed(engine: number, slot: number, thread: number, start: number, end: number): void {
-    const b = this.engines;
-    const leave = end + b.egress(slot);
-    if (leave > this.lastEnd) this.lastEnd = leave;
-    const latencyNs = ((leave - b.arrival(slot)) * 1e9) / this.clockHz;
-    this.latencyNs.add(latencyNs);
-    if (this.perPacket) this.done.set(b.id(slot), {
-      engine, thread, cycles: b.compute(slot), sleep: b.sleep(slot),
-      latencyNs, queued: start - b.ready(slot),
-    });
   }
 }

@@ -216,7 +216,7 @@ describe('offload run on the card', () => {
     writeFileSync(join(dir, 'huge.json'), JSON.stringify(huge));
     const refused = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', pcap('mixed'), '--caps', join(dir, 'huge.json'));
     expect([refused.code, refused.out]).toEqual([1, '']);
-    expect(refused.err).toMatch(/^offload: 65535 engines of 65535 threads, each with a 64-packet ingress queue, need \d+ MiB of simulator state, more than the 4096 MiB it takes \(the profile's timing\.cores, timing\.threadsPerCore and timing\.ingressQueue\)\n$/);
+    expect(refused.err).toMatch(/^offload: 65535 engines of 65535 threads, each with a 64-packet ingress queue, need \d+ MiB of simulator state, more than the 2048 MiB it takes \(the profile's timing\.cores, timing\.threadsPerCore and timing\.ingressQueue\)\n$/);
     // Outputs that cannot be written are named before anything runs, and nothing is left behind.
     for (const [opt, path] of [['--report', '/proc/offload-report.html'], ['--out', '/proc/offload-out']] as const) {
       const r = await run('run', obj('basic_actions'), '-s', 'xdp_pass_all', '--pcap', pcap('mixed'), opt, path);
