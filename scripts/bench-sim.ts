@@ -16,7 +16,9 @@
  *    alone, its run on the card alone (entry state, compiled code, firmware), the rest
  *    (the engine model, the capacity sample, accounting) — and the reference loop
  *    (scripts/lib/sim-reference.ts: a strict subset of a packet's work written out
- *    directly, which an implementation of the model can hardly beat on this machine).
+ *    directly, which an implementation of the model can hardly beat on this machine),
+ *    in JavaScript and as WebAssembly (scripts/assembly/sim-reference.ts: the floor a
+ *    WebAssembly implementation of the whole model would start from).
  * 2. Resident memory replaying a generated 1 GB capture through the counter in a child
  *    process (its peak RSS from the kernel; target < 200 MB): memory must not grow with
  *    the capture. `--gigabytes G` changes the size.
@@ -34,7 +36,7 @@ import { findPrograms, loadObjectFile } from '../xdp/object/load-object.js';
 import type { CaptureRecord } from '../xdp/pcap/capture-record.js';
 import { udpFrame as frame, writeUdpCapture as writeCapture } from './lib/udp-frames.js';
 import { replayCapture } from '../xdp/replay/replay.js';
-import { referenceLoop } from './lib/sim-reference.js';
+import { referenceLoop, referenceLoopWasm } from './lib/sim-reference.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const { profile } = resolveProfile('nfp-4000');
@@ -101,20 +103,25 @@ if (process.argv[2] === '--speed') {
       work.end(0);
     }
   };
-  const reference = referenceLoop(records.map((r) => r.data), profile.timing.cores, profile.timing.linkMbps, profile.timing.clockKHz * 1000);
+  const refArgs = [records.map((r) => r.data), profile.timing.cores, profile.timing.linkMbps, profile.timing.clockKHz * 1000] as const;
+  const reference = referenceLoop(...refArgs);
+  const referenceWasm = referenceLoopWasm(...refArgs);
   let checksum = 0;
   const ref = () => {
     checksum += reference();
   };
+  const refWasm = () => {
+    checksum -= referenceWasm();
+  };
   // Half a second to let V8 compile the image's code and the engine (a long replay's steady state), then
   // eight rounds of each in turn, so that they meet the same machine; the median round of each.
-  const passes: [() => void, number][] = [[whole, 250], [arrive, 50], [card, 100], [ref, 100]];
+  const passes: [() => void, number][] = [[whole, 250], [arrive, 50], [card, 100], [ref, 100], [refWasm, 100]];
   passes.forEach(([pass], k) => spin(k === 0 ? 500 : 125, pass));
   const rounds = passes.map(() => [] as number[]);
   for (let r = 0; r < 8; r++) passes.forEach(([pass, ms], k) => rounds[k]!.push(spin(ms, pass)));
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-  const [mem, arrival, cardRate, refRate] = rounds.map(median) as [number, number, number, number];
-  const split = { arrival: 1e9 / arrival, card: 1e9 / cardRate, reference: 1e9 / refRate, checksum };
+  const [mem, arrival, cardRate, refRate, refWasmRate] = rounds.map(median) as [number, number, number, number, number];
+  const split = { arrival: 1e9 / arrival, card: 1e9 / cardRate, reference: 1e9 / refRate, referenceWasm: 1e9 / refWasmRate, checksum };
   const t1 = performance.now();
   replayCapture(engineFor(file!, name!), { capture: capture! });
   const fromFile = Number(count) / ((performance.now() - t1) / 1000);
@@ -135,7 +142,7 @@ try {
   const smallCount = writeCapture(small, 40e6, 124);
   console.log(`card ${profile.name}, one core, each fixture in a process of its own; packets of 64–664 bytes over 4,096 UDP flows`);
   console.log('fixture    in memory (pkt/s)   from a capture (pkt/s)   target');
-  type Split = { arrival: number; card: number; reference: number };
+  type Split = { arrival: number; card: number; reference: number; referenceWasm: number };
   const splits: [string, number, Split][] = [];
   for (const [label, file, name] of FIXTURES) {
     const { mem, fromFile, split } = child<{ mem: number; fromFile: number; split: Split }>(['--speed', small, String(smallCount), file, name]);
@@ -144,10 +151,10 @@ try {
   }
   const f1 = (x: number) => x.toFixed(1).padStart(7);
   console.log('\nwhere a packet\'s time goes in memory, ns (each fixture\'s own process; the reference loop: scripts/lib/sim-reference.ts)');
-  console.log('fixture      whole   arrival+RSS   card run   engines and the rest   reference loop   whole ÷ reference');
+  console.log('fixture      whole   arrival+RSS   card run   engines and the rest   reference loop   whole ÷ reference   reference as WebAssembly');
   for (const [label, mem, sp] of splits) {
     const whole = 1e9 / mem;
-    console.log(`${label.padEnd(10)} ${f1(whole)}       ${f1(sp.arrival)}    ${f1(sp.card)}                ${f1(whole - sp.arrival - sp.card)}          ${f1(sp.reference)}   ${(whole / sp.reference).toFixed(1).padStart(17)}`);
+    console.log(`${label.padEnd(10)} ${f1(whole)}       ${f1(sp.arrival)}    ${f1(sp.card)}                ${f1(whole - sp.arrival - sp.card)}          ${f1(sp.reference)}   ${(whole / sp.reference).toFixed(1).padStart(17)}   ${f1(sp.referenceWasm)}`);
   }
 
   const gb = arg('--gigabytes', 1);

@@ -32,7 +32,7 @@ export const MAX_RSS_INPUT = 36;
 /** A key's hash function, for inputs up to `key.length − 4` bytes. */
 export class Toeplitz {
   /** table[256 * i + v]: what input byte i with value v adds to the hash. */
-  private readonly table: Uint32Array;
+  readonly table: Uint32Array;
   /** The longest input the key hashes: key.length − 4 bytes. */
   private readonly maxInput: number;
 

@@ -3,29 +3,11 @@
  * by `npm run build` into dist/wasm/timing-core.wasm) loaded, and what JavaScript
  * needs to talk to it: the segments of the packet being given written into its input
  * area, its histograms read out of its memory. Each `TimingCore` is an instance of its
- * own (its own memory), so banks never share state; the compiled module is made once
- * per process.
+ * own (its own memory), so banks never share state.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { XdpError } from '../../xdp/errors.js';
 import type { WorkSegments } from './packet-meter.js';
-
-declare global {
-  /** The part of the WebAssembly API used here (Node's types leave it to the DOM library, which this project does not load). */
-  namespace WebAssembly {
-    class Module {
-      constructor(bytes: Uint8Array);
-    }
-    class Instance {
-      constructor(module: Module, imports: Record<string, Record<string, unknown>>);
-      readonly exports: Record<string, unknown>;
-    }
-    class Memory {
-      readonly buffer: ArrayBuffer;
-    }
-  }
-}
+import { wasmModule } from './wasm-module.js';
 
 /** What the core exports (see the AssemblyScript source for each one's meaning). */
 export interface TimingCoreExports {
@@ -77,26 +59,6 @@ export interface TimingCoreSinks {
   sparse?(hist: number, bucket: number): void;
 }
 
-const WASM = join('dist', 'wasm', 'timing-core.wasm');
-let compiled: WebAssembly.Module | undefined;
-
-/** The project's root: the nearest folder above this module holding package.json (this runs from the sources and from dist/). */
-function projectRoot(): string {
-  for (let d = import.meta.dirname; ; d = dirname(d)) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    if (dirname(d) === d) throw new XdpError(`the timing core: no package.json above ${import.meta.dirname}`);
-  }
-}
-
-function timingModule(): WebAssembly.Module {
-  if (compiled === undefined) {
-    const file = join(projectRoot(), WASM);
-    if (!existsSync(file)) throw new XdpError(`the timing core ${file} is not built: run npm run build`);
-    compiled = new WebAssembly.Module(readFileSync(file));
-  }
-  return compiled;
-}
-
 /** An AssemblyScript string in `memory` at `ptr` (UTF-16, its byte length just before it). */
 function stringAt(memory: WebAssembly.Memory, ptr: number): string {
   if (ptr === 0) return '';
@@ -111,7 +73,7 @@ export class TimingCore {
 
   constructor(sinks: TimingCoreSinks = {}) {
     let memory: WebAssembly.Memory | undefined;
-    const instance = new WebAssembly.Instance(timingModule(), {
+    const instance = new WebAssembly.Instance(wasmModule('timing-core.wasm'), {
       env: {
         completed: sinks.completed ?? (() => {}),
         traced: sinks.traced ?? (() => {}),

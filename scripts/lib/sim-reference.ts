@@ -19,6 +19,7 @@
 import { rssHashOf } from '../../nic-sim/rss/flow-key.js';
 import { RSS_VERIFICATION_KEY, Toeplitz } from '../../nic-sim/rss/toeplitz.js';
 import { wireBits } from '../../nic-sim/timing/wire.js';
+import { wasmModule } from '../../nic-sim/timing/wasm-module.js';
 
 /** Room for a packet after the 128-byte headroom, as the card's packet memory has. */
 const HEADROOM = 128;
@@ -78,6 +79,30 @@ export function referenceLoop(frames: readonly Uint8Array[], engines: number, li
       latency[ns < 4095 ? Math.floor(ns) : 4095]!++;
       cycles[c < 4095 ? c : 4095]!++;
       sum += ns;
+    }
+    return sum;
+  };
+}
+
+/**
+ * The same loop as WebAssembly (scripts/assembly/sim-reference.ts): each frame written
+ * into the module's packet memory, then its work done there. Its checksum is the same
+ * sum of latencies as `referenceLoop`'s.
+ */
+export function referenceLoopWasm(frames: readonly Uint8Array[], engines: number, linkMbps: number, clockHz: number): () => number {
+  const hasher = new Toeplitz(RSS_VERIFICATION_KEY);
+  const x = new WebAssembly.Instance(wasmModule('sim-reference.wasm'), { env: { abort: () => { throw new Error('sim-reference.wasm stopped'); } } }).exports as {
+    memory: WebAssembly.Memory; setup(engines: number, linkMbps: number, hz: number, inputBytes: number): number; packetArea(): number; packet(len: number): number;
+  };
+  const table = x.setup(engines, linkMbps, clockHz, hasher.table.length / 256);
+  new Uint32Array(x.memory.buffer, table, hasher.table.length).set(hasher.table);
+  const memory = new Uint8Array(x.memory.buffer);
+  const at = x.packetArea();
+  return () => {
+    let sum = 0;
+    for (const p of frames) {
+      memory.set(p, at);
+      sum += x.packet(p.length);
     }
     return sum;
   };
