@@ -78,9 +78,9 @@ export class TimingCore {
         completed: sinks.completed ?? (() => {}),
         traced: sinks.traced ?? (() => {}),
         sparse: sinks.sparse ?? (() => {}),
-        // The core's heap cannot grow (wasm32's 4 GiB, or the machine's memory): it stops with this.
+        // The core's heap cannot grow (WebAssembly's 4 GiB, or the machine's memory): it stops with this.
         abort: (msg: number, file: number, line: number, col: number) => {
-          throw new XdpError(`the timing core stopped: ${stringAt(memory!, msg) || 'out of memory'} (${stringAt(memory!, file)}:${line}:${col})`);
+          throw new XdpError(`the simulator's engine state outgrew the memory it can have (WebAssembly's 4 GiB at most): ${stringAt(memory!, msg) || 'out of memory'} (${stringAt(memory!, file)}:${line}:${col})`);
         },
       },
     });

@@ -11,7 +11,9 @@ import { resolveProfile } from '../../caps/load-profile.js';
 import { CardTiming } from '../../nic-sim/timing/card-timing.js';
 import { cycleTable } from '../../nic-sim/timing/cycle-table.js';
 import { Histogram } from '../../nic-sim/timing/histogram.js';
+import { EngineBank } from '../../nic-sim/timing/engine.js';
 import { TimingCore } from '../../nic-sim/timing/timing-core.js';
+import { XdpError } from '../../xdp/errors.js';
 
 /** Values around every power of two a histogram meets, and anywhere between. */
 const anyValue = fc.oneof(
@@ -55,5 +57,13 @@ describe('the timing core', () => {
     }
     expect(own.state().sumHigh).toBeGreaterThan(0);
     expect(ct.cyclesPerPacket.state()).toEqual(own.state());
+  });
+
+  it('stops with a message, not a crash, when a bank would outgrow WebAssembly\'s 4 GiB (slots widened for a packet of many segments)', () => {
+    // 20,000 engines of 64 threads and 64 queue places: about 390 MB at first, 6.3 GB once every slot holds 301 segments.
+    const bank = new EngineBank(20000, 64, 64, () => {});
+    const push = () => bank.push(0, 1, 0, 0, 0, 0, 0, new Array<number>(301).fill(10));
+    expect(push).toThrow(XdpError);
+    expect(push).toThrow(/engine state outgrew the memory it can have \(WebAssembly's 4 GiB at most\)/);
   });
 });
