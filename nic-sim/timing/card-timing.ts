@@ -8,7 +8,10 @@
  * cycles-per-packet histograms, commands per memory, lock time per map (the meter adds
  * these up, packet-meter.ts), and one engine kept saturated with a systematic sample of
  * the packets' work, whose rate is the engine's capacity. A frame the MAC drops for a
- * packet longer than the MTU is counted here too (`oversize`).
+ * packet longer than the MTU is counted here too (`oversize`). What a packet costs once it
+ * is taken — its engine, its DMA and egress, its latency, the capacity sample — runs in
+ * the timing core (WebAssembly, timing-core.ts); arrivals, RSS and what-if samples stay
+ * here.
  *
  * Engines share nothing in this model but the memories and map locks, which are
  * priced by demand (capacity.ts): each engine can be simulated on its own.
