@@ -15,6 +15,7 @@ import type { FirmwareRoutine } from '../core/run.js';
 import { compileTimed, type TimedProgram } from '../core/compile-timed.js';
 import type { Meter, TimedMeter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
+import { CardMemory } from './card-memory.js';
 import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
 import type { Insn } from '../isa/instructions.js';
@@ -131,6 +132,8 @@ function setBoth(s: CoreState, n: number, v: number): void {
 
 export class Card {
   readonly maps: CardMaps;
+  /** The registers, local memory, CTM and EMEM, in one WebAssembly memory. */
+  readonly memory: CardMemory;
   readonly image: LoadedImage;
   private readonly firmware: ReadonlyMap<number, FirmwareRoutine>;
   private readonly state: CoreState;
@@ -152,7 +155,12 @@ export class Card {
   private readonly timedOptions: RunOptions | undefined;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
-    this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })));
+    // The maps size EMEM; the card's memory holds it beside CTM and the core's registers.
+    let memory: CardMemory | undefined;
+    this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })), {
+      allocate: (bytes) => (memory = new CardMemory(PKT_START + CARD_MAX_PACKET, bytes)).emem,
+    });
+    this.memory = memory!;
     this.image = loadImage(img, profile, {
       file: opts.file,
       mapIds: img.maps.map((_, i) => this.maps.tableId(i)),
@@ -160,8 +168,9 @@ export class Card {
     });
     this.firmware = firmwareRoutines(this.maps, profile.helpers, { cpu: opts.cpu ?? 0 });
     this.movesStart = this.image.insns.some((i) => i !== undefined && writesGpr(i, ENTRY_GPR.data));
-    this.ctm = new Uint8Array(PKT_START + CARD_MAX_PACKET);
+    this.ctm = this.memory.ctm;
     this.state = createCoreState({
+      registers: this.memory.registers,
       mem: { ctm: this.ctm, emem: this.maps.emem },
       ...(opts.random ? { random: opts.random } : {}),
     });

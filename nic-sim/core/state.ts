@@ -58,11 +58,24 @@ export interface CoreState {
   pc: number;
 }
 
+/** Where the core's registers and local memory are kept (card-memory.ts keeps them in one WebAssembly memory). */
+export interface CoreRegisters {
+  /** Bank A's GPRs, then bank B's. */
+  readonly gprs: Uint32Array;
+  readonly xferIn: Uint32Array;
+  readonly xferOut: Uint32Array;
+  readonly lmAddr: Uint32Array;
+  readonly lmDelay: Uint8Array;
+  readonly lm: Uint8Array;
+}
+
 export interface CoreStateOptions {
   /** Memory regions; each defaults to an empty array (every access then fails). */
   readonly mem?: Partial<Memories>;
   /** The core's local memory, to share it between threads; a fresh 4 KiB otherwise. */
   readonly lm?: Uint8Array;
+  /** The registers (and local memory) in storage of the caller's, zeroed; fresh arrays otherwise. */
+  readonly registers?: CoreRegisters;
   /** Seed of the PSEUDO_RND_NUM generator (0 is taken as 1). */
   readonly seed?: number;
   /** A source of 32-bit values for PSEUDO_RND_NUM instead of the built-in generator. */
@@ -71,16 +84,17 @@ export interface CoreStateOptions {
 
 export function createCoreState(opts: CoreStateOptions = {}): CoreState {
   const m = opts.mem ?? {};
-  const gprs = new Uint32Array(2 * GPR_COUNT);
+  const r = opts.registers;
+  const gprs = r?.gprs ?? new Uint32Array(2 * GPR_COUNT);
   return {
     gprA: gprs.subarray(0, GPR_COUNT),
     gprB: gprs.subarray(GPR_COUNT),
     gprs,
-    xferIn: new Uint32Array(XFER_COUNT),
-    xferOut: new Uint32Array(XFER_COUNT),
-    lmAddr: new Uint32Array(LM_INDEX_COUNT),
-    lmDelay: new Uint8Array(LM_INDEX_COUNT),
-    lm: opts.lm ?? new Uint8Array(LM_BYTES),
+    xferIn: r?.xferIn ?? new Uint32Array(XFER_COUNT),
+    xferOut: r?.xferOut ?? new Uint32Array(XFER_COUNT),
+    lmAddr: r?.lmAddr ?? new Uint32Array(LM_INDEX_COUNT),
+    lmDelay: r?.lmDelay ?? new Uint8Array(LM_INDEX_COUNT),
+    lm: r?.lm ?? opts.lm ?? new Uint8Array(LM_BYTES),
     mem: {
       ctm: m.ctm ?? new Uint8Array(0),
       cls: m.cls ?? new Uint8Array(0),

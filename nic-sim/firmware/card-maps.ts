@@ -79,6 +79,8 @@ export interface CardMapsOptions {
   readonly cpus?: number;
   /** The most EMEM bytes the store may allocate; default 1 GiB. */
   readonly maxEmemBytes?: number;
+  /** Zeroed storage of `bytes` for EMEM (the card's memory, card-memory.ts); a fresh array otherwise. */
+  readonly allocate?: (bytes: number) => Uint8Array;
 }
 
 /** First EMEM address a value may have: 0 is NULL, and the first 64 bytes stay unused. */
@@ -137,7 +139,7 @@ export class CardMaps {
       }
     }
     this.defs = defs;
-    this.emem = new Uint8Array(at);
+    this.emem = opts.allocate ? opts.allocate(at) : new Uint8Array(at);
     this.stores = defs.map((def, i) => ({
       def, base: layout[i]!.base, stride: layout[i]!.stride,
       index: new KeyIndex(def.keySize), next: 0, freed: [], head: 0, events: [],

@@ -6,22 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { XdpError } from '../../xdp/errors.js';
 
-declare global {
-  /** The part of the WebAssembly API used here (Node's types leave it to the DOM library, which this project does not load). */
-  namespace WebAssembly {
-    class Module {
-      constructor(bytes: Uint8Array);
-    }
-    class Instance {
-      constructor(module: Module, imports: Record<string, Record<string, unknown>>);
-      readonly exports: Record<string, unknown>;
-    }
-    class Memory {
-      readonly buffer: ArrayBuffer;
-    }
-  }
-}
-
 /** The project's root: the nearest folder above this module holding package.json (this runs from the sources and from dist/). */
 function projectRoot(): string {
   for (let d = import.meta.dirname; ; d = dirname(d)) {
