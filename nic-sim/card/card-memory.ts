@@ -3,35 +3,40 @@
  * transfer registers, the LM pointers and their write delays), its local memory, the
  * packet's CTM and the maps' EMEM. The JavaScript executor, the firmware and the maps
  * work on typed-array views of it, and code compiled to WebAssembly works on the same
- * bytes at the offsets `CardMemoryLayout` gives. It is sized once and never grows (a
+ * bytes at the offsets `CardMemoryLayout` gives, with its own scratch beside them (the
+ * condition codes, the packet's work, per-stretch counts). It is sized once and never grows (a
  * grown memory would leave every view stale); EMEM, the only part whose size depends on
  * the image, is at most 1 GiB (card-maps.ts).
  */
 import { GPR_COUNT, LM_BYTES, LM_INDEX_COUNT, XFER_COUNT } from '../isa/tables.js';
 import type { CoreRegisters } from '../core/state.js';
+import type { CoreRegions, WasmExecLayout } from '../core/compile-wasm.js';
 
 const PAGE = 65536;
 
 /** Byte offsets of each region in the memory. */
-export interface CardMemoryLayout {
-  /** Bank A's GPRs, then bank B's (GPR_COUNT 32-bit words each). */
-  readonly gprs: number;
-  readonly xferIn: number;
-  readonly xferOut: number;
-  /** ACT_LM_ADDR0…3 (32-bit words) and their write delays (one byte each). */
-  readonly lmAddr: number;
-  readonly lmDelay: number;
-  readonly lm: number;
-  readonly ctm: number;
-  readonly emem: number;
+export interface CardMemoryLayout extends CoreRegions {
+  /** The WebAssembly executor's scratch (nic-sim/core/compile-wasm.ts WasmExecLayout): cells, work, segments, counts. */
+  readonly exec: { readonly cells: number; readonly work: number; readonly segs: number; readonly commands: number; readonly stretches: number; readonly taken: number };
+  readonly segCapacity: number;
+  readonly stretchCapacity: number;
+  readonly takenCapacity: number;
   /** Bytes in all. */
   readonly bytes: number;
 }
 
+/** Segments the executor's area holds before it moves them out to the packet's work. */
+const SEG_CAPACITY = 256;
+/** Memories the command counts cover (the timing model's: local, cls, ctm, imem, emem). */
+export const COMMAND_MEMORIES = 16;
+
 const align8 = (n: number): number => (n + 7) & ~7;
 
-/** Where each region lies for a CTM of `ctmBytes` and an EMEM of `ememBytes`. */
-export function cardMemoryLayout(ctmBytes: number, ememBytes: number): CardMemoryLayout {
+/**
+ * Where each region lies for a CTM of `ctmBytes` and an EMEM of `ememBytes`, with room
+ * for the WebAssembly executor's counts over an image of `programLength` instructions.
+ */
+export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLength = 0): CardMemoryLayout {
   let at = 0;
   const take = (bytes: number): number => {
     const here = at;
@@ -44,9 +49,15 @@ export function cardMemoryLayout(ctmBytes: number, ememBytes: number): CardMemor
   const lmAddr = take(4 * LM_INDEX_COUNT);
   const lmDelay = take(LM_INDEX_COUNT);
   const lm = take(LM_BYTES);
+  const stretchCapacity = 2 * programLength + 8;
+  const takenCapacity = programLength + 8;
+  const exec = {
+    cells: take(4 * 8), work: take(8 * 4), segs: take(8 * SEG_CAPACITY), commands: take(8 * COMMAND_MEMORIES),
+    stretches: take(8 * stretchCapacity), taken: take(8 * takenCapacity),
+  };
   const ctm = take(ctmBytes);
   const emem = take(ememBytes);
-  return { gprs, xferIn, xferOut, lmAddr, lmDelay, lm, ctm, emem, bytes: at };
+  return { gprs, xferIn, xferOut, lmAddr, lmDelay, lm, ctm, emem, exec, segCapacity: SEG_CAPACITY, stretchCapacity, takenCapacity, bytes: at };
 }
 
 export class CardMemory {
@@ -56,8 +67,8 @@ export class CardMemory {
   readonly ctm: Uint8Array;
   readonly emem: Uint8Array;
 
-  constructor(ctmBytes: number, ememBytes: number) {
-    this.layout = cardMemoryLayout(ctmBytes, ememBytes);
+  constructor(ctmBytes: number, ememBytes: number, programLength = 0) {
+    this.layout = cardMemoryLayout(ctmBytes, ememBytes, programLength);
     const pages = Math.max(1, Math.ceil(this.layout.bytes / PAGE));
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const b = this.memory.buffer;
@@ -72,5 +83,17 @@ export class CardMemory {
     };
     this.ctm = new Uint8Array(b, l.ctm, ctmBytes);
     this.emem = new Uint8Array(b, l.emem, ememBytes);
+  }
+
+  /** The regions as the WebAssembly executor addresses them. */
+  get execLayout(): WasmExecLayout {
+    const l = this.layout;
+    return {
+      gprs: l.gprs, xferIn: l.xferIn, xferOut: l.xferOut, lmAddr: l.lmAddr, lmDelay: l.lmDelay, lm: l.lm,
+      ctm: l.ctm, ctmBytes: this.ctm.length, emem: l.emem, ememBytes: this.emem.length,
+      cells: l.exec.cells, work: l.exec.work, segs: l.exec.segs, segCapacity: l.segCapacity, commands: l.exec.commands,
+      stretches: l.exec.stretches, stretchCapacity: l.stretchCapacity, taken: l.exec.taken, takenCapacity: l.takenCapacity,
+      pages: this.memory.buffer.byteLength / PAGE,
+    };
   }
 }

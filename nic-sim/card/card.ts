@@ -15,7 +15,8 @@ import type { FirmwareRoutine } from '../core/run.js';
 import { compileTimed, type TimedProgram } from '../core/compile-timed.js';
 import type { Meter, TimedMeter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
-import { CardMemory } from './card-memory.js';
+import { COMMAND_MEMORIES, CardMemory } from './card-memory.js';
+import { wasmTimed } from '../core/wasm-timed.js';
 import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
 import type { Insn } from '../isa/instructions.js';
@@ -60,10 +61,12 @@ export interface CardOptions {
   readonly viewBytes?: boolean;
   /**
    * `compiled` (the default): the image as generated JavaScript (nic-sim/core/compile.ts)
-   * where it compiles, else the interpreter; `interpreter`: always the interpreter. With
-   * `onStep` the interpreter runs, as only it stops before each instruction.
+   * where it compiles, else the interpreter; `interpreter`: always the interpreter;
+   * `wasm`: timed runs as generated WebAssembly (nic-sim/core/compile-wasm.ts) where the
+   * image compiles to it, else as `compiled`. With `onStep` the interpreter runs, as only
+   * it stops before each instruction.
    */
-  readonly executor?: 'compiled' | 'interpreter';
+  readonly executor?: 'compiled' | 'interpreter' | 'wasm';
 }
 
 export interface PacketMeta {
@@ -152,13 +155,15 @@ export class Card {
   private readonly timedResult = new TimedResult(() => this.packetBytes());
   /** The image compiled with the timed meter's prices, when it is run that way, and the interpreter's options for the rest of a run it hands back. */
   private readonly timed: TimedProgram | undefined;
+  /** What runs timed packets: generated WebAssembly, generated JavaScript, or the interpreter. */
+  readonly timedExecutor: 'wasm' | 'compiled' | 'interpreter' = 'interpreter';
   private readonly timedOptions: RunOptions | undefined;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
     // The maps size EMEM; the card's memory holds it beside CTM and the core's registers.
     let memory: CardMemory | undefined;
     this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })), {
-      allocate: (bytes) => (memory = new CardMemory(PKT_START + CARD_MAX_PACKET, bytes)).emem,
+      allocate: (bytes) => (memory = new CardMemory(PKT_START + CARD_MAX_PACKET, bytes, img.code.length)).emem,
     });
     this.memory = memory!;
     this.image = loadImage(img, profile, {
@@ -182,7 +187,7 @@ export class Card {
       ...(opts.stepLimit !== undefined ? { stepLimit: opts.stepLimit } : {}),
     };
     this.meter = opts.meter ?? null;
-    if ((opts.executor ?? 'compiled') === 'compiled' && opts.onStep === undefined) {
+    if ((opts.executor ?? 'compiled') !== 'interpreter' && opts.onStep === undefined) {
       const c = compileProgram(this.image.insns, {
         startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT,
       });
@@ -190,11 +195,25 @@ export class Card {
     }
     if (opts.timed) {
       this.timedOptions = { ...this.runOptions, meter: opts.timed };
-      if ((opts.executor ?? 'compiled') === 'compiled' && opts.onStep === undefined) {
-        const t = compileTimed(this.image.insns, {
+      const executor = opts.executor ?? 'compiled';
+      if (executor !== 'interpreter' && opts.onStep === undefined) {
+        const o = {
           startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT, prices: opts.timed,
-        });
-        if ('run' in t) this.timed = t;
+        };
+        const memories = opts.timed.work.commands.length;
+        const w = executor === 'wasm' && memories <= COMMAND_MEMORIES
+          ? wasmTimed(this.image.insns, { ...o, layout: this.memory.execLayout, memory: this.memory.memory, state: this.state, context: this.context, memories })
+          : undefined;
+        if (w !== undefined && 'run' in w) {
+          this.timed = w;
+          this.timedExecutor = 'wasm';
+        } else {
+          const t = compileTimed(this.image.insns, o);
+          if ('run' in t) {
+            this.timed = t;
+            this.timedExecutor = 'compiled';
+          }
+        }
       }
     }
   }

@@ -96,11 +96,11 @@ function dst(op: Dst, v: string): string {
 }
 
 /** LM pointers an instruction's operands use (without post-modification: others run interpreted). */
-function lmUses(ops: readonly (Src | Dst)[]): number[] {
+export function lmUses(ops: readonly (Src | Dst)[]): number[] {
   return [...new Set(ops.filter((op): op is Extract<Src, { k: 'lm' }> => op.k === 'lm').map((op) => op.index))];
 }
 
-const postModified = (ops: readonly (Src | Dst)[]): boolean => ops.some((op) => op.k === 'lm' && op.post !== 'none');
+export const postModified = (ops: readonly (Src | Dst)[]): boolean => ops.some((op) => op.k === 'lm' && op.post !== 'none');
 
 const ALU: Readonly<Record<AluInsn['op'], (l: string, r: string) => string>> = {
   none: (_l, r) => `v = ${r}; c = false; o = false;`,
@@ -279,7 +279,8 @@ function fast(i: Insn, keep: Keep = KEEP_ALL): string | undefined {
   }
 }
 
-function operandsOf(i: Insn): (Src | Dst)[] {
+/** The operands of an instruction that can be LM words (for the write-delay check). */
+export function operandsOf(i: Insn): (Src | Dst)[] {
   switch (i.cls) {
     case 'alu': case 'alu_shf': return [i.a, i.b, i.dst];
     case 'ld_field': return [i.a, i.b];

@@ -98,6 +98,14 @@ export class TimedWork {
     this.segs[this.n++] = this.cur;
   }
 
+  /** Segments `from[0 … count)` recorded elsewhere (a WebAssembly run's area) added after these. */
+  appendSegments(from: Float64Array, count: number): void {
+    while (this.n + count > this.segs.length) this.grow();
+    const segs = this.segs;
+    for (let k = 0; k < count; k++) segs[this.n + k] = from[k]!;
+    this.n += count;
+  }
+
   /** The packet's segments (a copy). */
   segments(): number[] {
     return Array.from(this.segs.subarray(0, this.n));

@@ -25,9 +25,8 @@ export type MulPhase =
   | { readonly k: 'step'; readonly size: MulSize; readonly done: number }
   | { readonly k: 'after-last'; readonly size: MulSize };
 
-export interface CoreState {
-  readonly gprA: Uint32Array;
-  readonly gprB: Uint32Array;
+/** The core's registers and local memory (card-memory.ts keeps them in one WebAssembly memory). */
+export interface CoreRegisters {
   /** Both banks in one array, A then B (gprA and gprB are its halves): cleared in one step. */
   readonly gprs: Uint32Array;
   /** Transfer-in: filled by memory reads, read as `$xfer_n` sources. */
@@ -40,6 +39,11 @@ export interface CoreState {
   readonly lmDelay: Uint8Array;
   /** The core's local memory (4 KiB); byte b is lane b mod 4 (bits 8(b mod 4)+7..) of word b/4. */
   readonly lm: Uint8Array;
+}
+
+export interface CoreState extends CoreRegisters {
+  readonly gprA: Uint32Array;
+  readonly gprB: Uint32Array;
   readonly mem: Memories;
   readonly flags: Flags;
   /** The last `alu` instruction's A-field operand. */
@@ -58,16 +62,6 @@ export interface CoreState {
   pc: number;
 }
 
-/** Where the core's registers and local memory are kept (card-memory.ts keeps them in one WebAssembly memory). */
-export interface CoreRegisters {
-  /** Bank A's GPRs, then bank B's. */
-  readonly gprs: Uint32Array;
-  readonly xferIn: Uint32Array;
-  readonly xferOut: Uint32Array;
-  readonly lmAddr: Uint32Array;
-  readonly lmDelay: Uint8Array;
-  readonly lm: Uint8Array;
-}
 
 export interface CoreStateOptions {
   /** Memory regions; each defaults to an empty array (every access then fails). */

@@ -13,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveProfile } from '../../caps/load-profile.js';
 import { Card } from '../../nic-sim/card/card.js';
 import { compileTimed } from '../../nic-sim/core/compile-timed.js';
+import { wasmTimed } from '../../nic-sim/core/wasm-timed.js';
+import { CardMemory } from '../../nic-sim/card/card-memory.js';
 import { CoreError, StepContext, createCoreState, createCounters, run } from '../../nic-sim/core/index.js';
 import type { Insn } from '../../nic-sim/isa/instructions.js';
 import { cardMeter } from '../../nic-sim/replay/card-engine.js';
@@ -30,7 +32,9 @@ const packets = readdirSync(PCAP_DIR).filter((f) => f.endsWith('.pcap')).sort()
   .flatMap((f) => [...openCapture(join(PCAP_DIR, f))].map((r) => r.data.slice()));
 const offloadable = offloadableFixtures(profile);
 
-function timedCard(name: string, image: ReturnType<typeof jitProgram>['image'], executor: 'compiled' | 'interpreter', stepLimit?: number) {
+type Executor = 'compiled' | 'wasm' | 'interpreter';
+
+function timedCard(name: string, image: ReturnType<typeof jitProgram>['image'], executor: Executor, stepLimit?: number) {
   let card: Card | undefined;
   const meter = cardMeter(image, profile, () => card!.maps);
   card = new Card(image, profile, { file: name, executor, timed: meter, random: seededRandom(3), ...(stepLimit ? { stepLimit } : {}) });
@@ -41,10 +45,10 @@ const workOf = (m: PacketMeter) => ({
   segs: m.work.segments(), compute: m.compute, sleep: m.sleep, steps: m.work.steps > 0, commands: [...m.commands], locks: [...m.locks],
 });
 
-function compare(name: string, stepLimit?: number): void {
+function compare(name: string, executor: Exclude<Executor, 'interpreter'>, stepLimit?: number): void {
   const f = offloadable.find((x) => x.name === name)!;
   const image = jitProgram(f.obj, f.program, profile).image;
-  const a = timedCard(name, image, 'compiled', stepLimit);
+  const a = timedCard(name, image, executor, stepLimit);
   const b = timedCard(name, image, 'interpreter', stepLimit);
   packets.forEach((p, k) => {
     a.meter.begin(7);
@@ -65,10 +69,17 @@ function compare(name: string, stepLimit?: number): void {
   expect([...a.meter.pcSleep], `${name}: sleep per instruction`).toEqual([...b.meter.pcSleep]);
 }
 
-describe('the timed executor charges what the meter charges, instruction by instruction', () => {
-  it.each(offloadable)('$name: action, bytes, maps and work after every packet; hot spots', ({ name }) => compare(name));
+describe.each(['compiled', 'wasm'] as const)('the timed executor (%s) charges what the meter charges, instruction by instruction', (executor) => {
+  it.each(offloadable)('$name: action, bytes, maps and work after every packet; hot spots', ({ name }) => compare(name, executor));
 
-  it.each(offloadable.slice(0, 8))('$name with a step limit of 17: the same failures at the same instruction, the same work', ({ name }) => compare(name, 17));
+  it.each(offloadable.slice(0, 8))('$name with a step limit of 17: the same failures at the same instruction, the same work', ({ name }) => compare(name, executor, 17));
+
+  it('runs every offloadable fixture in that executor (none falls back)', () => {
+    for (const f of offloadable) {
+      const { card } = timedCard(f.name, jitProgram(f.obj, f.program, profile).image, executor);
+      expect(card.timedExecutor, f.name).toBe(executor);
+    }
+  });
 });
 
 describe('random branching programs (property)', () => {
@@ -114,18 +125,22 @@ describe('random branching programs (property)', () => {
         });
         fc.pre(ok);
         const firmware = new Map([[FW, (s: ReturnType<typeof createCoreState>) => { s.gprA[1] = (s.gprA[1]! + 1) >>> 0; }]]);
-        const outcome = (timed: boolean) => {
-          const s = createCoreState({ mem: { ctm: new Uint8Array(64) } });
+        const outcome = (executor: Executor) => {
+          const timed = executor !== 'interpreter';
+          const cm = new CardMemory(64, 0, program.length);
+          const s = executor === 'wasm' ? createCoreState({ registers: cm.registers, mem: { ctm: cm.ctm } }) : createCoreState({ mem: { ctm: new Uint8Array(64) } });
           regs.forEach((v, k) => { s.gprA[k] = v; s.gprB[k] = v; });
           const meter = meterFor(program.length);
           meter.begin(0);
           const o = { startPc: 0, endPc: program.length, firmware, stepLimit: 150 };
           let error: string | undefined;
-          const c = compileTimed(program, { ...o, prices: meter });
+          const ctx = new StepContext(s);
+          const c = executor === 'wasm'
+            ? wasmTimed(program, { ...o, prices: meter, layout: cm.execLayout, memory: cm.memory, state: s, context: ctx, memories: meter.work.commands.length })
+            : compileTimed(program, { ...o, prices: meter });
           if (!('run' in c)) throw new Error(c.unsupported);
           try {
             if (timed) {
-              const ctx = new StepContext(s);
               const resume = c.run(s, meter.work, ctx);
               const counters = createCounters();
               counters.steps = meter.work.steps;
@@ -141,7 +156,9 @@ describe('random branching programs (property)', () => {
           meter.end(0);
           return { error, a: [...s.gprA], ctm: [...s.mem.ctm], flags: { ...s.flags }, prevA: s.prevA, prevResult: s.prevResult, segs: meter.work.segments(), compute: meter.compute, sleep: meter.sleep, commands: [...meter.commands], pcCycles: [...meter.pcCycles], pcSleep: [...meter.pcSleep] };
         };
-        expect(outcome(true)).toEqual(outcome(false));
+        const reference = outcome('interpreter');
+        expect(outcome('compiled')).toEqual(reference);
+        expect(outcome('wasm')).toEqual(reference);
       }), { numRuns: 400, seed: 12 });
   });
 });

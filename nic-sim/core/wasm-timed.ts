@@ -1,0 +1,136 @@
+/**
+ * The WebAssembly executor (compile-wasm.ts) bound to one core's state: the module
+ * instantiated over the memory that holds the state's registers, LM, CTM and EMEM, and
+ * the few things kept apart in JavaScript objects — the condition codes, the
+ * previous-ALU values and the packet's work (meter.ts TimedWork) — carried to and from
+ * the memory's cells around each run and each call out: a firmware routine (its price
+ * and the routine, as the JavaScript executor runs them), one instruction the
+ * interpreter runs, or segments moved out of a full area. It is a `TimedProgram`, as
+ * compile-timed.ts's executor is, so a card runs either the same way.
+ */
+import type { Insn } from '../isa/instructions.js';
+import { MAX_TARGET } from '../isa/tables.js';
+import { badReturn, interpreterStep, type CompileOptions } from './compile.js';
+import type { TimedProgram } from './compile-timed.js';
+import { CELL, WORK, compileWasm, type WasmExecLayout } from './compile-wasm.js';
+import type { StepContext } from './context.js';
+import type { StaticPrices, TimedWork } from './meter.js';
+import { RETURN_GPR_B } from './run.js';
+import type { CoreState } from './state.js';
+import { foldPlan } from './timed-plan.js';
+
+export interface WasmTimedOptions extends CompileOptions {
+  readonly prices: StaticPrices;
+  readonly layout: WasmExecLayout;
+  readonly memory: WebAssembly.Memory;
+  /** The state and step context whose registers and memories are in `memory`. */
+  readonly state: CoreState;
+  readonly context: StepContext;
+  /** How many memories the work's command counts cover. */
+  readonly memories: number;
+}
+
+/** The image as WebAssembly over `o.memory`, or why it cannot be (the caller runs another executor). */
+export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedProgram | { readonly unsupported: string } {
+  const compiled = compileWasm(program, o);
+  if ('unsupported' in compiled) return compiled;
+  const L = o.layout;
+  const b = o.memory.buffer;
+  const cells = new Int32Array(b, L.cells, 8);
+  const work = new Float64Array(b, L.work, 4);
+  const segs = new Float64Array(b, L.segs, L.segCapacity);
+  const commands = new Float64Array(b, L.commands, o.memories);
+  const fc = new Float64Array(b, L.stretches, compiled.plan.stretches.length);
+  const tk = new Float64Array(b, L.taken, compiled.plan.takenSites.length);
+  const s = o.state;
+  const step = interpreterStep(program);
+  let w: TimedWork | undefined;
+
+  const flagsToCells = (): void => {
+    cells[CELL.z] = s.flags.z ? 1 : 0;
+    cells[CELL.n] = s.flags.n ? 1 : 0;
+    cells[CELL.c] = s.flags.c ? 1 : 0;
+    cells[CELL.v] = s.flags.v ? 1 : 0;
+    cells[CELL.prevA] = s.prevA;
+    cells[CELL.prevResult] = s.prevResult;
+  };
+  const flagsFromCells = (): void => {
+    s.flags.z = cells[CELL.z] !== 0;
+    s.flags.n = cells[CELL.n] !== 0;
+    s.flags.c = cells[CELL.c] !== 0;
+    s.flags.v = cells[CELL.v] !== 0;
+    s.prevA = cells[CELL.prevA]! >>> 0;
+    s.prevResult = cells[CELL.prevResult]! >>> 0;
+  };
+  const workToCells = (W: TimedWork): void => {
+    work[WORK.cur] = W.cur;
+    work[WORK.compute] = W.compute;
+    work[WORK.sleep] = W.sleep;
+    work[WORK.steps] = W.steps;
+    cells[CELL.segN] = 0;
+    cells[CELL.callPc] = W.callPc;
+  };
+  /** The segments in the area moved to the work. */
+  const spill = (W: TimedWork): void => {
+    const n = cells[CELL.segN]!;
+    if (n === 0) return;
+    W.appendSegments(segs, n);
+    cells[CELL.segN] = 0;
+  };
+  const workFromCells = (W: TimedWork): void => {
+    W.cur = work[WORK.cur]!;
+    W.compute = work[WORK.compute]!;
+    W.sleep = work[WORK.sleep]!;
+    W.steps = work[WORK.steps]!;
+    W.callPc = cells[CELL.callPc]!;
+    spill(W);
+    for (let m = 0; m < commands.length; m++) {
+      if (commands[m] !== 0) {
+        W.commands[m]! += commands[m]!;
+        commands[m] = 0;
+      }
+    }
+  };
+
+  const instance = new WebAssembly.Instance(compiled.module, {
+    env: {
+      memory: o.memory,
+      fw: (pc: number): number => {
+        const W = w!;
+        flagsFromCells();
+        workFromCells(W);
+        const ret = s.gprB[RETURN_GPR_B] as number;
+        o.prices.firmwareCall(pc, s, W);
+        o.firmware.get(pc)!(s);
+        if (ret > MAX_TARGET) badReturn(pc, ret);
+        workToCells(W);
+        return ret;
+      },
+      interp: (pc: number): number => {
+        flagsFromCells();
+        const out = step(o.context, pc);
+        flagsToCells();
+        return out === undefined ? -1 : (out.target << 1) | (out.taken ? 1 : 0);
+      },
+      spill: (): void => spill(w!),
+    },
+  });
+  const run = instance.exports.run as () => number;
+
+  return {
+    run(_s, W) {
+      w = W;
+      flagsToCells();
+      workToCells(W);
+      try {
+        const resume = run();
+        if (resume === -1) s.pc = o.endPc;
+        return resume;
+      } finally {
+        flagsFromCells();
+        workFromCells(W);
+      }
+    },
+    foldHotSpots: (pcCycles, pcSleep) => foldPlan(compiled.plan, fc, tk, pcCycles, pcSleep),
+  };
+}
