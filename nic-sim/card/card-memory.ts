@@ -25,6 +25,9 @@ export interface CardMemoryLayout extends CoreRegions {
   readonly bytes: number;
 }
 
+/** The executor's i32 cells (compile-wasm.ts CELL), the last of them how far the last packet reached in CTM. */
+const EXEC_CELLS = 16;
+export const DIRTY_CELL = 15;
 /** Segments the executor's area holds before it moves them out to the packet's work. */
 const SEG_CAPACITY = 256;
 /** Memories the command counts cover (the timing model's: local, cls, ctm, imem, emem). */
@@ -52,7 +55,7 @@ export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLen
   const stretchCapacity = 2 * programLength + 8;
   const takenCapacity = programLength + 8;
   const exec = {
-    cells: take(4 * 8), work: take(8 * 4), segs: take(8 * SEG_CAPACITY), commands: take(8 * COMMAND_MEMORIES),
+    cells: take(4 * EXEC_CELLS), work: take(8 * 4), segs: take(8 * SEG_CAPACITY), commands: take(8 * COMMAND_MEMORIES),
     stretches: take(8 * stretchCapacity), taken: take(8 * takenCapacity),
   };
   const ctm = take(ctmBytes);
@@ -66,6 +69,8 @@ export class CardMemory {
   readonly registers: CoreRegisters;
   readonly ctm: Uint8Array;
   readonly emem: Uint8Array;
+  /** The executor's i32 cells (`DIRTY_CELL`: CTM bytes the last packet may have written, cleared before the next). */
+  readonly cells: Int32Array;
 
   constructor(ctmBytes: number, ememBytes: number, programLength = 0) {
     this.layout = cardMemoryLayout(ctmBytes, ememBytes, programLength);
@@ -83,6 +88,7 @@ export class CardMemory {
     };
     this.ctm = new Uint8Array(b, l.ctm, ctmBytes);
     this.emem = new Uint8Array(b, l.emem, ememBytes);
+    this.cells = new Int32Array(b, l.exec.cells, EXEC_CELLS);
   }
 
   /** The regions as the WebAssembly executor addresses them. */

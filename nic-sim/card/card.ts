@@ -15,7 +15,8 @@ import type { FirmwareRoutine } from '../core/run.js';
 import { compileTimed, type TimedProgram } from '../core/compile-timed.js';
 import type { Meter, TimedMeter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
-import { COMMAND_MEMORIES, CardMemory } from './card-memory.js';
+import { COMMAND_MEMORIES, CardMemory, DIRTY_CELL } from './card-memory.js';
+import type { WasmEntry } from '../core/compile-wasm.js';
 import { wasmTimed } from '../core/wasm-timed.js';
 import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
@@ -141,8 +142,14 @@ export class Card {
   private readonly firmware: ReadonlyMap<number, FirmwareRoutine>;
   private readonly state: CoreState;
   private readonly ctm: Uint8Array;
-  /** CTM bytes the last packet may have written (cleared before the next). */
-  private dirtyEnd = 0;
+  /** CTM bytes the last packet may have written (cleared before the next): a cell of the card memory, which the WebAssembly executor keeps too. */
+  private get dirtyEnd(): number {
+    return this.memory.cells[DIRTY_CELL]!;
+  }
+
+  private set dirtyEnd(end: number) {
+    this.memory.cells[DIRTY_CELL] = end;
+  }
   private readonly counters = createCounters();
   private readonly context: StepContext;
   /** The executor's options, the same for every packet. */
@@ -202,7 +209,7 @@ export class Card {
         };
         const memories = opts.timed.work.commands.length;
         const w = executor === 'wasm' && memories <= COMMAND_MEMORIES
-          ? wasmTimed(this.image.insns, { ...o, layout: this.memory.execLayout, memory: this.memory.memory, state: this.state, context: this.context, memories })
+          ? wasmTimed(this.image.insns, { ...o, layout: this.memory.execLayout, memory: this.memory.memory, state: this.state, context: this.context, memories, entry: this.entryState() })
           : undefined;
         if (w !== undefined && 'run' in w) {
           this.timed = w;
@@ -250,6 +257,18 @@ export class Card {
     setBoth(s, ENTRY_GPR.stackWindow, STACK_TOP_WINDOW);
   }
 
+  /** The entry state `enter` sets for a timed run (ifindex 1, rx queue 0), as the WebAssembly executor sets it. */
+  private entryState(): WasmEntry {
+    return {
+      packetStart: PKT_START, clearHeadroom: this.movesStart, stackBytes: STACK_BYTES,
+      gprs: [
+        { n: ENTRY_GPR.data, value: PKT_START }, { n: ENTRY_GPR.len, value: 'length' }, { n: ENTRY_GPR.ifindex, value: 1 },
+        { n: ENTRY_GPR.rxQueue, value: 0 }, { n: ENTRY_GPR.stackWindow, value: STACK_TOP_WINDOW },
+      ],
+      dirtyCell: this.memory.layout.exec.cells + 4 * DIRTY_CELL,
+    };
+  }
+
   /** After a run: packet bytes it may have grown into are cleared before the next packet. */
   private leave(): void {
     // A packet the program grew (bpf_xdp_adjust_tail) leaves bytes past its start length to clear next time.
@@ -286,14 +305,21 @@ export class Card {
   runTimed(packet: Uint8Array): TimedPacketResult {
     const timed = this.opts.timed;
     if (timed === undefined) throw new Error('runTimed needs a card made with a timed meter');
-    this.enter(packet, 1, 0);
     const s = this.state;
+    const direct = this.timed?.runPacket;
+    if (direct) {
+      // The executor sets the entry state itself; the packet goes into CTM here.
+      if (packet.length > CARD_MAX_PACKET) this.enter(packet, 1, 0);
+      this.ctm.set(packet, PKT_START);
+    } else {
+      this.enter(packet, 1, 0);
+    }
     timed.work.steps = 0;
     const r = this.timedResult;
     r.error = undefined;
     r.failed = undefined;
     try {
-      const resume = this.timed ? this.timed.run(s, timed.work, this.context) : this.image.base;
+      const resume = direct ? direct(packet.length, timed.work) : this.timed ? this.timed.run(s, timed.work, this.context) : this.image.base;
       if (resume >= 0) {
         // The interpreter goes on (a step limit in reach, an entry inside a block, or no compiled image).
         resetCounters(this.counters);

@@ -35,6 +35,11 @@ export interface TimedProgram {
    * `work.steps` instructions already run).
    */
   run(s: CoreState, work: TimedWork, ctx: StepContext): number;
+  /**
+   * The same for a packet of `len` bytes already in packet memory, the executor setting
+   * the entry state itself (only executors made with an entry description have it).
+   */
+  runPacket?(len: number, work: TimedWork): number;
   /** The compiled stretches' cycles and sleeps so far added to each instruction's, and their counts cleared. */
   foldHotSpots(pcCycles: Float64Array, pcSleep: Float64Array): void;
 }

@@ -67,6 +67,23 @@ export interface WasmExecLayout extends CoreRegions {
   readonly pages: number;
 }
 
+/**
+ * A packet's entry state, when the executor sets it itself (`run(len)` with len ≥ 0):
+ * both GPR banks, the stack's LM bytes and the LM pointers' delays cleared, GPRs set in
+ * both banks, and packet memory as the last packet left it cleared where the new one
+ * (already written at `packetStart` by the caller) does not cover it.
+ */
+export interface WasmEntry {
+  readonly packetStart: number;
+  /** Whether the headroom before the packet is cleared too (an image that can move the packet's start). */
+  readonly clearHeadroom: boolean;
+  readonly stackBytes: number;
+  /** GPR n of both banks set to a constant, or to the packet's length. */
+  readonly gprs: readonly { readonly n: number; readonly value: number | 'length' }[];
+  /** The i32 cell holding how far into CTM the last packet reached (the caller raises it after a run that grew the packet). */
+  readonly dirtyCell: number;
+}
+
 /** The i32 cells' and f64 cells' order. */
 export const CELL = { z: 0, n: 1, c: 2, v: 3, prevA: 4, prevResult: 5, segN: 6, callPc: 7 } as const;
 export const WORK = { cur: 0, compute: 1, sleep: 2, steps: 3 } as const;
@@ -85,11 +102,13 @@ const FN_TICK = 3;
 type Emit = (c: Code) => void;
 
 /** The image compiled, or why it cannot be (the caller runs another executor). */
-export function compileWasm(program: readonly Insn[], o: CompileOptions & { readonly prices: StaticPrices; readonly layout: WasmExecLayout }): WasmProgram | { readonly unsupported: string } {
+export function compileWasm(program: readonly Insn[], o: CompileOptions & { readonly prices: StaticPrices; readonly layout: WasmExecLayout; readonly entry?: WasmEntry }): WasmProgram | { readonly unsupported: string } {
   const why = unsupported(program, o);
   if (why !== undefined) return { unsupported: why };
   const L = o.layout;
-  const c = new Code(0);
+  // run(len): len ≥ 0 sets the packet's entry state first (o.entry).
+  const c = new Code(1);
+  const LEN = 0;
   const V = {
     pc: c.local(I32), dl: c.local(I32), fz: c.local(I32), fn: c.local(I32), fc: c.local(I32), fv: c.local(I32),
     pA: c.local(I32), pR: c.local(I32), l: c.local(I32), r: c.local(I32), v: c.local(I32), a: c.local(I32), taken: c.local(I32),
@@ -539,7 +558,30 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
   // ---- The dispatch: a firmware routine, the end, or a block through the branch table.
   const starts: number[] = [];
 
-  // Prologue: state in, the PC at the start.
+  // Prologue: the packet's entry state (when asked), state in, the PC at the start.
+  const e = o.entry;
+  if (e !== undefined) {
+    c.localGet(LEN).i32Const(0).i32GeS().if();
+    if (e.clearHeadroom) c.i32Const(L.ctm).i32Const(0).i32Const(e.packetStart).memoryFill();
+    // CTM from the packet's end to where the last one reached, then that mark moved to this packet's end.
+    c.i32Const(e.packetStart).localGet(LEN).i32Add().localSet(V.a);
+    c.i32Const(0).i32Load(e.dirtyCell).localSet(V.x);
+    c.localGet(V.x).localGet(V.a).i32GtS().if()
+      .i32Const(L.ctm).localGet(V.a).i32Add().i32Const(0).localGet(V.x).localGet(V.a).i32Sub().memoryFill()
+      .end();
+    c.i32Const(0).localGet(V.a).i32Store(e.dirtyCell);
+    c.i32Const(L.gprs).i32Const(0).i32Const(8 * 32).memoryFill();
+    c.i32Const(L.lm).i32Const(0).i32Const(e.stackBytes).memoryFill();
+    c.i32Const(0).i32Const(0).i32Store(L.lmDelay);
+    for (const g of e.gprs) {
+      for (const bank of ['a', 'b'] as const) {
+        c.i32Const(0);
+        if (g.value === 'length') c.localGet(LEN); else c.i32Const(g.value);
+        c.i32Store(gprAt(bank, g.n));
+      }
+    }
+    c.end();
+  }
   flagsIn();
   workIn();
   c.i32Const(o.startPc).localSet(V.pc);
@@ -683,7 +725,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
     memoryPages: L.pages,
     functions: [
       { type: { params: [], results: [I32] }, code: tick },
-      { type: { params: [], results: [I32] }, code: c, export: 'run' },
+      { type: { params: [I32], results: [I32] }, code: c, export: 'run' },
     ],
   });
   return { module: new WebAssembly.Module(bytes), plan };

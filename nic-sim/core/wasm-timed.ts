@@ -12,7 +12,7 @@ import type { Insn } from '../isa/instructions.js';
 import { MAX_TARGET } from '../isa/tables.js';
 import { badReturn, interpreterStep, type CompileOptions } from './compile.js';
 import type { TimedProgram } from './compile-timed.js';
-import { CELL, WORK, compileWasm, type WasmExecLayout } from './compile-wasm.js';
+import { CELL, WORK, compileWasm, type WasmEntry, type WasmExecLayout } from './compile-wasm.js';
 import type { StepContext } from './context.js';
 import type { StaticPrices, TimedWork } from './meter.js';
 import { RETURN_GPR_B } from './run.js';
@@ -28,6 +28,8 @@ export interface WasmTimedOptions extends CompileOptions {
   readonly context: StepContext;
   /** How many memories the work's command counts cover. */
   readonly memories: number;
+  /** The packet's entry state, for `runPacket`. */
+  readonly entry?: WasmEntry;
 }
 
 /** The image as WebAssembly over `o.memory`, or why it cannot be (the caller runs another executor). */
@@ -115,22 +117,25 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
       spill: (): void => spill(w!),
     },
   });
-  const run = instance.exports.run as () => number;
+  const run = instance.exports.run as (len: number) => number;
+  /** A run (len −1: on the state as it is; otherwise a packet of len bytes, its entry state set first). */
+  const runWith = (len: number, W: TimedWork): number => {
+    w = W;
+    flagsToCells();
+    workToCells(W);
+    try {
+      const resume = run(len);
+      if (resume === -1) s.pc = o.endPc;
+      return resume;
+    } finally {
+      flagsFromCells();
+      workFromCells(W);
+    }
+  };
 
   return {
-    run(_s, W) {
-      w = W;
-      flagsToCells();
-      workToCells(W);
-      try {
-        const resume = run();
-        if (resume === -1) s.pc = o.endPc;
-        return resume;
-      } finally {
-        flagsFromCells();
-        workFromCells(W);
-      }
-    },
+    run: (_s, W) => runWith(-1, W),
+    ...(o.entry ? { runPacket: (len: number, W: TimedWork) => runWith(len, W) } : {}),
     foldHotSpots: (pcCycles, pcSleep) => foldPlan(compiled.plan, fc, tk, pcCycles, pcSleep),
   };
 }
