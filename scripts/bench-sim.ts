@@ -19,8 +19,8 @@
  *    directly, which an implementation of the model can hardly beat on this machine),
  *    in JavaScript and as WebAssembly (scripts/assembly/sim-reference.ts: the floor a
  *    WebAssembly implementation of the whole model would start from).
- *    Beside it, the in-memory rate with the card's code run as WebAssembly (card.ts executor
- *    'wasm', in a process of its own), the first step of moving the model there.
+ *    Beside it, the in-memory rate with the card's code run as generated JavaScript instead
+ *    of WebAssembly (card.ts executor 'compiled', in a process of its own).
  * 2. Resident memory replaying a generated 1 GB capture through the counter in a child
  *    process (its peak RSS from the kernel; target < 200 MB): memory must not grow with
  *    the capture. `--gigabytes G` changes the size.
@@ -47,7 +47,7 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 
-function engineFor(file: string, name: string, executor: 'compiled' | 'wasm' = 'compiled'): CardEngine {
+function engineFor(file: string, name: string, executor: 'compiled' | 'wasm' = 'wasm'): CardEngine {
   const obj = loadObjectFile(join(ROOT, 'fixtures', 'obj', file));
   const program = findPrograms(obj).find((p) => p.name === name)!;
   return new CardEngine(jitProgram(obj, program, profile).image, profile, { file, executor, load: { kind: 'link', mbps: profile.timing.linkMbps } });
@@ -67,10 +67,10 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-if (process.argv[2] === '--wasm-speed') {
-  // The card's code as WebAssembly (card.ts executor 'wasm', not yet the default): the in-memory rate, as `--speed` measures it.
+if (process.argv[2] === '--js-speed') {
+  // The card's code as generated JavaScript (card.ts executor 'compiled', the default before the WebAssembly one): the in-memory rate, as `--speed` measures it.
   const [, , , file, name] = process.argv;
-  const eng = engineFor(file!, name!, 'wasm');
+  const eng = engineFor(file!, name!, 'compiled');
   const frames = Array.from({ length: 4096 }, (_, k) => frame(k, 64 + (k % 4) * 200));
   const records = frames.map((data, k) => ({ index: k, offset: 0, tsSec: 0, tsNsec: 0, capLen: data.length, origLen: data.length, interfaceId: 0, linkType: 1, data }) as CaptureRecord);
   let n = 0;
@@ -171,14 +171,14 @@ try {
   const small = join(dir, 'small.pcap');
   const smallCount = writeCapture(small, 40e6, 124);
   console.log(`card ${profile.name}, one core, each fixture in a process of its own; packets of 64–664 bytes over 4,096 UDP flows`);
-  console.log('fixture    in memory (pkt/s)   from a capture (pkt/s)   card code as WebAssembly (pkt/s)   target');
+  console.log('fixture    in memory (pkt/s)   from a capture (pkt/s)   card code as JavaScript (pkt/s)   target');
   type Split = { arrival: number; card: number; reference: number; referenceWasm: number };
   const splits: [string, number, Split][] = [];
   for (const [label, file, name] of FIXTURES) {
     const { mem, fromFile, split } = child<{ mem: number; fromFile: number; split: Split }>(['--speed', small, String(smallCount), file, name]);
-    const wasm = child<{ mem: number }>(['--wasm-speed', file, name]).mem;
+    const js = child<{ mem: number }>(['--js-speed', file, name]).mem;
     splits.push([label, mem, split]);
-    console.log(`${label.padEnd(10)} ${Math.round(mem).toLocaleString('en').padStart(17)}   ${Math.round(fromFile).toLocaleString('en').padStart(22)}   ${Math.round(wasm).toLocaleString('en').padStart(32)}   ${label === 'counter' ? `≥ 5,000,000 (${(mem / 5e6).toFixed(3)} of it)` : ''}`);
+    console.log(`${label.padEnd(10)} ${Math.round(mem).toLocaleString('en').padStart(17)}   ${Math.round(fromFile).toLocaleString('en').padStart(22)}   ${Math.round(js).toLocaleString('en').padStart(31)}   ${label === 'counter' ? `≥ 5,000,000 (${(mem / 5e6).toFixed(3)} of it)` : ''}`);
   }
   const f1 = (x: number) => x.toFixed(1).padStart(7);
   console.log('\nwhere a packet\'s time goes in memory, ns (each fixture\'s own process; the reference loop: scripts/lib/sim-reference.ts)');

@@ -17,7 +17,7 @@ const PAGE = 65536;
 /** Byte offsets of each region in the memory. */
 export interface CardMemoryLayout extends CoreRegions {
   /** The WebAssembly executor's scratch (nic-sim/core/compile-wasm.ts WasmExecLayout): cells, work, segments, counts. */
-  readonly exec: { readonly cells: number; readonly work: number; readonly segs: number; readonly commands: number; readonly stretches: number; readonly taken: number };
+  readonly exec: { readonly cells: number; readonly work: number; readonly segs: number; readonly commands: number; readonly stretches: number; readonly taken: number; readonly pcCycles: number };
   readonly segCapacity: number;
   readonly stretchCapacity: number;
   readonly takenCapacity: number;
@@ -56,7 +56,7 @@ export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLen
   const takenCapacity = programLength + 8;
   const exec = {
     cells: take(4 * EXEC_CELLS), work: take(8 * 4), segs: take(8 * SEG_CAPACITY), commands: take(8 * COMMAND_MEMORIES),
-    stretches: take(8 * stretchCapacity), taken: take(8 * takenCapacity),
+    stretches: take(8 * stretchCapacity), taken: take(8 * takenCapacity), pcCycles: take(8 * (programLength + 1)),
   };
   const ctm = take(ctmBytes);
   const emem = take(ememBytes);
@@ -98,7 +98,7 @@ export class CardMemory {
       gprs: l.gprs, xferIn: l.xferIn, xferOut: l.xferOut, lmAddr: l.lmAddr, lmDelay: l.lmDelay, lm: l.lm,
       ctm: l.ctm, ctmBytes: this.ctm.length, emem: l.emem, ememBytes: this.emem.length,
       cells: l.exec.cells, work: l.exec.work, segs: l.exec.segs, segCapacity: l.segCapacity, commands: l.exec.commands,
-      stretches: l.exec.stretches, stretchCapacity: l.stretchCapacity, taken: l.exec.taken, takenCapacity: l.takenCapacity,
+      stretches: l.exec.stretches, stretchCapacity: l.stretchCapacity, taken: l.exec.taken, takenCapacity: l.takenCapacity, pcCycles: l.exec.pcCycles,
       pages: this.memory.buffer.byteLength / PAGE,
     };
   }

@@ -15,9 +15,8 @@ import type { FirmwareRoutine } from '../core/run.js';
 import { compileTimed, type TimedProgram } from '../core/compile-timed.js';
 import type { Meter, TimedMeter } from '../core/meter.js';
 import { CardMaps } from '../firmware/card-maps.js';
-import { COMMAND_MEMORIES, CardMemory, DIRTY_CELL } from './card-memory.js';
-import type { WasmEntry } from '../core/compile-wasm.js';
-import { wasmTimed } from '../core/wasm-timed.js';
+import { CardMemory, DIRTY_CELL } from './card-memory.js';
+import { cardWasmExecutor } from './card-wasm.js';
 import { FirmwareError, firmwareRoutines } from '../firmware/routines.js';
 import { loadImage, type CardImage, type LoadedImage } from '../image/index.js';
 import type { Insn } from '../isa/instructions.js';
@@ -161,9 +160,10 @@ export class Card {
   private readonly movesStart: boolean;
   private readonly timedResult = new TimedResult(() => this.packetBytes());
   /** The image compiled with the timed meter's prices, when it is run that way, and the interpreter's options for the rest of a run it hands back. */
-  private readonly timed: TimedProgram | undefined;
-  /** What runs timed packets: generated WebAssembly, generated JavaScript, or the interpreter. */
-  readonly timedExecutor: 'wasm' | 'compiled' | 'interpreter' = 'interpreter';
+  private timed: TimedProgram | undefined;
+  private executor: 'wasm' | 'compiled' | 'interpreter' = 'interpreter';
+  /** The WebAssembly executor still to make (executor `wasm`), undefined once made or when not asked for. */
+  private makeWasm: (() => TimedProgram | undefined) | undefined;
   private readonly timedOptions: RunOptions | undefined;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
@@ -207,21 +207,36 @@ export class Card {
         const o = {
           startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT, prices: opts.timed,
         };
-        const memories = opts.timed.work.commands.length;
-        const w = executor === 'wasm' && memories <= COMMAND_MEMORIES
-          ? wasmTimed(this.image.insns, { ...o, layout: this.memory.execLayout, memory: this.memory.memory, state: this.state, context: this.context, memories, entry: this.entryState() })
-          : undefined;
-        if (w !== undefined && 'run' in w) {
-          this.timed = w;
-          this.timedExecutor = 'wasm';
-        } else {
-          const t = compileTimed(this.image.insns, o);
-          if ('run' in t) {
-            this.timed = t;
-            this.timedExecutor = 'compiled';
-          }
+        const t = compileTimed(this.image.insns, o);
+        if ('run' in t) {
+          this.timed = t;
+          this.executor = 'compiled';
+        }
+        // Made at the first timed run: its prices come from the meter, which asks the card for its maps.
+        if (executor === 'wasm') {
+          this.makeWasm = () => cardWasmExecutor({
+            insns: this.image.insns, compile: o, memory: this.memory, maps: this.maps, profile, state: this.state, context: this.context,
+            memories: opts.timed!.work.commands.length, movesStart: this.movesStart, stackBytes: STACK_BYTES,
+          });
         }
       }
+    }
+  }
+
+  /** What runs timed packets: generated WebAssembly, generated JavaScript, or the interpreter. */
+  get timedExecutor(): 'wasm' | 'compiled' | 'interpreter' {
+    this.ensureWasm();
+    return this.executor;
+  }
+
+  /** The WebAssembly executor made, if asked for and not yet (it replaces the JavaScript one when the image compiles to it). */
+  private ensureWasm(): void {
+    if (this.makeWasm === undefined) return;
+    const w = this.makeWasm();
+    this.makeWasm = undefined;
+    if (w !== undefined) {
+      this.timed = w;
+      this.executor = 'wasm';
     }
   }
 
@@ -255,18 +270,6 @@ export class Card {
     setBoth(s, ENTRY_GPR.ifindex, ifindex);
     setBoth(s, ENTRY_GPR.rxQueue, rxQueue);
     setBoth(s, ENTRY_GPR.stackWindow, STACK_TOP_WINDOW);
-  }
-
-  /** The entry state `enter` sets for a timed run (ifindex 1, rx queue 0), as the WebAssembly executor sets it. */
-  private entryState(): WasmEntry {
-    return {
-      packetStart: PKT_START, clearHeadroom: this.movesStart, stackBytes: STACK_BYTES,
-      gprs: [
-        { n: ENTRY_GPR.data, value: PKT_START }, { n: ENTRY_GPR.len, value: 'length' }, { n: ENTRY_GPR.ifindex, value: 1 },
-        { n: ENTRY_GPR.rxQueue, value: 0 }, { n: ENTRY_GPR.stackWindow, value: STACK_TOP_WINDOW },
-      ],
-      dirtyCell: this.memory.layout.exec.cells + 4 * DIRTY_CELL,
-    };
   }
 
   /** After a run: packet bytes it may have grown into are cleared before the next packet. */
@@ -306,6 +309,7 @@ export class Card {
     const timed = this.opts.timed;
     if (timed === undefined) throw new Error('runTimed needs a card made with a timed meter');
     const s = this.state;
+    if (this.makeWasm !== undefined) this.ensureWasm();
     const direct = this.timed?.runPacket;
     if (direct) {
       // The executor sets the entry state itself; the packet goes into CTM here.

@@ -63,6 +63,8 @@ export interface WasmExecLayout extends CoreRegions {
   readonly stretchCapacity: number;
   readonly taken: number;
   readonly takenCapacity: number;
+  /** Cycles charged to each instruction by firmware calls run in WebAssembly (f64 per PC, folded into the hot spots). */
+  readonly pcCycles: number;
   /** Pages the module imports (the card memory's size). */
   readonly pages: number;
 }
@@ -84,6 +86,22 @@ export interface WasmEntry {
   readonly dirtyCell: number;
 }
 
+/**
+ * bpf_map_lookup_elem on ARRAY maps with 4-byte keys, run in WebAssembly instead of
+ * calling out to the JavaScript routine: by the table id in gprA_0, where the map's
+ * values lie and what a call costs (cycles only; a price with memory commands or lock
+ * time, another table, an LM pointer within its delay or out of range, and a return
+ * address out of range all go the JavaScript way, which raises the errors).
+ */
+export interface NativeLookup {
+  readonly address: number;
+  /** The LM pointer holding the key's address (routines.ts KEY_LM). */
+  readonly keyPointer: number;
+  readonly returnGpr: number;
+  readonly maxTarget: number;
+  readonly arrays: readonly { readonly table: number; readonly base: number; readonly stride: number; readonly maxEntries: number; readonly cycles: number }[];
+}
+
 /** The i32 cells' and f64 cells' order. */
 export const CELL = { z: 0, n: 1, c: 2, v: 3, prevA: 4, prevResult: 5, segN: 6, callPc: 7 } as const;
 export const WORK = { cur: 0, compute: 1, sleep: 2, steps: 3 } as const;
@@ -102,7 +120,7 @@ const FN_TICK = 3;
 type Emit = (c: Code) => void;
 
 /** The image compiled, or why it cannot be (the caller runs another executor). */
-export function compileWasm(program: readonly Insn[], o: CompileOptions & { readonly prices: StaticPrices; readonly layout: WasmExecLayout; readonly entry?: WasmEntry }): WasmProgram | { readonly unsupported: string } {
+export function compileWasm(program: readonly Insn[], o: CompileOptions & { readonly prices: StaticPrices; readonly layout: WasmExecLayout; readonly entry?: WasmEntry; readonly lookup?: NativeLookup }): WasmProgram | { readonly unsupported: string } {
   const why = unsupported(program, o);
   if (why !== undefined) return { unsupported: why };
   const L = o.layout;
@@ -555,6 +573,31 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
     c.end();
   };
 
+  /** The lookup in WebAssembly when every check passes (branches to the loop); otherwise falls through to the call out. */
+  const nativeLookup = (n: NativeLookup): void => {
+    // k: the table id; a: the key's LM address; x: the return address.
+    c.i32Const(0).i32Load(gprAt('a', 0)).localSet(V.k);
+    for (const m of n.arrays) {
+      whenTrue((x) => x.localGet(V.k).i32Const(m.table).i32Eq()
+        .i32Const(0).i32Load8U(L.lmDelay + n.keyPointer).i32Eqz().i32And()
+        .i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).i32Const(4).i32Add().i32Const(4096).i32LeU().i32And()
+        .i32Const(0).i32Load(gprAt('b', n.returnGpr)).i32Const(n.maxTarget).i32LeU().i32And(), () => {
+        c.i32Const(0).i32Load(gprAt('b', n.returnGpr)).localSet(V.x);
+        // The price, charged to the branch that called.
+        c.localGet(V.cur).f64Const(m.cycles).f64Add().localSet(V.cur);
+        c.localGet(V.compute).f64Const(m.cycles).f64Add().localSet(V.compute);
+        c.localGet(V.callPc).i32Const(3).i32Shl().localGet(V.callPc).i32Const(3).i32Shl().f64Load(L.pcCycles).f64Const(m.cycles).f64Add().f64Store(L.pcCycles);
+        // r0: the value's address, or 0 past the array's end (both banks, high word 0).
+        c.i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).i32Load(L.lm).localSet(V.a);
+        c.localGet(V.a).i32Const(m.stride).i32Mul().i32Const(m.base).i32Add().i32Const(0).localGet(V.a).i32Const(m.maxEntries).i32LtU().select().localSet(V.v);
+        dst({ k: 'gpr', bank: 'ab', n: 0 }, V.v);
+        c.i32Const(0).localSet(V.v);
+        dst({ k: 'gpr', bank: 'ab', n: 1 }, V.v);
+        c.localGet(V.x).localSet(V.pc).br(toLoop());
+      });
+    }
+  };
+
   // ---- The dispatch: a firmware routine, the end, or a block through the branch table.
   const starts: number[] = [];
 
@@ -607,6 +650,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
     whenTrue((x) => x.localGet(V.pc).i32Const(floor).i32GeU(), () => {
       for (const addr of o.firmware.keys()) {
         whenTrue((x) => x.localGet(V.pc).i32Const(addr).i32Eq(), () => {
+          if (o.lookup?.address === addr) nativeLookup(o.lookup);
           flagsOut();
           workOut();
           c.localGet(V.pc).call(FN_FW).localSet(V.pc);

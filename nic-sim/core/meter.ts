@@ -31,6 +31,17 @@ export interface StaticPrices {
   sleepOf(insn: CmdInsn): number;
   /** A firmware routine at `address` is entered (called from the branch at `work.callPc`): its cost added to `work`. */
   firmwareCall(address: number, s: CoreState, work: TimedWork): void;
+  /** What `firmwareCall` charges for the routine at `address` on table id `table` (null: the call fails), when the model can say. */
+  firmwarePrice?(address: number, table: number): FirmwarePrice | null;
+}
+
+/** A firmware call's price: its cycles, the reads and writes of the map's memory (each a swap), the lock time, the map. */
+export interface FirmwarePrice {
+  readonly cycles: number;
+  readonly reads: number;
+  readonly writes: number;
+  readonly lockCycles: number;
+  readonly map: number;
 }
 
 /** A meter with fixed prices, filling `work` either way it is told of a run. */

@@ -12,7 +12,7 @@ import type { Insn } from '../isa/instructions.js';
 import { MAX_TARGET } from '../isa/tables.js';
 import { badReturn, interpreterStep, type CompileOptions } from './compile.js';
 import type { TimedProgram } from './compile-timed.js';
-import { CELL, WORK, compileWasm, type WasmEntry, type WasmExecLayout } from './compile-wasm.js';
+import { CELL, WORK, compileWasm, type NativeLookup, type WasmEntry, type WasmExecLayout } from './compile-wasm.js';
 import type { StepContext } from './context.js';
 import type { StaticPrices, TimedWork } from './meter.js';
 import { RETURN_GPR_B } from './run.js';
@@ -30,6 +30,8 @@ export interface WasmTimedOptions extends CompileOptions {
   readonly memories: number;
   /** The packet's entry state, for `runPacket`. */
   readonly entry?: WasmEntry;
+  /** Map lookups run in WebAssembly. */
+  readonly lookup?: NativeLookup;
 }
 
 /** The image as WebAssembly over `o.memory`, or why it cannot be (the caller runs another executor). */
@@ -44,6 +46,7 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
   const commands = new Float64Array(b, L.commands, o.memories);
   const fc = new Float64Array(b, L.stretches, compiled.plan.stretches.length);
   const tk = new Float64Array(b, L.taken, compiled.plan.takenSites.length);
+  const fwCycles = new Float64Array(b, L.pcCycles, program.length + 1);
   const s = o.state;
   const step = interpreterStep(program);
   let w: TimedWork | undefined;
@@ -136,6 +139,14 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
   return {
     run: (_s, W) => runWith(-1, W),
     ...(o.entry ? { runPacket: (len: number, W: TimedWork) => runWith(len, W) } : {}),
-    foldHotSpots: (pcCycles, pcSleep) => foldPlan(compiled.plan, fc, tk, pcCycles, pcSleep),
+    foldHotSpots: (pcCycles, pcSleep) => {
+      foldPlan(compiled.plan, fc, tk, pcCycles, pcSleep);
+      for (let pc = 0; pc < fwCycles.length; pc++) {
+        if (fwCycles[pc] !== 0) {
+          pcCycles[pc]! += fwCycles[pc]!;
+          fwCycles[pc] = 0;
+        }
+      }
+    },
   };
 }

@@ -110,7 +110,7 @@ export const FW_REG = {
 } as const;
 
 /** LM pointers of the convention: the key (and perf data), the update's value. */
-const KEY_LM = 0;
+export const KEY_LM = 0;
 const VALUE_LM = 2;
 /** BPF_F_CTXLEN_MASK >> 32. */
 const CTXLEN_MASK_HI = 0xfffff;

@@ -74,7 +74,7 @@ export interface CardEngineOptions extends CardTimingOptions {
   readonly file: string;
   /** bpf_get_prandom_u32's source. */
   readonly random?: () => number;
-  /** How the card runs its code (card.ts CardOptions.executor): generated JavaScript by default. */
+  /** How the card runs its code (card.ts CardOptions.executor): generated WebAssembly by default, generated JavaScript when asked. */
   readonly executor?: 'compiled' | 'wasm';
 }
 
@@ -90,7 +90,7 @@ export class CardEngine implements PacketEngine {
     // The meter needs the card's maps and the card its meter: the maps are looked up when a call is priced.
     this.meter = cardMeter(image, profile, () => this.card.maps);
     // Results' bytes are views of packet memory: the replay writes each out before the next packet runs.
-    this.card = new Card(image, profile, { file: opts.file, ...(opts.random ? { random: opts.random } : {}), timed: this.meter, viewBytes: true, executor: opts.executor ?? 'compiled' });
+    this.card = new Card(image, profile, { file: opts.file, ...(opts.random ? { random: opts.random } : {}), timed: this.meter, viewBytes: true, executor: opts.executor ?? 'wasm' });
     this.timing = new CardTiming(profile.timing, this.meter.table, this.card.maps.length, opts, this.meter.work);
   }
 

@@ -35,6 +35,10 @@ interface CallPrice extends FirmwareCost {
 /** The GPR holding a firmware call's table id (bank A; nic-sim/firmware/routines.ts FW_REG.TABLE_ID). */
 const TABLE_ID_GPR = 0;
 
+/** A call's key among the prices: a small integer for the usual addresses and table ids (a faster map key), a wide one otherwise. */
+const priceKey = (address: number, table: number): number =>
+  address < 0x40000 && table < 0x1000 ? address * 0x1000 + table : -(address * 0x100000000 + table) - 1;
+
 export class PacketMeter implements TimedMeter {
   /** The packet being run, and the totals over every packet. */
   readonly work: TimedWork;
@@ -135,14 +139,11 @@ export class PacketMeter implements TimedMeter {
 
   firmwareCall(address: number, s: CoreState, w: TimedWork): void {
     const table = s.gprA[TABLE_ID_GPR] as number;
-    // A small-integer key for the usual addresses and table ids (a faster map key), a wide one otherwise.
-    const key = address < 0x40000 && table < 0x1000 ? address * 0x1000 + table : -(address * 0x100000000 + table) - 1;
+    const key = priceKey(address, table);
     let price = this.lastPrice;
     if (key !== this.lastKey) {
-      let known = this.prices.get(key);
-      if (known === undefined) this.prices.set(key, (known = this.priceOf(address, table)));
       this.lastKey = key;
-      this.lastPrice = price = known;
+      this.lastPrice = price = this.firmwarePrice(address, table);
     }
     if (price === null) return; // the routine fails: the run ends in an exception
     const pc = w.callPc;
@@ -156,6 +157,13 @@ export class PacketMeter implements TimedMeter {
       w.pcSleep[pc]! += sleep;
     }
     w.locks[price.map]! += price.lockCycles;
+  }
+
+  firmwarePrice(address: number, table: number): CallPrice | null {
+    const key = priceKey(address, table);
+    let known = this.prices.get(key);
+    if (known === undefined) this.prices.set(key, (known = this.priceOf(address, table)));
+    return known;
   }
 
   /** What a call of the routine at `address` on the map of table id `table` costs; null when the routine fails. */
