@@ -67,30 +67,43 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-if (process.argv[2] === '--js-speed') {
-  // The card's code as generated JavaScript (card.ts executor 'compiled', the default before the WebAssembly one): the in-memory rate, as `--speed` measures it.
-  const [, , , file, name] = process.argv;
-  const eng = engineFor(file!, name!, 'compiled');
-  const frames = Array.from({ length: 4096 }, (_, k) => frame(k, 64 + (k % 4) * 200));
-  const records = frames.map((data, k) => ({ index: k, offset: 0, tsSec: 0, tsNsec: 0, capLen: data.length, origLen: data.length, interfaceId: 0, linkType: 1, data }) as CaptureRecord);
+/** The 4,096 packets every speed run replays: UDP frames of 64–664 bytes over 4,096 flows. */
+function speedRecords(): CaptureRecord[] {
+  return Array.from({ length: 4096 }, (_, k) => {
+    const data = frame(k, 64 + (k % 4) * 200);
+    return { index: k, offset: 0, tsSec: 0, tsNsec: 0, capLen: data.length, origLen: data.length, interfaceId: 0, linkType: 1, data } as CaptureRecord;
+  });
+}
+
+/** Passes of `pass` over `count` packets for `ms` milliseconds: packets per second. */
+function spin(ms: number, count: number, pass: () => void): number {
+  let passes = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    pass();
+    passes++;
+  }
+  return (passes * count) / ((performance.now() - t0) / 1000);
+}
+
+/** A pass of the whole card engine over the records (each packet a new one, by its number). */
+function wholePass(eng: CardEngine, records: readonly CaptureRecord[]): () => void {
   let n = 0;
-  const pass = () => {
+  return () => {
     for (const r of records) {
       if (eng.admit(r) === undefined) eng.run(r.data, n);
       n++;
     }
   };
-  const rate = (ms: number) => {
-    let passes = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < ms) {
-      pass();
-      passes++;
-    }
-    return (passes * records.length) / ((performance.now() - t0) / 1000);
-  };
-  rate(500);
-  const rounds = Array.from({ length: 8 }, () => rate(250)).sort((x, y) => x - y);
+}
+
+if (process.argv[2] === '--js-speed') {
+  // The card's code as generated JavaScript (card.ts executor 'compiled', the default before the WebAssembly one): the in-memory rate, as `--speed` measures it.
+  const [, , , file, name] = process.argv;
+  const records = speedRecords();
+  const pass = wholePass(engineFor(file!, name!, 'compiled'), records);
+  spin(500, records.length, pass);
+  const rounds = Array.from({ length: 8 }, () => spin(250, records.length, pass)).sort((x, y) => x - y);
   process.stdout.write(`${JSON.stringify({ mem: rounds[4] })}\n`);
   process.exit(0);
 }
@@ -98,28 +111,8 @@ if (process.argv[2] === '--js-speed') {
 if (process.argv[2] === '--speed') {
   // One fixture's speed, in a process of its own (what a user's run is: one program, warmed up on it alone).
   const [, , , capture, count, file, name] = process.argv;
-  const records: CaptureRecord[] = Array.from({ length: 4096 }, (_, k) => {
-    const data = frame(k, 64 + (k % 4) * 200);
-    return { index: k, offset: 0, tsSec: 0, tsNsec: 0, capLen: data.length, origLen: data.length, interfaceId: 0, linkType: 1, data } as CaptureRecord;
-  });
-  const eng = engineFor(file!, name!);
-  let n = 0;
-  /** Passes of `pass` over the 4,096 packets for `ms` milliseconds: packets per second. */
-  const spin = (ms: number, pass: () => void): number => {
-    let passes = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < ms) {
-      pass();
-      passes++;
-    }
-    return (passes * records.length) / ((performance.now() - t0) / 1000);
-  };
-  const whole = () => {
-    for (const r of records) {
-      if (eng.admit(r) === undefined) eng.run(r.data, n);
-      n++;
-    }
-  };
+  const records = speedRecords();
+  const whole = wholePass(engineFor(file!, name!), records);
   // The parts, each on an engine of its own: a packet's arrival and RSS queue, its run on the card.
   const parts = engineFor(file!, name!);
   const arrive = () => {
@@ -146,9 +139,9 @@ if (process.argv[2] === '--speed') {
   // Half a second to let V8 compile the image's code and the engine (a long replay's steady state), then
   // eight rounds of each in turn, so that they meet the same machine; the median round of each.
   const passes: [() => void, number][] = [[whole, 250], [arrive, 50], [card, 100], [ref, 100], [refWasm, 100]];
-  passes.forEach(([pass], k) => spin(k === 0 ? 500 : 125, pass));
+  passes.forEach(([pass], k) => spin(k === 0 ? 500 : 125, records.length, pass));
   const rounds = passes.map(() => [] as number[]);
-  for (let r = 0; r < 8; r++) passes.forEach(([pass, ms], k) => rounds[k]!.push(spin(ms, pass)));
+  for (let r = 0; r < 8; r++) passes.forEach(([pass, ms], k) => rounds[k]!.push(spin(ms, records.length, pass)));
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
   const [mem, arrival, cardRate, refRate, refWasmRate] = rounds.map(median) as [number, number, number, number, number];
   const split = { arrival: 1e9 / arrival, card: 1e9 / cardRate, reference: 1e9 / refRate, referenceWasm: 1e9 / refWasmRate, checksum };
