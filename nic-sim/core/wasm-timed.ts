@@ -105,10 +105,14 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
         flagsFromCells();
         workFromCells(W);
         const ret = s.gprB[RETURN_GPR_B] as number;
-        o.prices.firmwareCall(pc, s, W);
-        o.firmware.get(pc)!(s);
-        if (ret > MAX_TARGET) badReturn(pc, ret);
-        workToCells(W);
+        // The price stands when the routine fails: the run ends with the work as it is then.
+        try {
+          o.prices.firmwareCall(pc, s, W);
+          o.firmware.get(pc)!(s);
+          if (ret > MAX_TARGET) badReturn(pc, ret);
+        } finally {
+          workToCells(W);
+        }
         return ret;
       },
       interp: (pc: number): number => {
