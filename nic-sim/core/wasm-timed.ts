@@ -117,8 +117,13 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
       },
       interp: (pc: number): number => {
         flagsFromCells();
-        const out = step(o.context, pc);
-        flagsToCells();
+        // What the instruction leaves in the flags stands when it fails too (the run then ends with them).
+        let out: ReturnType<typeof step>;
+        try {
+          out = step(o.context, pc);
+        } finally {
+          flagsToCells();
+        }
         return out === undefined ? -1 : (out.target << 1) | (out.taken ? 1 : 0);
       },
       spill: (): void => spill(w!),
