@@ -8,7 +8,8 @@
  * memory's cells around anything JavaScript does:
  *
  * - `fw(pc)`: a firmware routine entered at pc (its price, then the routine, in
- *   JavaScript; it returns the address to go on at);
+ *   JavaScript; it returns the address to go on at) — except lookups on ARRAY maps,
+ *   which the module runs itself when told their layout and price (`NativeLookup`);
  * - `interp(pc)`: one instruction the generated code does not write out, or one that
  *   fails (a command out of its memory, an LM operand within its pointer's write
  *   delay), run by the interpreter's own code, as compile.ts does; it returns the
@@ -16,8 +17,9 @@
  * - `spill()`: the segments so far moved out to the packet's work (more swaps than the
  *   memory's segment area holds).
  *
- * `run()` returns −1 at the end address, otherwise the PC at which the interpreter goes
- * on (a block the step limit ends inside, an entry that is not a block's start).
+ * `run(len)` returns −1 at the end address, otherwise the PC at which the interpreter
+ * goes on (a block the step limit ends inside, an entry that is not a block's start);
+ * with len ≥ 0 it first sets a packet's entry state (`WasmEntry`).
  *
  * The module holds only numbers this generator made (offsets, constants, indices).
  */
