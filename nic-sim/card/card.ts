@@ -162,8 +162,8 @@ export class Card {
   /** The image compiled with the timed meter's prices, when it is run that way, and the interpreter's options for the rest of a run it hands back. */
   private timed: TimedProgram | undefined;
   private executor: 'wasm' | 'compiled' | 'interpreter' = 'interpreter';
-  /** The WebAssembly executor still to make (executor `wasm`), undefined once made or when not asked for. */
-  private makeWasm: (() => TimedProgram | undefined) | undefined;
+  /** The timed executor still to make (executor `wasm`: made at the first timed run), undefined once made. */
+  private makeTimed: (() => { readonly program: TimedProgram; readonly executor: 'wasm' | 'compiled' } | undefined) | undefined;
   private readonly timedOptions: RunOptions | undefined;
 
   constructor(img: CardImage, readonly profile: CardProfile, private readonly opts: CardOptions) {
@@ -207,17 +207,25 @@ export class Card {
         const o = {
           startPc: this.image.base, endPc: this.image.endPc, firmware: this.firmware, stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT, prices: opts.timed,
         };
-        const t = compileTimed(this.image.insns, o);
-        if ('run' in t) {
-          this.timed = t;
-          this.executor = 'compiled';
-        }
-        // Made at the first timed run: its prices come from the meter, which asks the card for its maps.
+        const compileJs = (): TimedProgram | undefined => {
+          const t = compileTimed(this.image.insns, o);
+          return 'run' in t ? t : undefined;
+        };
         if (executor === 'wasm') {
-          this.makeWasm = () => cardWasmExecutor({
-            insns: this.image.insns, compile: o, memory: this.memory, maps: this.maps, profile, state: this.state, context: this.context,
-            memories: opts.timed!.work.commands.length, movesStart: this.movesStart, stackBytes: STACK_BYTES,
-          });
+          // Made at the first timed run (its prices come from the meter, which asks the card for its maps); the
+          // JavaScript executor only when the image does not compile to WebAssembly.
+          this.makeTimed = () => {
+            const w = cardWasmExecutor({
+              insns: this.image.insns, compile: o, memory: this.memory, maps: this.maps, profile, state: this.state, context: this.context,
+              memories: opts.timed!.work.commands.length, movesStart: this.movesStart, stackBytes: STACK_BYTES,
+            });
+            if (w !== undefined) return { program: w, executor: 'wasm' };
+            const t = compileJs();
+            return t === undefined ? undefined : { program: t, executor: 'compiled' };
+          };
+        } else {
+          this.timed = compileJs();
+          if (this.timed !== undefined) this.executor = 'compiled';
         }
       }
     }
@@ -225,18 +233,18 @@ export class Card {
 
   /** What runs timed packets: generated WebAssembly, generated JavaScript, or the interpreter. */
   get timedExecutor(): 'wasm' | 'compiled' | 'interpreter' {
-    this.ensureWasm();
+    this.ensureTimed();
     return this.executor;
   }
 
-  /** The WebAssembly executor made, if asked for and not yet (it replaces the JavaScript one when the image compiles to it). */
-  private ensureWasm(): void {
-    if (this.makeWasm === undefined) return;
-    const w = this.makeWasm();
-    this.makeWasm = undefined;
-    if (w !== undefined) {
-      this.timed = w;
-      this.executor = 'wasm';
+  /** The timed executor made, if it is still to make. */
+  private ensureTimed(): void {
+    if (this.makeTimed === undefined) return;
+    const made = this.makeTimed();
+    this.makeTimed = undefined;
+    if (made !== undefined) {
+      this.timed = made.program;
+      this.executor = made.executor;
     }
   }
 
@@ -309,7 +317,7 @@ export class Card {
     const timed = this.opts.timed;
     if (timed === undefined) throw new Error('runTimed needs a card made with a timed meter');
     const s = this.state;
-    if (this.makeWasm !== undefined) this.ensureWasm();
+    if (this.makeTimed !== undefined) this.ensureTimed();
     const direct = this.timed?.runPacket;
     if (direct) {
       // The executor sets the entry state itself; the packet goes into CTM here.
