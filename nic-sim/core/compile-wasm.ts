@@ -246,26 +246,24 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
           else c.localGet(V.fc).i32Eqz().i64ExtendI32U();
         };
         const withCarry = i.op === 'add_c' || i.op === 'sub_c';
-        u(V.l);
-        u(V.r);
-        if (plus) c.i64Add(); else c.i64Sub();
-        if (withCarry) {
-          carryIn();
+        /** l ± r (± the carry) as an i64, the operands widened by `widen` (unsigned for the carry out, signed for overflow). */
+        const sum = (widen: (loc: number) => unknown): void => {
+          widen(V.l);
+          widen(V.r);
           if (plus) c.i64Add(); else c.i64Sub();
-        }
+          if (withCarry) {
+            carryIn();
+            if (plus) c.i64Add(); else c.i64Sub();
+          }
+        };
+        sum(u);
         c.localSet(V.t);
         c.localGet(V.t).i32WrapI64().localSet(V.v);
         if (keep.flags) {
           if (plus) c.localGet(V.t).i64Const(0xffffffff).i64GtS();
           else c.localGet(V.t).i64Const(0).i64GeS();
           c.localSet(V.k);
-          sx(V.l);
-          sx(V.r);
-          if (plus) c.i64Add(); else c.i64Sub();
-          if (withCarry) {
-            carryIn();
-            if (plus) c.i64Add(); else c.i64Sub();
-          }
+          sum(sx);
           c.localSet(V.s);
           overflowOfS();
           c.localSet(V.x);
