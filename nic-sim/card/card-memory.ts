@@ -4,7 +4,8 @@
  * packet's CTM and the maps' EMEM. The JavaScript executor, the firmware and the maps
  * work on typed-array views of it, and code compiled to WebAssembly works on the same
  * bytes at the offsets `CardMemoryLayout` gives, with its own scratch beside them (the
- * condition codes, the packet's work, per-stretch counts). It is sized once and never grows (a
+ * condition codes, the packet's work, per-stretch counts), and a region for the packet
+ * path that runs a whole packet in WebAssembly (nic-sim/replay/packet-path.ts). It is sized once and never grows (a
  * grown memory would leave every view stale); EMEM, the only part whose size depends on
  * the image, is at most 1 GiB (card-maps.ts).
  */
@@ -21,6 +22,8 @@ export interface CardMemoryLayout extends CoreRegions {
   readonly segCapacity: number;
   readonly stretchCapacity: number;
   readonly takenCapacity: number;
+  /** The packet path's region (nic-sim/replay/packet-path.ts: its tallies and RSS tables), PATH_BYTES long. */
+  readonly path: number;
   /** Bytes in all. */
   readonly bytes: number;
 }
@@ -30,6 +33,8 @@ const EXEC_CELLS = 16;
 export const DIRTY_CELL = 15;
 /** Segments the executor's area holds before it moves them out to the packet's work. */
 const SEG_CAPACITY = 256;
+/** The packet path's region: room for its tallies and a Toeplitz table of 36 input bytes with its indirection table. */
+export const PATH_BYTES = 40960;
 /** Memories the command counts cover (the timing model's: local, cls, ctm, imem, emem). */
 export const COMMAND_MEMORIES = 16;
 
@@ -58,9 +63,10 @@ export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLen
     cells: take(4 * EXEC_CELLS), work: take(8 * 4), segs: take(8 * SEG_CAPACITY), commands: take(8 * COMMAND_MEMORIES),
     stretches: take(8 * stretchCapacity), taken: take(8 * takenCapacity), pcCycles: take(8 * (programLength + 1)),
   };
+  const path = take(PATH_BYTES);
   const ctm = take(ctmBytes);
   const emem = take(ememBytes);
-  return { gprs, xferIn, xferOut, lmAddr, lmDelay, lm, ctm, emem, exec, segCapacity: SEG_CAPACITY, stretchCapacity, takenCapacity, bytes: at };
+  return { gprs, xferIn, xferOut, lmAddr, lmDelay, lm, ctm, emem, exec, segCapacity: SEG_CAPACITY, stretchCapacity, takenCapacity, path, bytes: at };
 }
 
 export class CardMemory {

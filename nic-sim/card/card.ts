@@ -115,6 +115,24 @@ export interface CardPacketResult {
   readonly error?: string;
 }
 
+/**
+ * The card's side of a packet path (nic-sim/replay/packet-path.ts): the compiled code's
+ * `run(len)`, where the card's memories and entry registers lie, and the JavaScript ends
+ * of a packet the path runs — `begin` before each, then `ended` when the path finished
+ * it, `finish` when JavaScript is to (the interpreter going on at `resume`, or −1), or
+ * `failed` when a call out threw.
+ */
+export interface CardFusion {
+  readonly run: (len: number) => number;
+  readonly memory: CardMemory;
+  readonly packetStart: number;
+  readonly gpr: typeof ENTRY_GPR;
+  begin(): void;
+  ended(): TimedPacketResult;
+  finish(resume: number, packet: Uint8Array): TimedPacketResult;
+  failed(e: unknown, packet: Uint8Array): TimedPacketResult;
+}
+
 const IDLE: CoreState['mul'] = { k: 'idle' };
 
 /** Whether the instruction can write GPR n of either bank (its destination, or ld_field's merged operand). */
@@ -289,6 +307,7 @@ export class Card {
 
   /** Run one packet; the result's bytes are a copy (a view with `viewBytes`). */
   runPacket(packet: Uint8Array, meta: PacketMeta = {}): CardPacketResult {
+    this.timed?.fusion?.toJs();
     this.enter(packet, meta.ifindex ?? 1, meta.rxQueue ?? 0);
     const s = this.state;
     const counters = this.counters;
@@ -331,27 +350,84 @@ export class Card {
     r.error = undefined;
     r.failed = undefined;
     try {
-      const resume = direct ? direct(packet.length, timed.work) : this.timed ? this.timed.run(s, timed.work, this.context) : this.image.base;
-      if (resume >= 0) {
-        // The interpreter goes on (a step limit in reach, an entry inside a block, or no compiled image).
-        resetCounters(this.counters);
-        this.counters.steps = this.timed ? timed.work.steps : 0;
-        run(this.image.insns, s, { ...this.timedOptions!, startPc: resume });
-      }
-      r.action = s.gprA[0] as number;
-      this.leave();
-      const start = s.gprA[ENTRY_GPR.data] as number;
-      const len = s.gprA[ENTRY_GPR.len] as number;
-      if (start + len > this.ctm.length) this.packetBytes(); // outside the buffer: its error
-      r.length = len;
+      return this.afterTimed(direct ? direct(packet.length, timed.work) : this.timed ? this.timed.run(s, timed.work, this.context) : this.image.base);
     } catch (e) {
-      if (!(e instanceof CoreError || e instanceof FirmwareError)) throw e;
-      r.action = NfpAction.EXCEPTION_DROP;
-      r.failed = packet.slice();
-      r.length = packet.length;
-      r.error = e.message;
+      return this.failedTimed(e, packet);
     }
+  }
+
+  /** A timed run's end: the interpreter goes on from `resume` (−1: the run is over), then the result is read. */
+  private afterTimed(resume: number): TimedPacketResult {
+    const s = this.state;
+    const r = this.timedResult;
+    if (resume >= 0) {
+      // The interpreter goes on (a step limit in reach, an entry inside a block, or no compiled image).
+      resetCounters(this.counters);
+      this.counters.steps = this.timed ? this.opts.timed!.work.steps : 0;
+      run(this.image.insns, s, { ...this.timedOptions!, startPc: resume });
+    }
+    r.action = s.gprA[0] as number;
+    this.leave();
+    const start = s.gprA[ENTRY_GPR.data] as number;
+    const len = s.gprA[ENTRY_GPR.len] as number;
+    if (start + len > this.ctm.length) this.packetBytes(); // outside the buffer: its error
+    r.length = len;
     return r;
+  }
+
+  /** A timed run that threw: an executor's or the firmware's error is the packet's exception drop; anything else is thrown on. */
+  private failedTimed(e: unknown, packet: Uint8Array): TimedPacketResult {
+    if (!(e instanceof CoreError || e instanceof FirmwareError)) throw e;
+    const r = this.timedResult;
+    r.action = NfpAction.EXCEPTION_DROP;
+    r.failed = packet.slice();
+    r.length = packet.length;
+    r.error = e.message;
+    return r;
+  }
+
+  /**
+   * The card's side of a packet path (nic-sim/replay/packet-path.ts), which runs whole
+   * packets through the card's code itself: there when timed packets run as WebAssembly
+   * that sets the entry state itself, undefined otherwise.
+   */
+  fusion(): CardFusion | undefined {
+    this.ensureTimed();
+    const f = this.timed?.fusion;
+    const work = this.opts.timed?.work;
+    if (f === undefined || work === undefined || this.executor !== 'wasm') return undefined;
+    const r = this.timedResult;
+    const gprs = this.memory.registers.gprs;
+    const reset = (): void => {
+      r.error = undefined;
+      r.failed = undefined;
+    };
+    return {
+      run: f.run, memory: this.memory, packetStart: PKT_START, gpr: ENTRY_GPR,
+      begin: () => f.begin(work),
+      ended: () => {
+        reset();
+        r.action = gprs[0]!;
+        r.length = gprs[ENTRY_GPR.len]!;
+        return r;
+      },
+      finish: (resume, packet) => {
+        f.toJs();
+        f.takeWork(work);
+        reset();
+        try {
+          return this.afterTimed(resume);
+        } catch (e) {
+          return this.failedTimed(e, packet);
+        }
+      },
+      failed: (e, packet) => {
+        f.toJs();
+        f.takeWork(work);
+        reset();
+        return this.failedTimed(e, packet);
+      },
+    };
   }
 
   /** The compiled blocks' share of the hot spots added to the timed meter's (the counts behind them cleared). */

@@ -40,8 +40,27 @@ export interface TimedProgram {
    * the entry state itself (only executors made with an entry description have it).
    */
   runPacket?(len: number, work: TimedWork): number;
-  /** The compiled stretches' cycles and sleeps so far added to each instruction's, and their counts cleared. */
+  /** The compiled stretches' cycles and sleeps so far added to each instruction's, and their counts cleared (and any totals still held apart added to the work's). */
   foldHotSpots(pcCycles: Float64Array, pcSleep: Float64Array): void;
+  /** The WebAssembly executor's `run(len)` for another module to call, when it has one (wasm-timed.ts). */
+  readonly fusion?: ExecutorFusion;
+}
+
+/**
+ * What a module that runs the executor itself (nic-sim/replay/packet-path.ts) needs: the
+ * compiled `run(len)` (entry state set, −1 at the end, else the PC the interpreter goes
+ * on at), and the hand-offs between the executor's cells and JavaScript. Between
+ * `begin` and the next `toJs`, the condition codes and previous-ALU values live in the
+ * cells and the packet's work in the work cells and segment area.
+ */
+export interface ExecutorFusion {
+  readonly run: (len: number) => number;
+  /** Before a packet run through `run`: the cells take over the state's condition codes, and calls out charge `work` (its segments cleared). */
+  begin(work: TimedWork): void;
+  /** The state's condition codes and previous-ALU values brought up to date (before JavaScript runs on the state). */
+  toJs(): void;
+  /** The packet's work as the cells hold it moved into `work` (before JavaScript finishes the packet). */
+  takeWork(work: TimedWork): void;
 }
 
 /** A taken branch's penalty charged, and counted at its site j (for the hot spots). */

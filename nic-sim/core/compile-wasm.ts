@@ -52,7 +52,7 @@ export interface CoreRegions {
 export interface WasmExecLayout extends CoreRegions {
   readonly ctmBytes: number;
   readonly ememBytes: number;
-  /** i32 cells: condition codes z n c v, prevA, prevResult, the segments in the area, callPc. */
+  /** i32 cells: condition codes z n c v, prevA, prevResult, the segments in the area, callPc, whether JavaScript's work holds earlier segments (wasm-timed.ts). */
   readonly cells: number;
   /** f64 cells: cur, compute, sleep, steps. */
   readonly work: number;
@@ -105,7 +105,7 @@ export interface NativeLookup {
 }
 
 /** The i32 cells' and f64 cells' order. */
-export const CELL = { z: 0, n: 1, c: 2, v: 3, prevA: 4, prevResult: 5, segN: 6, callPc: 7 } as const;
+export const CELL = { z: 0, n: 1, c: 2, v: 3, prevA: 4, prevResult: 5, segN: 6, callPc: 7, held: 8 } as const;
 export const WORK = { cur: 0, compute: 1, sleep: 2, steps: 3 } as const;
 
 export interface WasmProgram {
@@ -117,7 +117,6 @@ export interface WasmProgram {
 const FN_FW = 0;
 const FN_INTERP = 1;
 const FN_SPILL = 2;
-const FN_TICK = 3;
 
 type Emit = (c: Code) => void;
 
@@ -125,6 +124,8 @@ type Emit = (c: Code) => void;
 export function compileWasm(program: readonly Insn[], o: CompileOptions & { readonly prices: StaticPrices; readonly layout: WasmExecLayout; readonly entry?: WasmEntry; readonly lookup?: NativeLookup }): WasmProgram | { readonly unsupported: string } {
   const why = unsupported(program, o);
   if (why !== undefined) return { unsupported: why };
+  // The delays are counted down as one word (tickDelays below): four pointers, each delay below 8.
+  if (LM_INDEX_COUNT !== 4 || LM_ADDR_WRITE_LATENCY + 1 >= 8) throw new Error('compile-wasm: the LM pointers\' delays no longer fit one word of bytes below 8');
   const L = o.layout;
   // run(len): len ≥ 0 sets the packet's entry state first (o.entry).
   const c = new Code(1);
@@ -173,6 +174,19 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
     workOut();
     pc(c);
     c.return();
+  };
+  /**
+   * Every LM pointer's write delay counted down by one (state.ts tickDelays), the four
+   * delay bytes as one word: each nonzero byte less one, which for bytes below 8 is the
+   * word less the low bit of each byte's (b | b >> 1 | b >> 2); dl nonzero while any is
+   * still pending.
+   */
+  const tickDelays = (): void => {
+    c.i32Const(0).i32Load(L.lmDelay).localSet(V.dl);
+    c.localGet(V.dl)
+      .localGet(V.dl).localGet(V.dl).i32Const(1).i32ShrU().i32Or().localGet(V.dl).i32Const(2).i32ShrU().i32Or()
+      .i32Const(0x01010101).i32And().i32Sub().localSet(V.dl);
+    c.i32Const(0).localGet(V.dl).i32Store(L.lmDelay);
   };
   const f64Bump = (at: number, by: Emit = (x) => x.f64Const(1)): void => {
     c.i32Const(0).i32Const(0).f64Load(at);
@@ -628,11 +642,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
   flagsIn();
   workIn();
   c.i32Const(o.startPc).localSet(V.pc);
-  for (let k = 0; k < LM_INDEX_COUNT; k++) {
-    c.i32Const(0).i32Load8U(L.lmDelay + k);
-    if (k > 0) c.i32Or();
-  }
-  c.localSet(V.dl);
+  c.i32Const(0).i32Load(L.lmDelay).localSet(V.dl);
 
   // A first walk finds the blocks: the branch table's targets, in PC order.
   walkTimed(program, o, {
@@ -703,7 +713,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
     insn: (pc, i, keep) => insn(pc, i, keep),
     tick: () => {
       c.localGet(V.dl);
-      nest(() => c.if(), () => c.call(FN_TICK).localSet(V.dl));
+      nest(() => c.if(), tickDelays);
     },
     command: (m) => f64Bump(L.commands + 8 * m),
     stretch: (k, cycles, sleep) => {
@@ -748,18 +758,6 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
   c.end(); // loop
   c.unreachable();
 
-  // tick(): every LM pointer's write delay counted down by one; nonzero while any is still pending.
-  const tick = new Code(0);
-  const d = tick.local(I32);
-  for (let k = 0; k < LM_INDEX_COUNT; k++) {
-    tick.i32Const(0).i32Load8U(L.lmDelay + k).localSet(d);
-    tick.localGet(d).if().i32Const(0).localGet(d).i32Const(1).i32Sub().i32Store8(L.lmDelay + k).end();
-  }
-  for (let k = 0; k < LM_INDEX_COUNT; k++) {
-    tick.i32Const(0).i32Load8U(L.lmDelay + k);
-    if (k > 0) tick.i32Or();
-  }
-
   const bytes = encodeModule({
     imports: [
       { name: 'fw', type: { params: [I32], results: [I32] } },
@@ -768,7 +766,6 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
     ],
     memoryPages: L.pages,
     functions: [
-      { type: { params: [], results: [I32] }, code: tick },
       { type: { params: [I32], results: [I32] }, code: c, export: 'run' },
     ],
   });

@@ -40,7 +40,7 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
   if ('unsupported' in compiled) return compiled;
   const L = o.layout;
   const b = o.memory.buffer;
-  const cells = new Int32Array(b, L.cells, 8);
+  const cells = new Int32Array(b, L.cells, Object.keys(CELL).length);
   const work = new Float64Array(b, L.work, 4);
   const segs = new Float64Array(b, L.segs, L.segCapacity);
   const commands = new Float64Array(b, L.commands, o.memories);
@@ -67,13 +67,23 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
     s.prevA = cells[CELL.prevA]! >>> 0;
     s.prevResult = cells[CELL.prevResult]! >>> 0;
   };
+  /** The work into the cells, its segments so far into the area (JavaScript keeps them, and says so, when they do not fit). */
   const workToCells = (W: TimedWork): void => {
     work[WORK.cur] = W.cur;
     work[WORK.compute] = W.compute;
     work[WORK.sleep] = W.sleep;
     work[WORK.steps] = W.steps;
-    cells[CELL.segN] = 0;
     cells[CELL.callPc] = W.callPc;
+    const n = W.n;
+    if (n <= segs.length) {
+      for (let k = 0; k < n; k++) segs[k] = W.segs[k]!;
+      W.n = 0;
+      cells[CELL.segN] = n;
+      cells[CELL.held] = 0;
+    } else {
+      cells[CELL.segN] = 0;
+      cells[CELL.held] = 1;
+    }
   };
   /** The segments in the area moved to the work. */
   const spill = (W: TimedWork): void => {
@@ -81,6 +91,15 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
     if (n === 0) return;
     W.appendSegments(segs, n);
     cells[CELL.segN] = 0;
+    cells[CELL.held] = 1;
+  };
+  const foldCommands = (W: TimedWork): void => {
+    for (let m = 0; m < commands.length; m++) {
+      if (commands[m] !== 0) {
+        W.commands[m]! += commands[m]!;
+        commands[m] = 0;
+      }
+    }
   };
   const workFromCells = (W: TimedWork): void => {
     W.cur = work[WORK.cur]!;
@@ -89,11 +108,24 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
     W.steps = work[WORK.steps]!;
     W.callPc = cells[CELL.callPc]!;
     spill(W);
-    for (let m = 0; m < commands.length; m++) {
-      if (commands[m] !== 0) {
-        W.commands[m]! += commands[m]!;
-        commands[m] = 0;
-      }
+    foldCommands(W);
+  };
+  /**
+   * Whether the cells hold the condition codes and previous-ALU values (the state's copy
+   * stale), or the state does (the cells' stale): each side brings the other's up to date
+   * before it runs, so that runs driven from outside (`fusion`) sync nothing per packet.
+   */
+  let cellsOwn = false;
+  const toCells = (): void => {
+    if (!cellsOwn) {
+      flagsToCells();
+      cellsOwn = true;
+    }
+  };
+  const toJs = (): void => {
+    if (cellsOwn) {
+      flagsFromCells();
+      cellsOwn = false;
     }
   };
 
@@ -133,14 +165,14 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
   /** A run (len −1: on the state as it is; otherwise a packet of len bytes, its entry state set first). */
   const runWith = (len: number, W: TimedWork): number => {
     w = W;
-    flagsToCells();
+    toCells();
     workToCells(W);
     try {
       const resume = run(len);
       if (resume === -1) s.pc = o.endPc;
       return resume;
     } finally {
-      flagsFromCells();
+      toJs();
       workFromCells(W);
     }
   };
@@ -148,7 +180,20 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
   return {
     run: (_s, W) => runWith(-1, W),
     ...(o.entry ? { runPacket: (len: number, W: TimedWork) => runWith(len, W) } : {}),
+    ...(o.entry ? {
+      fusion: {
+        run,
+        begin: (W: TimedWork) => {
+          w = W;
+          toCells();
+          W.n = 0;
+        },
+        toJs,
+        takeWork: workFromCells,
+      },
+    } : {}),
     foldHotSpots: (pcCycles, pcSleep) => {
+      if (w !== undefined) foldCommands(w);
       foldPlan(compiled.plan, fc, tk, pcCycles, pcSleep);
       for (let pc = 0; pc < fwCycles.length; pc++) {
         if (fwCycles[pc] !== 0) {

@@ -13,14 +13,15 @@ import { XDP_ACTION_NAMES, XdpAction } from '../../xdp/runtime/helpers/xdp-helpe
 import type { PacketMeta, PacketResult } from '../../xdp/runtime/xdp-machine.js';
 import type { PacketEngine } from '../../xdp/replay/replay.js';
 import { NfpAction } from '../card/actions.js';
-import { CARD_MAX_PACKET, Card } from '../card/card.js';
+import { CARD_MAX_PACKET, Card, type TimedPacketResult } from '../card/card.js';
 import type { CardImage } from '../image/index.js';
 import type { CardMaps } from '../firmware/card-maps.js';
 import { helpersByAddress } from '../firmware/routines.js';
-import { CardTiming, type CardTimingOptions, type Egress, type PacketTiming } from '../timing/card-timing.js';
+import { CardTiming, SAMPLE_JOBS, type CardTimingOptions, type Egress, type PacketTiming } from '../timing/card-timing.js';
 import { cycleTable } from '../timing/cycle-table.js';
 import { overMtu } from '../timing/wire.js';
 import { PacketMeter } from '../timing/packet-meter.js';
+import { PATH_CODE, PacketPath, pathTally } from './packet-path.js';
 
 /** The XDP action each NFP action code stands for, and where the packet goes. */
 const NFP_TO_XDP: Readonly<Record<number, { action: number; egress: Egress }>> = {
@@ -76,6 +77,10 @@ export interface CardEngineOptions extends CardTimingOptions {
   readonly random?: () => number;
   /** How the card runs its code (card.ts CardOptions.executor): generated WebAssembly by default, generated JavaScript when asked. */
   readonly executor?: 'compiled' | 'wasm';
+  /** Whether frames go through the packet path where the card has one (default true; false: `admit` then `run` in JavaScript, the same outcome). */
+  readonly packetPath?: boolean;
+  /** Card instructions one packet may run (card.ts CardOptions.stepLimit). */
+  readonly stepLimit?: number;
 }
 
 export class CardEngine implements PacketEngine {
@@ -85,13 +90,57 @@ export class CardEngine implements PacketEngine {
   /** The packet `admit` took: its engine, arrival cycle and length on the wire (engine −1: none). */
   private arrival = { engine: -1, t: 0, origLen: 0 };
   private readonly result = new ReusedResult();
+  /** The packet path, made at the first packet offered (null: none, card.ts `fusion`, or not wanted). */
+  private path: PacketPath | null | undefined;
 
   constructor(readonly image: CardImage, readonly profile: CardProfile, opts: CardEngineOptions) {
     // The meter needs the card's maps and the card its meter: the maps are looked up when a call is priced.
     this.meter = cardMeter(image, profile, () => this.card.maps);
     // Results' bytes are views of packet memory: the replay writes each out before the next packet runs.
-    this.card = new Card(image, profile, { file: opts.file, ...(opts.random ? { random: opts.random } : {}), timed: this.meter, viewBytes: true, executor: opts.executor ?? 'wasm' });
-    this.timing = new CardTiming(profile.timing, this.meter.table, this.card.maps.length, opts, this.meter.work);
+    this.card = new Card(image, profile, {
+      file: opts.file, ...(opts.random ? { random: opts.random } : {}), ...(opts.stepLimit !== undefined ? { stepLimit: opts.stepLimit } : {}),
+      timed: this.meter, viewBytes: true, executor: opts.executor ?? 'wasm',
+    });
+    if (opts.packetPath === false) this.path = null;
+    // The arrival tallies lie in the card's memory, where the packet path adds to them too.
+    this.timing = new CardTiming(profile.timing, this.meter.table, this.card.maps.length, opts, this.meter.work, pathTally(this.card.memory));
+  }
+
+  private linkPath(): PacketPath | null {
+    return (this.path = PacketPath.link(this.card.fusion(), this.timing, this.profile) ?? null);
+  }
+
+  /**
+   * A frame offered to the card, all the way: why it never ran (as `admit` says), or its
+   * result once it ran and was given to its engine — through the packet path in one
+   * WebAssembly call where the card has one, otherwise as `admit` then `run`.
+   */
+  offer(rec: CaptureRecord, index: number): PacketResult | string {
+    const path = this.path === undefined ? this.linkPath() : this.path;
+    if (path === null || rec.capLen > CARD_MAX_PACKET) return this.admit(rec) ?? this.run(rec.data, index);
+    const f = path.fusion;
+    f.begin();
+    let code: number;
+    try {
+      code = path.packet(rec.data, rec.origLen, index);
+    } catch (e) {
+      // A call out of the card's code threw: the packet's work stands as it was then.
+      return this.handOver(f.failed(e, rec.data), rec.data.length, index, path.engine(), this.timing.lastArrival, rec.origLen, true);
+    }
+    if (code >= 0) {
+      if (this.timing.sample.length < SAMPLE_JOBS) this.timing.keepSample(path.segments, path.segmentCount);
+      const r = f.ended();
+      return this.result.set(code, r.length, undefined, r);
+    }
+    switch (code) {
+      case PATH_CODE.OVERFLOW: return 'ingress_overflow';
+      case PATH_CODE.OVERSIZE: return 'oversize';
+      case PATH_CODE.NOT_TAKEN: throw new RangeError(`engine ${path.engine()}: a packet given with every thread and queue place held (admit first)`);
+      default: {
+        const r = f.finish(code === PATH_CODE.RESUME ? path.resumePc() : -1, rec.data);
+        return this.handOver(r, rec.data.length, index, path.engine(), this.timing.lastArrival, rec.origLen, true);
+      }
+    }
   }
 
   /**
@@ -145,15 +194,19 @@ export class CardEngine implements PacketEngine {
    * to feed (`timing.observe`), in packet order.
    */
   runArrived(packet: Uint8Array, index: number, a: { readonly engine: number; readonly t: number; readonly origLen: number }, observe = false): PacketResult {
+    this.meter.work.begin(this.profile.timing.datapath.rxCycles);
+    return this.handOver(this.card.runTimed(packet), packet.length, index, a.engine, a.t, a.origLen, observe);
+  }
+
+  /** A packet of `capLen` captured bytes the card has run (its work in `meter.work`, begun): its work ended by its action, and given to its engine. */
+  private handOver(r: TimedPacketResult, capLen: number, index: number, engine: number, t: number, origLen: number, observe: boolean): PacketResult {
     const dp = this.profile.timing.datapath;
     const w = this.meter.work;
-    w.begin(dp.rxCycles);
-    const r = this.card.runTimed(packet);
     const { action, egress } = NFP_TO_XDP[r.action] ?? { action: XdpAction.ABORTED, egress: 'none' as const };
     w.end(action === XdpAction.TX ? dp.txCycles : action === XdpAction.PASS ? dp.passCycles : dp.dropCycles);
     // The frame's bytes past the capture's snap length are on the wire and moved too.
-    const tail = a.origLen - packet.length;
-    this.timing.toEngine(a.engine, index, a.t, a.origLen, w.segs, w.n, w.compute, w.sleep, egress, r.length + Math.max(tail, 0), observe);
+    const tail = origLen - capLen;
+    this.timing.toEngine(engine, index, t, origLen, w.segs, w.n, w.compute, w.sleep, egress, r.length + Math.max(tail, 0), observe);
     return this.result.set(action, r.length, r.error, r);
   }
 

@@ -27,6 +27,11 @@ export class RssSpreader {
     this.mask = tableSize - 1;
   }
 
+  /** The hash's tables (nic-sim/replay/packet-path.ts runs the same spreading in WebAssembly): the Toeplitz table by input byte and value, the indirection table, the index mask. */
+  tables(): { readonly toeplitz: Uint32Array; readonly indirection: Uint16Array; readonly mask: number } {
+    return { toeplitz: this.hasher.table, indirection: this.table, mask: this.mask };
+  }
+
   /** The frame's hash, or undefined when it has no flow to hash. */
   hashOf(frame: Uint8Array): number | undefined {
     const h = rssHashOf(frame, this.hasher);

@@ -22,7 +22,7 @@ import { RssSpreader } from '../rss/spread.js';
 import type { CycleTable } from './cycle-table.js';
 import { EngineBank, checkBankSize } from './engine.js';
 import { HISTOGRAM_CELLS, Histogram, type HistogramState } from './histogram.js';
-import { TimingCore } from './timing-core.js';
+import { TimingCore, type TimingCoreExports } from './timing-core.js';
 import type { WorkSegments } from './packet-meter.js';
 import { wireBits } from './wire.js';
 
@@ -82,6 +82,14 @@ export interface EngineTotals {
   readonly lastEnd: number;
 }
 
+/**
+ * The arrival tallies' order: the cycle the last packet arrived, packets offered, wire
+ * bits in, ingress overflows, MTU drops, frames beyond the packet split
+ * (nic-sim/replay/assembly/packet-path.ts numbers them the same).
+ */
+export const TALLY = { clock: 0, offered: 1, wireBits: 2, overflow: 3, oversize: 4, beyondSplit: 5 } as const;
+export const TALLY_FIELDS = 6;
+
 /** Egress codes as the timing core takes them. */
 const EGRESS_CODE: Readonly<Record<Egress, number>> = { wire: 0, host: 1, none: 2 };
 /** The timing core's totals (cardTotal's numbering). */
@@ -107,18 +115,11 @@ export class CardTiming {
   /** Totals over the packets taken: commands per memory, lock cycles per map. */
   readonly commands: Float64Array;
   readonly lockCycles: Float64Array;
-  wireBitsIn = 0;
-  /** Packets offered, and dropped for a full ingress queue. */
-  offered = 0;
-  overflow = 0;
-  /** Frames longer than the packet split: the bytes past it are kept outside packet memory (the program cannot reach them). */
-  beyondSplit = 0;
-  /** Frames the MAC dropped for a packet longer than the MTU (`mtu`, undefined: no limit). */
-  oversize = 0;
   readonly mtu: number | undefined;
   /** The work of the first SAMPLE_JOBS packets taken: what what-if runs (other thread counts) replay. */
   readonly sample: number[][] = [];
-  private clock = 0;
+  /** The arrival tallies (TALLY), kept where the packet path adds to them too when there is one. */
+  private readonly tally: Float64Array;
   private readonly rss: RssSpreader;
   private readonly done = new Map<number, PacketTiming>();
   /** The engines, the saturated engine, the histograms and the per-packet totals, run as WebAssembly (timing-core.ts). */
@@ -128,7 +129,9 @@ export class CardTiming {
    * `totals`: where the commands per memory and lock cycles per map are added up, when the
    * meter adds them up itself (packet-meter.ts); fresh arrays otherwise (only `absorb` adds).
    */
-  constructor(readonly timing: TimingModel, readonly table: CycleTable, mapCount: number, opts: CardTimingOptions = {}, totals?: { readonly commands: Float64Array; readonly locks: Float64Array }) {
+  constructor(readonly timing: TimingModel, readonly table: CycleTable, mapCount: number, opts: CardTimingOptions = {}, totals?: { readonly commands: Float64Array; readonly locks: Float64Array }, tally?: Float64Array) {
+    if (tally !== undefined && tally.length < TALLY_FIELDS) throw new RangeError(`the arrival tallies need ${TALLY_FIELDS} numbers, not ${tally.length}`);
+    this.tally = tally ?? new Float64Array(TALLY_FIELDS);
     this.clockHz = table.clockHz;
     const engines = opts.engines ?? timing.cores;
     const threads = opts.threads ?? timing.threadsPerCore;
@@ -154,7 +157,43 @@ export class CardTiming {
 
   /** Cycle the last packet offered arrived. */
   get lastArrival(): number {
-    return this.clock;
+    return this.tally[TALLY.clock]!;
+  }
+
+  /** Bits the frames offered took on the link. */
+  get wireBitsIn(): number {
+    return this.tally[TALLY.wireBits]!;
+  }
+
+  /** Packets offered, and dropped for a full ingress queue. */
+  get offered(): number {
+    return this.tally[TALLY.offered]!;
+  }
+
+  get overflow(): number {
+    return this.tally[TALLY.overflow]!;
+  }
+
+  set overflow(n: number) {
+    this.tally[TALLY.overflow] = n;
+  }
+
+  /** Frames the MAC dropped for a packet longer than the MTU (`mtu`, undefined: no limit). */
+  get oversize(): number {
+    return this.tally[TALLY.oversize]!;
+  }
+
+  set oversize(n: number) {
+    this.tally[TALLY.oversize] = n;
+  }
+
+  /** Frames longer than the packet split: the bytes past it are kept outside packet memory (the program cannot reach them). */
+  get beyondSplit(): number {
+    return this.tally[TALLY.beyondSplit]!;
+  }
+
+  set beyondSplit(n: number) {
+    this.tally[TALLY.beyondSplit] = n;
   }
 
   /** Packets taken, and those whose work was observed. */
@@ -189,10 +228,27 @@ export class CardTiming {
   /** The next packet's arrival: its engine (by RSS); the cycle its last bit is in is `lastArrival`. */
   arrive(frame: Uint8Array, wireLen: number): number {
     const bits = wireBits(wireLen);
-    this.clock += this.load.kind === 'link' ? (bits / (this.load.mbps * 1e6)) * this.clockHz : this.clockHz / (this.load.mpps * 1e6);
-    this.wireBitsIn += bits;
-    this.offered++;
+    const t = this.tally;
+    t[TALLY.clock] = t[TALLY.clock]! + (this.load.kind === 'link' ? (bits / (this.load.mbps * 1e6)) * this.clockHz : this.clockHz / (this.load.mpps * 1e6));
+    t[TALLY.wireBits] = t[TALLY.wireBits]! + bits;
+    t[TALLY.offered] = t[TALLY.offered]! + 1;
     return this.rss.queueOf(frame);
+  }
+
+  /** The RSS tables (packet-path.ts runs the same spreading). */
+  rssTables(): ReturnType<RssSpreader['tables']> {
+    return this.rss.tables();
+  }
+
+  /** The timing core's calls the packet path makes itself. */
+  pathImports(): Pick<TimingCoreExports, 'cardAdmit' | 'inputSegment' | 'cardToEngine'> {
+    const x = this.core.x;
+    return { cardAdmit: x.cardAdmit, inputSegment: x.inputSegment, cardToEngine: x.cardToEngine };
+  }
+
+  /** A taken packet's segments kept for what-if runs, while the sample still wants them (fed in packet order). */
+  keepSample(segs: WorkSegments, n: number): void {
+    if (this.sample.length < SAMPLE_JOBS) this.sample.push(Array.from({ length: n }, (_, i) => segs[i]!));
   }
 
   /** Whether the engine takes a packet arriving at t; a packet it does not take is an ingress_overflow drop. */
@@ -209,7 +265,7 @@ export class CardTiming {
    * segments to the saturated engine; the first SAMPLE_JOBS packets' segments are kept.
    */
   observe(segs: WorkSegments, n: number, compute: number): void {
-    if (this.sample.length < SAMPLE_JOBS) this.sample.push(Array.from({ length: n }, (_, i) => segs[i]!));
+    this.keepSample(segs, n);
     this.core.writeSegments(segs, n);
     this.core.x.cardObserve(n, compute);
   }
@@ -222,7 +278,7 @@ export class CardTiming {
    * whoever holds the whole capture. Commands and lock time are added up by the meter.
    */
   toEngine(engine: number, id: number, t: number, inBytes: number, segs: WorkSegments, n: number, compute: number, sleep: number, egress: Egress, outBytes: number, observe = false): void {
-    if (observe && this.sample.length < SAMPLE_JOBS) this.sample.push(Array.from({ length: n }, (_, i) => segs[i]!));
+    if (observe) this.keepSample(segs, n);
     this.core.writeSegments(segs, n);
     if (this.core.x.cardToEngine(engine, id, t, inBytes, n, compute, sleep, EGRESS_CODE[egress], outBytes, observe ? 1 : 0) === 0) {
       throw new RangeError(`engine ${engine}: a packet given with every thread and queue place held (admit first)`);

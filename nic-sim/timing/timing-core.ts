@@ -13,6 +13,7 @@ import { wasmModule } from './wasm-module.js';
 export interface TimingCoreExports {
   readonly memory: WebAssembly.Memory;
   inputArea(n: number): number;
+  inputSegment(i: number, v: number): void;
   bucketOf(v: number): number;
   newBank(engines: number, threads: number, queueCapacity: number, sink: number): number;
   bankAdmit(bank: number, e: number, t: number): number;
@@ -69,7 +70,7 @@ function stringAt(memory: WebAssembly.Memory, ptr: number): string {
 export class TimingCore {
   readonly x: TimingCoreExports;
   private segs = new Float64Array(0);
-  private segCapacity = 0;
+  private segsAt = -1;
 
   constructor(sinks: TimingCoreSinks = {}) {
     let memory: WebAssembly.Memory | undefined;
@@ -90,12 +91,14 @@ export class TimingCore {
 
   /** `segs[0 … n)` written into the input area, where the next bank call reads them. */
   writeSegments(segs: WorkSegments, n: number): void {
-    // A view goes stale (length 0) when the core's memory grows, and the area moves when it grows.
-    if (n > this.segCapacity || this.segs.length === 0) {
-      this.segCapacity = Math.max(n, 16, this.segCapacity);
-      this.segs = new Float64Array(this.x.memory.buffer, this.x.inputArea(this.segCapacity), this.segCapacity);
+    // The area moves when it grows (the packet path grows it too, from WebAssembly), and a view goes
+    // stale (length 0) when the core's memory grows: the view is made again when either happened.
+    const at = this.x.inputArea(n);
+    let v = this.segs;
+    if (at !== this.segsAt || v.length < n || v.buffer !== this.x.memory.buffer) {
+      this.segsAt = at;
+      v = this.segs = new Float64Array(this.x.memory.buffer, at, n);
     }
-    const v = this.segs;
     for (let i = 0; i < n; i++) v[i] = segs[i]!;
   }
 

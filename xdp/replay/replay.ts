@@ -24,6 +24,11 @@ export interface PacketEngine {
    */
   admit?(rec: CaptureRecord): string | undefined;
   /**
+   * `admit` and `run` in one (an engine that does both in one step, a card's packet path):
+   * the reason the packet was dropped before the program, or its result.
+   */
+  offer?(rec: CaptureRecord, index: number, meta?: PacketMeta): PacketResult | string;
+  /**
    * Figures for a packet's trace line known only later (a card's timing, once the
    * packet has left): undefined while not yet known. The replay holds trace lines
    * back, in order, until they are.
@@ -284,12 +289,12 @@ export function replayCapture(engine: PacketEngine, opts: ReplayOptions): Replay
           if (batch.length >= BATCH) flushBatch();
           continue;
         }
-        const refused = engine.admit?.(rec);
-        if (refused !== undefined) {
-          refuse(rec, refused);
+        const out = engine.offer ? engine.offer(rec, i, meta(rec)) : engine.admit?.(rec) ?? engine.run(rec.data, i, meta(rec));
+        if (typeof out === 'string') {
+          refuse(rec, out);
           continue;
         }
-        ran(rec, engine.run(rec.data, i, meta(rec)));
+        ran(rec, out);
         if (opts.onProgress && run % every === 0) opts.onProgress(run, capture.position, capture.size);
       }
     } catch (e) {

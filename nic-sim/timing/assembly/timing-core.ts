@@ -458,6 +458,17 @@ export function inputArea(n: i32): usize {
   return input;
 }
 
+/** Segment `i` of the packet being given written into the input area (grown, its contents kept, when it has no room): the packet path's way in. */
+export function inputSegment(i: i32, v: f64): void {
+  if (i >= inputCapacity) {
+    const old = input;
+    const had = inputCapacity;
+    inputArea(i + 1);
+    memory.copy(input, old, <usize>had << 3);
+  }
+  setF64(input, i, v);
+}
+
 export function newBank(engines: i32, threads: i32, queueCapacity: i32, sink: i32): usize {
   return changetype<usize>(new Bank(engines, threads, queueCapacity, sink));
 }
