@@ -12,15 +12,15 @@
  *    it while V8 compiles), the median of eight 250 ms rounds; from a capture: one whole
  *    replay of a fresh card, warm-up included.
  *    Target: ≥ 5 million per second for the counter.
- *    Then, in the same process, where a packet's time goes — its arrival and RSS queue
- *    alone, its run on the card alone (entry state, compiled code, firmware), the rest
- *    (the engine model, the capacity sample, accounting) — and the reference loop
- *    (scripts/lib/sim-reference.ts: a strict subset of a packet's work written out
- *    directly, which an implementation of the model can hardly beat on this machine),
- *    in JavaScript and as WebAssembly (scripts/assembly/sim-reference.ts: the floor a
- *    WebAssembly implementation of the whole model would start from).
- *    Beside it, the in-memory rate with the card's code run as generated JavaScript instead
- *    of WebAssembly (card.ts executor 'compiled', in a process of its own).
+ *    Then, in the same process: the same engine without the packet path (each frame
+ *    admitted, run and given to its engine from JavaScript, card-engine.ts `admit` and
+ *    `run`, as before the path), and the reference loop (scripts/lib/sim-reference.ts:
+ *    a strict subset of a packet's work written out directly, which an implementation of
+ *    the model can hardly beat on this machine) in JavaScript and as WebAssembly
+ *    (scripts/assembly/sim-reference.ts: the floor for a WebAssembly implementation).
+ *    Beside it, the in-memory rate with the card's code run as generated JavaScript
+ *    instead of WebAssembly (card.ts executor 'compiled', so no packet path either; in a
+ *    process of its own).
  * 2. Resident memory replaying a generated 1 GB capture through the counter in a child
  *    process (its peak RSS from the kernel; target < 200 MB): memory must not grow with
  *    the capture. `--gigabytes G` changes the size.
@@ -47,10 +47,10 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 
-function engineFor(file: string, name: string, executor: 'compiled' | 'wasm' = 'wasm'): CardEngine {
+function engineFor(file: string, name: string, executor: 'compiled' | 'wasm' = 'wasm', packetPath = true): CardEngine {
   const obj = loadObjectFile(join(ROOT, 'fixtures', 'obj', file));
   const program = findPrograms(obj).find((p) => p.name === name)!;
-  return new CardEngine(jitProgram(obj, program, profile).image, profile, { file, executor, load: { kind: 'link', mbps: profile.timing.linkMbps } });
+  return new CardEngine(jitProgram(obj, program, profile).image, profile, { file, executor, packetPath, load: { kind: 'link', mbps: profile.timing.linkMbps } });
 }
 
 const FIXTURES: [string, string, string][] = [
@@ -86,14 +86,11 @@ function spin(ms: number, count: number, pass: () => void): number {
   return (passes * count) / ((performance.now() - t0) / 1000);
 }
 
-/** A pass of the whole card engine over the records (each packet a new one, by its number). */
+/** A pass of the whole card engine over the records (each packet a new one, by its number), as the replay offers them. */
 function wholePass(eng: CardEngine, records: readonly CaptureRecord[]): () => void {
   let n = 0;
   return () => {
-    for (const r of records) {
-      if (eng.admit(r) === undefined) eng.run(r.data, n);
-      n++;
-    }
+    for (const r of records) eng.offer(r, n++);
   };
 }
 
@@ -113,19 +110,8 @@ if (process.argv[2] === '--speed') {
   const [, , , capture, count, file, name] = process.argv;
   const records = speedRecords();
   const whole = wholePass(engineFor(file!, name!), records);
-  // The parts, each on an engine of its own: a packet's arrival and RSS queue, its run on the card.
-  const parts = engineFor(file!, name!);
-  const arrive = () => {
-    for (const r of records) parts.timing.arrive(r.data, r.origLen);
-  };
-  const work = parts.meter.work;
-  const card = () => {
-    for (const r of records) {
-      work.begin(0);
-      parts.card.runTimed(r.data);
-      work.end(0);
-    }
-  };
+  // The same engine without the packet path: each frame admitted, run and given to its engine from JavaScript.
+  const apart = wholePass(engineFor(file!, name!, 'wasm', false), records);
   const refArgs = [records.map((r) => r.data), profile.timing.cores, profile.timing.linkMbps, profile.timing.clockKHz * 1000] as const;
   const reference = referenceLoop(...refArgs);
   const referenceWasm = referenceLoopWasm(...refArgs);
@@ -138,13 +124,13 @@ if (process.argv[2] === '--speed') {
   };
   // Half a second to let V8 compile the image's code and the engine (a long replay's steady state), then
   // eight rounds of each in turn, so that they meet the same machine; the median round of each.
-  const passes: [() => void, number][] = [[whole, 250], [arrive, 50], [card, 100], [ref, 100], [refWasm, 100]];
-  passes.forEach(([pass], k) => spin(k === 0 ? 500 : 125, records.length, pass));
+  const passes: [() => void, number][] = [[whole, 250], [apart, 100], [ref, 100], [refWasm, 100]];
+  passes.forEach(([pass], k) => spin(k === 0 ? 500 : 250, records.length, pass));
   const rounds = passes.map(() => [] as number[]);
   for (let r = 0; r < 8; r++) passes.forEach(([pass, ms], k) => rounds[k]!.push(spin(ms, records.length, pass)));
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-  const [mem, arrival, cardRate, refRate, refWasmRate] = rounds.map(median) as [number, number, number, number, number];
-  const split = { arrival: 1e9 / arrival, card: 1e9 / cardRate, reference: 1e9 / refRate, referenceWasm: 1e9 / refWasmRate, checksum };
+  const [mem, apartRate, refRate, refWasmRate] = rounds.map(median) as [number, number, number, number];
+  const split = { apart: 1e9 / apartRate, reference: 1e9 / refRate, referenceWasm: 1e9 / refWasmRate, checksum };
   const t1 = performance.now();
   replayCapture(engineFor(file!, name!), { capture: capture! });
   const fromFile = Number(count) / ((performance.now() - t1) / 1000);
@@ -165,7 +151,7 @@ try {
   const smallCount = writeCapture(small, 40e6, 124);
   console.log(`card ${profile.name}, one core, each fixture in a process of its own; packets of 64–664 bytes over 4,096 UDP flows`);
   console.log('fixture    in memory (pkt/s)   from a capture (pkt/s)   card code as JavaScript (pkt/s)   target');
-  type Split = { arrival: number; card: number; reference: number; referenceWasm: number };
+  type Split = { apart: number; reference: number; referenceWasm: number };
   const splits: [string, number, Split][] = [];
   for (const [label, file, name] of FIXTURES) {
     const { mem, fromFile, split } = child<{ mem: number; fromFile: number; split: Split }>(['--speed', small, String(smallCount), file, name]);
@@ -174,11 +160,11 @@ try {
     console.log(`${label.padEnd(10)} ${Math.round(mem).toLocaleString('en').padStart(17)}   ${Math.round(fromFile).toLocaleString('en').padStart(22)}   ${Math.round(js).toLocaleString('en').padStart(31)}   ${label === 'counter' ? `≥ 5,000,000 (${(mem / 5e6).toFixed(3)} of it)` : ''}`);
   }
   const f1 = (x: number) => x.toFixed(1).padStart(7);
-  console.log('\nwhere a packet\'s time goes in memory, ns (each fixture\'s own process; the reference loop: scripts/lib/sim-reference.ts)');
-  console.log('fixture      whole   arrival+RSS   card run   engines and the rest   reference loop   whole ÷ reference   reference as WebAssembly');
+  console.log('\nns a packet in memory, each fixture\'s own process (the reference loop: scripts/lib/sim-reference.ts)');
+  console.log('fixture      whole   without the packet path   reference loop   whole ÷ reference   reference as WebAssembly   whole ÷ it');
   for (const [label, mem, sp] of splits) {
     const whole = 1e9 / mem;
-    console.log(`${label.padEnd(10)} ${f1(whole)}       ${f1(sp.arrival)}    ${f1(sp.card)}                ${f1(whole - sp.arrival - sp.card)}          ${f1(sp.reference)}   ${(whole / sp.reference).toFixed(1).padStart(17)}   ${f1(sp.referenceWasm)}`);
+    console.log(`${label.padEnd(10)} ${f1(whole)}   ${f1(sp.apart).padStart(23)}   ${f1(sp.reference).padStart(14)}   ${(whole / sp.reference).toFixed(2).padStart(17)}   ${f1(sp.referenceWasm).padStart(24)}   ${(whole / sp.referenceWasm).toFixed(2).padStart(10)}`);
   }
 
   const gb = arg('--gigabytes', 1);
