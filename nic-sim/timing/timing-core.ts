@@ -92,10 +92,10 @@ export class TimingCore {
   /** `segs[0 … n)` written into the input area, where the next bank call reads them. */
   writeSegments(segs: WorkSegments, n: number): void {
     // The area moves when it grows (the packet path grows it too, from WebAssembly), and a view goes
-    // stale (length 0) when the core's memory grows: the view is made again when either happened.
+    // stale (length 0, less than n) when the core's memory grows: the view is made again when either happened.
     const at = this.x.inputArea(n);
     let v = this.segs;
-    if (at !== this.segsAt || v.length < n || v.buffer !== this.x.memory.buffer) {
+    if (at !== this.segsAt || v.length < n) {
       this.segsAt = at;
       v = this.segs = new Float64Array(this.x.memory.buffer, at, n);
     }

@@ -538,6 +538,8 @@ let egressHost: f64 = 0;
 let egressNone: f64 = 0;
 let saturatedAll: f64 = 0;
 let saturatedStride: f64 = 1;
+/** The next observation past the first saturatedAll that the saturated engine takes (the next multiple of the stride): a count, not a division per packet. */
+let nextSampled: f64 = 0;
 
 /** The card's banks and histograms made; the DMA and PCIe prices and the capacity sample's rule (card-timing.ts). */
 export function cardInit(engines: i32, threads: i32, queueCapacity: i32, hz: f64, keepPackets: bool, dmaCycles: f64, bytesPerCycle: f64,
@@ -554,6 +556,7 @@ export function cardInit(engines: i32, threads: i32, queueCapacity: i32, hz: f64
   pcieMbps = pcieRate;
   saturatedAll = sampleAll;
   saturatedStride = sampleStride;
+  nextSampled = Math.ceil(sampleAll / sampleStride) * sampleStride;
 }
 
 export function cardBank(): usize {
@@ -613,7 +616,8 @@ export function cardToEngine(engine: i32, id: f64, t: f64, inBytes: f64, n: i32,
 export function cardObserve(n: i32, compute: f64): void {
   const k = observed;
   observed += 1;
-  if (k < saturatedAll || <i64>k % <i64>saturatedStride == 0) changetype<Bank>(saturated).pushSaturated(0, input, n);
+  if (k >= nextSampled) nextSampled += saturatedStride;
+  if (k < saturatedAll || k + saturatedStride == nextSampled) changetype<Bank>(saturated).pushSaturated(0, input, n);
   histAdd(cyclesPerPacket, compute);
 }
 
