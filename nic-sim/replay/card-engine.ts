@@ -5,7 +5,10 @@
  * (nic-sim/card/card.ts) under the timing meter, and is then timed by the engine model
  * (nic-sim/timing/). Packets run in arrival order, so maps change in the capture's
  * order whatever the engines' interleaving (docs/calibration.md, "What the model
- * leaves out").
+ * leaves out"). The replay offers each frame whole (`offer`): through the packet path
+ * (packet-path.ts), all of it in one WebAssembly call where the card's code runs as
+ * WebAssembly, otherwise — and for what the path hands back — as `admit` then `run`,
+ * with the same outcome.
  */
 import type { CardProfile } from '../../caps/profile.js';
 import type { CaptureRecord } from '../../xdp/pcap/capture-record.js';
