@@ -13,17 +13,10 @@
  * (RssSpreader, once per simulated packet): it hashes the fields where they lie in the
  * frame (`Toeplitz.hashAt`) and allocates nothing; `hash(rssFlow(p).input)` is its value.
  */
+import { ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, IPPROTO_TCP, IPPROTO_UDP, MAX_VLAN_TAGS, VLAN_HLEN } from './ethernet.js';
 import { type Toeplitz, rssInput } from './toeplitz.js';
 
-export const ETH_HLEN = 14;
-const VLAN_HLEN = 4;
-const ETH_P_8021Q = 0x8100;
-const ETH_P_8021AD = 0x88a8;
-const MAX_VLAN_TAGS = 2;
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
+export { ETH_HLEN } from './ethernet.js';
 
 /** The hash input of a frame and which fields it holds. */
 export interface RssFlow {

@@ -10,12 +10,10 @@
  * their receive buffers to MTU + ETH_HLEN + VLAN_HLEN and count the rest as length
  * errors.
  */
-import { ETH_HLEN, ethHeaderLength } from '../rss/flow-key.js';
+import { ETH_HLEN, FCS_BYTES, MIN_FRAME, PREAMBLE_AND_GAP } from '../rss/ethernet.js';
+import { ethHeaderLength } from '../rss/flow-key.js';
 
-export { ETH_HLEN } from '../rss/flow-key.js';
-export const FCS_BYTES = 4;
-export const MIN_FRAME = 64;
-export const PREAMBLE_AND_GAP = 20;
+export { ETH_HLEN, FCS_BYTES, MIN_FRAME, PREAMBLE_AND_GAP } from '../rss/ethernet.js';
 
 /** Bits of link time a frame of `len` captured bytes (no FCS) takes. */
 export const wireBits = (len: number): number => 8 * (Math.max(len + FCS_BYTES, MIN_FRAME) + PREAMBLE_AND_GAP);

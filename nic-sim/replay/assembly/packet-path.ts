@@ -19,6 +19,11 @@
  * no data of its own and allocates nothing.
  */
 
+// Ethernet and IP as flow-key.ts and wire.ts read them (AssemblyScript names the module without its .js).
+import {
+  ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, FCS_BYTES, IPPROTO_TCP, IPPROTO_UDP, MAX_VLAN_TAGS, MIN_FRAME, PREAMBLE_AND_GAP, VLAN_HLEN,
+} from '../../rss/ethernet';
+
 // The card's code and the timing core (instances of their own; calls go straight to them).
 @external("card", "run")
 declare function cardRun(len: i32): i32;
@@ -54,19 +59,6 @@ const T_OVERFLOW = 3;
 const T_OVERSIZE = 4;
 const T_BEYOND_SPLIT = 5;
 
-// Ethernet and IP as flow-key.ts and wire.ts read them.
-const ETH_HLEN = 14;
-const VLAN_HLEN = 4;
-const ETH_P_8021Q = 0x8100;
-const ETH_P_8021AD = 0x88a8;
-const MAX_VLAN_TAGS = 2;
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
-const FCS_BYTES = 4;
-const MIN_FRAME = 64;
-const PREAMBLE_AND_GAP = 20;
 
 // Where things lie (byte addresses in the card memory) and the card's numbers, from `init`.
 let frame: usize = 0; // the packet's first byte (CTM + packet start)
