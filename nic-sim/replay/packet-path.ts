@@ -10,7 +10,7 @@
 import type { CardProfile } from '../../caps/profile.js';
 import { NfpAction } from '../card/actions.js';
 import type { CardFusion } from '../card/card.js';
-import { DIRTY_CELL, PATH_BYTES } from '../card/card-memory.js';
+import { DIRTY_CELL, PATH_BYTES, type CardMemory } from '../card/card-memory.js';
 import { CELL } from '../core/compile-wasm.js';
 import { TALLY_FIELDS, type CardTiming } from '../timing/card-timing.js';
 import { wasmModule } from '../timing/wasm-module.js';
@@ -35,13 +35,13 @@ interface PathExports {
   resumePc(): number;
 }
 
-/** Where the tallies lie in the card memory's path region (card-timing.ts keeps its arrival numbers there). */
-export function pathTally(fusionMemory: CardFusion['memory']): Float64Array {
-  return new Float64Array(fusionMemory.memory.buffer, fusionMemory.layout.path, TALLY_FIELDS);
+/** The arrival tallies in a card memory's path region (card-timing.ts keeps its numbers there, and the path adds to them). */
+export function pathTally(memory: CardMemory): Float64Array {
+  return new Float64Array(memory.memory.buffer, memory.layout.path, TALLY_FIELDS);
 }
 
 export class PacketPath {
-  /** The card's CTM, and its segment area with the count of segments the last packet left there. */
+  /** The card's CTM; its segment area (the last packet's segments, `segmentCount` of them) and the executor's cells. */
   private readonly ctm: Uint8Array;
   readonly segments: Float64Array;
   private readonly cells: Int32Array;
