@@ -18,7 +18,10 @@ const PAGE = 65536;
 /** Byte offsets of each region in the memory. */
 export interface CardMemoryLayout extends CoreRegions {
   /** The WebAssembly executor's scratch (nic-sim/core/compile-wasm.ts WasmExecLayout): cells, work, segments, counts. */
-  readonly exec: { readonly cells: number; readonly work: number; readonly segs: number; readonly commands: number; readonly stretches: number; readonly taken: number; readonly pcCycles: number };
+  readonly exec: {
+    readonly cells: number; readonly work: number; readonly segs: number; readonly commands: number; readonly stretches: number; readonly taken: number;
+    readonly pcCycles: number; readonly pcSleep: number; readonly locks: number;
+  };
   readonly segCapacity: number;
   readonly stretchCapacity: number;
   readonly takenCapacity: number;
@@ -37,6 +40,8 @@ const SEG_CAPACITY = 256;
 export const PATH_BYTES = 40960;
 /** Memories the command counts cover (the timing model's: local, cls, ctm, imem, emem). */
 export const COMMAND_MEMORIES = 16;
+/** Maps whose lock time the executor adds up itself (calls on maps past these go through JavaScript). */
+export const LOCK_MAPS = 64;
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
@@ -62,6 +67,7 @@ export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLen
   const exec = {
     cells: take(4 * EXEC_CELLS), work: take(8 * 4), segs: take(8 * SEG_CAPACITY), commands: take(8 * COMMAND_MEMORIES),
     stretches: take(8 * stretchCapacity), taken: take(8 * takenCapacity), pcCycles: take(8 * (programLength + 1)),
+    pcSleep: take(8 * (programLength + 1)), locks: take(8 * LOCK_MAPS),
   };
   const path = take(PATH_BYTES);
   const ctm = take(ctmBytes);
@@ -105,6 +111,7 @@ export class CardMemory {
       ctm: l.ctm, ctmBytes: this.ctm.length, emem: l.emem, ememBytes: this.emem.length,
       cells: l.exec.cells, work: l.exec.work, segs: l.exec.segs, segCapacity: l.segCapacity, commands: l.exec.commands,
       stretches: l.exec.stretches, stretchCapacity: l.stretchCapacity, taken: l.exec.taken, takenCapacity: l.takenCapacity, pcCycles: l.exec.pcCycles,
+      pcSleep: l.exec.pcSleep, locks: l.exec.locks, lockMaps: LOCK_MAPS,
       pages: this.memory.buffer.byteLength / PAGE,
     };
   }

@@ -2,11 +2,12 @@
  * A card's timed executor as WebAssembly (nic-sim/core/compile-wasm.ts, through
  * wasm-timed.ts): what the card tells it beyond the image — where its memories lie
  * (card-memory.ts), the entry state a timed packet starts from (entry-state.ts, as
- * `Card.enter` sets it for a timed run), and the maps whose lookups it may run itself
- * (ARRAY maps with 4-byte keys, whose lookup costs cycles only).
+ * `Card.enter` sets it for a timed run), the maps whose lookups it may run itself
+ * (ARRAY maps with 4-byte keys, whose lookup costs cycles only), and the firmware calls
+ * it prices itself (every routine on every map, at the meter's price).
  */
 import type { CardProfile } from '../../caps/profile.js';
-import type { NativeLookup, WasmEntry } from '../core/compile-wasm.js';
+import type { NativeLookup, PricedCall, WasmEntry } from '../core/compile-wasm.js';
 import type { CompileOptions } from '../core/compile.js';
 import type { TimedProgram } from '../core/compile-timed.js';
 import type { StepContext } from '../core/context.js';
@@ -20,7 +21,7 @@ import type { Insn } from '../isa/instructions.js';
 import { MAX_TARGET } from '../isa/tables.js';
 import { HelperId } from '../../xdp/helpers/helper-ids.js';
 import { MAP_TYPE } from '../../xdp/maps/map-types.js';
-import { COMMAND_MEMORIES, DIRTY_CELL, type CardMemory } from './card-memory.js';
+import { COMMAND_MEMORIES, DIRTY_CELL, LOCK_MAPS, type CardMemory } from './card-memory.js';
 import { ENTRY_GPR, PKT_START, STACK_TOP_WINDOW } from './entry-state.js';
 
 export interface CardWasmParts {
@@ -65,13 +66,28 @@ function nativeLookup(p: CardWasmParts): NativeLookup | undefined {
   return arrays.length === 0 ? undefined : { address, keyPointer: KEY_LM, returnGpr: RETURN_GPR_B, maxTarget: MAX_TARGET, arrays };
 }
 
+/**
+ * Every firmware call the executor can price itself: each routine on each of the card's
+ * maps whose price the meter gives (not null: the call does not fail), within the work's
+ * command counts and the memory's lock counts.
+ */
+function pricedCalls(p: CardWasmParts): PricedCall[] {
+  const price = p.compile.prices.firmwarePrice?.bind(p.compile.prices);
+  if (price === undefined) return [];
+  return [...p.compile.firmware.keys()].flatMap((address) => p.maps.defs.flatMap((_, i) => {
+    const table = p.maps.tableId(i);
+    const cost = price(address, table);
+    return cost !== null && cost.memory < p.memories && cost.map < LOCK_MAPS ? [{ address, table, price: cost }] : [];
+  }));
+}
+
 /** The executor, or undefined when the image does not compile to it (the card then runs generated JavaScript). */
 export function cardWasmExecutor(p: CardWasmParts): TimedProgram | undefined {
   if (p.memories > COMMAND_MEMORIES) return undefined;
   const lookup = nativeLookup(p);
   const t = wasmTimed(p.insns, {
     ...p.compile, layout: p.memory.execLayout, memory: p.memory.memory, state: p.state, context: p.context, memories: p.memories,
-    entry: entryState(p), ...(lookup ? { lookup } : {}),
+    entry: entryState(p), ...(lookup ? { lookup } : {}), priced: pricedCalls(p),
   });
   return 'run' in t ? t : undefined;
 }

@@ -9,7 +9,9 @@
  *
  * - `fw(pc)`: a firmware routine entered at pc (its price, then the routine, in
  *   JavaScript; it returns the address to go on at) — except lookups on ARRAY maps,
- *   which the module runs itself when told their layout and price (`NativeLookup`);
+ *   which the module runs itself when told their layout and price (`NativeLookup`), and
+ *   calls whose price it is told (`PricedCall`: the routine at pc on a table id), which
+ *   it charges itself before calling out for the routine alone (`fwRoutine(pc)`);
  * - `interp(pc)`: one instruction the generated code does not write out, or one that
  *   fails (a command out of its memory, an LM operand within its pointer's write
  *   delay), run by the interpreter's own code, as compile.ts does; it returns the
@@ -29,7 +31,7 @@ import { xferWords } from '../isa/codec-cmd.js';
 import type { Dst, Src } from '../isa/operands.js';
 import { CSR_LM_INDEX, CSR_WRITABLE, LM_ADDR_WRITE_LATENCY, LM_INDEX_COUNT, XFER_COUNT, type ShiftClass } from '../isa/tables.js';
 import { firmwareFloor, lmUses, operandsOf, postModified, unsupported, type CompileOptions, type Keep } from './compile.js';
-import type { StaticPrices } from './meter.js';
+import type { FirmwarePrice, StaticPrices } from './meter.js';
 import { walkTimed, type TimedPlan } from './timed-plan.js';
 import { Code, F64, I32, I64, encodeModule } from './wasm-encoder.js';
 import { byteMaskBits } from './ld-field.js';
@@ -65,8 +67,12 @@ export interface WasmExecLayout extends CoreRegions {
   readonly stretchCapacity: number;
   readonly taken: number;
   readonly takenCapacity: number;
-  /** Cycles charged to each instruction by firmware calls run in WebAssembly (f64 per PC, folded into the hot spots). */
+  /** Cycles and sleep charged to each instruction by firmware calls priced in WebAssembly (f64 per PC, folded into the hot spots). */
   readonly pcCycles: number;
+  readonly pcSleep: number;
+  /** Lock cycles per map of the calls priced in WebAssembly (f64 × lockMaps, folded into the work's). */
+  readonly locks: number;
+  readonly lockMaps: number;
   /** Pages the module imports (the card memory's size). */
   readonly pages: number;
 }
@@ -104,6 +110,18 @@ export interface NativeLookup {
   readonly arrays: readonly { readonly table: number; readonly base: number; readonly stride: number; readonly maxEntries: number; readonly cycles: number }[];
 }
 
+/**
+ * Firmware calls the module prices itself (the meter's fixed price for the routine at
+ * `address` on table id `table`): it charges the price — cycles, the map memory's
+ * commands and their swaps, lock time, each charged to the calling branch — and calls
+ * out only for the routine's work (`fwRoutine`), with no work or prices to carry over.
+ */
+export interface PricedCall {
+  readonly address: number;
+  readonly table: number;
+  readonly price: FirmwarePrice;
+}
+
 /** The i32 cells' and f64 cells' order. */
 export const CELL = { z: 0, n: 1, c: 2, v: 3, prevA: 4, prevResult: 5, segN: 6, callPc: 7, held: 8 } as const;
 export const WORK = { cur: 0, compute: 1, sleep: 2, steps: 3 } as const;
@@ -117,11 +135,14 @@ export interface WasmProgram {
 const FN_FW = 0;
 const FN_INTERP = 1;
 const FN_SPILL = 2;
+const FN_FW_ROUTINE = 3;
 
 type Emit = (c: Code) => void;
 
 /** The image compiled, or why it cannot be (the caller runs another executor). */
-export function compileWasm(program: readonly Insn[], o: CompileOptions & { readonly prices: StaticPrices; readonly layout: WasmExecLayout; readonly entry?: WasmEntry; readonly lookup?: NativeLookup }): WasmProgram | { readonly unsupported: string } {
+export function compileWasm(program: readonly Insn[], o: CompileOptions & {
+  readonly prices: StaticPrices; readonly layout: WasmExecLayout; readonly entry?: WasmEntry; readonly lookup?: NativeLookup; readonly priced?: readonly PricedCall[];
+}): WasmProgram | { readonly unsupported: string } {
   const why = unsupported(program, o);
   if (why !== undefined) return { unsupported: why };
   // The delays are counted down as one word (tickDelays below): four pointers, each delay below 8.
@@ -192,6 +213,23 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
     c.i32Const(0).i32Const(0).f64Load(at);
     by(c);
     c.f64Add().f64Store(at);
+  };
+  /** `by` added to the f64 of the calling branch (V.callPc) in the per-PC array at `at`. */
+  const bumpAtCallPc = (at: number, by: number): void => {
+    c.localGet(V.callPc).i32Const(3).i32Shl().localGet(V.callPc).i32Const(3).i32Shl().f64Load(at).f64Const(by).f64Add().f64Store(at);
+  };
+  /** The thread swaps out for `sleep` cycles: the compute so far is a segment, the sleep the next (the area moved out first when full). */
+  const swap = (sleep: number): void => {
+    whenTrue((x) => x.localGet(V.n).i32Const(L.segCapacity - 2).i32GtS(), () => {
+      workOut();
+      c.call(FN_SPILL);
+      workIn();
+    });
+    c.localGet(V.n).i32Const(3).i32Shl().localGet(V.cur).f64Store(L.segs);
+    c.localGet(V.n).i32Const(3).i32Shl().f64Const(sleep).f64Store(L.segs + 8);
+    c.localGet(V.n).i32Const(2).i32Add().localSet(V.n);
+    c.f64Const(0).localSet(V.cur);
+    c.localGet(V.sleep).f64Const(sleep).f64Add().localSet(V.sleep);
   };
 
   // ---- Operands.
@@ -600,7 +638,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
         // The price, charged to the branch that called.
         c.localGet(V.cur).f64Const(m.cycles).f64Add().localSet(V.cur);
         c.localGet(V.compute).f64Const(m.cycles).f64Add().localSet(V.compute);
-        c.localGet(V.callPc).i32Const(3).i32Shl().localGet(V.callPc).i32Const(3).i32Shl().f64Load(L.pcCycles).f64Const(m.cycles).f64Add().f64Store(L.pcCycles);
+        bumpAtCallPc(L.pcCycles, m.cycles);
         // r0: the value's address, or 0 past the array's end (both banks, high word 0).
         c.i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).i32Load(L.lm).localSet(V.a);
         c.localGet(V.a).i32Const(m.stride).i32Mul().i32Const(m.base).i32Add().i32Const(0).localGet(V.a).i32Const(m.maxEntries).i32LtU().select().localSet(V.v);
@@ -608,6 +646,37 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
         c.i32Const(0).localSet(V.v);
         dst({ k: 'gpr', bank: 'ab', n: 1 }, V.v);
         c.localGet(V.x).localSet(V.pc).br(toLoop());
+      });
+    }
+  };
+
+  /**
+   * The calls on `address` the module prices (PricedCall), by the table id in gprA_0: the
+   * price charged as the meter charges it (packet-meter.ts firmwareCall), then the routine
+   * called out (branches to the loop); another table falls through to the call out.
+   */
+  const pricedCalls = (calls: readonly PricedCall[]): void => {
+    for (const { price } of calls) {
+      if (price.map >= L.lockMaps) throw new RangeError(`compile-wasm: map ${price.map} beyond the card memory's ${L.lockMaps} lock counts`);
+    }
+    c.i32Const(0).i32Load(gprAt('a', 0)).localSet(V.k);
+    for (const { table, price: p } of calls) {
+      whenTrue((x) => x.localGet(V.k).i32Const(table).i32Eq(), () => {
+        c.localGet(V.cur).f64Const(p.cycles).f64Add().localSet(V.cur);
+        c.localGet(V.compute).f64Const(p.cycles).f64Add().localSet(V.compute);
+        bumpAtCallPc(L.pcCycles, p.cycles);
+        f64Bump(L.commands + 8 * p.memory, (x) => x.f64Const(p.reads + p.writes));
+        for (let k = 0; k < p.reads + p.writes; k++) {
+          const sleep = k < p.reads ? p.readSleep : p.writeSleep;
+          swap(sleep);
+          bumpAtCallPc(L.pcSleep, sleep);
+        }
+        if (p.lockCycles !== 0) f64Bump(L.locks + 8 * p.map, (x) => x.f64Const(p.lockCycles));
+        // Should the routine fail, the run ends with the price charged and the state as it stands.
+        flagsOut();
+        workOut();
+        c.localGet(V.pc).call(FN_FW_ROUTINE).localSet(V.pc);
+        c.br(toLoop());
       });
     }
   };
@@ -661,6 +730,8 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
       for (const addr of o.firmware.keys()) {
         whenTrue((x) => x.localGet(V.pc).i32Const(addr).i32Eq(), () => {
           if (o.lookup?.address === addr) nativeLookup(o.lookup);
+          const priced = (o.priced ?? []).filter((p) => p.address === addr);
+          if (priced.length > 0) pricedCalls(priced);
           flagsOut();
           workOut();
           c.localGet(V.pc).call(FN_FW).localSet(V.pc);
@@ -723,18 +794,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
         c.localGet(V.compute).f64Const(cycles).f64Add().localSet(V.compute);
       }
       f64Bump(L.stretches + 8 * k);
-      if (sleep === 0) return;
-      // The swap: the compute so far is a segment, the sleep the next (the area moved out first when full).
-      whenTrue((x) => x.localGet(V.n).i32Const(L.segCapacity - 2).i32GtS(), () => {
-        workOut();
-        c.call(FN_SPILL);
-        workIn();
-      });
-      c.localGet(V.n).i32Const(3).i32Shl().localGet(V.cur).f64Store(L.segs);
-      c.localGet(V.n).i32Const(3).i32Shl().f64Const(sleep).f64Store(L.segs + 8);
-      c.localGet(V.n).i32Const(2).i32Add().localSet(V.n);
-      c.f64Const(0).localSet(V.cur);
-      c.localGet(V.sleep).f64Const(sleep).f64Add().localSet(V.sleep);
+      if (sleep !== 0) swap(sleep);
     },
     chargeIfTaken: (j, cycles) => {
       c.localGet(V.taken);
@@ -763,6 +823,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & { read
       { name: 'fw', type: { params: [I32], results: [I32] } },
       { name: 'interp', type: { params: [I32], results: [I32] } },
       { name: 'spill', type: { params: [], results: [] } },
+      { name: 'fwRoutine', type: { params: [I32], results: [I32] } },
     ],
     memoryPages: L.pages,
     functions: [

@@ -35,13 +35,20 @@ export interface StaticPrices {
   firmwarePrice?(address: number, table: number): FirmwarePrice | null;
 }
 
-/** A firmware call's price: its cycles, the reads and writes of the map's memory (each a swap), the lock time, the map. */
+/**
+ * A firmware call's price: its cycles, the reads and writes of the map's memory (each a
+ * swap, sleeping readSleep or writeSleep; counted as commands to `memory`, an index into
+ * the work's `commands`), the lock time, the map.
+ */
 export interface FirmwarePrice {
   readonly cycles: number;
   readonly reads: number;
   readonly writes: number;
   readonly lockCycles: number;
   readonly map: number;
+  readonly memory: number;
+  readonly readSleep: number;
+  readonly writeSleep: number;
 }
 
 /** A meter with fixed prices, filling `work` either way it is told of a run. */

@@ -4,15 +4,18 @@
  * the few things kept apart in JavaScript objects — the condition codes, the
  * previous-ALU values and the packet's work (meter.ts TimedWork) — carried to and from
  * the memory's cells around each run and each call out: a firmware routine (its price
- * and the routine, as the JavaScript executor runs them), one instruction the
- * interpreter runs, or segments moved out of a full area. It is a `TimedProgram`, as
+ * and the routine, as the JavaScript executor runs them; or the routine alone, for a
+ * call the module priced itself), one instruction the interpreter runs, or segments
+ * moved out of a full area. The counts the module keeps in the memory (commands, lock
+ * time, firmware cycles and sleep per instruction) are folded into the work's totals and
+ * hot spots. It is a `TimedProgram`, as
  * compile-timed.ts's executor is, so a card runs either the same way.
  */
 import type { Insn } from '../isa/instructions.js';
 import { MAX_TARGET } from '../isa/tables.js';
 import { badReturn, interpreterStep, type CompileOptions } from './compile.js';
 import type { TimedProgram } from './compile-timed.js';
-import { CELL, WORK, compileWasm, type NativeLookup, type WasmEntry, type WasmExecLayout } from './compile-wasm.js';
+import { CELL, WORK, compileWasm, type NativeLookup, type PricedCall, type WasmEntry, type WasmExecLayout } from './compile-wasm.js';
 import type { StepContext } from './context.js';
 import type { StaticPrices, TimedWork } from './meter.js';
 import { RETURN_GPR_B } from './run.js';
@@ -32,6 +35,8 @@ export interface WasmTimedOptions extends CompileOptions {
   readonly entry?: WasmEntry;
   /** Map lookups run in WebAssembly. */
   readonly lookup?: NativeLookup;
+  /** Firmware calls priced in WebAssembly. */
+  readonly priced?: readonly PricedCall[];
 }
 
 /** The image as WebAssembly over `o.memory`, or why it cannot be (the caller runs another executor). */
@@ -47,6 +52,8 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
   const fc = new Float64Array(b, L.stretches, compiled.plan.stretches.length);
   const tk = new Float64Array(b, L.taken, compiled.plan.takenSites.length);
   const fwCycles = new Float64Array(b, L.pcCycles, program.length + 1);
+  const fwSleep = new Float64Array(b, L.pcSleep, program.length + 1);
+  const locks = new Float64Array(b, L.locks, L.lockMaps);
   const s = o.state;
   const step = interpreterStep(program);
   let w: TimedWork | undefined;
@@ -93,11 +100,18 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
     cells[CELL.segN] = 0;
     cells[CELL.held] = 1;
   };
+  /** The command counts and lock time the module added up, moved to the work's totals. */
   const foldCommands = (W: TimedWork): void => {
     for (let m = 0; m < commands.length; m++) {
       if (commands[m] !== 0) {
         W.commands[m]! += commands[m]!;
         commands[m] = 0;
+      }
+    }
+    for (let j = 0; j < W.locks.length && j < locks.length; j++) {
+      if (locks[j] !== 0) {
+        W.locks[j]! += locks[j]!;
+        locks[j] = 0;
       }
     }
   };
@@ -159,6 +173,13 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
         return out === undefined ? -1 : (out.target << 1) | (out.taken ? 1 : 0);
       },
       spill: (): void => spill(w!),
+      // A call the module priced itself: the routine alone (the condition codes and the work stay in the cells).
+      fwRoutine: (pc: number): number => {
+        const ret = s.gprB[RETURN_GPR_B] as number;
+        o.firmware.get(pc)!(s);
+        if (ret > MAX_TARGET) badReturn(pc, ret);
+        return ret;
+      },
     },
   });
   const run = instance.exports.run as (len: number) => number;
@@ -199,6 +220,10 @@ export function wasmTimed(program: readonly Insn[], o: WasmTimedOptions): TimedP
         if (fwCycles[pc] !== 0) {
           pcCycles[pc]! += fwCycles[pc]!;
           fwCycles[pc] = 0;
+        }
+        if (fwSleep[pc] !== 0) {
+          pcSleep[pc]! += fwSleep[pc]!;
+          fwSleep[pc] = 0;
         }
       }
     },

@@ -10,11 +10,11 @@
  * (`StaticPrices`) and tells it only of firmware calls.
  */
 import type { TimingModel } from '../../caps/profile.js';
-import { TimedWork, type TimedMeter } from '../core/meter.js';
+import { TimedWork, type FirmwarePrice, type TimedMeter } from '../core/meter.js';
 import type { CoreState } from '../core/state.js';
 import type { CmdInsn, Insn } from '../isa/instructions.js';
 import { COMMAND_OP, type CycleTable } from './cycle-table.js';
-import { firmwareCost, type FirmwareCost } from './firmware-costs.js';
+import { firmwareCost } from './firmware-costs.js';
 
 /** One packet's work on an engine: compute, sleep, compute, … compute (odd length, all cycles). */
 export type WorkSegments = ArrayLike<number>;
@@ -25,12 +25,6 @@ export interface MeterMaps {
   readonly count: number;
 }
 
-/** A firmware call priced: its cost, the map's index, and the sleep of each read and write of the map's memory. */
-interface CallPrice extends FirmwareCost {
-  readonly map: number;
-  readonly readSleep: number;
-  readonly writeSleep: number;
-}
 
 /** The GPR holding a firmware call's table id (bank A; nic-sim/firmware/routines.ts FW_REG.TABLE_ID). */
 const TABLE_ID_GPR = 0;
@@ -45,9 +39,9 @@ export class PacketMeter implements TimedMeter {
   /** Each card instruction's issue cycles, looked up once (−1: not yet). */
   private readonly issueAt: Float64Array;
   /** Firmware calls' prices by routine address and table id, worked out once (null: the call fails); the last one asked for. */
-  private readonly prices = new Map<number, CallPrice | null>();
+  private readonly prices = new Map<number, FirmwarePrice | null>();
   private lastKey = NaN;
-  private lastPrice: CallPrice | null = null;
+  private lastPrice: FirmwarePrice | null = null;
 
   constructor(
     readonly table: CycleTable,
@@ -149,8 +143,7 @@ export class PacketMeter implements TimedMeter {
     const pc = w.callPc;
     w.add(price.cycles);
     w.pcCycles[pc]! += price.cycles;
-    const m = this.table.mapMemory;
-    w.commands[m]! += price.reads + price.writes;
+    w.commands[price.memory]! += price.reads + price.writes;
     for (let k = 0; k < price.reads + price.writes; k++) {
       const sleep = k < price.reads ? price.readSleep : price.writeSleep;
       w.swap(sleep);
@@ -159,7 +152,7 @@ export class PacketMeter implements TimedMeter {
     w.locks[price.map]! += price.lockCycles;
   }
 
-  firmwarePrice(address: number, table: number): CallPrice | null {
+  firmwarePrice(address: number, table: number): FirmwarePrice | null {
     const key = priceKey(address, table);
     let known = this.prices.get(key);
     if (known === undefined) this.prices.set(key, (known = this.priceOf(address, table)));
@@ -167,11 +160,11 @@ export class PacketMeter implements TimedMeter {
   }
 
   /** What a call of the routine at `address` on the map of table id `table` costs; null when the routine fails. */
-  private priceOf(address: number, table: number): CallPrice | null {
+  private priceOf(address: number, table: number): FirmwarePrice | null {
     const helper = this.helperAt.get(address);
     const map = this.maps.mapOfTable(table);
     if (helper === undefined || map === undefined) return null;
     const m = this.table.mapMemory;
-    return { ...firmwareCost(helper, map.type, this.timing), map: map.index, readSleep: this.table.wait(m, 'read'), writeSleep: this.table.wait(m, 'write') };
+    return { ...firmwareCost(helper, map.type, this.timing), map: map.index, memory: m, readSleep: this.table.wait(m, 'read'), writeSleep: this.table.wait(m, 'write') };
   }
 }

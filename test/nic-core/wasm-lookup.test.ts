@@ -1,10 +1,14 @@
 /**
- * bpf_map_lookup_elem run inside the WebAssembly executor (compile-wasm.ts NativeLookup)
- * against the interpreter calling the JavaScript routine under the same meter: random
- * calls on an ARRAY map (keys inside and past its end), on a HASH map and on a table id
- * the card lacks (both the JavaScript way), with the key's LM pointer written too few
- * instructions before the call (the hazard error) or not, and return addresses inside
- * and past the code — the same registers, the same error, the same work and hot spots.
+ * Map calls inside the WebAssembly executor against the interpreter calling the
+ * JavaScript routines under the same meter: bpf_map_lookup_elem run by the module itself
+ * on an ARRAY map (compile-wasm.ts NativeLookup: keys inside and past its end), and
+ * lookups, updates and deletes priced by the module with only the routine called out
+ * (compile-wasm.ts PricedCall: an ARRAY and a HASH map, their reads and writes as swaps,
+ * the lock time of updates and deletes), and calls on a table id the card lacks (the
+ * JavaScript way); with the key's LM pointer written too few instructions before the call
+ * (the hazard error) or not, update flags that succeed and fail, and return addresses
+ * inside and past the code — the same registers, the same error, the same work, lock
+ * time and hot spots.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +26,9 @@ import { MAP_TYPE } from '../../xdp/maps/map-types.js';
 
 const { profile } = resolveProfile('nfp-4000');
 const LOOKUP = 0x3000;
-const HELPERS = [{ id: 1, address: LOOKUP }];
+const UPDATE = 0x3010;
+const DELETE = 0x3020;
+const HELPERS = [{ id: 1, address: LOOKUP }, { id: 2, address: UPDATE }, { id: 3, address: DELETE }];
 const TABLE: CardMapDef[] = [
   { name: 'arr', type: MAP_TYPE.ARRAY, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 },
   { name: 'flows', type: MAP_TYPE.HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0 },
@@ -30,14 +36,18 @@ const TABLE: CardMapDef[] = [
 const gpr = (bank: 'a' | 'b' | 'ab', n: number) => ({ k: 'gpr' as const, bank, n });
 const immed = (dst: ReturnType<typeof gpr>, value: number): Insn => ({ cls: 'immed', dst, value, width: 'all', invert: false, shift: 0 });
 
-describe('map lookups inside the WebAssembly executor', () => {
-  it('leave what the JavaScript routine leaves: r0, errors, work and hot spots', () => {
+describe('map calls inside the WebAssembly executor', () => {
+  it('leave what the JavaScript routines leave: r0, errors, work, lock time and hot spots', () => {
     fc.assert(fc.property(
-      fc.constantFrom(1, 2, 7), fc.nat(3), fc.oneof(fc.nat(7), fc.constant(0xffffffff)), fc.constantFrom(0x40, 0xffc), fc.boolean(),
-      (table, pad, key, keyAt, badReturn) => {
-        // A0 = table; LM pointer 0 = the key's address; pad nops; B0 = the return address; call; then copy r0 and end.
+      fc.constantFrom(LOOKUP, LOOKUP, UPDATE, DELETE), fc.constantFrom(1, 2, 7), fc.nat(3), fc.oneof(fc.nat(7), fc.constant(0xffffffff)), fc.constantFrom(0x40, 0xffc),
+      fc.constantFrom(0, 1, 2, 4), fc.boolean(),
+      (helper, table, pad, key, keyAt, flags, badReturn) => {
+        // A0 = table; r3 = the update's flags; LM pointer 2 = the value's address, 0 = the key's; pad nops; B0 = the return address;
+        // the call (twice for an update, so that the second finds the key); then copy r0 and end.
         const body: Insn[] = [
           immed(gpr('a', 0), table),
+          immed(gpr('a', 6), flags),
+          { cls: 'local_csr', write: true, csr: 'ACT_LM_ADDR2', src: { k: 'imm', value: 0x80 } } as Insn,
           { cls: 'local_csr', write: true, csr: 'ACT_LM_ADDR0', src: { k: 'imm', value: keyAt } } as Insn,
           ...Array.from({ length: pad }, () => immed({ k: 'none' } as never, 0)),
         ];
@@ -45,7 +55,7 @@ describe('map lookups inside the WebAssembly executor', () => {
         const program: Insn[] = [
           ...body,
           immed(gpr('b', 0), badReturn ? MAX_TARGET + 1 : ret),
-          { cls: 'br', cond: 'always', target: LOOKUP, defer: 0 } as Insn,
+          { cls: 'br', cond: 'always', target: helper, defer: 0 } as Insn,
           { cls: 'alu', op: 'none', dst: gpr('ab', 3), a: gpr('a', 0), b: gpr('a', 0), swap: false } as Insn,
         ];
         const outcome = (executor: 'wasm' | 'interpreter') => {
@@ -55,7 +65,7 @@ describe('map lookups inside the WebAssembly executor', () => {
           // The key in LM where the pointer will point (the last word holds it when keyAt is 0xffc).
           new DataView(s.lm.buffer, s.lm.byteOffset, s.lm.byteLength).setUint32(keyAt, key, true);
           const firmware = firmwareRoutines(maps, HELPERS, { cpu: 0 });
-          const meter = new PacketMeter(cycleTable(profile.timing), profile.timing, program.length, new Map([[LOOKUP, 1]]), {
+          const meter = new PacketMeter(cycleTable(profile.timing), profile.timing, program.length, new Map(HELPERS.map((h) => [h.address, h.id])), {
             count: maps.length, mapOfTable: (id) => {
               const i = maps.mapIndexOfTable(id);
               return i === undefined ? undefined : { index: i, type: maps.defs[i]!.type };
@@ -68,9 +78,12 @@ describe('map lookups inside the WebAssembly executor', () => {
           try {
             if (executor === 'wasm') {
               const arr = meter.firmwarePrice(LOOKUP, 1)!;
+              const priced = HELPERS.flatMap((h) => [1, 2].map((t) => ({ address: h.address, table: t, price: meter.firmwarePrice(h.address, t)! })));
+              expect(priced.some((p) => p.price.reads > 0 && p.price.lockCycles > 0)).toBe(true);
               const t = wasmTimed(program, {
                 ...o, prices: meter, layout: cm!.execLayout, memory: cm!.memory, state: s, context: ctx, memories: meter.work.commands.length,
                 lookup: { address: LOOKUP, keyPointer: 0, returnGpr: 0, maxTarget: MAX_TARGET, arrays: [{ table: 1, base: maps.base(0), stride: maps.stride(0), maxEntries: 4, cycles: arr.cycles }] },
+                priced,
               });
               if (!('run' in t)) throw new Error(t.unsupported);
               try {
@@ -87,7 +100,10 @@ describe('map lookups inside the WebAssembly executor', () => {
             error = e.message;
           }
           meter.end(0);
-          return { error, a: [...s.gprA.subarray(0, 4)], b: [...s.gprB.subarray(0, 4)], segs: meter.work.segments(), compute: meter.compute, commands: [...meter.commands], pcCycles: [...meter.pcCycles] };
+          return {
+            error, a: [...s.gprA.subarray(0, 4)], b: [...s.gprB.subarray(0, 4)], segs: meter.work.segments(), compute: meter.compute, sleep: meter.sleep,
+            commands: [...meter.commands], locks: [...meter.locks], pcCycles: [...meter.pcCycles], pcSleep: [...meter.pcSleep], emem: [...maps.emem],
+          };
         };
         expect(outcome('wasm')).toEqual(outcome('interpreter'));
       }), { numRuns: 300, seed: 5 });
