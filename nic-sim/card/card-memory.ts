@@ -4,8 +4,9 @@
  * packet's CTM and the maps' EMEM. The JavaScript executor, the firmware and the maps
  * work on typed-array views of it, and code compiled to WebAssembly works on the same
  * bytes at the offsets `CardMemoryLayout` gives, with its own scratch beside them (the
- * condition codes, the packet's work, per-stretch counts), and a region for the packet
- * path that runs a whole packet in WebAssembly (nic-sim/replay/packet-path.ts). It is sized once and never grows (a
+ * condition codes, the packet's work, per-stretch counts), a region for the packet
+ * path that runs a whole packet in WebAssembly (nic-sim/replay/packet-path.ts), and the
+ * HASH maps' key indexes (card-maps.ts), where the executor can find keys itself. It is sized once and never grows (a
  * grown memory would leave every view stale); EMEM, the only part whose size depends on
  * the image, is at most 1 GiB (card-maps.ts).
  */
@@ -27,6 +28,8 @@ export interface CardMemoryLayout extends CoreRegions {
   readonly takenCapacity: number;
   /** The packet path's region (nic-sim/replay/packet-path.ts: its tallies and RSS tables), PATH_BYTES long. */
   readonly path: number;
+  /** The HASH maps' key indexes (card-maps.ts `allocate`). */
+  readonly index: number;
   /** Bytes in all. */
   readonly bytes: number;
 }
@@ -46,10 +49,10 @@ export const LOCK_MAPS = 64;
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /**
- * Where each region lies for a CTM of `ctmBytes` and an EMEM of `ememBytes`, with room
+ * Where each region lies for a CTM of `ctmBytes`, an EMEM of `ememBytes` and key indexes of `indexBytes`, with room
  * for the WebAssembly executor's counts over an image of `programLength` instructions.
  */
-export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLength = 0): CardMemoryLayout {
+export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLength = 0, indexBytes = 0): CardMemoryLayout {
   let at = 0;
   const take = (bytes: number): number => {
     const here = at;
@@ -72,7 +75,8 @@ export function cardMemoryLayout(ctmBytes: number, ememBytes: number, programLen
   const path = take(PATH_BYTES);
   const ctm = take(ctmBytes);
   const emem = take(ememBytes);
-  return { gprs, xferIn, xferOut, lmAddr, lmDelay, lm, ctm, emem, exec, segCapacity: SEG_CAPACITY, stretchCapacity, takenCapacity, path, bytes: at };
+  const index = take(indexBytes);
+  return { gprs, xferIn, xferOut, lmAddr, lmDelay, lm, ctm, emem, exec, segCapacity: SEG_CAPACITY, stretchCapacity, takenCapacity, path, index, bytes: at };
 }
 
 export class CardMemory {
@@ -81,11 +85,13 @@ export class CardMemory {
   readonly registers: CoreRegisters;
   readonly ctm: Uint8Array;
   readonly emem: Uint8Array;
+  /** The HASH maps' key indexes (card-maps.ts). */
+  readonly index: Uint8Array;
   /** The executor's i32 cells (`DIRTY_CELL`: CTM bytes the last packet may have written, cleared before the next). */
   readonly cells: Int32Array;
 
-  constructor(ctmBytes: number, ememBytes: number, programLength = 0) {
-    this.layout = cardMemoryLayout(ctmBytes, ememBytes, programLength);
+  constructor(ctmBytes: number, ememBytes: number, programLength = 0, indexBytes = 0) {
+    this.layout = cardMemoryLayout(ctmBytes, ememBytes, programLength, indexBytes);
     const pages = Math.max(1, Math.ceil(this.layout.bytes / PAGE));
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const b = this.memory.buffer;
@@ -100,6 +106,7 @@ export class CardMemory {
     };
     this.ctm = new Uint8Array(b, l.ctm, ctmBytes);
     this.emem = new Uint8Array(b, l.emem, ememBytes);
+    this.index = new Uint8Array(b, l.index, indexBytes);
     this.cells = new Int32Array(b, l.exec.cells, EXEC_CELLS);
   }
 

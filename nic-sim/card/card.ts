@@ -188,7 +188,7 @@ export class Card {
     // The maps size EMEM; the card's memory holds it beside CTM and the core's registers.
     let memory: CardMemory | undefined;
     this.maps = new CardMaps(img.maps.map(({ initial, ...m }) => ({ ...m, ...(initial.length ? { initial } : {}) })), {
-      allocate: (bytes) => (memory = new CardMemory(PKT_START + CARD_MAX_PACKET, bytes, img.code.length)).emem,
+      allocate: (ememBytes, indexBytes) => (memory = new CardMemory(PKT_START + CARD_MAX_PACKET, ememBytes, img.code.length, indexBytes)),
     });
     this.memory = memory!;
     this.image = loadImage(img, profile, {

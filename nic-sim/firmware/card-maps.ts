@@ -32,7 +32,7 @@ import type { ImageMap } from '../image/image-types.js';
 import { XdpError } from '../../xdp/errors.js';
 import { Errno, UpdateFlag } from '../../xdp/maps/bpf-map.js';
 import { MAP_TYPE, MapFlag, mapTypeName } from '../../xdp/maps/map-types.js';
-import { KeyIndex } from './key-index.js';
+import { KeyIndex, fixedTableLength } from './key-index.js';
 
 /**
  * One entry of the image's map table as the card gets it; `initial` (ARRAY only) the bytes of values
@@ -79,9 +79,24 @@ export interface CardMapsOptions {
   readonly cpus?: number;
   /** The most EMEM bytes the store may allocate; default 1 GiB. */
   readonly maxEmemBytes?: number;
-  /** Zeroed storage of `bytes` for EMEM (the card's memory, card-memory.ts); a fresh array otherwise. */
-  readonly allocate?: (bytes: number) => Uint8Array;
+  /**
+   * Zeroed storage in the card's memory (card-memory.ts): `ememBytes` for EMEM, and
+   * `indexBytes` for the HASH maps' key indexes (key-index.ts fixed storage, where the
+   * WebAssembly executor finds keys itself); fresh arrays otherwise.
+   */
+  readonly allocate?: (ememBytes: number, indexBytes: number) => { readonly emem: Uint8Array; readonly index: Uint8Array };
 }
+
+/** Where a HASH map's key index lies in the index storage: its table (Int32, `mask` + 1 entries) and its keys (`keySize` bytes a slot), byte offsets. */
+export interface HashIndexPlace {
+  readonly table: number;
+  readonly mask: number;
+  readonly keys: number;
+  readonly keySize: number;
+}
+
+/** The most bytes the key indexes take in the card's memory; past them, the indexes live in JavaScript arrays. */
+const MAX_INDEX_BYTES = 256 * 1024 * 1024;
 
 /** First EMEM address a value may have: 0 is NULL, and the first 64 bytes stay unused. */
 export const EMEM_MAPS_BASE = 64;
@@ -119,6 +134,8 @@ export class CardMaps {
   readonly defs: readonly CardMapDef[];
   readonly cpus: number;
   private readonly stores: Store[];
+  /** Where each HASH map's key index lies in the index storage (undefined: not there). */
+  private readonly indexPlaces: readonly (HashIndexPlace | undefined)[];
 
   constructor(table: readonly CardMapDef[], opts: CardMapsOptions = {}) {
     const cpus = opts.cpus ?? 1;
@@ -139,11 +156,39 @@ export class CardMaps {
       }
     }
     this.defs = defs;
-    this.emem = opts.allocate ? opts.allocate(at) : new Uint8Array(at);
-    this.stores = defs.map((def, i) => ({
-      def, base: layout[i]!.base, stride: layout[i]!.stride,
-      index: new KeyIndex(def.keySize), next: 0, freed: [], head: 0, events: [],
-    }));
+    // The HASH maps' key indexes in the card's memory, one after the other, when it is given and they fit.
+    const places: (HashIndexPlace | undefined)[] = [];
+    let indexBytes = 0;
+    for (const def of defs) {
+      if (!opts.allocate || def.type !== MAP_TYPE.HASH) {
+        places.push(undefined);
+        continue;
+      }
+      const entries = fixedTableLength(def.maxEntries);
+      const table = indexBytes;
+      const keys = table + 4 * entries;
+      places.push({ table, mask: entries - 1, keys, keySize: def.keySize });
+      indexBytes = roundUp8(keys + def.maxEntries * def.keySize);
+    }
+    if (indexBytes > MAX_INDEX_BYTES) {
+      places.fill(undefined);
+      indexBytes = 0;
+    }
+    const storage = opts.allocate ? opts.allocate(at, indexBytes) : { emem: new Uint8Array(at), index: new Uint8Array(0) };
+    this.emem = storage.emem;
+    this.indexPlaces = places;
+    const idx = storage.index;
+    this.stores = defs.map((def, i) => {
+      const p = places[i];
+      const fixed = p === undefined ? undefined : {
+        table: new Int32Array(idx.buffer, idx.byteOffset + p.table, p.mask + 1),
+        keys: new Uint8Array(idx.buffer, idx.byteOffset + p.keys, def.maxEntries * def.keySize),
+      };
+      return {
+        def, base: layout[i]!.base, stride: layout[i]!.stride,
+        index: new KeyIndex(def.keySize, fixed), next: 0, freed: [], head: 0, events: [],
+      };
+    });
     for (const st of this.stores) {
       const init = st.def.initial;
       if (init === undefined) continue;
@@ -166,6 +211,12 @@ export class CardMaps {
   /** The map index a table id names, or undefined. */
   mapIndexOfTable(id: number): number | undefined {
     return Number.isInteger(id) && id >= 1 && id <= this.stores.length ? id - 1 : undefined;
+  }
+
+  /** Where map i's key index lies in the index storage `allocate` gave, when it is a HASH map kept there. */
+  hashIndex(i: number): HashIndexPlace | undefined {
+    this.store(i);
+    return this.indexPlaces[i];
   }
 
   /** EMEM address of map i's first value slot. */

@@ -8,6 +8,12 @@
  * arrived in, which user space's walk of the map follows.
  *
  * Hand-written: no maintained package keys a table by byte ranges of typed arrays.
+ *
+ * With fixed storage (`KeyIndexStorage`: the card's memory, where the WebAssembly
+ * executor finds keys itself, nic-sim/core/compile-wasm.ts) the table keeps its size —
+ * a power of two at least four times the slots — and is rebuilt in place when deleted
+ * marks fill it; the keys have a place for every slot. Which slot a key finds is the
+ * same either way.
  */
 
 /** A table entry: 0 empty, −1 deleted, else the slot + 1. */
@@ -15,8 +21,8 @@ const EMPTY = 0;
 const DELETED = -1;
 const MIN_TABLE = 16;
 
-/** 32 bits of the `len` bytes at `at` of `mem` (murmur3's mixing, four bytes at a time). */
-function hashBytes(mem: Uint8Array, at: number, len: number): number {
+/** 32 bits of the `len` bytes at `at` of `mem` (murmur3's mixing, four bytes at a time; compile-wasm.ts writes the same out). */
+export function hashBytes(mem: Uint8Array, at: number, len: number): number {
   let h = len;
   let k = 0;
   for (; k + 4 <= len; k += 4) {
@@ -35,10 +41,25 @@ function hashBytes(mem: Uint8Array, at: number, len: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** Where a key index lives when its place is fixed: its table (a power of two long) and a key's bytes for each of `slots` slots. */
+export interface KeyIndexStorage {
+  readonly table: Int32Array;
+  readonly keys: Uint8Array;
+}
+
+/** The table length fixed storage needs for `slots` slots: a power of two, at least four times as many (at most half full, with room for deleted marks). */
+export function fixedTableLength(slots: number): number {
+  let size = MIN_TABLE;
+  while (size < 4 * (slots + 1)) size *= 2;
+  return size;
+}
+
 export class KeyIndex {
   /** Keys present. */
   size = 0;
-  private table = new Int32Array(MIN_TABLE);
+  private table: Int32Array;
+  /** Whether the table and keys are fixed storage (never replaced). */
+  private readonly fixed: boolean;
   /** Table entries not empty: keys present and deleted marks. */
   private filled = 0;
   /** Slot s's key: bytes [s · keySize, (s + 1) · keySize). */
@@ -49,8 +70,13 @@ export class KeyIndex {
   private first = -1;
   private last = -1;
 
-  constructor(readonly keySize: number) {
-    this.keys = new Uint8Array(keySize * MIN_TABLE);
+  constructor(readonly keySize: number, storage?: KeyIndexStorage) {
+    this.fixed = storage !== undefined;
+    this.table = storage?.table ?? new Int32Array(MIN_TABLE);
+    this.keys = storage?.keys ?? new Uint8Array(keySize * MIN_TABLE);
+    if (this.fixed && (this.table.length < MIN_TABLE || (this.table.length & (this.table.length - 1)) !== 0)) {
+      throw new RangeError(`a key index's table is a power of two of at least ${MIN_TABLE} entries, not ${this.table.length}`);
+    }
     this.before = new Int32Array(MIN_TABLE);
     this.after = new Int32Array(MIN_TABLE);
   }
@@ -68,7 +94,7 @@ export class KeyIndex {
 
   /** The key at `at` of `mem` (not present) now held by `slot`, last in the order. */
   add(mem: Uint8Array, at: number, slot: number): void {
-    if (2 * (this.filled + 1) > this.table.length) this.rehash(Math.max(MIN_TABLE, 4 * (this.size + 1)));
+    if (2 * (this.filled + 1) > this.table.length) this.rehash(this.fixed ? this.table.length : Math.max(MIN_TABLE, 4 * (this.size + 1)));
     this.reserve(slot + 1);
     const n = this.keySize;
     this.keys.set(mem.subarray(at, at + n), slot * n);
@@ -128,23 +154,30 @@ export class KeyIndex {
     t[i] = slot + 1;
   }
 
-  /** A table of at least `least` entries (a power of two) holding the keys present, without deleted marks. */
+  /** A table of at least `least` entries (a power of two) holding the keys present, without deleted marks (fixed storage: the same table, cleared). */
   private rehash(least: number): void {
-    let size = MIN_TABLE;
-    while (size < least) size *= 2;
-    this.table = new Int32Array(size);
+    if (this.fixed) {
+      this.table.fill(EMPTY);
+    } else {
+      let size = MIN_TABLE;
+      while (size < least) size *= 2;
+      this.table = new Int32Array(size);
+    }
     for (let s = this.first; s >= 0; s = this.after[s]!) this.place(s, hashBytes(this.keys, s * this.keySize, this.keySize));
     this.filled = this.size;
   }
 
   /** Room for slots 0 … count − 1. */
   private reserve(count: number): void {
+    if (this.fixed && count * this.keySize > this.keys.length) throw new RangeError(`slot ${count - 1} beyond the key index's fixed storage of ${this.keys.length / this.keySize} keys`);
     if (count <= this.before.length) return;
     let cap = this.before.length;
     while (cap < count) cap *= 2;
-    const keys = new Uint8Array(cap * this.keySize);
-    keys.set(this.keys);
-    this.keys = keys;
+    if (!this.fixed) {
+      const keys = new Uint8Array(cap * this.keySize);
+      keys.set(this.keys);
+      this.keys = keys;
+    }
     const before = new Int32Array(cap);
     before.set(this.before);
     this.before = before;

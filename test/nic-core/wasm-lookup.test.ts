@@ -60,7 +60,7 @@ describe('map calls inside the WebAssembly executor', () => {
         ];
         const outcome = (executor: 'wasm' | 'interpreter') => {
           let cm: CardMemory | undefined;
-          const maps = new CardMaps(TABLE, { allocate: (n) => (cm = new CardMemory(64, n, program.length)).emem });
+          const maps = new CardMaps(TABLE, { allocate: (n, x) => (cm = new CardMemory(64, n, program.length, x)) });
           const s = createCoreState({ registers: cm!.registers, mem: { ctm: cm!.ctm, emem: maps.emem } });
           // The key in LM where the pointer will point (the last word holds it when keyAt is 0xffc).
           new DataView(s.lm.buffer, s.lm.byteOffset, s.lm.byteLength).setUint32(keyAt, key, true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { KeyIndex } from '../../nic-sim/firmware/key-index.js';
+import { KeyIndex, fixedTableLength } from '../../nic-sim/firmware/key-index.js';
 
 /** The same operations on a Map keyed by the key's bytes spelled out: what the index must agree with. */
 class Reference {
@@ -10,12 +10,16 @@ class Reference {
   }
 }
 
-describe('a HASH map\'s key index (property)', () => {
+/** An index in fixed storage for `slots` slots (the card memory's way), or in arrays of its own. */
+const makeIndex = (keySize: number, fixed: boolean, slots: number): KeyIndex =>
+  fixed ? new KeyIndex(keySize, { table: new Int32Array(fixedTableLength(slots)), keys: new Uint8Array(slots * keySize) }) : new KeyIndex(keySize);
+
+describe.each([false, true])('a HASH map\'s key index (property; fixed storage: %s)', (fixed) => {
   it('finds, adds and removes keys as a Map of their bytes does, and keeps the order they arrived in', () => {
     // Short keys from a small alphabet: many collisions, keys removed and added again, deleted marks reused.
     const op = fc.record({ kind: fc.constantFrom('add', 'add', 'remove', 'find'), key: fc.array(fc.nat(3), { minLength: 3, maxLength: 3 }) });
     fc.assert(fc.property(fc.constantFrom(1, 3, 4, 7), fc.array(op, { maxLength: 400 }), (keySize, ops) => {
-      const index = new KeyIndex(keySize);
+      const index = makeIndex(keySize, fixed, 400);
       const ref = new Reference();
       const free: number[] = [];
       let next = 0;
@@ -43,7 +47,7 @@ describe('a HASH map\'s key index (property)', () => {
   });
 
   it('holds 100,000 keys, then finds every one and no other after half are removed', () => {
-    const index = new KeyIndex(13);
+    const index = makeIndex(13, fixed, 100_000);
     const key = (n: number) => Uint8Array.from({ length: 13 }, (_, k) => (n >>> ((k % 4) * 8)) & 0xff);
     for (let n = 0; n < 100_000; n++) index.add(key(n), 0, n);
     for (let n = 0; n < 100_000; n += 2) index.remove(index.find(key(n), 0));
@@ -51,5 +55,29 @@ describe('a HASH map\'s key index (property)', () => {
     for (let n = 0; n < 100_000; n++) expect(index.find(key(n), 0)).toBe(n % 2 === 1 ? n : -1);
     expect(index.find(key(100_001), 0)).toBe(-1);
     expect(index.slots().slice(0, 3)).toEqual([1, 3, 5]);
+  });
+});
+
+describe('a key index in fixed storage', () => {
+  it('keeps its table through 50,000 adds and removes on 64 slots (rebuilt in place as deleted marks fill it), and refuses a slot past its keys', () => {
+    const table = new Int32Array(fixedTableLength(64));
+    const index = new KeyIndex(4, { table, keys: new Uint8Array(64 * 4) });
+    const key = (n: number) => Uint8Array.from([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, 7]);
+    // Keys n live in slot n mod 64; each new key replaces the oldest, whose slot it takes.
+    const live: number[] = [];
+    for (let n = 0; n < 50_000; n++) {
+      if (live.length === 64) index.remove(index.find(key(live.shift()!), 0));
+      index.add(key(n), 0, n % 64);
+      live.push(n);
+    }
+    expect(index.size).toBe(64);
+    for (const n of live) expect(index.find(key(n), 0)).toBe(n % 64);
+    expect(index.find(key(live[0]! - 1), 0)).toBe(-1);
+    expect(table.length).toBe(fixedTableLength(64));
+    expect(() => new KeyIndex(4, { table: new Int32Array(100), keys: new Uint8Array(4) })).toThrow(/power of two/);
+    const small = new KeyIndex(4, { table: new Int32Array(16), keys: new Uint8Array(8) });
+    small.add(key(1), 0, 0);
+    small.add(key(2), 0, 1);
+    expect(() => small.add(key(3), 0, 2)).toThrow(/beyond the key index's fixed storage/);
   });
 });
