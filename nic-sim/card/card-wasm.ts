@@ -4,10 +4,11 @@
  * (card-memory.ts), the entry state a timed packet starts from (entry-state.ts, as
  * `Card.enter` sets it for a timed run), the maps whose lookups it may run itself
  * (ARRAY maps with 4-byte keys, whose lookup costs cycles only), and the firmware calls
- * it prices itself (every routine on every map, at the meter's price).
+ * it prices itself (every routine on every map, at the meter's price), with where each
+ * HASH map's key index lies when the executor finds keys itself.
  */
 import type { CardProfile } from '../../caps/profile.js';
-import type { NativeLookup, PricedCall, WasmEntry } from '../core/compile-wasm.js';
+import type { NativeHash, NativeLookup, PricedCall, WasmEntry } from '../core/compile-wasm.js';
 import type { CompileOptions } from '../core/compile.js';
 import type { TimedProgram } from '../core/compile-timed.js';
 import type { StepContext } from '../core/context.js';
@@ -74,11 +75,25 @@ function nativeLookup(p: CardWasmParts): NativeLookup | undefined {
 function pricedCalls(p: CardWasmParts): PricedCall[] {
   const price = p.compile.prices.firmwarePrice?.bind(p.compile.prices);
   if (price === undefined) return [];
-  return [...p.compile.firmware.keys()].flatMap((address) => p.maps.defs.flatMap((_, i) => {
+  const lookup = p.profile.helpers.find((h) => h.id === HelperId.MAP_LOOKUP_ELEM)?.address;
+  return [...p.compile.firmware.keys()].flatMap((address) => p.maps.defs.flatMap((def, i) => {
     const table = p.maps.tableId(i);
     const cost = price(address, table);
-    return cost !== null && cost.memory < p.memories && cost.map < LOCK_MAPS ? [{ address, table, price: cost }] : [];
+    if (cost === null || cost.memory >= p.memories || cost.map >= LOCK_MAPS) return [];
+    const hash = address === lookup && def.type === MAP_TYPE.HASH ? nativeHash(p, i) : undefined;
+    return [{ address, table, price: cost, ...(hash ? { hash } : {}) }];
   }));
+}
+
+/** Where map i's key index and values lie, for the executor's own HASH lookups (when the index is in the card memory). */
+function nativeHash(p: CardWasmParts, i: number): NativeHash | undefined {
+  const place = p.maps.hashIndex(i);
+  if (place === undefined) return undefined;
+  const at = p.memory.layout.index;
+  return {
+    keyPointer: KEY_LM, returnGpr: RETURN_GPR_B, maxTarget: MAX_TARGET, keySize: place.keySize,
+    table: at + place.table, mask: place.mask, keys: at + place.keys, base: p.maps.base(i), stride: p.maps.stride(i),
+  };
 }
 
 /** The executor, or undefined when the image does not compile to it (the card then runs generated JavaScript). */

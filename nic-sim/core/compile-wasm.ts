@@ -29,7 +29,7 @@ import type { AluInsn, AluShfInsn, BrBitInsn, BrByteInsn, BrInsn, CmdInsn, Immed
 import { logicalOperands } from '../isa/instructions.js';
 import { xferWords } from '../isa/codec-cmd.js';
 import type { Dst, Src } from '../isa/operands.js';
-import { CSR_LM_INDEX, CSR_WRITABLE, LM_ADDR_WRITE_LATENCY, LM_INDEX_COUNT, XFER_COUNT, type ShiftClass } from '../isa/tables.js';
+import { CSR_LM_INDEX, CSR_WRITABLE, LM_ADDR_WRITE_LATENCY, LM_BYTES, LM_INDEX_COUNT, XFER_COUNT, type ShiftClass } from '../isa/tables.js';
 import { firmwareFloor, lmUses, operandsOf, postModified, unsupported, type CompileOptions, type Keep } from './compile.js';
 import type { FirmwarePrice, StaticPrices } from './meter.js';
 import { walkTimed, type TimedPlan } from './timed-plan.js';
@@ -120,6 +120,30 @@ export interface PricedCall {
   readonly address: number;
   readonly table: number;
   readonly price: FirmwarePrice;
+  /** A lookup on a HASH map whose key index lies in the memory: the module finds the key itself. */
+  readonly hash?: NativeHash;
+}
+
+/**
+ * bpf_map_lookup_elem on a HASH map run in WebAssembly: the key index as key-index.ts
+ * keeps it in fixed storage (its table of slot + 1, 0 empty, −1 deleted, `mask` + 1
+ * entries, probed linearly from the key's hash; each slot's key at `keys` + slot ×
+ * keySize), the key's bytes hashed as key-index.ts hashBytes hashes them. A call whose
+ * key pointer is within its write delay or runs past LM, or whose return address is past
+ * the code, goes the JavaScript way, which raises the error.
+ */
+export interface NativeHash {
+  readonly keyPointer: number;
+  readonly returnGpr: number;
+  readonly maxTarget: number;
+  readonly keySize: number;
+  /** Byte addresses in the memory of the index's table and keys. */
+  readonly table: number;
+  readonly mask: number;
+  readonly keys: number;
+  /** EMEM address of the map's first value and the bytes between values (what a lookup returns). */
+  readonly base: number;
+  readonly stride: number;
 }
 
 /** The i32 cells' and f64 cells' order. */
@@ -155,6 +179,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & {
     pc: c.local(I32), dl: c.local(I32), fz: c.local(I32), fn: c.local(I32), fc: c.local(I32), fv: c.local(I32),
     pA: c.local(I32), pR: c.local(I32), l: c.local(I32), r: c.local(I32), v: c.local(I32), a: c.local(I32), taken: c.local(I32),
     target: c.local(I32), n: c.local(I32), callPc: c.local(I32), k: c.local(I32), x: c.local(I32),
+    h: c.local(I32), w: c.local(I32), e: c.local(I32), i: c.local(I32),
     t: c.local(I64), s: c.local(I64),
     cur: c.local(F64), compute: c.local(F64), sleep: c.local(F64), steps: c.local(F64),
   };
@@ -650,6 +675,65 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & {
     }
   };
 
+  /** key-index.ts hashBytes of the `len` LM bytes from local a, into local h. */
+  const hashKey = (len: number): void => {
+    c.i32Const(len).localSet(V.h);
+    const words = Math.floor(len / 4);
+    for (let k = 0; k < words; k++) {
+      c.localGet(V.a).i32Load(L.lm + 4 * k).i32Const(0xcc9e2d51).i32Mul().localSet(V.w);
+      c.localGet(V.h).localGet(V.w).i32Const(15).i32Rotl().i32Const(0x1b873593).i32Mul().i32Xor().localSet(V.h);
+      c.localGet(V.h).i32Const(13).i32Rotl().i32Const(5).i32Mul().i32Const(0xe6546b64).i32Add().localSet(V.h);
+    }
+    // The tail's bytes, last first, then the finish.
+    c.i32Const(0).localSet(V.w);
+    for (let j = len - 1; j >= 4 * words; j--) c.localGet(V.w).i32Const(8).i32Shl().localGet(V.a).i32Load8U(L.lm + j).i32Or().localSet(V.w);
+    c.localGet(V.h).localGet(V.w).i32Const(0x9e3779b1).i32Mul().i32Xor().localSet(V.h);
+    c.localGet(V.h).localGet(V.h).i32Const(16).i32ShrU().i32Xor().i32Const(0x85ebca6b).i32Mul().localSet(V.h);
+    c.localGet(V.h).localGet(V.h).i32Const(13).i32ShrU().i32Xor().i32Const(0xc2b2ae35).i32Mul().localSet(V.h);
+    c.localGet(V.h).localGet(V.h).i32Const(16).i32ShrU().i32Xor().localSet(V.h);
+  };
+  /**
+   * A HASH lookup the module runs itself when the routine's checks pass (NativeHash):
+   * the key found by probing from its hash, r0 its value's EMEM address or 0, then on at
+   * the return address; otherwise it falls through to the call out.
+   */
+  const hashLookup = (n: NativeHash): void => {
+    whenTrue((x) => x.i32Const(0).i32Load8U(L.lmDelay + n.keyPointer).i32Eqz()
+      .i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).i32Const(n.keySize).i32Add().i32Const(LM_BYTES).i32LeU().i32And()
+      .i32Const(0).i32Load(gprAt('b', n.returnGpr)).i32Const(n.maxTarget).i32LeU().i32And(), () => {
+      c.i32Const(0).i32Load(gprAt('b', n.returnGpr)).localSet(V.x);
+      c.i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).localSet(V.a);
+      hashKey(n.keySize);
+      // Probe: e is the entry (slot + 1; 0 empty, −1 deleted), v the result.
+      c.localGet(V.h).i32Const(n.mask).i32And().localSet(V.i);
+      c.i32Const(0).localSet(V.v);
+      c.block();
+      c.loop();
+      c.localGet(V.i).i32Const(2).i32Shl().i32Load(n.table).localSet(V.e);
+      c.localGet(V.e).i32Eqz().brIf(1);
+      c.localGet(V.e).i32Const(-1).i32Ne().if();
+      // w: where the slot's key lies (past the table, in the memory).
+      c.localGet(V.e).i32Const(1).i32Sub().i32Const(n.keySize).i32Mul().localSet(V.w);
+      const words = Math.floor(n.keySize / 4);
+      c.i32Const(1);
+      for (let k = 0; k < words; k++) c.localGet(V.a).i32Load(L.lm + 4 * k).localGet(V.w).i32Load(n.keys + 4 * k).i32Eq().i32And();
+      for (let j = 4 * words; j < n.keySize; j++) c.localGet(V.a).i32Load8U(L.lm + j).localGet(V.w).i32Load8U(n.keys + j).i32Eq().i32And();
+      c.if();
+      c.localGet(V.e).i32Const(1).i32Sub().i32Const(n.stride).i32Mul().i32Const(n.base).i32Add().localSet(V.v);
+      c.br(3);
+      c.end();
+      c.end();
+      c.localGet(V.i).i32Const(1).i32Add().i32Const(n.mask).i32And().localSet(V.i);
+      c.br(0);
+      c.end();
+      c.end();
+      // r0: the address or 0 (both banks, high word 0).
+      dst({ k: 'gpr', bank: 'ab', n: 0 }, V.v);
+      c.i32Const(0).localSet(V.v);
+      dst({ k: 'gpr', bank: 'ab', n: 1 }, V.v);
+      c.localGet(V.x).localSet(V.pc).br(toLoop());
+    });
+  };
   /**
    * The calls on `address` the module prices (PricedCall), by the table id in gprA_0: the
    * price charged as the meter charges it (packet-meter.ts firmwareCall), then the routine
@@ -660,7 +744,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & {
       if (price.map >= L.lockMaps) throw new RangeError(`compile-wasm: map ${price.map} beyond the card memory's ${L.lockMaps} lock counts`);
     }
     c.i32Const(0).i32Load(gprAt('a', 0)).localSet(V.k);
-    for (const { table, price: p } of calls) {
+    for (const { table, price: p, hash } of calls) {
       whenTrue((x) => x.localGet(V.k).i32Const(table).i32Eq(), () => {
         c.localGet(V.cur).f64Const(p.cycles).f64Add().localSet(V.cur);
         c.localGet(V.compute).f64Const(p.cycles).f64Add().localSet(V.compute);
@@ -672,6 +756,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & {
           bumpAtCallPc(L.pcSleep, sleep);
         }
         if (p.lockCycles !== 0) f64Bump(L.locks + 8 * p.map, (x) => x.f64Const(p.lockCycles));
+        if (hash !== undefined) hashLookup(hash);
         // Should the routine fail, the run ends with the price charged and the state as it stands.
         flagsOut();
         workOut();

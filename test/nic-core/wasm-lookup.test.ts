@@ -32,14 +32,33 @@ const HELPERS = [{ id: 1, address: LOOKUP }, { id: 2, address: UPDATE }, { id: 3
 const TABLE: CardMapDef[] = [
   { name: 'arr', type: MAP_TYPE.ARRAY, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 },
   { name: 'flows', type: MAP_TYPE.HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0 },
+  { name: 'tuples', type: MAP_TYPE.HASH, keySize: 13, valueSize: 8, maxEntries: 8, flags: 0 },
 ];
+/** A key as the program's LM holds it: the u32 little-endian, then zeros to the key's size. */
+const keyBytes = (n: number, size: number) => {
+  const k = new Uint8Array(size);
+  new DataView(k.buffer).setUint32(0, n, true);
+  return k;
+};
+/** Keys present and deleted before the call, so that lookups hit, miss and probe past deleted marks. */
+function populate(maps: CardMaps): void {
+  const put = (i: number, n: number) => maps.update(i, keyBytes(n, TABLE[i]!.keySize), new Uint8Array(TABLE[i]!.valueSize).fill(n), 0);
+  put(1, 1);
+  put(1, 3);
+  maps.delete(1, keyBytes(1, 4));
+  put(1, 5);
+  for (let n = 0; n < 7; n++) put(2, n);
+  maps.delete(2, keyBytes(2, 13));
+  maps.delete(2, keyBytes(4, 13));
+  put(2, 9);
+}
 const gpr = (bank: 'a' | 'b' | 'ab', n: number) => ({ k: 'gpr' as const, bank, n });
 const immed = (dst: ReturnType<typeof gpr>, value: number): Insn => ({ cls: 'immed', dst, value, width: 'all', invert: false, shift: 0 });
 
 describe('map calls inside the WebAssembly executor', () => {
   it('leave what the JavaScript routines leave: r0, errors, work, lock time and hot spots', () => {
     fc.assert(fc.property(
-      fc.constantFrom(LOOKUP, LOOKUP, UPDATE, DELETE), fc.constantFrom(1, 2, 7), fc.nat(3), fc.oneof(fc.nat(7), fc.constant(0xffffffff)), fc.constantFrom(0x40, 0xffc),
+      fc.constantFrom(LOOKUP, LOOKUP, UPDATE, DELETE), fc.constantFrom(1, 2, 3, 3, 7), fc.nat(3), fc.oneof(fc.nat(9), fc.constant(0xffffffff)), fc.constantFrom(0x40, 0x40, 0xffc),
       fc.constantFrom(0, 1, 2, 4), fc.boolean(),
       (helper, table, pad, key, keyAt, flags, badReturn) => {
         // A0 = table; r3 = the update's flags; LM pointer 2 = the value's address, 0 = the key's; pad nops; B0 = the return address;
@@ -61,6 +80,7 @@ describe('map calls inside the WebAssembly executor', () => {
         const outcome = (executor: 'wasm' | 'interpreter') => {
           let cm: CardMemory | undefined;
           const maps = new CardMaps(TABLE, { allocate: (n, x) => (cm = new CardMemory(64, n, program.length, x)) });
+          populate(maps);
           const s = createCoreState({ registers: cm!.registers, mem: { ctm: cm!.ctm, emem: maps.emem } });
           // The key in LM where the pointer will point (the last word holds it when keyAt is 0xffc).
           new DataView(s.lm.buffer, s.lm.byteOffset, s.lm.byteLength).setUint32(keyAt, key, true);
@@ -78,7 +98,17 @@ describe('map calls inside the WebAssembly executor', () => {
           try {
             if (executor === 'wasm') {
               const arr = meter.firmwarePrice(LOOKUP, 1)!;
-              const priced = HELPERS.flatMap((h) => [1, 2].map((t) => ({ address: h.address, table: t, price: meter.firmwarePrice(h.address, t)! })));
+              // Lookups on the HASH maps run in WebAssembly, where their key indexes lie in the memory.
+              const hashOf = (i: number) => {
+                const place = maps.hashIndex(i)!;
+                return {
+                  keyPointer: 0, returnGpr: 0, maxTarget: MAX_TARGET, keySize: place.keySize, table: cm!.layout.index + place.table, mask: place.mask,
+                  keys: cm!.layout.index + place.keys, base: maps.base(i), stride: maps.stride(i),
+                };
+              };
+              const priced = HELPERS.flatMap((h) => [1, 2, 3].map((t) => ({
+                address: h.address, table: t, price: meter.firmwarePrice(h.address, t)!, ...(h.address === LOOKUP && t > 1 ? { hash: hashOf(t - 1) } : {}),
+              })));
               expect(priced.some((p) => p.price.reads > 0 && p.price.lockCycles > 0)).toBe(true);
               const t = wasmTimed(program, {
                 ...o, prices: meter, layout: cm!.execLayout, memory: cm!.memory, state: s, context: ctx, memories: meter.work.commands.length,

@@ -41,8 +41,9 @@ const image = (name: string) => {
 
 type Tweak = (e: CardEngine) => void;
 
-/** Every `every`-th call of the routine at the lookup helper's address throws, in both engines alike. */
+/** Every `every`-th call of the routine at the lookup helper's address throws, in both engines alike (HASH lookups made to call it, not run in WebAssembly). */
 const failingLookups = (every: number): Tweak => (e) => {
+  e.card.maps.hashIndex = () => undefined;
   const address = profile.helpers.find((h) => h.id === HelperId.MAP_LOOKUP_ELEM)!.address!;
   const firmware = (e.card as unknown as { firmware: Map<number, FirmwareRoutine> }).firmware;
   const routine = firmware.get(address)!;
