@@ -11,7 +11,9 @@
  *   JavaScript; it returns the address to go on at) — except lookups on ARRAY maps,
  *   which the module runs itself when told their layout and price (`NativeLookup`), and
  *   calls whose price it is told (`PricedCall`: the routine at pc on a table id), which
- *   it charges itself before calling out for the routine alone (`fwRoutine(pc)`);
+ *   it charges itself before calling out for the routine alone (`fwRoutine(pc)`), or,
+ *   for lookups on a HASH map whose key index lies in the memory, before finding the
+ *   key itself (`NativeHash`);
  * - `interp(pc)`: one instruction the generated code does not write out, or one that
  *   fails (a command out of its memory, an LM operand within its pointer's write
  *   delay), run by the interpreter's own code, as compile.ts does; it returns the
