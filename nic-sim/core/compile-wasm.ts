@@ -657,24 +657,40 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & {
     // k: the table id; a: the key's LM address; x: the return address.
     c.i32Const(0).i32Load(gprAt('a', 0)).localSet(V.k);
     for (const m of n.arrays) {
-      whenTrue((x) => x.localGet(V.k).i32Const(m.table).i32Eq()
-        .i32Const(0).i32Load8U(L.lmDelay + n.keyPointer).i32Eqz().i32And()
-        .i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).i32Const(4).i32Add().i32Const(4096).i32LeU().i32And()
-        .i32Const(0).i32Load(gprAt('b', n.returnGpr)).i32Const(n.maxTarget).i32LeU().i32And(), () => {
+      whenTrue((x) => {
+        x.localGet(V.k).i32Const(m.table).i32Eq();
+        routineChecks(n.keyPointer, 4, n.returnGpr, n.maxTarget);
+        x.i32And();
+      }, () => {
         c.i32Const(0).i32Load(gprAt('b', n.returnGpr)).localSet(V.x);
         // The price, charged to the branch that called.
         c.localGet(V.cur).f64Const(m.cycles).f64Add().localSet(V.cur);
         c.localGet(V.compute).f64Const(m.cycles).f64Add().localSet(V.compute);
         bumpAtCallPc(L.pcCycles, m.cycles);
-        // r0: the value's address, or 0 past the array's end (both banks, high word 0).
+        // The value's address, or 0 past the array's end.
         c.i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).i32Load(L.lm).localSet(V.a);
         c.localGet(V.a).i32Const(m.stride).i32Mul().i32Const(m.base).i32Add().i32Const(0).localGet(V.a).i32Const(m.maxEntries).i32LtU().select().localSet(V.v);
-        dst({ k: 'gpr', bank: 'ab', n: 0 }, V.v);
-        c.i32Const(0).localSet(V.v);
-        dst({ k: 'gpr', bank: 'ab', n: 1 }, V.v);
-        c.localGet(V.x).localSet(V.pc).br(toLoop());
+        returnR0();
       });
     }
+  };
+  /**
+   * Onto the stack, whether a lookup routine's own checks pass (routines.ts lmAt and the
+   * executor's return check): the key pointer out of its write delay, its `keySize` bytes
+   * inside LM, the return address inside the code. A lookup that fails one goes the
+   * JavaScript way, which raises the error.
+   */
+  const routineChecks = (keyPointer: number, keySize: number, returnGpr: number, maxTarget: number): void => {
+    c.i32Const(0).i32Load8U(L.lmDelay + keyPointer).i32Eqz()
+      .i32Const(0).i32Load(L.lmAddr + 4 * keyPointer).i32Const(keySize).i32Add().i32Const(LM_BYTES).i32LeU().i32And()
+      .i32Const(0).i32Load(gprAt('b', returnGpr)).i32Const(maxTarget).i32LeU().i32And();
+  };
+  /** A lookup's end: r0 the value's address in local v or 0 (both banks, high word 0), then on at the return address in local x. */
+  const returnR0 = (): void => {
+    dst({ k: 'gpr', bank: 'ab', n: 0 }, V.v);
+    c.i32Const(0).localSet(V.v);
+    dst({ k: 'gpr', bank: 'ab', n: 1 }, V.v);
+    c.localGet(V.x).localSet(V.pc).br(toLoop());
   };
 
   /** key-index.ts hashBytes of the `len` LM bytes from local a, into local h. */
@@ -700,9 +716,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & {
    * the return address; otherwise it falls through to the call out.
    */
   const hashLookup = (n: NativeHash): void => {
-    whenTrue((x) => x.i32Const(0).i32Load8U(L.lmDelay + n.keyPointer).i32Eqz()
-      .i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).i32Const(n.keySize).i32Add().i32Const(LM_BYTES).i32LeU().i32And()
-      .i32Const(0).i32Load(gprAt('b', n.returnGpr)).i32Const(n.maxTarget).i32LeU().i32And(), () => {
+    whenTrue(() => routineChecks(n.keyPointer, n.keySize, n.returnGpr, n.maxTarget), () => {
       c.i32Const(0).i32Load(gprAt('b', n.returnGpr)).localSet(V.x);
       c.i32Const(0).i32Load(L.lmAddr + 4 * n.keyPointer).localSet(V.a);
       hashKey(n.keySize);
@@ -729,11 +743,7 @@ export function compileWasm(program: readonly Insn[], o: CompileOptions & {
       c.br(0);
       c.end();
       c.end();
-      // r0: the address or 0 (both banks, high word 0).
-      dst({ k: 'gpr', bank: 'ab', n: 0 }, V.v);
-      c.i32Const(0).localSet(V.v);
-      dst({ k: 'gpr', bank: 'ab', n: 1 }, V.v);
-      c.localGet(V.x).localSet(V.pc).br(toLoop());
+      returnR0();
     });
   };
   /**

@@ -22,7 +22,7 @@ const DELETED = -1;
 const MIN_TABLE = 16;
 
 /** 32 bits of the `len` bytes at `at` of `mem` (murmur3's mixing, four bytes at a time; compile-wasm.ts writes the same out). */
-export function hashBytes(mem: Uint8Array, at: number, len: number): number {
+function hashBytes(mem: Uint8Array, at: number, len: number): number {
   let h = len;
   let k = 0;
   for (; k + 4 <= len; k += 4) {
